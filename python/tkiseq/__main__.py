@@ -1,0 +1,3 @@
+from tkiseq.cli import main
+
+raise SystemExit(main())

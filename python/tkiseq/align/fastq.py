@@ -1,0 +1,66 @@
+"""FASTQ.gz integrity: a truncated or mismatched file must stop the sample, not shrink it.
+
+STAR reads through ``gzip -cd`` and does not see gzip's error on a truncated file, so the
+check runs beside it and its verdict decides whether the alignment is kept.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from pathlib import Path
+
+from tkiseq.errors import InputError
+
+CHUNK = 1 << 20
+
+
+def count_records(path: Path) -> int:
+    """Number of FASTQ records; the whole stream is decompressed so truncation is caught."""
+    if not path.exists():
+        raise InputError(path, "file not found")
+    lines = 0
+    try:
+        with gzip.open(path, "rb") as fh:
+            head = fh.read(CHUNK)
+            if head and not head.startswith(b"@"):
+                raise InputError(
+                    path, f"line 1 starts with {head[:1]!r}; expected '@' (FASTQ header)"
+                )
+            chunk = head
+            while chunk:
+                lines += chunk.count(b"\n")
+                last = chunk
+                chunk = fh.read(CHUNK)
+    except EOFError:
+        raise InputError(
+            path,
+            "truncated gzip stream (ends before the end-of-stream marker)",
+            hint="the file is incomplete: copy or download it again",
+        ) from None
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise InputError(path, f"not a valid gzip file ({exc})") from None
+    if lines and not last.endswith(b"\n"):
+        lines += 1
+    if lines % 4:
+        raise InputError(path, f"{lines} lines, not a multiple of 4; expected 4-line records")
+    return lines // 4
+
+
+def check_pair(paths: list[Path]) -> int:
+    """Check every file of a sample; mates must hold the same number of records."""
+    counts = [count_records(p) for p in paths]
+    if len(set(counts)) > 1:
+        raise InputError(
+            paths[1],
+            f"{counts[1]} records but {paths[0].name} has {counts[0]}; mates must pair up",
+        )
+    return counts[0]
+
+
+def is_empty(path: Path) -> bool:
+    """True for a missing file or a gzip file without content."""
+    if not path.exists():
+        return True
+    with gzip.open(path, "rb") as fh:
+        return not fh.read(1)

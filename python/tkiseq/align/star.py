@@ -1,0 +1,299 @@
+"""STAR genome index and alignment, then duplicate marking with samtools (bundled in pysam).
+
+Chimeric detection uses the settings Arriba and STAR-Fusion recommend (see science.md), with
+multimapping chimeras written to ``Chimeric.out.junction`` in format 1.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import math
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pysam
+
+from tkiseq.align import fastq
+from tkiseq.align.strandedness import read_reads_per_gene, resolve
+from tkiseq.atomic import atomic_dir
+from tkiseq.errors import InputError, ToolError
+from tkiseq.genome.contigs import require_shared
+from tkiseq.genome.gtf import iter_records, open_text
+
+log = logging.getLogger(__name__)
+
+STAR_INSTALL_HINT = (
+    "install STAR >= 2.7.6a: 'apt-get install rna-star' on Debian/Ubuntu, "
+    "'conda install -c bioconda star', or use -profile docker with Nextflow"
+)
+
+# Arriba's recommended STAR settings (STAR >= 2.7.6a) plus STAR-Fusion's junction format.
+CHIMERIC_ARGS = [
+    "--outFilterMultimapNmax", "50",
+    "--peOverlapNbasesMin", "10",
+    "--alignSplicedMateMapLminOverLmate", "0.5",
+    "--alignSJstitchMismatchNmax", "5", "-1", "5", "5",
+    "--chimSegmentMin", "10",
+    "--chimJunctionOverhangMin", "10",
+    "--chimScoreDropMax", "30",
+    "--chimScoreJunctionNonGTAG", "0",
+    "--chimScoreSeparation", "1",
+    "--chimSegmentReadGapMax", "3",
+    "--chimMultimapNmax", "50",
+    "--chimOutType", "Junctions",
+    "--chimOutJunctionFormat", "1",
+]  # fmt: skip
+
+OUTPUT_SUFFIXES = (
+    ".bam",
+    ".bam.bai",
+    ".SJ.out.tab",
+    ".Chimeric.out.junction",
+    ".ReadsPerGene.out.tab",
+    ".Log.final.out",
+    ".markdup.txt",
+    ".strandedness.json",  # last: its presence means the sample is complete
+)
+
+
+def star_binary() -> str:
+    """Path of STAR, or a ToolError that says how to install it."""
+    star = shutil.which("STAR")
+    if star is None:
+        raise ToolError(f"STAR not found on PATH; {STAR_INSTALL_HINT}")
+    return star
+
+
+def star_version() -> str:
+    return subprocess.run(
+        [star_binary(), "--version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def _run(cmd: list[str], log_path: Path, what: str) -> None:
+    """Run a tool with its output in ``log_path``; failure raises ToolError with the log tail."""
+    with log_path.open("w") as log_fh:
+        proc = subprocess.run(cmd, stdout=log_fh, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+        raise ToolError(f"{what} failed (exit {proc.returncode}): {' | '.join(tail)}")
+
+
+def fasta_contigs(fasta: Path) -> dict[str, int]:
+    """Contig lengths from the ``.fai`` beside the FASTA, else by reading it once."""
+    fai = Path(f"{fasta}.fai")
+    if fai.exists() and fasta.suffix != ".gz":
+        with fai.open() as fh:
+            return {f[0]: int(f[1]) for f in (line.split("\t") for line in fh)}
+    lengths: dict[str, int] = {}
+    name = None
+    with open_text(fasta) as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if line.startswith(">"):
+                name = line[1:].split()[0]
+                lengths[name] = 0
+            elif name is None:
+                raise InputError(fasta, "sequence before the first '>' header", line=lineno)
+            else:
+                lengths[name] += len(line.strip())
+    if not lengths:
+        raise InputError(fasta, "no sequences", hint="is this a FASTA file?")
+    return lengths
+
+
+def _plain_copy(src: Path, dest: Path) -> Path:
+    """STAR reads plain text only: decompress a ``.gz`` input into ``dest``."""
+    if src.suffix != ".gz":
+        return src
+    with gzip.open(src, "rb") as fin, dest.open("wb") as fout:
+        shutil.copyfileobj(fin, fout, 1 << 20)
+    return dest
+
+
+def harmonised_gtf(gtf: Path, contigs: dict[str, int], workdir: Path) -> Path:
+    """The GTF with contig names as in the FASTA; genes on contigs the FASTA lacks dropped."""
+    gtf_contigs: dict[str, None] = {}
+    for _, fields in iter_records(gtf, frozenset({"exon"})):
+        gtf_contigs.setdefault(fields[0])
+    mapping = require_shared(str(gtf), gtf_contigs, "the FASTA", contigs)
+    if all(mapping.get(c) == c for c in gtf_contigs):
+        return _plain_copy(gtf, workdir / "annotation.gtf")
+    dropped = [c for c in gtf_contigs if c not in mapping]
+    if dropped:
+        log.warning("%s: %d contig(s) absent from the FASTA skipped", gtf, len(dropped))
+    out = workdir / "annotation.gtf"
+    with open_text(gtf) as fin, out.open("w") as fout:
+        for line in fin:
+            if line.startswith("#"):
+                continue
+            contig, sep, rest = line.partition("\t")
+            if contig in mapping:
+                fout.write(f"{mapping[contig]}{sep}{rest}")
+    return out
+
+
+def index_parameters(contigs: dict[str, int], read_length: int) -> list[str]:
+    """Size-dependent STAR settings the manual prescribes for small or fragmented genomes."""
+    total = sum(contigs.values())
+    sa_bits = min(14, int(math.log2(total) / 2 - 1))
+    chr_bits = min(18, int(math.log2(max(total / len(contigs), read_length))))
+    return [
+        "--genomeSAindexNbases", str(sa_bits),
+        "--genomeChrBinNbits", str(chr_bits),
+        "--sjdbOverhang", str(read_length - 1),
+    ]  # fmt: skip
+
+
+def build_index(fasta: Path, gtf: Path, outdir: Path, *, threads: int, read_length: int) -> None:
+    """Build a STAR index with the GTF's splice junctions; ``outdir`` appears only when done."""
+    star = star_binary()
+    contigs = fasta_contigs(fasta)
+    with atomic_dir(outdir) as tmp, tempfile.TemporaryDirectory(dir=outdir.parent) as work:
+        work_dir = Path(work)
+        annotation = harmonised_gtf(gtf, contigs, work_dir)
+        genome = _plain_copy(fasta, work_dir / "genome.fa")
+        cmd = [
+            star, "--runMode", "genomeGenerate",
+            "--runThreadN", str(threads),
+            "--genomeDir", str(tmp),
+            "--genomeFastaFiles", str(genome),
+            "--sjdbGTFfile", str(annotation),
+            "--outFileNamePrefix", f"{tmp}/",
+            "--outTmpDir", str(work_dir / "star_tmp"),
+            *index_parameters(contigs, read_length),
+        ]  # fmt: skip
+        _run(cmd, work_dir / "star_index.log", "STAR genomeGenerate")
+
+
+def align_command(
+    star: str,
+    fastqs: list[Path],
+    index: Path,
+    prefix: str,
+    sample: str,
+    threads: int,
+    extra_args: str,
+) -> list[str]:
+    """The STAR command: unsorted BAM (sorted after duplicate marking), gene counts, chimeras."""
+    return [
+        star, "--runMode", "alignReads",
+        "--runThreadN", str(threads),
+        "--genomeDir", str(index),
+        "--readFilesIn", *map(str, fastqs),
+        "--readFilesCommand", "gzip", "-cd",
+        "--outFileNamePrefix", prefix,
+        "--outTmpDir", f"{prefix}STARtmp",
+        "--outSAMtype", "BAM", "Unsorted",
+        "--outSAMunmapped", "Within",
+        "--outSAMattributes", "NH", "HI", "AS", "nM", "NM", "MD", "jM", "jI", "MC",
+        "--outSAMattrRGline", f"ID:{sample}", f"SM:{sample}",
+        "--outSAMstrandField", "intronMotif",
+        "--quantMode", "GeneCounts",
+        *CHIMERIC_ARGS,
+        *shlex.split(extra_args),
+    ]  # fmt: skip
+
+
+def mark_duplicates(unsorted_bam: Path, out_bam: Path, stats: Path, threads: int) -> None:
+    """samtools fixmate -m | sort | markdup: flag (not remove) PCR duplicates, then index."""
+    work = out_bam.parent
+    fixed = work / "fixmate.bam"
+    sorted_bam = work / "sorted.bam"
+    n = str(max(1, threads))
+    pysam.samtools.fixmate("-m", "-@", n, str(unsorted_bam), str(fixed), catch_stdout=False)
+    pysam.samtools.sort(
+        "-@", n, "-m", "768M", "-T", str(work / "sort"), "-o", str(sorted_bam), str(fixed),
+        catch_stdout=False,
+    )  # fmt: skip
+    pysam.samtools.markdup(
+        "-@", n, "-s", "-f", str(stats), str(sorted_bam), str(out_bam), catch_stdout=False
+    )
+    pysam.samtools.index("-@", n, str(out_bam), catch_stdout=False)
+    fixed.unlink()
+    sorted_bam.unlink()
+
+
+def bam_to_fastq(bam: Path, workdir: Path, threads: int) -> list[Path]:
+    """Reads of a BAM (any sort order) back to FASTQ, pairs kept together, for realignment.
+
+    Public BAMs come aligned to other builds and without chimeric output, so they are
+    realigned rather than trusted.
+    """
+    if not bam.exists():
+        raise InputError(bam, "file not found")
+    n = str(max(1, threads))
+    collated = workdir / "collated.bam"
+    try:
+        pysam.samtools.collate(
+            "-@", n, "-o", str(collated), str(bam), str(workdir / "collate"), catch_stdout=False
+        )
+    except pysam.utils.SamtoolsError as exc:
+        raise InputError(bam, f"not a readable BAM ({exc})") from exc
+    r1, r2, single = (workdir / f"{x}.fastq.gz" for x in ("R1", "R2", "single"))
+    pysam.samtools.fastq(
+        "-@", n, "-F", "0x900", "-1", str(r1), "-2", str(r2), "-0", str(single),
+        "-s", os.devnull, "-n", str(collated), catch_stdout=False,
+    )  # fmt: skip
+    collated.unlink()
+    if fastq.is_empty(r1):
+        return [single]
+    return [r1, r2]
+
+
+def align_sample(
+    sample: str,
+    fastq_1: Path | None,
+    fastq_2: Path | None,
+    star_index: Path,
+    outdir: Path,
+    *,
+    strandedness: str = "auto",
+    threads: int = 1,
+    extra_args: str = "",
+    bam: Path | None = None,
+) -> None:
+    """Align one sample; outputs ``<outdir>/<sample>.*`` appear only when all are complete.
+
+    FASTQ integrity (complete gzip, matching mate counts) is checked while STAR runs, since
+    STAR itself does not notice a truncated ``.gz`` input.
+    """
+    star = star_binary()
+    if not (star_index / "SA").exists():
+        raise InputError(star_index, "not a STAR index (no SA file)", hint="run tkiseq star-index")
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{sample}.tmp", dir=outdir) as work:
+        work_dir = Path(work)
+        if bam is not None:
+            reads = bam_to_fastq(bam, work_dir, threads)
+        elif fastq_1 is not None:
+            reads = [p for p in (fastq_1, fastq_2) if p is not None]
+        else:
+            raise InputError(sample, "neither FASTQ nor BAM given")
+        prefix = f"{work_dir}/{sample}."
+        cmd = align_command(star, reads, star_index, prefix, sample, threads, extra_args)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            check = pool.submit(fastq.check_pair, reads)
+            _run(cmd, work_dir / "star.log", f"STAR alignment of {sample}")
+            check.result()
+        mark_duplicates(
+            work_dir / f"{sample}.Aligned.out.bam",
+            work_dir / f"{sample}.bam",
+            work_dir / f"{sample}.markdup.txt",
+            threads,
+        )
+        counts, _ = read_reads_per_gene(work_dir / f"{sample}.ReadsPerGene.out.tab")
+        decision = resolve(sample, strandedness, counts)
+        if decision.warning:
+            log.warning("%s: %s", sample, decision.warning)
+        (work_dir / f"{sample}.strandedness.json").write_text(
+            json.dumps(decision.to_dict(), indent=2) + "\n"
+        )
+        for suffix in OUTPUT_SUFFIXES:
+            os.replace(work_dir / f"{sample}{suffix}", outdir / f"{sample}{suffix}")

@@ -1,0 +1,1 @@
+"""Gene expression: cohort count matrix, normalisation and differential expression."""

@@ -1,0 +1,1 @@
+"""Reference files: GTF gene models and contig-name harmonisation."""

@@ -1,0 +1,110 @@
+"""Gene table from a GTF (GENCODE or Ensembl style, plain or gzipped).
+
+Only what the stages need: one row per gene with its name, type and span. Errors name the
+line and column so a broken annotation is fixed at its source.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import pandas as pd
+
+from tkiseq.errors import InputError
+
+GTF_COLUMNS = ("seqname", "source", "feature", "start", "end", "score", "strand", "frame", "attr")
+_ATTR = re.compile(r'(\S+)\s+"([^"]*)"')
+
+
+def open_text(path: Path) -> IO[str]:
+    """Open a plain or gzipped text file; a missing file is an InputError."""
+    if not path.exists():
+        raise InputError(path, "file not found")
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return path.open(encoding="utf-8")
+
+
+def parse_attributes(text: str) -> dict[str, str]:
+    """``gene_id "X"; gene_name "Y";`` -> dict (the first value wins for repeated keys)."""
+    attrs: dict[str, str] = {}
+    for key, value in _ATTR.findall(text):
+        attrs.setdefault(key, value)
+    return attrs
+
+
+def iter_records(path: Path, features: frozenset[str]) -> Iterator[tuple[int, list[str]]]:
+    """Yield (line number, fields) for rows whose feature is in ``features``."""
+    with open_text(path) as fh:
+        try:
+            for lineno, line in enumerate(fh, start=1):
+                if line.startswith("#") or not line.strip():
+                    continue
+                fields = line.rstrip("\n").split("\t")
+                if len(fields) != 9:
+                    raise InputError(
+                        path,
+                        f"found {len(fields)} tab-separated fields; expected 9 (GTF)",
+                        line=lineno,
+                    )
+                if fields[2] not in features:
+                    continue
+                for col, name in ((4, "start"), (5, "end")):
+                    if not fields[col - 1].isdigit():
+                        raise InputError(
+                            path,
+                            f"found {fields[col - 1]!r}; expected a positive integer",
+                            line=lineno,
+                            column=f"{col} ({name})",
+                        )
+                if fields[6] not in ("+", "-", "."):
+                    raise InputError(
+                        path,
+                        f"found {fields[6]!r}; expected '+', '-' or '.'",
+                        line=lineno,
+                        column="7 (strand)",
+                    )
+                yield lineno, fields
+        except (EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+            raise InputError(path, f"unreadable ({exc})", hint="is the file complete?") from exc
+
+
+def read_genes(path: Path) -> pd.DataFrame:
+    """One row per gene: gene_id (index), gene_name, gene_type, chrom, start, end, strand.
+
+    Uses a gene's ``gene`` row when the GTF has one, else the span of its ``exon`` rows (some
+    GTFs, e.g. those converted from GFF3 or UCSC tables, have no gene rows). A gene without
+    ``gene_name`` keeps its ID as name; ``gene_biotype`` (Ensembl) and ``gene_type``
+    (GENCODE) are both understood.
+    """
+    genes: dict[str, dict[str, object]] = {}
+    exon_spans: dict[str, dict[str, object]] = {}
+    for lineno, f in iter_records(path, frozenset({"gene", "exon"})):
+        attrs = parse_attributes(f[8])
+        gene_id = attrs.get("gene_id")
+        if gene_id is None:
+            raise InputError(path, "no gene_id attribute", line=lineno, column="9 (attributes)")
+        row = {
+            "gene_name": attrs.get("gene_name", gene_id),
+            "gene_type": attrs.get("gene_type", attrs.get("gene_biotype", "")),
+            "chrom": f[0],
+            "start": int(f[3]),
+            "end": int(f[4]),
+            "strand": f[6],
+        }
+        if f[2] == "gene":
+            genes.setdefault(gene_id, row)
+        else:
+            span = exon_spans.setdefault(gene_id, row)
+            span["start"] = min(int(span["start"]), row["start"])
+            span["end"] = max(int(span["end"]), row["end"])
+    found = exon_spans | genes
+    if not found:
+        raise InputError(path, "no gene or exon rows", hint="is this a GTF file?")
+    table = pd.DataFrame.from_dict(found, orient="index")
+    table.index.name = "gene_id"
+    return table

@@ -1,0 +1,282 @@
+"""The embedded local runner: the stages in order on one machine, samples in parallel.
+
+A plain driver, not a workflow engine: each task is the same ``tkiseq <stage>`` command a
+Nextflow process runs, started as a subprocess so its CPU time and peak memory are measured
+as Nextflow's trace does. ``--resume`` skips a task whose outputs exist and whose command
+and input files (path, size, modification time: Nextflow's default cache key) are unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tkiseq import __version__
+from tkiseq.align.star import OUTPUT_SUFFIXES, star_binary
+from tkiseq.atomic import write_text
+from tkiseq.errors import InputError, ToolError
+from tkiseq.pipeline_info import TraceRow, write_trace, write_versions
+
+STAR_INDEX_FILES = ("SA", "SAindex", "Genome", "chrName.txt", "geneInfo.tab")
+JOB_OVERHEAD_BYTES = 1 << 30  # samtools sort buffers and Python per alignment job
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The parameters of ``tkiseq run`` (interface.md)."""
+
+    input: Path
+    phenotypes: Path
+    fasta: Path
+    gtf: Path
+    dbsnp: Path
+    outdir: Path
+    cnv: Path | None = None
+    gene_sets: list[Path] = field(default_factory=list)
+    star_index: Path | None = None
+    threads: int = 2
+    resume: bool = False
+
+
+@dataclass(frozen=True)
+class Task:
+    """One ``tkiseq <stage>`` call; complete when every output exists."""
+
+    stage: str
+    sample: str
+    args: list[str]
+    inputs: list[Path]
+    outputs: list[Path]
+
+    @property
+    def name(self) -> str:
+        return f"{self.stage}.{self.sample}" if self.sample else self.stage
+
+
+def _fingerprint(path: Path) -> list[object]:
+    """Path, size and mtime of a file, or of every file below a folder."""
+    if path.is_dir():
+        return [_fingerprint(p) for p in sorted(path.rglob("*")) if p.is_file()]
+    stat = path.stat()
+    return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
+
+
+def cache_key(task: Task) -> str:
+    """Hash of the command, the inputs' fingerprints and the tkiseq version."""
+    payload = json.dumps(
+        [__version__, task.args, [_fingerprint(p) for p in task.inputs]], default=str
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class Runner:
+    """Runs tasks, records the trace, prints progress, honours ``--resume``."""
+
+    def __init__(self, outdir: Path, resume: bool, total: int) -> None:
+        self.info = outdir / "pipeline_info"
+        self.cache = outdir / ".tkiseq" / "cache"
+        self.logs = self.info / "logs"
+        for folder in (self.cache, self.logs):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.resume = resume
+        self.total = total
+        self.done = 0
+        self.trace: list[TraceRow] = []
+        self._lock = threading.Lock()
+
+    def _say(self, text: str) -> None:
+        print(f"[tkiseq] {text}", file=sys.stderr, flush=True)
+
+    def _finish(self, task: Task, row: TraceRow) -> None:
+        with self._lock:
+            self.done += 1
+            self.trace.append(row)
+            note = "cached" if row.status == "CACHED" else f"{row.wall_s:.1f} s"
+            self._say(f"[{self.done}/{self.total}] {task.name}: {row.status.lower()} ({note})")
+
+    def run(self, task: Task) -> None:
+        """Run one task unless resumable; a failure raises with the stage's own message."""
+        key = cache_key(task)
+        marker = self.cache / f"{task.name}.json"
+        start = datetime.now(UTC).isoformat(timespec="seconds")
+        if (
+            self.resume
+            and marker.exists()
+            and json.loads(marker.read_text()).get("key") == key
+            and all(p.exists() for p in task.outputs)
+        ):
+            self._finish(task, TraceRow(task.stage, task.sample, start, 0, 0, 0, 0, "CACHED"))
+            return
+        marker.unlink(missing_ok=True)
+        log_path = self.logs / f"{task.name}.log"
+        cmd = [sys.executable, "-m", "tkiseq", *task.args]
+        t0 = time.perf_counter()
+        with log_path.open("w") as log_fh:
+            log_fh.write(f"$ tkiseq {shlex.join(task.args)}\n")
+            log_fh.flush()
+            proc = subprocess.Popen(cmd, stdout=log_fh, stderr=subprocess.STDOUT)
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - t0
+        code = proc.returncode
+        row = TraceRow(
+            task.stage, task.sample, start, wall, usage.ru_utime + usage.ru_stime,
+            usage.ru_maxrss / 1024, code, "COMPLETED" if code == 0 else "FAILED",
+        )  # fmt: skip
+        self._finish(task, row)
+        if code != 0:
+            lines = log_path.read_text(errors="replace").strip().splitlines()
+            errors = [ln for ln in lines if ln.startswith("tkiseq: error:")]
+            detail = errors[-1].removeprefix("tkiseq: error: ") if errors else lines[-1]
+            raise _StageFailed(task, code, detail, log_path)
+        write_text(marker, json.dumps({"key": key, "outputs": [str(p) for p in task.outputs]}))
+
+    def run_all(self, tasks: list[Task], jobs: int) -> None:
+        """Run independent tasks, ``jobs`` at a time; the first failure stops the rest."""
+        if jobs <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                self.run(task)
+            return
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(self.run, t) for t in tasks]
+            for fut in futures:
+                fut.result()
+
+
+class _StageFailed(Exception):
+    def __init__(self, task: Task, code: int, detail: str, log_path: Path) -> None:
+        super().__init__(detail)
+        self.task, self.code, self.log_path = task, code, log_path
+
+
+def _read_valid_samplesheet(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _index_bytes(index: Path) -> int:
+    return sum((index / n).stat().st_size for n in ("SA", "SAindex", "Genome"))
+
+
+def parallel_jobs(threads: int, samples: int, index_bytes: int, free_bytes: int) -> int:
+    """How many samples to align at once: bounded by threads and by memory for STAR's index."""
+    by_memory = max(1, int(0.8 * free_bytes // (index_bytes + JOB_OVERHEAD_BYTES)))
+    return max(1, min(threads, samples, by_memory))
+
+
+def _free_memory() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+
+
+def _check_files(cfg: RunConfig) -> None:
+    """Reference files are checked before any work starts, not when a late stage needs them."""
+    named = [("--fasta", cfg.fasta), ("--gtf", cfg.gtf), ("--dbsnp", cfg.dbsnp)]
+    named += [("--gene-sets", p) for p in cfg.gene_sets]
+    for flag, path in named:
+        if not path.exists():
+            raise InputError(path, f"file not found (given as {flag})")
+
+
+def alignment_tasks(
+    rows: list[dict[str, str]], index: Path, outdir: Path, threads: int
+) -> list[Task]:
+    """One ``tkiseq align`` task per samplesheet row."""
+    tasks = []
+    for row in rows:
+        sample = row["sample"]
+        out = outdir / "align" / sample
+        if row.get("fastq_1"):
+            reads = ["--fastq-1", row["fastq_1"]]
+            if row.get("fastq_2"):
+                reads += ["--fastq-2", row["fastq_2"]]
+        else:
+            reads = ["--bam", row["bam"]]
+        args = [
+            "align", "--sample", sample, *reads, "--strandedness", row["strandedness"],
+            "--star-index", str(index), "--outdir", str(out), "--threads", str(threads),
+        ]  # fmt: skip
+        inputs = [Path(p) for p in reads[1::2]] + [index / f for f in STAR_INDEX_FILES]
+        outputs = [out / f"{sample}{s}" for s in OUTPUT_SUFFIXES]
+        tasks.append(Task("align", sample, args, inputs, outputs))
+    return tasks
+
+
+def run_pipeline(cfg: RunConfig) -> None:
+    """Run every stage for the cohort in ``cfg``; see interface.md for the outputs."""
+    star_binary()  # fail now, with the install hint, rather than after validation
+    _check_files(cfg)
+    out = cfg.outdir.resolve()
+    info = out / "pipeline_info"
+    started = datetime.now(UTC)
+    params = {k: str(v) if v is not None else None for k, v in asdict(cfg).items()}
+    params["gene_sets"] = [str(p) for p in cfg.gene_sets]
+    write_text(info / "params.json", json.dumps(params, indent=2) + "\n")
+    write_versions(info / "software_versions.yml")
+
+    inputs_dir = info / "inputs"
+    validate_args = ["validate", "--input", str(cfg.input), "--phenotypes", str(cfg.phenotypes)]
+    validate_in = [cfg.input, cfg.phenotypes]
+    if cfg.cnv:
+        validate_args += ["--cnv", str(cfg.cnv)]
+        validate_in.append(cfg.cnv)
+    validate_args += ["--outdir", str(inputs_dir)]
+    validated = [inputs_dir / "samplesheet.valid.csv", inputs_dir / "phenotypes.valid.csv"]
+
+    runner = Runner(out, cfg.resume, total=0)
+    status = "FAILED"
+    try:
+        runner.total = 1
+        runner.run(Task("validate", "", validate_args, validate_in, validated))
+        rows = _read_valid_samplesheet(validated[0])
+        index = cfg.star_index.resolve() if cfg.star_index else out / "reference" / "star_index"
+        runner.total += len(rows) + 1 + (cfg.star_index is None)
+        if cfg.star_index is None:
+            index_args = [
+                "star-index", "--fasta", str(cfg.fasta), "--gtf", str(cfg.gtf),
+                "--outdir", str(index), "--threads", str(cfg.threads),
+            ]  # fmt: skip
+            index_out = [index / f for f in STAR_INDEX_FILES]
+            runner.run(Task("star_index", "", index_args, [cfg.fasta, cfg.gtf], index_out))
+        elif not (index / "SA").exists():
+            raise InputError(index, "not a STAR index (no SA file)", hint="omit --star-index")
+        jobs = parallel_jobs(cfg.threads, len(rows), _index_bytes(index), _free_memory())
+        aligns = alignment_tasks(rows, index, out, max(1, cfg.threads // jobs))
+        runner.run_all(aligns, jobs)
+
+        rpg = [t.outputs[OUTPUT_SUFFIXES.index(".ReadsPerGene.out.tab")] for t in aligns]
+        expr = out / "expression"
+        counts_args = [
+            "counts", *map(str, rpg), "--gtf", str(cfg.gtf),
+            "--phenotypes", str(validated[1]), "--outdir", str(expr),
+        ]  # fmt: skip
+        counts_out = [expr / "counts.tsv", expr / "cohort.h5ad", expr / "strandedness.tsv"]
+        runner.run(Task("counts", "", counts_args, [*rpg, cfg.gtf, validated[1]], counts_out))
+        status = "COMPLETED"
+    except _StageFailed as exc:
+        where = f"{exc.task.name} failed (exit {exc.code}; log: {exc.log_path})"
+        if exc.code == 2:
+            raise InputError(where, str(exc)) from None
+        raise ToolError(f"{where}: {exc}") from None
+    finally:
+        write_trace(info / "trace.tsv", runner.trace)
+        finished = datetime.now(UTC)
+        run_meta = {
+            "tkiseq_version": __version__,
+            "command": shlex.join(sys.argv),
+            "started": started.isoformat(timespec="seconds"),
+            "finished": finished.isoformat(timespec="seconds"),
+            "duration_s": round((finished - started).total_seconds(), 2),
+            "status": status,
+        }
+        write_text(info / "run.json", json.dumps(run_meta, indent=2) + "\n")
