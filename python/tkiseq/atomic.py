@@ -13,6 +13,11 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+# mkstemp/mkdtemp create private (0600/0700) entries; results on a shared cluster folder must
+# get the permissions the user's umask gives any new file.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 @contextlib.contextmanager
 def atomic_path(dest: str | Path) -> Iterator[Path]:
@@ -30,6 +35,8 @@ def atomic_path(dest: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.exists():
+            tmp_path.chmod(0o666 & ~_UMASK)
         os.replace(tmp_path, dest)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
@@ -44,6 +51,7 @@ def atomic_dir(dest: str | Path) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp", dir=dest.parent))
     try:
         yield tmp
+        tmp.chmod(0o777 & ~_UMASK)
         if dest.exists():
             shutil.rmtree(dest)
         os.replace(tmp, dest)

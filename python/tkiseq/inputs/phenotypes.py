@@ -1,0 +1,41 @@
+"""Per-sample phenotypes: ex vivo TKI response (AUC), clinical annotations and covariates."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from pathlib import Path
+
+import pandas as pd
+
+from tkiseq.inputs.table import check_known, check_unique, read_table, to_frame
+
+SCHEMA = "schema_phenotypes.json"
+MISSING = ("", "NA")
+_SOURCES = {"primary": "primary", "pdx": "PDX"}
+
+log = logging.getLogger(__name__)
+
+
+def load_phenotypes(path: str | Path, sample_ids: Collection[str]) -> pd.DataFrame:
+    """One row per sample, columns as in the file; AUCs as floats, day counts as Int64.
+
+    Samples without phenotypes are allowed (a warning) because response data often lag behind
+    sequencing; a row for an unknown sample is an error because it is usually a typo.
+    """
+    table = read_table(path, SCHEMA, ("sample",), missing=MISSING)
+    check_unique(table, ("sample",), "each sample once")
+    check_known(table, sample_ids)
+    given = {row.raw["sample"] for row in table.rows}
+    absent = [s for s in sample_ids if s not in given]
+    if absent:
+        log.warning(
+            "%s: no row for %d samplesheet sample(s): %s; they are left out of response analyses",
+            path,
+            len(absent),
+            ", ".join(absent),
+        )
+    frame = to_frame(table)
+    if "source" in frame:
+        frame["source"] = frame["source"].map(lambda v: _SOURCES[v.lower()], na_action="ignore")
+    return frame
