@@ -7,6 +7,7 @@ the same on a laptop and on a cluster.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -150,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: bad input and tool failures become one line on stderr, not a traceback."""
     args = build_parser().parse_args(argv)
+    logging.basicConfig(format="tkiseq: %(levelname)s: %(message)s", level=logging.INFO)
     try:
         args.func(args)
     except InputError as exc:

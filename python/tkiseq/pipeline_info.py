@@ -54,7 +54,6 @@ def software_versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             versions[name] = "not installed"
     versions["samtools"] = pysam.__samtools_version__
-    versions["htslib"] = pysam.__htslib_version__
     star = shutil.which("STAR")
     versions["star"] = (
         subprocess.run([star, "--version"], capture_output=True, text=True).stdout.strip()

@@ -102,8 +102,8 @@ class Runner:
         with self._lock:
             self.done += 1
             self.trace.append(row)
-            note = "cached" if row.status == "CACHED" else f"{row.wall_s:.1f} s"
-            self._say(f"[{self.done}/{self.total}] {task.name}: {row.status.lower()} ({note})")
+            note = "" if row.status == "CACHED" else f" ({row.wall_s:.1f} s)"
+            self._say(f"[{self.done}/{self.total}] {task.name}: {row.status.lower()}{note}")
 
     def run(self, task: Task) -> None:
         """Run one task unless resumable; a failure raises with the stage's own message."""

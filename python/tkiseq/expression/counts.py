@@ -96,9 +96,9 @@ def build_cohort(reads_per_gene: list[Path], gtf: Path, phenotypes: Path, outdir
     table = matrix.copy()
     table.insert(0, "gene_name", adata.var["gene_name"].to_numpy())
     table.index.name = "gene_id"
+    with atomic_path(outdir / "cohort.h5ad") as tmp:  # the likeliest to fail, so first
+        adata.write_h5ad(tmp)
     with atomic_path(outdir / "counts.tsv") as tmp:
         table.to_csv(tmp, sep="\t")
     with atomic_path(outdir / "strandedness.tsv") as tmp:
         decisions.to_csv(tmp, sep="\t")
-    with atomic_path(outdir / "cohort.h5ad") as tmp:
-        adata.write_h5ad(tmp)

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install tkiseq on Debian/Ubuntu: STAR and Java (for the Nextflow lint test) from apt, the
+# Python package with its test extra into ./.venv (Debian's system Python is externally managed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v STAR >/dev/null 2>&1 || need+=(rna-star)
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+python3 -c "import ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
+if [ ${#need[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "installing with apt-get: ${need[*]}" >&2
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+echo "tkiseq installed: $(.venv/bin/tkiseq --version), $(STAR --version | sed 's/^/STAR /')" >&2
