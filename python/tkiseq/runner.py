@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -150,8 +150,12 @@ class Runner:
             return
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = [pool.submit(self.run, t) for t in tasks]
-            for fut in futures:
-                fut.result()
+            try:
+                for fut in as_completed(futures):
+                    fut.result()
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
 
 
 class _StageFailed(Exception):
