@@ -1,0 +1,81 @@
+"""Wall time and peak memory of the whole tiny run and of one ``cohort`` sample.
+
+Run from the repository root:
+
+    .venv/bin/python -m tests.benchmarks.bench_pipeline [--workdir /tmp/tkiseq-bench]
+
+Simulation time is reported apart from the pipeline's. Figures come from the pipeline's own
+``trace.tsv`` (per task) and from the resource usage of the ``tkiseq run`` process tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+
+def _timed(cmd: list[str]) -> tuple[float, float]:
+    """Run ``cmd``; return wall seconds and peak RSS (MB) of its process tree."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    return time.perf_counter() - t0, usage.ru_maxrss / 1024
+
+
+def _run_args(data: Path, samplesheet: Path, out: Path, extra: list[str]) -> list[str]:
+    return [
+        sys.executable, "-m", "tkiseq", "run", "--input", str(samplesheet),
+        "--phenotypes", str(data / "phenotypes.csv"), "--cnv", str(data / "cnv.csv"),
+        "--fasta", str(data / "genome.fa"), "--gtf", str(data / "genes.gtf"),
+        "--dbsnp", str(data / "dbsnp.vcf.gz"), "--gene-sets", str(data / "gene_sets.gmt"),
+        "--outdir", str(out), "--threads", "2", *extra,
+    ]  # fmt: skip
+
+
+def _simulate(preset: str, out: Path) -> float:
+    shutil.rmtree(out, ignore_errors=True)
+    wall, _ = _timed([sys.executable, "-m", "tkiseq", "simulate", "--preset", preset,
+                      "--outdir", str(out)])  # fmt: skip
+    return wall
+
+
+def bench(workdir: Path) -> None:
+    tiny = workdir / "tiny"
+    sim = _simulate("tiny", tiny)
+    wall, rss = _timed(_run_args(tiny, tiny / "samplesheet.csv", workdir / "tiny_results", []))
+    trace = pd.read_csv(workdir / "tiny_results" / "pipeline_info" / "trace.tsv", sep="\t")
+    print(f"tiny: simulate {sim:.1f} s; tkiseq run {wall:.1f} s wall, peak RSS {rss:.0f} MB")
+    print(trace[["stage", "sample", "wall_s", "cpu_s", "peak_rss_mb"]].to_string(index=False))
+
+    cohort = workdir / "cohort"
+    sim = _simulate("cohort", cohort)
+    sheet = pd.read_csv(cohort / "samplesheet.csv")
+    one = cohort / "one_sample.csv"
+    sheet.head(1).to_csv(one, index=False)
+    out = workdir / "cohort_one"
+    shutil.rmtree(out, ignore_errors=True)
+    wall, rss = _timed(_run_args(cohort, one, out, []))
+    trace = pd.read_csv(out / "pipeline_info" / "trace.tsv", sep="\t")
+    align = trace[trace["stage"] == "align"].iloc[0]
+    print(f"cohort: simulate {sim:.1f} s (51 samples); one sample: tkiseq run {wall:.1f} s, "
+          f"peak RSS {rss:.0f} MB; its align task {align.wall_s:.1f} s wall, "
+          f"{align.cpu_s:.1f} s CPU, {align.peak_rss_mb:.0f} MB")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/tkiseq-bench"))
+    bench(parser.parse_args().workdir)
+
+
+if __name__ == "__main__":
+    main()
