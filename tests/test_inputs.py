@@ -258,3 +258,20 @@ def test_cli_reports_one_line_and_exits_2(
     assert err.startswith(f"tkiseq: error: {inputs['samplesheet']}: line 2, column 'strandedness'")
     assert err.count("\n") == 1
     assert not inputs["outdir"].exists()
+
+
+def test_symlinked_samplesheet_resolves_paths_where_the_file_lives(tmp_path):
+    """Nextflow stages the samplesheet as a link in a work folder."""
+    from tkiseq.inputs import load_samplesheet
+
+    data = tmp_path / "data"
+    (data / "fastq").mkdir(parents=True)
+    (data / "fastq" / "S1_R1.fastq.gz").touch()
+    (data / "ss.csv").write_text(
+        "sample,fastq_1,fastq_2,strandedness\nS1,fastq/S1_R1.fastq.gz,,auto\n"
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "ss.csv").symlink_to(data / "ss.csv")
+    (sample,) = load_samplesheet(work / "ss.csv")
+    assert sample.fastq_1 == data / "fastq" / "S1_R1.fastq.gz"

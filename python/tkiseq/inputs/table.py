@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +40,12 @@ class Table:
 
     @property
     def base(self) -> Path:
-        """The CSV's own folder, against which relative paths in it are resolved."""
-        return Path(os.path.abspath(self.path)).parent
+        """The CSV's own folder, against which relative paths in it are resolved.
+
+        The CSV itself is resolved through links: Nextflow stages it as a symlink in a work
+        folder, and its relative paths mean the folder where the file really lives.
+        """
+        return Path(self.path).resolve().parent
 
 
 def read_table(
@@ -60,7 +63,7 @@ def read_table(
     header_line, names = records[0]
     names = [name.strip() for name in names]
     _check_header(path, header_line, names, header, schema["items"])
-    validator = row_validator(schema, Path(os.path.abspath(path)).parent)
+    validator = row_validator(schema, Path(path).resolve().parent)
     rows = []
     for line, fields in records[1:]:
         if len(fields) != len(names):

@@ -1,0 +1,43 @@
+process COUNTS {
+    tag "${meta.id}"
+    label 'process_medium'
+
+    conda "${moduleDir}/environment.yml"
+
+    input:
+    tuple val(meta), path(reads_per_gene), path(strandedness)
+    tuple val(meta2), path(gtf)
+    tuple val(meta3), path(phenotypes)
+
+    output:
+    tuple val(meta), path('counts.tsv')      , emit: counts
+    tuple val(meta), path('cohort.h5ad')     , emit: h5ad
+    tuple val(meta), path('strandedness.tsv'), emit: strandedness
+    path 'versions.yml'                      , emit: versions
+
+    script:
+    def args = task.ext.args ?: ''
+    """
+    tkiseq counts \\
+        --gtf ${gtf} \\
+        --phenotypes ${phenotypes} \\
+        --outdir . \\
+        ${args} \\
+        ${reads_per_gene}
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+    END_VERSIONS
+    """
+
+    stub:
+    """
+    touch counts.tsv cohort.h5ad strandedness.tsv
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+    END_VERSIONS
+    """
+}

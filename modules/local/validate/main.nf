@@ -1,0 +1,44 @@
+process VALIDATE {
+    tag "${samplesheet.name}"
+    label 'process_low'
+
+    conda "${moduleDir}/environment.yml"
+
+    input:
+    tuple val(meta), path(samplesheet), path(phenotypes), path(cnv)
+
+    output:
+    tuple val(meta), path('samplesheet.valid.csv'), emit: samplesheet
+    tuple val(meta), path('phenotypes.valid.csv') , emit: phenotypes
+    tuple val(meta), path('cnv.valid.csv')        , emit: cnv, optional: true
+    path 'versions.yml'                           , emit: versions
+
+    script:
+    def args = task.ext.args ?: ''
+    def cnv_arg = cnv ? "--cnv ${cnv}" : ''
+    """
+    tkiseq validate \\
+        --input ${samplesheet} \\
+        --phenotypes ${phenotypes} \\
+        ${cnv_arg} \\
+        --outdir . \\
+        ${args}
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+    END_VERSIONS
+    """
+
+    stub:
+    def cnv_out = cnv ? 'touch cnv.valid.csv' : ''
+    """
+    touch samplesheet.valid.csv phenotypes.valid.csv
+    ${cnv_out}
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+    END_VERSIONS
+    """
+}
