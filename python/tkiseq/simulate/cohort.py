@@ -1,0 +1,285 @@
+"""Who the samples are: drug response, clinical covariates, lesions, copy number, expression.
+
+The expression model is what the DE/GSEA stages must recover: negative-binomial counts around a
+log-normal base mean, a log-linear dependence on the imatinib AUC z-score for planted genes, and
+outlier decoys that are extreme in one or two samples without any relation to the AUC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from tkiseq.simulate import catalog
+
+FUSIONS_BY_SUBTYPE = {
+    "ETV6::RUNX1": ("ETV6", "RUNX1", 5, 2),
+    "KMT2A::AFF1": ("KMT2A", "AFF1", 9, 5),
+    "TCF3::PBX1": ("TCF3", "PBX1", 16, 3),
+}
+READTHROUGH = ("CTBS", "GNG5", 6, 2)  # CTBS (7 exons) exon 6 spliced to GNG5 exon 2
+BCR_EXON = {"e1a2": 1, "e13a2": 13, "e14a2": 14}
+FUSION_LEVEL = {"BCR::ABL1": 2400.0, "P2RY8::CRLF2": 2500.0, "other": 700.0}
+READTHROUGH_LEVEL = 150.0
+NOISE_FRAGMENTS = 20
+DUPLICATE_FRACTION = 0.05
+INTRONIC_FRACTION = 0.04
+REFERENCE_PAIRS = 150_000  # depth at which the base means below are stated
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Cohort size and sequencing depth."""
+
+    n_samples: int
+    pairs: int
+    n_paediatric: int
+    n_pdx: int
+
+
+PRESETS = {
+    "tiny": Preset(6, 150_000, 4, 2),
+    "cohort": Preset(51, 80_000, 32, 17),
+}
+
+
+@dataclass(frozen=True)
+class FusionPlan:
+    """A fusion transcript: 5' partner exons 1..exon5 joined to 3' partner exons exon3..end."""
+
+    gene5: str
+    gene3: str
+    exon5: int
+    exon3: int
+    kind: str
+    fragments: int
+
+
+@dataclass
+class Sample:
+    """One sample's design: library, lesions and the truth labels derived from them."""
+
+    sample: str
+    strandedness: str
+    pairs: int
+    subtype: str
+    bcr_abl1_isoform: str = ""
+    crlf2: bool = False
+    ikzf1_del4_7: bool = False
+    cnv: dict[str, str] = field(default_factory=dict)
+    fusions: list[FusionPlan] = field(default_factory=list)
+
+    @property
+    def ikzf1plus(self) -> bool:
+        """Core-study definition: IKZF1 deletion plus CDKN2A, CDKN2B or PAX5 deletion."""
+        dele = {"DEL", "HOM_DEL"}
+        return self.cnv["IKZF1"] in dele and any(
+            self.cnv[g] in dele for g in ("CDKN2A", "CDKN2B", "PAX5")
+        )
+
+
+@dataclass
+class Cohort:
+    """Samples, phenotype table and the per-gene expression design."""
+
+    samples: list[Sample]
+    phenotypes: pd.DataFrame
+    z_auc: np.ndarray
+    base_mean: dict[str, float]
+    dispersion: dict[str, float]
+    log2fc: dict[str, float]
+    role: dict[str, str]
+    boost: dict[tuple[str, int], float]
+
+
+def _aucs(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Imatinib AUC spread 40-170 (a few > 150); dasatinib/bosutinib correlated (rho ~0.7)."""
+    u = (rng.permutation(n) + rng.uniform(0.2, 0.8, n)) / n
+    z = norm.ppf(u)
+    ima = np.clip(100 + 40 * z, 40, 172)
+    out = {"auc_imatinib": ima}
+    for drug in ("dasatinib", "bosutinib"):
+        zd = 0.68 * z + 0.73 * rng.normal(size=n)
+        out[f"auc_{drug}"] = np.clip(100 + 38 * zd, 35, 175)
+    return pd.DataFrame({k: np.round(v, 1) for k, v in out.items()})
+
+
+def _clinical(rng: np.random.Generator, preset: Preset, z: np.ndarray) -> pd.DataFrame:
+    n = preset.n_samples
+    age = np.array(["adult"] * n, dtype=object)
+    paed = rng.permutation(n)[: preset.n_paediatric]
+    age[paed] = "paediatric"
+    source = np.array(["primary"] * n, dtype=object)
+    source[rng.permutation(paed)[: preset.n_pdx]] = "PDX"
+    relapse = np.where(rng.random(n) < 1 / (1 + np.exp(0.6 - 1.3 * z)), "yes", "no")
+    mrd = 10 ** np.clip(-3.5 + 0.6 * z + 0.7 * rng.normal(size=n), -5, -2)
+    mrd_txt = [f"{m:.2g}" for m in mrd]
+    for i in rng.permutation(n)[: max(1, n // 7)]:
+        mrd_txt[i] = ""
+    return pd.DataFrame(
+        {
+            "relapse": relapse,
+            "age_group": age,
+            "source": source,
+            "mrd_eoi": mrd_txt,
+            "tki_start_days": rng.integers(3, 70, n),
+            "followup_days": rng.integers(200, 3000, n),
+        }
+    )
+
+
+def _tiny_samples(names: list[str]) -> list[Sample]:
+    """The tiny preset's hand-placed lesions, so every truth class appears at least once."""
+    strands = ["reverse", "reverse", "forward", "reverse", "unstranded", "reverse"]
+    subtypes = ["BCR::ABL1"] * 3 + list(FUSIONS_BY_SUBTYPE)
+    samples = [Sample(n, s, 0, t) for n, s, t in zip(names, strands, subtypes, strict=True)]
+    for s, iso in zip(samples, BCR_EXON, strict=False):
+        s.bcr_abl1_isoform = iso
+    samples[0].crlf2 = True
+    samples[0].ikzf1_del4_7 = samples[1].ikzf1_del4_7 = True
+    dels = {0: ("IKZF1", "CDKN2A", "CDKN2B", "PAR1"), 1: ("IKZF1", "PAX5"), 2: ("PAX5",)}
+    for i, s in enumerate(samples):
+        s.cnv = {g: "DEL" if g in dels.get(i, ()) else "NO_DEL" for g in catalog.CNV_GENES}
+    samples[0].cnv["CDKN2A"] = "HOM_DEL"
+    samples[5].cnv["ERG"] = "NA"
+    return samples
+
+
+def _cohort_samples(rng: np.random.Generator, names: list[str], z: np.ndarray, age) -> list:
+    """All BCR::ABL1+; p190 in ~86 % of paediatric and ~68 % of adult samples."""
+    samples = [Sample(n, "reverse", 0, "BCR::ABL1") for n in names]
+    for group, frac in (("paediatric", 0.86), ("adult", 0.68)):
+        idx = rng.permutation(np.flatnonzero(age == group))
+        n190 = round(frac * len(idx))
+        for k, i in enumerate(idx):
+            samples[i].bcr_abl1_isoform = "e1a2" if k < n190 else ("e13a2", "e14a2")[k % 2]
+    order = np.argsort(-z)
+    for i in (order[0], order[2], order[len(z) // 3]):
+        samples[i].crlf2 = True
+    for i, s in enumerate(samples):
+        resist = z[i] > 0
+        cnv = {g: "NO_DEL" for g in catalog.CNV_GENES}
+        if rng.random() < (0.6 if resist else 0.35):
+            cnv["IKZF1"] = "DEL"
+            s.ikzf1_del4_7 = bool(rng.random() < 0.6)
+            if rng.random() < 0.45:
+                cnv["CDKN2A"] = cnv["CDKN2B"] = "HOM_DEL" if rng.random() < 0.4 else "DEL"
+            if rng.random() < 0.3:
+                cnv["PAX5"] = "DEL"
+        elif rng.random() < (0.3 if resist else 0.12):
+            cnv["PAX5"] = "DEL"
+        for g, p in (("BTG1", 0.1), ("ERG", 0.03), ("RB1", 0.05), ("EBF1", 0.05)):
+            if rng.random() < p:
+                cnv[g] = "DEL"
+        if s.crlf2:
+            cnv["PAR1"] = "DEL"
+        for g in ("BTG1", "ERG", "RB1", "EBF1"):
+            if rng.random() < 0.03:
+                cnv[g] = "NA"
+        s.cnv = cnv
+    return samples
+
+
+def _expression_design(rng: np.random.Generator, n: int) -> tuple[dict, dict, dict, dict, dict]:
+    """Base means (at the reference depth), dispersions, AUC slopes, roles and outlier boosts."""
+    base, disp, fc, role = {}, {}, {}, {}
+    for spec in catalog.GENES:
+        g = spec.name
+        if spec.chrom == "chrM":
+            mu = {"MT-CO1": 6000.0, "MT-RNR2": 5000.0}.get(g, 3000.0)
+        elif g in catalog.HOUSEKEEPING:
+            mu = rng.lognormal(np.log(2000), 0.4)
+        elif g in catalog.VARIANT_GENES:
+            mu = 2200.0 if g in ("ABL1", "ZEB2") else 1500.0
+        elif g in catalog.LOW_GENES:
+            mu = 25.0 if g == "SETD2" else 40.0
+        elif g == "MALAT1":
+            mu = 3000.0
+        elif g == "GAPDHP1":
+            mu = 15.0
+        elif g in catalog.B_CELL or g in catalog.FUSION_PARTNERS:
+            mu = rng.lognormal(np.log(900), 0.4)
+        elif g in catalog.IMMUNE_UP or g in catalog.AUC_DOWN:
+            mu = rng.lognormal(np.log(500), 0.4)
+        else:
+            mu = float(np.clip(rng.lognormal(np.log(300), 0.9), 20, 4000))
+        base[g] = float(mu)
+        disp[g] = float(rng.uniform(0.05, 0.2))
+        fc[g], role[g] = 0.0, "background"
+        if g in catalog.IMMUNE_UP:
+            fc[g], role[g] = float(rng.uniform(0.6, 1.5)), "immune_auc_associated"
+        elif g in catalog.AUC_DOWN:
+            fc[g], role[g] = -float(rng.uniform(0.6, 1.5)), "auc_associated"
+        elif g in catalog.OUTLIER_DECOYS:
+            role[g] = "outlier_decoy"
+        elif g in catalog.FUSION_PARTNERS:
+            role[g] = "fusion_partner"
+    boost: dict[tuple[str, int], float] = {}
+    for k, g in enumerate(catalog.OUTLIER_DECOYS):
+        hits = [k % n] if k % 2 == 0 or n < 10 else [k % n, (k + n // 2) % n]
+        for i in hits:
+            boost[(g, i)] = float(rng.uniform(10, 30))
+    return base, disp, fc, role, boost
+
+
+def build_cohort(rng: np.random.Generator, preset_name: str) -> Cohort:
+    """Draw the cohort for a preset."""
+    preset = PRESETS[preset_name]
+    n = preset.n_samples
+    names = [f"BA_P{i + 1:02d}" for i in range(n)]
+    auc = _aucs(rng, n)
+    capped = np.minimum(auc["auc_imatinib"].to_numpy(), 150.0)
+    z = (capped - capped.mean()) / capped.std(ddof=1)
+    clin = _clinical(rng, preset, z)
+    pheno = pd.concat([pd.DataFrame({"sample": names}), auc, clin], axis=1)
+    if preset_name == "tiny":
+        samples = _tiny_samples(names)
+    else:
+        samples = _cohort_samples(rng, names, z, clin["age_group"].to_numpy())
+    depth = preset.pairs / REFERENCE_PAIRS
+    for i, s in enumerate(samples):
+        s.pairs = round(preset.pairs * rng.uniform(0.9, 1.1))
+        scale = depth * s.pairs / preset.pairs
+        if s.subtype == "BCR::ABL1":
+            level = FUSION_LEVEL["BCR::ABL1"] * np.exp(-0.5 * z[i] + 0.2 * rng.normal())
+            exon5 = BCR_EXON[s.bcr_abl1_isoform]
+            s.fusions.append(FusionPlan("BCR", "ABL1", exon5, 2, "fusion", int(level * scale)))
+        else:
+            g5, g3, e5, e3 = FUSIONS_BY_SUBTYPE[s.subtype]
+            level = FUSION_LEVEL["other"] * rng.uniform(0.8, 1.2)
+            s.fusions.append(FusionPlan(g5, g3, e5, e3, "fusion", int(level * scale)))
+        if s.crlf2:
+            level = FUSION_LEVEL["P2RY8::CRLF2"] * scale
+            s.fusions.append(FusionPlan("P2RY8", "CRLF2", 1, 1, "fusion", int(level)))
+        if (preset_name == "tiny" and i in (1, 3, 4)) or (preset_name != "tiny" and i % 5 < 2):
+            count = int(READTHROUGH_LEVEL * scale * rng.uniform(0.7, 1.3))
+            s.fusions.append(FusionPlan(*READTHROUGH, "readthrough_decoy", count))
+    base, disp, fc, role, boost = _expression_design(rng, n)
+    return Cohort(samples, pheno, z, base, disp, fc, role, boost)
+
+
+CNV_EFFECT = {"DEL": 0.55, "HOM_DEL": 0.03, "NO_DEL": 1.0, "NA": 1.0}
+
+
+def gene_means(cohort: Cohort, i: int, total: float) -> dict[str, float]:
+    """Expected mature fragments per gene in sample ``i`` when ``total`` are drawn overall."""
+    scale = total / sum(cohort.base_mean.values())
+    cnv = cohort.samples[i].cnv
+    out = {}
+    for g, mu in cohort.base_mean.items():
+        factor = 2 ** (cohort.log2fc[g] * cohort.z_auc[i]) * cohort.boost.get((g, i), 1.0)
+        out[g] = mu * scale * factor * CNV_EFFECT[cnv.get(g, "NO_DEL")]
+    return out
+
+
+def draw_counts(rng: np.random.Generator, cohort: Cohort, i: int, total: float) -> dict:
+    """Negative-binomial (gamma-Poisson) fragment counts per gene."""
+    means = gene_means(cohort, i, total)
+    genes = list(means)
+    mu = np.array([means[g] for g in genes])
+    phi = np.array([cohort.dispersion[g] for g in genes])
+    counts = rng.poisson(rng.gamma(1 / phi, mu * phi))
+    return dict(zip(genes, (int(c) for c in counts), strict=True))

@@ -1,0 +1,183 @@
+"""Lay the gene models out on human-named contigs and write ``genome.fa``.
+
+Positions are carried as signed global coordinates (``strand * (offset + pos)``), so any template
+(mRNA, pre-mRNA, fusion) knows, base by base, where it came from in the genome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pysam
+
+from tkiseq.simulate.catalog import CHRM_LENGTH, CONTIG_ORDER, GENES, SPECIAL_GAPS
+from tkiseq.simulate.dna import random_seq, revcomp
+from tkiseq.simulate.genes import INTRON_GC, LocalGene, build_genes
+
+N_REPEATS = 4
+REPEAT_LENGTH = 300
+
+
+@dataclass
+class Transcript:
+    """A mature transcript with its genomic origin per base (``gpos``, signed global)."""
+
+    transcript_id: str
+    name: str
+    gene: str
+    transcript_type: str
+    exons: list[tuple[int, int]]  # genomic 1-based inclusive, in transcription order
+    seq: np.ndarray
+    gpos: np.ndarray
+    cds: tuple[int, int] | None  # mRNA [start, end), stop codon included
+
+    def exon_ends(self) -> np.ndarray:
+        """mRNA index just past each exon."""
+        return np.cumsum([b - a + 1 for a, b in self.exons])
+
+    def exon_number(self, index: int) -> int:
+        """1-based number of the exon holding mRNA base ``index``."""
+        return int(np.searchsorted(self.exon_ends(), index, side="right")) + 1
+
+
+@dataclass
+class Gene:
+    """A placed gene: genomic span, transcripts (canonical first) and its pre-mRNA."""
+
+    name: str
+    gene_id: str
+    chrom: str
+    strand: str
+    start: int
+    end: int
+    gene_type: str
+    local: LocalGene
+    transcripts: list[Transcript] = field(default_factory=list)
+    premrna_gpos: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+@dataclass
+class Genome:
+    """Contig sequences, their offsets in the global coordinate, and the placed genes."""
+
+    contigs: dict[str, np.ndarray]
+    offsets: dict[str, int]
+    genes: dict[str, Gene]
+
+    def locate(self, signed: int) -> tuple[str, int, str]:
+        """Signed global coordinate -> (chrom, 1-based pos, strand)."""
+        g = abs(int(signed))
+        for chrom, off in self.offsets.items():
+            if off < g <= off + len(self.contigs[chrom]):
+                return chrom, g - off, "+" if signed > 0 else "-"
+        raise ValueError(f"no contig holds global position {signed}")
+
+    def base(self, chrom: str, pos: int) -> str:
+        """Reference base at a 1-based position."""
+        return chr(self.contigs[chrom][pos - 1])
+
+
+def _place(gene: LocalGene, chrom: str, start: int) -> Gene:
+    """Give a local gene model genomic coordinates starting at ``start`` (1-based)."""
+    strand = gene.spec.strand
+    end = start + len(gene.seq) - 1
+    return Gene(gene.spec.name, "", chrom, strand, start, end, gene.spec.gene_type, gene)
+
+
+def _local_to_genomic(g: Gene, local: np.ndarray) -> np.ndarray:
+    return g.start + local if g.strand == "+" else g.end - local
+
+
+def _finish(genome: Genome, counter: dict[str, int]) -> None:
+    """Assign IDs and build transcripts (sequence + signed global positions) for every gene."""
+    for gene in genome.genes.values():
+        counter["gene"] += 1
+        gene.gene_id = f"ENSG99{counter['gene']:09d}.1"
+        sign = 1 if gene.strand == "+" else -1
+        off = genome.offsets[gene.chrom]
+        span = np.arange(len(gene.local.seq))
+        gene.premrna_gpos = sign * (off + _local_to_genomic(gene, span))
+        for j, lt in enumerate(gene.local.transcripts):
+            counter["transcript"] += 1
+            exons = []
+            for i in lt.exons:
+                a, b = gene.local.exons[i]
+                ga, gb = _local_to_genomic(gene, np.array([a, b - 1]))
+                exons.append((int(min(ga, gb)), int(max(ga, gb))))
+            local = gene.local.mrna_to_local(lt)
+            ttype = "protein_coding" if lt.cds else gene.gene_type
+            gene.transcripts.append(
+                Transcript(
+                    f"ENST99{counter['transcript']:09d}.1",
+                    f"{gene.name}-{201 + j}",
+                    gene.name,
+                    ttype,
+                    exons,
+                    gene.local.mrna(lt),
+                    sign * (off + _local_to_genomic(gene, local)),
+                    lt.cds,
+                )
+            )
+
+
+def build_genome(rng: np.random.Generator) -> Genome:
+    """Draw repeats, gene models and intergenic sequence; place genes in real relative order."""
+    repeats = [random_seq(rng, REPEAT_LENGTH, INTRON_GC) for _ in range(N_REPEATS)]
+    local = build_genes(rng, GENES, repeats)
+    contigs: dict[str, np.ndarray] = {}
+    offsets: dict[str, int] = {}
+    placed: dict[str, Gene] = {}
+    total, n_gaps = 0, 0
+    for chrom in CONTIG_ORDER:
+        specs = sorted((s for s in GENES if s.chrom == chrom), key=lambda s: s.mb)
+        if not specs:
+            continue
+        offsets[chrom] = total
+        if chrom == "chrM":
+            seq = random_seq(rng, CHRM_LENGTH, 0.44)
+            for s in specs:
+                assert s.mt_range is not None
+                seq[s.mt_range[0] - 1 : s.mt_range[1]] = local[s.name].seq
+                placed[s.name] = _place(local[s.name], chrom, s.mt_range[0])
+        else:
+            pieces, pos, prev = [], 1, ""
+            for s in [*specs, None]:
+                gap = SPECIAL_GAPS.get((prev, s.name if s else ""), int(rng.integers(5000, 20001)))
+                inter = random_seq(rng, gap, INTRON_GC)
+                if n_gaps % 3 == 0 and gap > 2 * REPEAT_LENGTH:
+                    at = int(rng.integers(0, gap - REPEAT_LENGTH))
+                    inter[at : at + REPEAT_LENGTH] = repeats[(n_gaps // 3) % N_REPEATS]
+                n_gaps += 1
+                pieces.append(inter)
+                pos += gap
+                if s is None:
+                    break
+                g = local[s.name]
+                pieces.append(g.seq if s.strand == "+" else revcomp(g.seq))
+                placed[s.name] = _place(g, chrom, pos)
+                pos += len(g.seq)
+                prev = s.name
+            seq = np.concatenate(pieces)
+        contigs[chrom] = seq
+        total += len(seq)
+    genome = Genome(contigs, offsets, placed)  # contig order, then position
+    _finish(genome, {"gene": 0, "transcript": 0})
+    return genome
+
+
+def write_fasta(genome: Genome, path: Path) -> None:
+    """FASTA with 60-column lines, plus the ``.fai`` index."""
+    with open(path, "wb") as fh:
+        for chrom, seq in genome.contigs.items():
+            fh.write(f">{chrom}\n".encode())
+            n = len(seq)
+            full = n // 60 * 60
+            block = np.concatenate(
+                [seq[:full].reshape(-1, 60), np.full((full // 60, 1), ord("\n"), np.uint8)], axis=1
+            )
+            fh.write(block.tobytes())
+            if n > full:
+                fh.write(seq[full:].tobytes() + b"\n")
+    pysam.faidx(str(path))
