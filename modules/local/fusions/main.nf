@@ -1,0 +1,44 @@
+process FUSIONS {
+    tag "${meta.id}"
+    label 'process_low'
+
+    conda "${moduleDir}/environment.yml"
+
+    input:
+    tuple val(meta), path(chimeric), path(sj), path(log_final)
+    path gtf
+
+    output:
+    tuple val(meta), path("${prefix}.fusions.tsv"), emit: fusions
+    path 'versions.yml'                           , emit: versions
+
+    script:
+    def args = task.ext.args ?: ''
+    prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    tkiseq fusions \\
+        --sample ${prefix} \\
+        --chimeric ${chimeric} \\
+        --sj ${sj} \\
+        --log-final ${log_final} \\
+        --gtf ${gtf} \\
+        --outdir . \\
+        ${args}
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+    END_VERSIONS
+    """
+
+    stub:
+    prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    touch ${prefix}.fusions.tsv
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+    END_VERSIONS
+    """
+}

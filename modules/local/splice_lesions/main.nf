@@ -1,0 +1,42 @@
+process SPLICE_LESIONS {
+    tag "${meta.id}"
+    label 'process_low'
+
+    conda "${moduleDir}/environment.yml"
+
+    input:
+    tuple val(meta), path(sj)
+    path gtf
+
+    output:
+    tuple val(meta), path("${prefix}.splice_lesions.tsv"), emit: lesions
+    path 'versions.yml'                                  , emit: versions
+
+    script:
+    def args = task.ext.args ?: ''
+    prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    tkiseq splice-lesions \\
+        --sample ${prefix} \\
+        --sj ${sj} \\
+        --gtf ${gtf} \\
+        --outdir . \\
+        ${args}
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+    END_VERSIONS
+    """
+
+    stub:
+    prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    touch ${prefix}.splice_lesions.tsv
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+    END_VERSIONS
+    """
+}

@@ -1,0 +1,121 @@
+"""Artifact filters and confidence of fusion candidates.
+
+Defaults follow the published callers (science.md section 8) and are chosen so that a single
+chimeric fragment, the commonest artifact (template switching, ligation), never passes:
+
+* support: >= 2 split reads (Arriba's minimum), or split + spanning >= 3 (STAR-Fusion asks
+  novel junctions for 3 fragments). Known recurrent fusions pass with 1 split read and 2
+  fragments in all, because a clinically relevant fusion at low expression (KMT2A-r is the
+  one RNA-seq misses most) is worth a look; they are marked ``known_fusion_rescue``.
+* read_through: 3' gene on the same strand, downstream, within 100 kb of the 5' gene. Most
+  read-through transcripts join neighbours tens of kb apart (Arriba uses 10 kb for reads
+  without a splice pattern; spliced read-through reaches further). Known fusions are exempt:
+  P2RY8::CRLF2 is a PAR1 deletion that looks like read-through at ~300 kb.
+* promiscuous: a gene with >= 10 supported partners in one sample (STAR-Fusion's maximum).
+* paralog: partners of one gene family by symbol (CXCL9/CXCL10, GAPDH/GAPDHP1); homolog:
+  most supporting reads align to several places (STAR's ``num_chim_aln`` > 1).
+* mitochondrial, rRNA: partners from chrM or rRNA genes (abundant, ligation-prone).
+* short_anchor: no supporting read has >= 20 aligned bases on both sides of the junction
+  (chance alignments of short pieces).
+* low_complexity: a homopolymer or short-repeat flank at either breakpoint (DUST score), only
+  when the genome FASTA is given.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+MIN_SPLIT = 2
+MIN_SUPPORT = 3
+KNOWN_MIN_SPLIT = 1
+KNOWN_MIN_SUPPORT = 2
+READTHROUGH_DISTANCE = 100_000
+PROMISCUOUS_PARTNERS = 10
+MIN_ANCHOR = 20
+HOMOLOG_FRACTION = 0.5
+DUST_MAX = 5.0
+_MITO = {"chrM", "chrMT", "M", "MT"}
+_RRNA_TYPES = {"rRNA", "Mt_rRNA", "rRNA_pseudogene"}
+_RRNA_NAME = re.compile(r"^(RNA5S|RNA5-8S|RNA18S|RNA28S|RNA45S|RNR)")
+_FAMILY_SUFFIX = re.compile(r"-?(\d+[A-Z]*\d*|[A-Z])$")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Support thresholds a user may change on the command line."""
+
+    min_split: int = MIN_SPLIT
+    min_support: int = MIN_SUPPORT
+    min_anchor: int = MIN_ANCHOR
+    readthrough_distance: int = READTHROUGH_DISTANCE
+    promiscuous_partners: int = PROMISCUOUS_PARTNERS
+
+
+def supported(split: int, spanning: int, t: Thresholds) -> bool:
+    return split >= t.min_split or (split >= 1 and split + spanning >= t.min_support)
+
+
+def rescued(split: int, spanning: int) -> bool:
+    return split >= KNOWN_MIN_SPLIT and split + spanning >= KNOWN_MIN_SUPPORT
+
+
+def gene_family(name: str) -> str:
+    """Symbol stem shared by paralogs and pseudogenes (CXCL10 -> CXCL, GAPDHP1 -> GAPD)."""
+    stem = re.sub(r"P\d+$", "", name)
+    return _FAMILY_SUFFIX.sub("", stem)
+
+
+def paralogs(name5: str, name3: str) -> bool:
+    """Same family stem of >= 3 characters (so CD19/CD22 are not called paralogs)."""
+    stem = gene_family(name5)
+    return len(stem) >= 3 and stem == gene_family(name3)
+
+
+def mitochondrial(chrom: str, name: str) -> bool:
+    return chrom in _MITO or name.startswith("MT-")
+
+
+def rrna(gene_type: str, name: str) -> bool:
+    return gene_type in _RRNA_TYPES or bool(_RRNA_NAME.match(name))
+
+
+def readthrough_distance(
+    strand5: str, start5: int, end5: int, strand3: str, start3: int, end3: int
+) -> int | None:
+    """Bases from the 5' gene's end to the downstream 3' gene on the same strand, else None."""
+    if strand5 != strand3:
+        return None
+    gap = start3 - end5 if strand5 == "+" else start5 - end3
+    return gap if gap > -(end5 - start5) else None
+
+
+def partner_counts(pairs: list[tuple[str, str]]) -> Counter[str]:
+    """Distinct partners per gene among the supported candidate pairs of one sample."""
+    partners: dict[str, set[str]] = {}
+    for a, b in set(pairs):
+        partners.setdefault(a, set()).add(b)
+        partners.setdefault(b, set()).add(a)
+    return Counter({g: len(p) for g, p in partners.items()})
+
+
+def dust(seq: str) -> float:
+    """DUST low-complexity score: sum over triplets of c(c-1)/2, over (triplets - 1)."""
+    seq = seq.upper()
+    n = len(seq) - 2
+    if n < 2:
+        return 0.0
+    counts = Counter(seq[i : i + 3] for i in range(n))
+    return sum(c * (c - 1) / 2 for c in counts.values()) / (n - 1)
+
+
+def confidence(filters: list[str], at_exon_boundaries: bool) -> str:
+    """high: no flag and both ends on annotated exon boundaries; medium: no artifact flag but
+    an end off an exon boundary, or a known fusion rescued at low support; low: any flag."""
+    artifacts = [f for f in filters if f != "known_fusion_rescue"]
+    if artifacts:
+        return "low"
+    if filters or not at_exon_boundaries:
+        return "medium"
+    return "high"

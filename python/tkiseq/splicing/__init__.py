@@ -1,0 +1,1 @@
+"""Splice lesions: exon-skipping junctions that mark focal deletions (IKZF1 delta4-7)."""

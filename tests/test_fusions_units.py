@@ -1,0 +1,276 @@
+"""Fusion calling on hand-written STAR junction lines and a three-gene GTF (no STAR run)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tkiseq.cli import main
+from tkiseq.errors import InputError
+from tkiseq.fusions import artifacts as af
+from tkiseq.fusions import run_cohort, run_fusions
+from tkiseq.fusions.annotation import read_annotation
+from tkiseq.fusions.call import COLUMNS, call_fusions, load_known_fusions, orient
+from tkiseq.fusions.frame import bcr_abl1_isoform, bcr_abl1_protein, reading_frame
+from tkiseq.fusions.junctions import CHIMERIC_HEADER, read_chimeric, read_sj
+
+# BCR (+, chr22): exons 1000-1099, 2000-2099, 3000-3099; CDS from 1050 (51 + 100 + 50 bases).
+# ABL1 (+, chr9): exon 1a 500-599 (UTR), a2 5000-5173, a3 6000-6122; CDS 5000-6100.
+# GNG5 (-, chr22) sits 3 kb downstream of BCR on the other strand; BCRP1 a paralog name.
+# RDT (+, chr22) starts 5 kb after BCR's end: a read-through partner.
+GTF_ROWS = [
+    ("chr22", "gene", 1000, 3099, "+", "G1", None, "BCR", "protein_coding"),
+    ("chr22", "exon", 1000, 1099, "+", "G1", "T1", "BCR", "protein_coding"),
+    ("chr22", "CDS", 1050, 1099, "+", "G1", "T1", "BCR", "protein_coding"),
+    ("chr22", "exon", 2000, 2099, "+", "G1", "T1", "BCR", "protein_coding"),
+    ("chr22", "CDS", 2000, 2099, "+", "G1", "T1", "BCR", "protein_coding"),
+    ("chr22", "exon", 3000, 3099, "+", "G1", "T1", "BCR", "protein_coding"),
+    ("chr22", "CDS", 3000, 3049, "+", "G1", "T1", "BCR", "protein_coding"),
+    ("chr22", "exon", 8100, 8199, "+", "G3", "T3", "RDT", "protein_coding"),
+    ("chr22", "exon", 8300, 8399, "+", "G3", "T3", "RDT", "protein_coding"),
+    ("chr9", "exon", 500, 599, "+", "G2", "T2", "ABL1", "protein_coding"),
+    ("chr9", "exon", 5000, 5173, "+", "G2", "T2", "ABL1", "protein_coding"),
+    ("chr9", "CDS", 5000, 5173, "+", "G2", "T2", "ABL1", "protein_coding"),
+    ("chr9", "exon", 6000, 6122, "+", "G2", "T2", "ABL1", "protein_coding"),
+    ("chr9", "CDS", 6000, 6100, "+", "G2", "T2", "ABL1", "protein_coding"),
+    ("chrM", "exon", 100, 900, "+", "G4", "T4", "MT-RNR2", "Mt_rRNA"),
+]
+
+
+def write_gtf(path: Path, with_names: bool = True) -> Path:
+    lines = []
+    for chrom, feat, s, e, strand, gid, tid, name, gtype in GTF_ROWS:
+        attrs = f'gene_id "{gid}";'
+        if tid:
+            attrs += f' transcript_id "{tid}";'
+        if with_names:
+            attrs += f' gene_name "{name}";'
+        attrs += f' gene_type "{gtype}";'
+        lines.append("\t".join([chrom, "T", feat, str(s), str(e), ".", strand, ".", attrs]))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def chim_line(
+    a: tuple[str, int, str], b: tuple[str, int, str], read: str, jtype: int = 1, n_aln: int = 1
+) -> str:
+    """One format-1 line; CIGARs give 50 aligned bases on each side of the junction."""
+    fields = [
+        a[0], str(a[1]), a[2], b[0], str(b[1]), b[2], str(jtype), "0", "0", read,
+        "1", "50M50S", "1", "50S50M", str(n_aln), "200", "100", "198", "198", "0", "rg",
+    ]  # fmt: skip
+    return "\t".join(fields)
+
+
+def write_chimeric(path: Path, lines: list[str], footer: bool = True) -> Path:
+    text = ["\t".join([*CHIMERIC_HEADER, "PEmerged_bool", "readgrp"]), *lines]
+    if footer:
+        text += [
+            "# 2.7.10b   STAR --chimOutJunctionFormat 1",
+            "# Nreads 2000000\tNreadsUnique 900000\tNreadsMulti 100000",
+        ]
+    path.write_text("\n".join(text) + "\n")
+    return path
+
+
+# BCR exon 1 (last base 1099) -> ABL1 a2 (first base 5000): STAR's intron bases 1100 / 4999.
+E1A2 = (("chr22", 1100, "+"), ("chr9", 4999, "+"))
+# The same junction read from the other strand.
+E1A2_REVERSED = (("chr9", 4999, "-"), ("chr22", 1100, "-"))
+
+
+@pytest.fixture
+def gtf(tmp_path: Path) -> Path:
+    return write_gtf(tmp_path / "genes.gtf")
+
+
+@pytest.fixture
+def empty_sj(tmp_path: Path) -> Path:
+    path = tmp_path / "SJ.out.tab"
+    path.write_text("chr9\t600\t4999\t1\t1\t1\t40\t0\t50\n")
+    return path
+
+
+def test_orient_reads_both_strands_to_one_breakpoint(gtf: Path) -> None:
+    ann = read_annotation(gtf)
+    forward = orient(ann, *E1A2[0], *E1A2[1])
+    reverse = orient(ann, *E1A2_REVERSED[0], *E1A2_REVERSED[1])
+    assert forward == reverse
+    assert forward is not None
+    assert (forward[0].pos, forward[1].pos) == (1099, 5000)
+    assert ann.genes[forward[0].gene_id].name == "BCR"
+
+
+def test_orient_slides_within_repeat_onto_exon_boundaries(gtf: Path) -> None:
+    ann = read_annotation(gtf)
+    ends = orient(ann, "chr22", 1102, "+", "chr9", 5001, "+", rep_l=3, rep_r=0)
+    assert ends is not None
+    assert (ends[0].pos, ends[1].pos) == (1099, 5000)
+
+
+def test_call_counts_reads_frame_isoform_ratio(gtf: Path, tmp_path: Path) -> None:
+    lines = [chim_line(*E1A2, f"r{i}") for i in range(3)]
+    lines += [chim_line(*E1A2_REVERSED, "r9"), chim_line(*E1A2, "r0")]  # r0 counted once
+    lines.append(chim_line(("chr22", 1050, "+"), ("chr9", 5100, "+"), "s1", jtype=-1))
+    reads, mapped = read_chimeric(write_chimeric(tmp_path / "c.junction", lines))
+    assert mapped == 1_000_000
+    sj_path = tmp_path / "SJ.out.tab"
+    sj_path.write_text("chr9\t600\t4999\t1\t1\t1\t8\t0\t50\n")
+    sj = read_sj(sj_path)
+    table = call_fusions("S1", reads, sj, read_annotation(gtf), mapped)
+    row = table.iloc[0]
+    assert list(table.columns) == COLUMNS
+    assert (row.gene5, row.gene3, row.breakpoint5, row.breakpoint3) == (
+        "BCR", "ABL1", "chr22:1099:+", "chr9:5000:+",
+    )  # fmt: skip
+    assert (row.split_reads, row.spanning_pairs) == (4, 1)
+    assert row.ffpm == pytest.approx(5.0)
+    # 50 coding bases of BCR (1050-1099) = 2 leftover; a2 starts at CDS offset 0 -> frameshift
+    assert row.reading_frame == "frameshift"
+    assert (row.isoform, row.confidence, row.filters) == ("e1a2", "high", "PASS")
+    assert row.bcr_abl1_abl1_ratio == pytest.approx(4 / 8)
+    assert row.subtype == "Ph (BCR::ABL1)"
+
+
+def test_reading_frame_in_frame_case(gtf: Path) -> None:
+    ann = read_annotation(gtf)
+    bcr, abl1 = ann.transcripts["T1"], ann.transcripts["T2"]
+    assert reading_frame(bcr, 2099, abl1, 5000) == "in-frame"  # 150 coding bases: 0 left
+    assert reading_frame(bcr, 1099, abl1, 6000) == "frameshift"  # 2 left; a3 at offset 174
+    assert reading_frame(bcr, 1099, ann.transcripts["T3"], 8300) == "unknown"  # non-coding
+
+
+def test_isoform_names() -> None:
+    assert bcr_abl1_isoform("BCR", "ABL1", 13, 2) == "e13a2"
+    assert bcr_abl1_protein("e13a2") == "p210"
+    assert bcr_abl1_protein("e1a2") == "p190"
+    assert bcr_abl1_protein("e19a2") == "p230"
+    assert bcr_abl1_protein("e1a3") == "p190"
+    assert bcr_abl1_isoform("ETV6", "RUNX1", 5, 2) == ""
+
+
+def test_single_read_is_low_and_known_fusion_rescued(gtf: Path, tmp_path: Path) -> None:
+    one = [chim_line(*E1A2, "r1")]
+    reads, mapped = read_chimeric(write_chimeric(tmp_path / "one.junction", one))
+    sj = read_sj(write_empty(tmp_path / "e.tab"))
+    row = call_fusions("S", reads, sj, read_annotation(gtf), mapped).iloc[0]
+    assert (row.confidence, row.filters) == ("low", "low_support")
+    two = [chim_line(*E1A2, "r1"), chim_line(("chr22", 1050, "+"), ("chr9", 5100, "+"), "s", -1)]
+    reads, mapped = read_chimeric(write_chimeric(tmp_path / "two.junction", two))
+    row = call_fusions("S", reads, sj, read_annotation(gtf), mapped).iloc[0]
+    assert (row.confidence, row.filters, row.known_fusion) == (
+        "medium", "known_fusion_rescue", "yes",
+    )  # fmt: skip
+
+
+def write_empty(path: Path) -> Path:
+    path.write_text("")
+    return path
+
+
+def test_read_through_mitochondrial_and_homolog_flags(gtf: Path, tmp_path: Path) -> None:
+    # BCR exon 3 end (3099) -> RDT exon 1 start (8100): adjacent same-strand genes.
+    rt = [chim_line(("chr22", 3100, "+"), ("chr22", 8099, "+"), f"r{i}") for i in range(5)]
+    mt = [chim_line(("chr22", 2100, "+"), ("chrM", 499, "+"), f"m{i}", n_aln=3) for i in range(5)]
+    reads, mapped = read_chimeric(write_chimeric(tmp_path / "c.junction", rt + mt))
+    table = call_fusions(
+        "S", reads, read_sj(write_empty(tmp_path / "e")), read_annotation(gtf), mapped
+    )
+    flags = dict(zip(table["gene3"], table["filters"], strict=True))
+    assert flags["RDT"] == "read_through"
+    assert set(flags["MT-RNR2"].split(",")) == {"homolog", "mitochondrial", "rRNA"}
+    assert set(table["confidence"]) == {"low"}
+
+
+def test_artifact_helpers() -> None:
+    assert af.paralogs("CXCL9", "CXCL10")
+    assert af.paralogs("GAPDH", "GAPDHP1")
+    assert not af.paralogs("CD19", "CD22")
+    assert not af.paralogs("BCR", "ABL1")
+    assert af.dust("A" * 40) > af.DUST_MAX
+    assert af.dust("ACGTTGCAAGCTTCGATCGGATCCATGCAAGTCTAGCTAG") < af.DUST_MAX
+    assert af.supported(2, 0, af.Thresholds())
+    assert af.supported(1, 2, af.Thresholds())
+    assert not af.supported(1, 1, af.Thresholds())
+    assert load_known_fusions()[("P2RY8", "CRLF2")].startswith("Ph-like JAK-class")
+
+
+def test_spliced_deletion_between_genes_is_called(gtf: Path, tmp_path: Path) -> None:
+    """A deletion aligned as a splice (P2RY8::CRLF2-like): BCR exon 3 end -> RDT exon 2."""
+    sj = tmp_path / "SJ.out.tab"
+    sj.write_text("chr22\t3100\t8299\t1\t1\t0\t12\t0\t40\n")
+    reads, _ = read_chimeric(write_empty(tmp_path / "c.junction"))
+    row = call_fusions("S", reads, read_sj(sj), read_annotation(gtf), None).iloc[0]
+    assert (row.breakpoint5, row.breakpoint3, row.split_reads) == (
+        "chr22:3099:+",
+        "chr22:8300:+",
+        12,
+    )
+    assert row.source == "spliced"
+
+
+# --- bad and edge inputs -----------------------------------------------------------------
+
+
+def run_cli(tmp_path: Path, chim: Path, gtf: Path, sj: Path) -> int:
+    return main(
+        ["fusions", "--sample", "S", "--chimeric", str(chim), "--sj", str(sj), "--gtf", str(gtf),
+         "--outdir", str(tmp_path / "out")]
+    )  # fmt: skip
+
+
+def test_old_junction_format_is_a_one_line_error(
+    gtf: Path, empty_sj: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = tmp_path / "old.junction"
+    old.write_text("\t".join(chim_line(*E1A2, "r1").split("\t")[:14]) + "\n")
+    assert run_cli(tmp_path, old, gtf, empty_sj) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "--chimOutJunctionFormat 1" in err and str(old) in err
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_wrong_column_count_is_an_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.junction"
+    bad.write_text("chr_donorA\tbrkpt_donorA\tstrand_donorA\n")
+    with pytest.raises(InputError, match="--chimOutJunctionFormat 1"):
+        read_chimeric(bad)
+
+
+def test_gtf_without_gene_name_is_an_error(
+    empty_sj: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    nameless = write_gtf(tmp_path / "nameless.gtf", with_names=False)
+    chim = write_chimeric(tmp_path / "c.junction", [chim_line(*E1A2, "r1")])
+    assert run_cli(tmp_path, chim, nameless, empty_sj) == 2
+    err = capsys.readouterr().err.strip()
+    assert "gene_name" in err and str(nameless) in err and "\n" not in err
+    assert not (tmp_path / "out" / "S.fusions.tsv").exists()
+
+
+@pytest.mark.parametrize("header_only", [False, True])
+def test_empty_junction_file_is_zero_fusions(
+    gtf: Path, empty_sj: Path, tmp_path: Path, header_only: bool
+) -> None:
+    chim = tmp_path / "c.junction"
+    if header_only:
+        write_chimeric(chim, [])
+    else:
+        chim.write_text("")
+    assert run_cli(tmp_path, chim, gtf, empty_sj) == 0
+    text = (tmp_path / "out" / "S.fusions.tsv").read_text()
+    assert text.splitlines() == ["\t".join(COLUMNS)]
+
+
+def test_cohort_merges_tables(gtf: Path, empty_sj: Path, tmp_path: Path) -> None:
+    paths = []
+    for sample in ("A", "B"):
+        lines = [chim_line(*E1A2, f"r{i}") for i in range(3)]
+        chim = write_chimeric(tmp_path / f"{sample}.junction", lines)
+        paths.append(run_fusions(sample, chim, empty_sj, gtf, tmp_path / "f"))
+    cohort = run_cohort(paths, tmp_path / "f")
+    lines = cohort.read_text().splitlines()
+    assert lines[0].split("\t") == COLUMNS and len(lines) == 3
+    with pytest.raises(InputError, match="missing column"):
+        run_cohort([empty_sj], tmp_path / "g")
