@@ -1,0 +1,139 @@
+"""Allele counts at every exonic site with alt support: a caller for subclonal RNA variants.
+
+A diploid genotype model (``bcftools call``) discards alleles at VAF 0.1-0.3, which are common
+in leukemic RNA; the study's decision is made on read counts anyway (>= 3 alt reads, VAF > 0.1,
+applied by ``filter``). So every alt allele seen in the pileup is emitted with FORMAT/AD and DP
+and the filter decides. Candidates come from the pileup; their AD is then recounted read by
+read (see ``counts``), so only candidate sites pay for per-read work. Pileup settings:
+
+- reads: skip unmapped, secondary, QC-failed and duplicate-flagged reads; mapping quality
+  >= 20 (STAR gives 255 to unique and <= 3 to multi-mapped reads, so this keeps unique
+  alignments and works for other aligners' BAMs too);
+- bases: base quality >= 20, BAQ off (-B) so AD equals the reads observed;
+- indels: candidates from >= 2 gapped reads making >= 1 % of the reads, no depth cap;
+- evidence rules of ``counts`` (alignment ends, soft clips, unannotated junctions, short
+  overhangs) applied in the recount, with the GTF's introns as the annotation.
+
+Regions: exons plus 10 bp of splice region at internal exon boundaries (not beyond the
+transcript's ends) from the GTF. Each contig is one job (pileup streamed over the contig with
+the regions as targets, ``-T``, so spliced reads are read once rather than once per exon as
+with ``-R``; then the recount), at most ``threads`` at a time.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from itertools import pairwise
+from pathlib import Path
+
+import pysam
+
+from tkiseq.errors import InputError
+from tkiseq.genome.contigs import require_shared
+from tkiseq.genome.gtf import iter_records
+from tkiseq.variants.counts import MIN_BASEQ, MIN_MAPQ, Intron, add_allele_depths
+from tkiseq.variants.normalise import fasta_contigs
+from tkiseq.variants.transcripts import Transcript, read_transcripts
+from tkiseq.variants.vcfio import bcftools, indexed_vcf_output
+
+SPLICE_PAD = 10
+MAX_DEPTH = 1_000_000
+
+
+def exon_regions(
+    transcripts: list[Transcript], rename: dict[str, str]
+) -> dict[str, list[tuple[int, int]]]:
+    """Merged exon intervals per contig (1-based inclusive, BAM naming), padded by
+    SPLICE_PAD at internal exon boundaries only."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for t in transcripts:
+        if t.chrom not in rename:
+            continue
+        last = len(t.exons) - 1
+        spans.setdefault(rename[t.chrom], []).extend(
+            (a - SPLICE_PAD if i > 0 else a, b + SPLICE_PAD if i < last else b)
+            for i, (a, b) in enumerate(t.exons)
+        )
+    merged: dict[str, list[tuple[int, int]]] = {}
+    for chrom, pieces in spans.items():
+        out: list[tuple[int, int]] = []
+        for a, b in sorted(pieces):
+            if out and a <= out[-1][1] + 1:
+                out[-1] = (out[-1][0], max(out[-1][1], b))
+            else:
+                out.append((a, b))
+        merged[chrom] = out
+    return merged
+
+
+def annotated_introns(
+    transcripts: list[Transcript], rename: dict[str, str]
+) -> dict[str, frozenset[Intron]]:
+    """Introns per contig (BAM naming) as 0-based half-open spans, as a read's N operation."""
+    found: dict[str, set[Intron]] = {}
+    for t in transcripts:
+        if t.chrom in rename:
+            found.setdefault(rename[t.chrom], set()).update(
+                (a_end, b_start - 1) for (_, a_end), (b_start, _) in pairwise(t.exons)
+            )
+    return {chrom: frozenset(spans) for chrom, spans in found.items()}
+
+
+def _call_contig(
+    bam: str, fasta: str, chrom: str, bed: str, introns: frozenset[Intron], out: str
+) -> str:
+    """mpileup -> split + left-align -> alleles with alt reads -> recount; a worker process."""
+    raw, split, kept = f"{out}.raw.bcf", f"{out}.split.bcf", f"{out}.kept.vcf"
+    bcftools(
+        "mpileup", "-f", fasta, "-r", chrom, "-T", bed, "-a", "FORMAT/AD,FORMAT/DP",
+        "-q", str(MIN_MAPQ), "-Q", str(MIN_BASEQ), "-B", "--ff", "UNMAP,SECONDARY,QCFAIL,DUP",
+        "-d", str(MAX_DEPTH), "-L", str(MAX_DEPTH), "-m", "2", "-F", "0.01",
+        "-Ob", "-o", raw, bam,
+    )  # fmt: skip
+    bcftools("norm", "-m", "-any", "-f", fasta, "-Ob", "-o", split, raw)
+    bcftools("view", "-i", 'ALT!="<*>" && FMT/AD[0:1]>0', "-Ov", "-o", kept, split)
+    add_allele_depths(Path(kept), Path(bam), Path(fasta), Path(out), {chrom: introns})
+    for path in (raw, split, kept):
+        Path(path).unlink()
+    return out
+
+
+def call_bam(
+    sample: str, bam: Path, fasta: Path, gtf: Path, outdir: Path, threads: int = 1
+) -> Path:
+    """Write ``<sample>.calls.vcf.gz`` (+ .tbi): every exonic allele with alt reads."""
+    for path in (bam, fasta, gtf):
+        if not path.exists():
+            raise InputError(path, "file not found")
+    try:
+        with pysam.AlignmentFile(str(bam)) as af:
+            bam_contigs = list(af.references)
+            if not af.has_index():
+                raise InputError(bam, "no index (.bai/.csi)", hint=f"run `samtools index {bam}`")
+    except (OSError, ValueError) as exc:
+        raise InputError(bam, f"not a readable BAM ({exc})") from exc
+    require_shared(str(bam), bam_contigs, str(fasta), fasta_contigs(fasta))
+    gtf_contigs = list(dict.fromkeys(f[0] for _, f in iter_records(gtf, frozenset({"gene"}))))
+    rename = require_shared(str(gtf), gtf_contigs or bam_contigs, str(bam), bam_contigs)
+    transcripts = read_transcripts(gtf)
+    regions = exon_regions(transcripts, rename)
+    introns = annotated_introns(transcripts, rename)
+    outdir.mkdir(parents=True, exist_ok=True)
+    dest = outdir / f"{sample}.calls.vcf.gz"
+    with tempfile.TemporaryDirectory(dir=outdir, prefix=f".{sample}.call.") as tmp:
+        jobs = []
+        for i, chrom in enumerate(c for c in bam_contigs if c in regions):
+            bed = Path(tmp) / f"{i}.bed"
+            bed.write_text("".join(f"{chrom}\t{a - 1}\t{b}\n" for a, b in regions[chrom]))
+            part = str(Path(tmp) / f"{i}.vcf.gz")
+            jobs.append(
+                (str(bam), str(fasta), chrom, str(bed), introns.get(chrom, frozenset()), part)
+            )
+        with ProcessPoolExecutor(max_workers=max(1, threads)) as pool:
+            parts = list(pool.map(_call_contig, *zip(*jobs, strict=True)))
+        listing = Path(tmp) / "parts.txt"
+        listing.write_text("".join(f"{p}\n" for p in parts))
+        with indexed_vcf_output(dest) as out:
+            bcftools("concat", "-f", str(listing), "-Oz", "-o", str(out))
+    return dest

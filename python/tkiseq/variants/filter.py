@@ -1,0 +1,172 @@
+"""The study filter (science.md section 3): >= 3 alt reads, VAF > 0.1, not in dbSNP.
+
+Every call is kept in ``<sample>.all.vcf.gz`` with FILTER saying why it failed (nothing is
+dropped silently); ``<sample>.pass.vcf.gz`` holds the calls passing all three. VAF is alt reads
+/ (ref + alt reads) of the split, left-aligned record, i.e. the bcftools expression
+``FMT/AD[0:1]/(FMT/AD[0:0]+FMT/AD[0:1])``. Records are streamed as text in bounded batches, so
+memory does not grow with the size of the VCF or of dbSNP.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pysam
+
+from tkiseq.errors import InputError
+from tkiseq.genome.contigs import require_shared
+from tkiseq.variants.dbsnp import CLUSTER_GAP, CLUSTER_SIZE, Dbsnp, trim_alleles
+from tkiseq.variants.normalise import inspect_vcf, normalise_vcf
+from tkiseq.variants.vcfio import indexed_vcf_output
+
+HEADER_LINES = (
+    '##FILTER=<ID=min_alt_reads,Description="Fewer than {min_alt_reads} alt reads">',
+    '##FILTER=<ID=min_vaf,Description="VAF = alt/(ref+alt reads) not above {min_vaf}">',
+    '##FILTER=<ID=dbsnp,Description="Same chrom, pos, ref and alt as a dbSNP record">',
+    '##INFO=<ID=DBSNP,Number=1,Type=String,Description="rsID of the matching dbSNP allele">',
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class FilterParams:
+    """Thresholds of the study filter; a call passes with alt >= min_alt_reads, VAF > min_vaf."""
+
+    min_alt_reads: int = 3
+    min_vaf: float = 0.1
+
+
+def allele_depths(ad: str) -> tuple[int, int]:
+    """(ref reads, alt reads) from a split record's AD value; missing values count 0."""
+    parts = ad.split(",")
+    ref = int(parts[0]) if parts[0] not in ("", ".") else 0
+    alt = int(parts[1]) if len(parts) > 1 and parts[1] not in ("", ".") else 0
+    return ref, alt
+
+
+def filter_reasons(ref_reads: int, alt_reads: int, rsid: str | None, p: FilterParams) -> list[str]:
+    """FILTER values of one call (empty list = PASS)."""
+    reasons = []
+    if alt_reads < p.min_alt_reads:
+        reasons.append("min_alt_reads")
+    total = ref_reads + alt_reads
+    if total == 0 or not alt_reads / total > p.min_vaf:
+        reasons.append("min_vaf")
+    if rsid is not None:
+        reasons.append("dbsnp")
+    return reasons
+
+
+def _batches(lines: Iterator[str], source: Path) -> Iterator[list[list[str]]]:
+    """Split records into runs of nearby positions on one contig; check the sort order."""
+    batch: list[list[str]] = []
+    done: set[str] = set()
+    chrom, last = "", 0
+    for line in lines:
+        f = line.rstrip("\n").split("\t")
+        pos = int(f[1])
+        if f[0] != chrom:
+            if f[0] in done:
+                raise InputError(
+                    source, f"not sorted: contig {f[0]} appears in two blocks", hint="bcftools sort"
+                )
+            done.add(chrom)
+            chrom = f[0]
+        elif pos < last:
+            raise InputError(
+                source, f"not sorted: {chrom}:{pos} after {chrom}:{last}", hint="bcftools sort"
+            )
+        if batch and (
+            f[0] != batch[-1][0] or pos - last > CLUSTER_GAP or len(batch) >= CLUSTER_SIZE
+        ):
+            yield batch
+            batch = []
+        batch.append(f)
+        last = pos
+    if batch:
+        yield batch
+
+
+def _annotate_batch(
+    batch: list[list[str]], db: Dbsnp, to_db: dict[str, str], p: FilterParams
+) -> list[tuple[str, bool]]:
+    """(VCF line, passed) for each record of a batch."""
+    keys = [trim_alleles(int(f[1]), f[3], f[4]) for f in batch]
+    rsids = db.lookup_cluster(to_db.get(batch[0][0]), keys)
+    out = []
+    ad_index: dict[str, int] = {}
+    for f, rsid in zip(batch, rsids, strict=True):
+        if f[8] not in ad_index:
+            names = f[8].split(":")
+            ad_index[f[8]] = names.index("AD") if "AD" in names else -1
+        i = ad_index[f[8]]
+        values = f[9].split(":")
+        ref, alt = allele_depths(values[i] if 0 <= i < len(values) else ".")
+        if f[4] in (".", "<*>", "*"):
+            alt = 0
+        reasons = filter_reasons(ref, alt, rsid, p)
+        f[6] = ";".join(reasons) if reasons else "PASS"
+        if rsid is not None:
+            f[7] = f"DBSNP={rsid}" if f[7] in ("", ".") else f"{f[7]};DBSNP={rsid}"
+        out.append(("\t".join(f) + "\n", not reasons))
+    return out
+
+
+def filter_calls(
+    sample: str,
+    vcf: Path,
+    dbsnp: Path,
+    fasta: Path,
+    outdir: Path,
+    params: FilterParams = FilterParams(),
+) -> tuple[Path, Path]:
+    """Write ``<sample>.all.vcf.gz`` and ``<sample>.pass.vcf.gz`` (+ .tbi) into ``outdir``."""
+    _, contigs, _ = inspect_vcf(vcf, require_ad=True)
+    db = Dbsnp(dbsnp)
+    outdir.mkdir(parents=True, exist_ok=True)
+    all_path = outdir / f"{sample}.all.vcf.gz"
+    pass_path = outdir / f"{sample}.pass.vcf.gz"
+    try:
+        with tempfile.TemporaryDirectory(dir=outdir, prefix=f".{sample}.filter.") as tmp:
+            norm = Path(tmp) / "norm.vcf"
+            normalise_vcf(vcf, contigs, fasta, norm)
+            fasta_names = list(pysam.FastaFile(str(fasta)).references)
+            to_db = require_shared(str(fasta), fasta_names, str(dbsnp), db.contigs)
+            with (
+                indexed_vcf_output(all_path) as tmp_all,
+                indexed_vcf_output(pass_path) as tmp_pass,
+                norm.open() as fh,
+                pysam.BGZFile(str(tmp_all), "wb") as out_all,
+                pysam.BGZFile(str(tmp_pass), "wb") as out_pass,
+            ):
+                header = _header(fh, params)
+                out_all.write(header.encode())
+                out_pass.write(header.encode())
+                for batch in _batches(fh, vcf):
+                    rows = _annotate_batch(batch, db, to_db, params)
+                    out_all.write("".join(line for line, _ in rows).encode())
+                    out_pass.write("".join(line for line, ok in rows if ok).encode())
+    finally:
+        db.close()
+    return all_path, pass_path
+
+
+def _header(fh: object, p: FilterParams) -> str:
+    """Read the header from ``fh`` up to #CHROM; add the filter's FILTER/INFO definitions."""
+    lines = []
+    for line in fh:  # type: ignore[attr-defined]
+        if line.startswith("#CHROM"):
+            ids = {x.split(",")[0] for x in lines if x.startswith(("##FILTER", "##INFO"))}
+            for extra in HEADER_LINES:
+                text = extra.format(min_alt_reads=p.min_alt_reads, min_vaf=p.min_vaf)
+                if text.split(",")[0] not in ids:
+                    lines.append(text + "\n")
+            lines.append(f"##tkiseq_filterCommand={shlex.join(sys.argv)}\n")
+            lines.append(line)
+            return "".join(lines)
+        lines.append(line)
+    raise InputError("VCF", "no #CHROM header line")

@@ -1,0 +1,138 @@
+"""Variants on the tiny dataset against the simulator's truth: recall, precision, HGVS.
+
+The calls are the ``variants/`` outputs of the shared ``tiny_run`` (``tkiseq run``), so the
+stage is tested as the pipeline runs it and nothing is called twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pysam
+import pytest
+
+from tkiseq.variants.annotate import COLUMNS, Annotator, annotate_record
+
+pytestmark = pytest.mark.slow
+KEY = ["sample", "chrom", "pos", "ref", "alt"]
+ABL1_CHANGES = {"p.T315I": "c.944C>T", "p.E255K": "c.763G>A", "p.H396P": "c.1187A>C",
+                "p.K404E": "c.1210A>G"}  # fmt: skip
+
+
+def truth(data: Path) -> pd.DataFrame:
+    return pd.read_csv(data / "truth" / "variants.tsv", sep="\t", dtype={"chrom": str})
+
+
+def samples(data: Path) -> list[str]:
+    return list(pd.read_csv(data / "samplesheet.csv")["sample"])
+
+
+@pytest.fixture(scope="module")
+def called(tiny_run: Path) -> Path:
+    return tiny_run / "variants"
+
+
+def calls(folder: Path, names: list[str]) -> pd.DataFrame:
+    frames = [pd.read_csv(folder / f"{s}.variants.tsv", sep="\t", dtype={"chrom": str},
+                          keep_default_na=False) for s in names]  # fmt: skip
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_annotation_matches_truth(tiny_data: Path) -> None:
+    """Gene, SO term, c. and p. of every planted variant, from GTF + FASTA only."""
+    ann = Annotator(tiny_data / "genes.gtf", tiny_data / "genome.fa")
+    expected = truth(tiny_data).fillna("").drop_duplicates(["chrom", "pos", "ref", "alt"])
+    for row in expected.itertuples():
+        got = annotate_record(ann, row.chrom, int(row.pos), row.ref, row.alt)
+        names = ("gene", "consequence", "hgvsc", "hgvsp", "hgvsp_short")
+        assert tuple(got[n] for n in names) == tuple(getattr(row, n) for n in names), row
+
+
+def test_outputs_for_every_sample(called: Path, tiny_data: Path) -> None:
+    """calls/all/pass VCFs indexed and readable; .all keeps every call with a FILTER value."""
+    for s in samples(tiny_data):
+        for name in ("calls", "all", "pass"):
+            assert Path(f"{called / s}.{name}.vcf.gz.tbi").exists(), (s, name)
+        with pysam.VariantFile(str(called / f"{s}.all.vcf.gz")) as vf:
+            every = {(r.chrom, r.pos, r.ref, r.alts[0]): set(r.filter.keys()) for r in vf}
+        with pysam.VariantFile(str(called / f"{s}.pass.vcf.gz")) as vf:
+            passed = {(r.chrom, r.pos, r.ref, r.alts[0]) for r in vf}
+        with pysam.VariantFile(str(called / f"{s}.calls.vcf.gz")) as vf:
+            assert len(list(vf)) == len(every)
+        assert all(every.values())
+        assert passed == {k for k, f in every.items() if f == {"PASS"}}
+        table = pd.read_csv(called / f"{s}.variants.tsv", sep="\t", keep_default_na=False)
+        assert list(table.columns) == COLUMNS and len(table) == len(every)
+
+
+def test_recall_precision_and_dbsnp(called: Path, tiny_data: Path) -> None:
+    """Recall of detectable somatic variants and precision of PASS calls, per sample and
+    overall; private germline SNPs (not in dbSNP) are expected passes, counted apart."""
+    t = truth(tiny_data)
+    c = calls(called, samples(tiny_data))
+    merged = t.merge(c, on=KEY, how="left", suffixes=("", "_call"))
+    detectable = merged[(merged.kind == "somatic") & (merged.alt_reads >= 3) & (merged.vaf > 0.1)]
+    found = detectable[detectable["filter"] == "PASS"]
+    passed = c[c["filter"] == "PASS"].merge(t, on=KEY, how="left")
+    for s in samples(tiny_data):
+        p = passed[passed["sample"] == s]
+        print(f"{s}: recall {(found['sample'] == s).sum()}/{(detectable['sample'] == s).sum()}, "
+              f"PASS {len(p)} = {(p.kind == 'somatic').sum()} somatic + "
+              f"{(p.kind == 'germline_private').sum()} private germline + "
+              f"{p.kind.isna().sum()} false")  # fmt: skip
+    recall = len(found) / len(detectable)
+    precision = passed.kind.isin(["somatic", "germline_private"]).sum() / len(passed)
+    print(f"overall recall {recall:.3f} ({len(found)}/{len(detectable)}), precision "
+          f"{precision:.3f} of {len(passed)} PASS")  # fmt: skip
+    assert len(detectable) >= 8
+    assert recall >= 0.95, detectable[detectable["filter"] != "PASS"]
+    assert precision >= 0.95, passed[passed.kind.isna()]
+    private = merged[merged.kind == "germline_private"]
+    assert (private["filter"] == "PASS").all(), private
+    dbsnp_rows = merged[merged.kind == "germline_dbsnp"]
+    assert not (dbsnp_rows["filter"] == "PASS").any(), dbsnp_rows
+    assert (dbsnp_rows["in_dbsnp"].astype(str) == "True").all()
+
+
+def test_no_dbsnp_allele_passes(called: Path, tiny_data: Path) -> None:
+    """Checked against dbSNP itself, not only the planted germline sites."""
+    with pysam.VariantFile(str(tiny_data / "dbsnp.vcf.gz")) as vf:
+        names = {c: c if c.startswith("chr") else f"chr{c}" for c in vf.header.contigs}
+        db = {(names.get(r.chrom, r.chrom), r.pos, r.ref, a) for r in vf for a in r.alts or ()}
+    c = calls(called, samples(tiny_data))
+    passed = c[c["filter"] == "PASS"]
+    hits = [
+        k for k in zip(passed.chrom, passed.pos, passed.ref, passed.alt, strict=True) if k in db
+    ]
+    assert not hits
+
+
+def test_protein_changes_exact(called: Path, tiny_data: Path) -> None:
+    """Every planted coding variant present in the calls is named as the truth names it."""
+    t = truth(tiny_data)
+    c = calls(called, samples(tiny_data))
+    planted = t[(t.kind == "somatic") & t.hgvsp.notna()].merge(c, on=KEY, suffixes=("", "_call"))
+    assert len(planted) >= 10
+    cols = ["hgvsc", "hgvsp", "hgvsp_short", "consequence"]
+    for col in cols:
+        assert (planted[col] == planted[f"{col}_call"]).all(), planted[[col, f"{col}_call"]]
+    abl1 = c[c.gene == "ABL1"].set_index("hgvsp_short")
+    for change, hgvsc in ABL1_CHANGES.items():
+        assert abl1.loc[change, "hgvsc"] == hgvsc
+        assert str(abl1.loc[change, "abl1_kd"]) == "True"
+    assert abl1.loc["p.T315I", "hgvsp"] == "p.Thr315Ile"
+    assert {"imatinib", "bosutinib"} <= set(abl1.loc["p.T315I", "tki_resistance"].split(";"))
+    assert abl1.loc["p.E255K", "tki_resistance"] == "imatinib;nilotinib"
+
+
+def test_cohort_tables(called: Path, tiny_data: Path) -> None:
+    cohort = pd.read_csv(called / "cohort_variants.tsv", sep="\t", dtype={"chrom": str})
+    assert set(cohort["filter"]) == {"PASS"}
+    c = calls(called, samples(tiny_data))
+    assert len(cohort) == (c["filter"] == "PASS").sum()
+    matrix = pd.read_csv(called / "alterations.tsv", sep="\t", index_col=0, keep_default_na=False)
+    assert list(matrix.index) == samples(tiny_data)
+    t = truth(tiny_data)
+    t315i = t[t.hgvsp_short == "p.T315I"].iloc[0]
+    assert "p.T315I" in matrix.loc[t315i["sample"], "ABL1"]
