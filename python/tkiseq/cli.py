@@ -76,6 +76,94 @@ def _run(a: argparse.Namespace) -> None:
     )
 
 
+def _de(a: argparse.Namespace) -> None:
+    from tkiseq.expression.de import DeParams, run
+
+    covariates = tuple(c for c in a.covariates.split(",") if c) if a.covariates else ()
+    params = DeParams(
+        phenotype=a.phenotype,
+        covariates=covariates,
+        cap=a.cap if a.cap > 0 else None,
+        zscore=a.zscore,
+        min_count=a.min_count,
+        min_samples=a.min_samples,
+        alpha=a.alpha,
+        threads=a.threads,
+    )
+    run(a.counts, a.phenotypes, params, a.outdir)
+
+
+def _gsea(a: argparse.Namespace) -> None:
+    from tkiseq.enrichment.gsea import GseaParams, run
+
+    params = GseaParams(
+        min_size=a.min_size,
+        max_size=a.max_size,
+        permutations=a.permutations,
+        seed=a.seed,
+        threads=a.threads,
+    )
+    run(a.de, [Path(p) for p in a.gene_sets.split(",") if p], params, a.outdir)
+
+
+def _variants_call(a: argparse.Namespace) -> None:
+    from tkiseq.variants.call import call_bam
+    from tkiseq.variants.user_vcf import call_from_vcf
+
+    if a.vcf is not None:
+        call_from_vcf(a.sample, a.vcf, a.fasta, a.outdir, bam=a.bam)
+    elif a.bam is None or a.gtf is None:
+        raise InputError("--bam", "variants call needs --bam and --gtf, or --vcf")
+    else:
+        call_bam(a.sample, a.bam, a.fasta, a.gtf, a.outdir, threads=a.threads)
+
+
+def _variants_filter(a: argparse.Namespace) -> None:
+    from tkiseq.variants.filter import FilterParams, filter_calls
+
+    params = FilterParams(min_alt_reads=a.min_alt_reads, min_vaf=a.min_vaf)
+    filter_calls(a.sample, a.vcf, a.dbsnp, a.fasta, a.outdir, params)
+
+
+def _variants_annotate(a: argparse.Namespace) -> None:
+    from tkiseq.variants.annotate import annotate_calls
+
+    annotate_calls(a.sample, a.vcf, a.fasta, a.gtf, a.outdir)
+
+
+def _variants_cohort(a: argparse.Namespace) -> None:
+    from tkiseq.variants.cohort import build_cohort
+
+    build_cohort(a.tables, a.outdir)
+
+
+def _fusions(a: argparse.Namespace) -> None:
+    from tkiseq.fusions import run_fusions
+    from tkiseq.fusions.artifacts import Thresholds
+
+    thresholds = Thresholds(
+        min_split=a.min_split,
+        min_support=a.min_support,
+        min_anchor=a.min_anchor,
+        readthrough_distance=a.readthrough_distance,
+        promiscuous_partners=a.promiscuous_partners,
+    )
+    run_fusions(a.sample, a.chimeric, a.sj, a.gtf, a.outdir, a.log_final, thresholds, fasta=a.fasta)
+
+
+def _fusions_cohort(a: argparse.Namespace) -> None:
+    from tkiseq.fusions import run_cohort
+
+    run_cohort(a.tables, a.outdir)
+
+
+def _splice_lesions(a: argparse.Namespace) -> None:
+    from tkiseq.splicing.lesions import run_splice_lesions
+
+    genes = tuple(g.strip() for g in a.genes.split(",") if g.strip())
+    run_splice_lesions(a.sample, a.sj, a.gtf, a.outdir, genes, a.min_reads)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full ``tkiseq`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -145,6 +233,99 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--resume", action="store_true", help="skip stages already complete")
     p.set_defaults(func=_run)
+    p = sub.add_parser("de", help="differential expression against a phenotype, outlier flags")
+    p.add_argument(
+        "--counts",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="cohort.h5ad, counts.tsv/.csv, featureCounts output or *.ReadsPerGene.out.tab",
+    )
+    p.add_argument("--phenotypes", type=Path, required=True)
+    p.add_argument("--phenotype", default="auc_imatinib", help="numeric column to test")
+    p.add_argument("--covariates", default="", help="comma-separated extra design terms")
+    p.add_argument("--cap", type=float, default=150.0, help="cap the phenotype (0: no cap)")
+    p.add_argument("--zscore", action="store_true", help="fit on the z-scored phenotype")
+    p.add_argument("--min-count", type=int, default=10, help="low-count filter: reads ...")
+    p.add_argument("--min-samples", type=int, default=3, help="... in at least this many")
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--outdir", type=Path, required=True)
+    p.set_defaults(func=_de)
+
+    p = sub.add_parser("gsea", help="gene set enrichment (prerank) of a DE table")
+    p.add_argument("--de", type=Path, required=True, help="de_<phenotype>.tsv")
+    p.add_argument("--gene-sets", required=True, help="comma-separated GMT files")
+    p.add_argument("--min-size", type=int, default=5)
+    p.add_argument("--max-size", type=int, default=500)
+    p.add_argument("--permutations", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--outdir", type=Path, required=True)
+    p.set_defaults(func=_gsea)
+
+    p = sub.add_parser("variants", help="SNV/indel calling, study filter and annotation")
+    vsub = p.add_subparsers(dest="variants_command", required=True, metavar="<step>")
+    v = vsub.add_parser("call", help="allele counts at exonic sites from a BAM, or a user VCF")
+    v.add_argument("--sample", required=True)
+    v.add_argument("--bam", type=Path, help="coordinate-sorted, indexed BAM")
+    v.add_argument("--vcf", type=Path, help="user VCF entry point (split + left-aligned)")
+    v.add_argument("--fasta", type=Path, required=True)
+    v.add_argument("--gtf", type=Path, help="exons + splice regions to call (with --bam)")
+    v.add_argument("--outdir", type=Path, required=True)
+    v.add_argument("--threads", type=int, default=1)
+    v.set_defaults(func=_variants_call)
+    v = vsub.add_parser("filter", help=">= N alt reads, VAF > x, not in dbSNP")
+    v.add_argument("--sample", required=True)
+    v.add_argument("--vcf", type=Path, required=True)
+    v.add_argument("--dbsnp", type=Path, required=True)
+    v.add_argument("--fasta", type=Path, required=True)
+    v.add_argument("--min-alt-reads", type=int, default=3)
+    v.add_argument("--min-vaf", type=float, default=0.1, help="VAF must be strictly above")
+    v.add_argument("--outdir", type=Path, required=True)
+    v.set_defaults(func=_variants_filter)
+    v = vsub.add_parser("annotate", help="gene, consequence, HGVS, ABL1 KD and TKI flags")
+    v.add_argument("--sample", required=True)
+    v.add_argument("--vcf", type=Path, required=True, help="<sample>.all.vcf.gz")
+    v.add_argument("--fasta", type=Path, required=True)
+    v.add_argument("--gtf", type=Path, required=True)
+    v.add_argument("--outdir", type=Path, required=True)
+    v.set_defaults(func=_variants_annotate)
+    v = vsub.add_parser("cohort", help="cohort PASS table and sample x gene alteration matrix")
+    v.add_argument("tables", type=Path, nargs="+", help="<sample>.variants.tsv")
+    v.add_argument("--outdir", type=Path, required=True)
+    v.set_defaults(func=_variants_cohort)
+
+    p = sub.add_parser("fusions", help="fusion calls from STAR chimeric and spliced junctions")
+    p.add_argument("--sample", required=True)
+    p.add_argument("--chimeric", type=Path, required=True, help="<sample>.Chimeric.out.junction")
+    p.add_argument("--sj", type=Path, required=True, help="<sample>.SJ.out.tab")
+    p.add_argument("--gtf", type=Path, required=True)
+    p.add_argument(
+        "--log-final", type=Path, help="<sample>.Log.final.out (FFPM denominator; else footer)"
+    )
+    p.add_argument("--fasta", type=Path, help="genome FASTA: enables the low_complexity filter")
+    p.add_argument("--min-split", type=int, default=2, help="split reads that suffice alone")
+    p.add_argument("--min-support", type=int, default=3, help="split + spanning that suffice")
+    p.add_argument("--min-anchor", type=int, default=20, help="bases aligned on both sides")
+    p.add_argument("--readthrough-distance", type=int, default=100_000)
+    p.add_argument("--promiscuous-partners", type=int, default=10)
+    p.add_argument("--outdir", type=Path, required=True)
+    p.set_defaults(func=_fusions)
+
+    p = sub.add_parser("fusions-cohort", help="merge per-sample fusion tables")
+    p.add_argument("tables", type=Path, nargs="+", help="<sample>.fusions.tsv")
+    p.add_argument("--outdir", type=Path, required=True)
+    p.set_defaults(func=_fusions_cohort)
+
+    p = sub.add_parser("splice-lesions", help="exon-deletion junctions such as IKZF1 delta4-7")
+    p.add_argument("--sample", required=True)
+    p.add_argument("--sj", type=Path, required=True, help="<sample>.SJ.out.tab")
+    p.add_argument("--gtf", type=Path, required=True)
+    p.add_argument("--genes", default="IKZF1,PAX5,ERG,CDKN2A,RB1,BTG1")
+    p.add_argument("--min-reads", type=int, default=2)
+    p.add_argument("--outdir", type=Path, required=True)
+    p.set_defaults(func=_splice_lesions)
     return parser
 
 

@@ -142,14 +142,15 @@ class Runner:
             raise _StageFailed(task, code, detail, log_path)
         write_text(marker, json.dumps({"key": key, "outputs": [str(p) for p in task.outputs]}))
 
-    def run_all(self, tasks: list[Task], jobs: int) -> None:
-        """Run independent tasks, ``jobs`` at a time; the first failure stops the rest."""
-        if jobs <= 1 or len(tasks) <= 1:
-            for task in tasks:
+    def run_chains(self, chains: list[list[Task]], jobs: int) -> None:
+        """Run each chain's tasks in order, ``jobs`` chains at a time; a failure stops all."""
+
+        def run_chain(chain: list[Task]) -> None:
+            for task in chain:
                 self.run(task)
-            return
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(self.run, t) for t in tasks]
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = [pool.submit(run_chain, c) for c in chains]
             try:
                 for fut in as_completed(futures):
                     fut.result()
@@ -192,27 +193,102 @@ def _check_files(cfg: RunConfig) -> None:
             raise InputError(path, f"file not found (given as {flag})")
 
 
-def alignment_tasks(
-    rows: list[dict[str, str]], index: Path, outdir: Path, threads: int
+def sample_chain(
+    row: dict[str, str], index: Path, out: Path, cfg: RunConfig, threads: int
 ) -> list[Task]:
-    """One ``tkiseq align`` task per samplesheet row."""
-    tasks = []
-    for row in rows:
-        sample = row["sample"]
-        out = outdir / "align" / sample
-        if row.get("fastq_1"):
-            reads = ["--fastq-1", row["fastq_1"]]
-            if row.get("fastq_2"):
-                reads += ["--fastq-2", row["fastq_2"]]
-        else:
-            reads = ["--bam", row["bam"]]
-        args = [
+    """One sample's tasks in order: alignment, then variants, fusions and splice lesions."""
+    sample = row["sample"]
+    align = out / "align" / sample
+    if row.get("fastq_1"):
+        reads = ["--fastq-1", row["fastq_1"]]
+        if row.get("fastq_2"):
+            reads += ["--fastq-2", row["fastq_2"]]
+    else:
+        reads = ["--bam", row["bam"]]
+    aligned = [align / f"{sample}{s}" for s in OUTPUT_SUFFIXES]
+    bam, sj, chimeric, log_final = (
+        align / f"{sample}{s}"
+        for s in (".bam", ".SJ.out.tab", ".Chimeric.out.junction", ".Log.final.out")
+    )
+    ref = ["--fasta", str(cfg.fasta)]
+    gtf = ["--gtf", str(cfg.gtf)]
+    var = out / "variants"
+    calls, all_calls = var / f"{sample}.calls.vcf.gz", var / f"{sample}.all.vcf.gz"
+    user_vcf = ["--vcf", row["vcf"]] if row.get("vcf") else [*gtf, "--threads", str(threads)]
+    return [
+        Task("align", sample, [
             "align", "--sample", sample, *reads, "--strandedness", row["strandedness"],
-            "--star-index", str(index), "--outdir", str(out), "--threads", str(threads),
-        ]  # fmt: skip
-        inputs = [Path(p) for p in reads[1::2]] + [index / f for f in STAR_INDEX_FILES]
-        outputs = [out / f"{sample}{s}" for s in OUTPUT_SUFFIXES]
-        tasks.append(Task("align", sample, args, inputs, outputs))
+            "--star-index", str(index), "--outdir", str(align), "--threads", str(threads),
+        ], [Path(p) for p in reads[1::2]] + [index / f for f in STAR_INDEX_FILES], aligned),
+        Task("variants_call", sample, [
+            "variants", "call", "--sample", sample, "--bam", str(bam), *ref, *user_vcf,
+            "--outdir", str(var),
+        ], [bam, cfg.fasta, cfg.gtf], [calls]),
+        Task("variants_filter", sample, [
+            "variants", "filter", "--sample", sample, "--vcf", str(calls),
+            "--dbsnp", str(cfg.dbsnp), *ref, "--outdir", str(var),
+        ], [calls, cfg.dbsnp, cfg.fasta], [all_calls, var / f"{sample}.pass.vcf.gz"]),
+        Task("variants_annotate", sample, [
+            "variants", "annotate", "--sample", sample, "--vcf", str(all_calls), *ref, *gtf,
+            "--outdir", str(var),
+        ], [all_calls, cfg.fasta, cfg.gtf], [var / f"{sample}.variants.tsv"]),
+        Task("fusions", sample, [
+            "fusions", "--sample", sample, "--chimeric", str(chimeric), "--sj", str(sj),
+            *gtf, "--log-final", str(log_final), *ref, "--outdir", str(out / "fusions"),
+        ], [chimeric, sj, log_final, cfg.gtf], [out / "fusions" / f"{sample}.fusions.tsv"]),
+        Task("splice_lesions", sample, [
+            "splice-lesions", "--sample", sample, "--sj", str(sj), *gtf,
+            "--outdir", str(out / "splicing"),
+        ], [sj, cfg.gtf], [out / "splicing" / f"{sample}.splice_lesions.tsv"]),
+    ]  # fmt: skip
+
+
+def tested_phenotypes(phenotypes: Path) -> list[str]:
+    """AUC columns with enough samples for differential expression (at least 3 values)."""
+    with phenotypes.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    columns = [c for c in (rows[0].keys() if rows else []) if c.startswith("auc_")]
+    return [c for c in columns if sum(1 for r in rows if r[c] not in ("", "NA")) >= 3]
+
+
+def cohort_tasks(
+    chains: list[list[Task]], out: Path, cfg: RunConfig, phenotypes: Path
+) -> list[Task]:
+    """Cohort-level tasks after every sample: count matrix, cohort tables, DE and GSEA."""
+
+    def output(stage: str, suffix: str) -> list[Path]:
+        return [p for chain in chains for t in chain if t.stage == stage
+                for p in t.outputs if p.name.endswith(suffix)]  # fmt: skip
+
+    rpg = output("align", ".ReadsPerGene.out.tab")
+    expr, var, fus = out / "expression", out / "variants", out / "fusions"
+    h5ad = expr / "cohort.h5ad"
+    tables = output("variants_annotate", ".variants.tsv")
+    fusions = output("fusions", ".fusions.tsv")
+    tasks = [
+        Task("counts", "", [
+            "counts", *map(str, rpg), "--gtf", str(cfg.gtf), "--phenotypes", str(phenotypes),
+            "--outdir", str(expr),
+        ], [*rpg, cfg.gtf, phenotypes], [expr / "counts.tsv", h5ad, expr / "strandedness.tsv"]),
+        Task("variants_cohort", "", [
+            "variants", "cohort", *map(str, tables), "--outdir", str(var),
+        ], tables, [var / "cohort_variants.tsv", var / "alterations.tsv"]),
+        Task("fusions_cohort", "", [
+            "fusions-cohort", *map(str, fusions), "--outdir", str(fus),
+        ], fusions, [fus / "cohort_fusions.tsv"]),
+    ]  # fmt: skip
+    for phenotype in tested_phenotypes(phenotypes):
+        de = out / "de" / f"de_{phenotype}.tsv"
+        tasks.append(Task("de", phenotype, [
+            "de", "--counts", str(h5ad), "--phenotypes", str(phenotypes),
+            "--phenotype", phenotype, "--threads", str(cfg.threads),
+            "--outdir", str(out / "de"),
+        ], [h5ad, phenotypes], [de]))  # fmt: skip
+        if cfg.gene_sets:
+            tasks.append(Task("gsea", phenotype, [
+                "gsea", "--de", str(de), "--gene-sets", ",".join(map(str, cfg.gene_sets)),
+                "--threads", str(cfg.threads), "--outdir", str(out / "gsea"),
+            ], [de, *cfg.gene_sets], [out / "gsea" / f"gsea_{phenotype}.tsv"]))  # fmt: skip
     return tasks
 
 
@@ -244,7 +320,7 @@ def run_pipeline(cfg: RunConfig) -> None:
         runner.run(Task("validate", "", validate_args, validate_in, validated))
         rows = _read_valid_samplesheet(validated[0])
         index = cfg.star_index.resolve() if cfg.star_index else out / "reference" / "star_index"
-        runner.total += len(rows) + 1 + (cfg.star_index is None)
+        runner.total += cfg.star_index is None
         if cfg.star_index is None:
             index_args = [
                 "star-index", "--fasta", str(cfg.fasta), "--gtf", str(cfg.gtf),
@@ -255,17 +331,12 @@ def run_pipeline(cfg: RunConfig) -> None:
         elif not (index / "SA").exists():
             raise InputError(index, "not a STAR index (no SA file)", hint="omit --star-index")
         jobs = parallel_jobs(cfg.threads, len(rows), _index_bytes(index), _free_memory())
-        aligns = alignment_tasks(rows, index, out, max(1, cfg.threads // jobs))
-        runner.run_all(aligns, jobs)
-
-        rpg = [t.outputs[OUTPUT_SUFFIXES.index(".ReadsPerGene.out.tab")] for t in aligns]
-        expr = out / "expression"
-        counts_args = [
-            "counts", *map(str, rpg), "--gtf", str(cfg.gtf),
-            "--phenotypes", str(validated[1]), "--outdir", str(expr),
-        ]  # fmt: skip
-        counts_out = [expr / "counts.tsv", expr / "cohort.h5ad", expr / "strandedness.tsv"]
-        runner.run(Task("counts", "", counts_args, [*rpg, cfg.gtf, validated[1]], counts_out))
+        chains = [sample_chain(r, index, out, cfg, max(1, cfg.threads // jobs)) for r in rows]
+        cohort = cohort_tasks(chains, out, cfg, validated[1])
+        runner.total += sum(map(len, chains)) + len(cohort)
+        runner.run_chains(chains, jobs)
+        for task in cohort:
+            runner.run(task)
         status = "COMPLETED"
     except _StageFailed as exc:
         where = f"{exc.task.name} failed (exit {exc.code}; log: {exc.log_path})"

@@ -1,7 +1,7 @@
 """The cohort count matrix: one strand-resolved column per sample from STAR's ReadsPerGene.
 
 One matrix, one AnnData: ``counts.tsv`` for any tool, ``cohort.h5ad`` (samples x genes,
-layers ``counts`` and ``normalised``, obs = phenotypes) for the Python stages.
+layers ``counts``, ``normalised`` and ``vst``, obs = phenotypes) for the Python stages.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pandas as pd
 from tkiseq.align.strandedness import COLUMN, read_reads_per_gene
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
+from tkiseq.expression.normalise import vst
 from tkiseq.genome.gtf import read_genes
 
 RPG_SUFFIX = ".ReadsPerGene.out.tab"
@@ -69,7 +70,7 @@ def count_matrix(columns: list[pd.Series], paths: list[Path]) -> pd.DataFrame:
 def to_anndata(
     matrix: pd.DataFrame, genes: pd.DataFrame, phenotypes: pd.DataFrame, decisions: pd.DataFrame
 ) -> ad.AnnData:
-    """Samples x genes AnnData with raw and size-factor normalised counts."""
+    """Samples x genes AnnData with raw, size-factor normalised and variance-stabilised counts."""
     counts = matrix.T.to_numpy(dtype=np.int64)
     var = genes.reindex(matrix.index)
     var["gene_name"] = var["gene_name"].fillna(pd.Series(matrix.index, index=matrix.index))
@@ -80,6 +81,7 @@ def to_anndata(
     adata = ad.AnnData(X=counts.copy(), obs=obs, var=var)
     adata.layers["counts"] = counts
     adata.layers["normalised"] = counts / sf[:, None]
+    adata.layers["vst"] = vst(counts)
     return adata
 
 

@@ -1,0 +1,1 @@
+"""Gene set enrichment of DE results (gseapy prerank)."""

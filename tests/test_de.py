@@ -1,0 +1,383 @@
+"""DE against AUC: recovery of planted genes, outlier flags, bad inputs, and R DESeq2 agreement.
+
+Two truths: a generated negative-binomial matrix with known slopes and decoys placed on the
+most extreme AUC samples (so DESeq2 does call them), and the simulator's ``cohort`` preset,
+whose truth fragments are used directly as a user count matrix (no STAR needed).
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from scipy import stats
+
+from tkiseq.cli import main
+from tkiseq.expression import outliers
+from tkiseq.expression.de import COLUMNS, DeParams, design_table, expressed
+from tkiseq.expression.normalise import vst
+
+AUC_ROLES = {"auc_associated", "immune_auc_associated"}
+FALSE_ROLES = {"background", "outlier_decoy"}  # fusion partners follow BCR::ABL1, itself AUC-linked
+
+
+def generated_cohort(
+    n_samples: int = 51, n_genes: int = 1500, n_auc: int = 150, n_decoys: int = 6, seed: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """Genes x samples NB counts, phenotypes (AUC up to 200), and each gene's role.
+
+    AUC genes change 0.4-0.9 log2 per SD of capped AUC; decoys are 10-30x in the one or two
+    samples with the highest AUC (the worst case: the outlier mimics a slope).
+    """
+    rng = np.random.default_rng(seed)
+    auc = np.clip(rng.normal(100, 40, n_samples), 5, 200).round(1)
+    capped = np.minimum(auc, 150)
+    z = (capped - capped.mean()) / capped.std(ddof=1)
+    mean = rng.lognormal(5, 1.3, n_genes)
+    slope = np.zeros(n_genes)
+    slope[:n_auc] = rng.choice([-1, 1], n_auc) * rng.uniform(0.4, 0.9, n_auc)
+    mu = rng.lognormal(0, 0.2, n_samples)[:, None] * mean * 2 ** (z[:, None] * slope)
+    top = np.argsort(-auc)
+    for k, g in enumerate(range(n_auc, n_auc + n_decoys)):
+        mu[top[: 1 + k % 2], g] *= rng.uniform(10, 30)
+    disp = 0.05 + 1 / mean
+    counts = rng.negative_binomial(1 / disp, 1 / (1 + mu * disp))
+    samples = [f"S{i:02d}" for i in range(n_samples)]
+    genes = [f"ENSG{i:011d}" for i in range(n_genes)]
+    table = pd.DataFrame(counts.T, index=pd.Index(genes, name="gene_id"), columns=samples)
+    table.insert(0, "gene_name", [f"GENE{i}" for i in range(n_genes)])
+    role = np.full(n_genes, "background", dtype=object)
+    role[:n_auc] = "auc_associated"
+    role[n_auc : n_auc + n_decoys] = "outlier_decoy"
+    source = np.where(np.arange(n_samples) % 3 == 0, "PDX", "primary")
+    pheno = pd.DataFrame({"sample": samples, "auc_imatinib": auc, "source": source})
+    return table, pheno, pd.Series(role, index=genes)
+
+
+def _write_inputs(root: Path, counts: pd.DataFrame, pheno: pd.DataFrame) -> tuple[Path, Path]:
+    root.mkdir(parents=True, exist_ok=True)
+    counts.to_csv(root / "counts.tsv", sep="\t")
+    pheno.to_csv(root / "phenotypes.csv", index=False)
+    return root / "counts.tsv", root / "phenotypes.csv"
+
+
+def _de(counts: Path, pheno: Path, outdir: Path, *extra: str) -> int:
+    args = ["de", "--counts", str(counts), "--phenotypes", str(pheno), "--outdir", str(outdir)]
+    return main([*args, "--threads", "1", *extra])
+
+
+def _scored(table: pd.DataFrame, role: pd.Series) -> dict[str, float]:
+    role = table["gene_id"].map(role)
+    called = table["padj"] < 0.05
+    planted = role.isin(AUC_ROLES)
+    false = called & role.isin(FALSE_ROLES)
+    flagged = table["outlier_driven"]
+    return {
+        "recall": float((called & planted).sum() / planted.sum()),
+        "false_share": float(false.sum() / max(called.sum(), 1)),
+        "robust_false_share": float((false & ~flagged).sum() / max((called & ~flagged).sum(), 1)),
+        "planted_flagged": int((planted & table["outlier_driven"]).sum()),
+    }
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.Series, Path]:
+    """DE table of the generated cohort, with ``source`` as a covariate."""
+    counts, pheno, role = generated_cohort()
+    root = tmp_path_factory.mktemp("generated")
+    c, p = _write_inputs(root, counts, pheno)
+    assert _de(c, p, root / "de", "--covariates", "source") == 0
+    return pd.read_csv(root / "de" / "de_auc_imatinib.tsv", sep="\t"), role, root
+
+
+@functools.cache
+def _simulated_cohort(root: Path) -> Path:
+    from tkiseq.simulate import simulate
+
+    simulate(root / "data", preset="cohort", seed=1)
+    return root / "data"
+
+
+@pytest.fixture(scope="session")
+def cohort_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``cohort`` preset, simulated once per session (shared with test_gsea)."""
+    pytest.importorskip("tkiseq.simulate", reason="simulator not installed")
+    return _simulated_cohort(tmp_path_factory.getbasetemp() / "cohort")
+
+
+@functools.cache
+def _cohort_de(data: Path) -> Path:
+    truth = pd.read_csv(data / "truth" / "expression.tsv", sep="\t")
+    matrix = truth.pivot_table(
+        index=["gene_id", "gene_name"], columns="sample", values="fragments", aggfunc="sum"
+    )
+    counts = matrix.reset_index().set_index("gene_id")
+    counts.to_csv(data.parent / "truth_counts.tsv", sep="\t")
+    assert _de(data.parent / "truth_counts.tsv", data / "phenotypes.csv", data.parent / "de") == 0
+    return data.parent / "de" / "de_auc_imatinib.tsv"
+
+
+@pytest.fixture(scope="session")
+def cohort_de(cohort_data: Path) -> Path:
+    """``tkiseq de`` on the cohort's truth fragments (genes x samples) against imatinib AUC."""
+    return _cohort_de(cohort_data)
+
+
+def test_output_columns_and_plots(generated: tuple[pd.DataFrame, pd.Series, Path]) -> None:
+    table, _, root = generated
+    assert list(table.columns[: len(COLUMNS)]) == COLUMNS
+    assert list(table.columns[:10]) == [
+        "gene_id", "gene_name", "base_mean", "log2fc", "stat", "pvalue", "padj",
+        "spearman_rho", "spearman_p", "outlier_driven",
+    ]  # fmt: skip
+    assert sorted(p.name for p in (root / "de").iterdir()) == [
+        "de_auc_imatinib.tsv", "top_genes_auc_imatinib.png", "volcano_auc_imatinib.png"
+    ]  # fmt: skip
+    sd = np.std(np.minimum(pd.read_csv(root / "phenotypes.csv")["auc_imatinib"], 150), ddof=1)
+    tested = table.dropna(subset=["log2fc"])
+    np.testing.assert_allclose(tested["log2fc_per_sd"], tested["log2fc"] * sd, rtol=1e-4)
+
+
+def test_generated_recall_precision_and_flags(
+    generated: tuple[pd.DataFrame, pd.Series, Path],
+) -> None:
+    table, role, _ = generated
+    score = _scored(table, role)
+    assert score["recall"] >= 0.8, score
+    assert score["robust_false_share"] <= 0.1, score  # decoys are called here on purpose
+    assert score["planted_flagged"] <= 1, score
+    decoys = table[table["gene_id"].map(role) == "outlier_decoy"]
+    called = decoys[decoys["padj"] < 0.05]
+    assert len(called) >= 2, "the generator should make DESeq2 call some decoys"
+    assert called["outlier_driven"].all(), called.to_string()
+
+
+def test_cohort_truth(cohort_data: Path, cohort_de: Path) -> None:
+    """Done-when of issue 5 on the simulator's cohort preset."""
+    table = pd.read_csv(cohort_de, sep="\t")
+    truth = pd.read_csv(cohort_data / "truth" / "expression.tsv", sep="\t")
+    role = truth.drop_duplicates("gene_id").set_index("gene_id")["role"]
+    score = _scored(table, role)
+    assert score["recall"] >= 0.8, score
+    assert score["false_share"] <= 0.1, score
+    decoys = table[table["gene_id"].map(role) == "outlier_decoy"]
+    robust_calls = (decoys["padj"] < 0.05) & ~decoys["outlier_driven"]
+    assert not robust_calls.any(), decoys.to_string()
+    assert (decoys["cooks_max"] > outliers.cooks_cutoff(2, 51)).all(), decoys.to_string()
+    planted = table[table["gene_id"].map(role).isin(AUC_ROLES)]
+    assert not planted["outlier_driven"].any(), planted.to_string()
+    truth_fc = truth.drop_duplicates("gene_id").set_index("gene_id")["log2fc_per_sd_auc"]
+    sig = planted[planted["padj"] < 0.05]
+    assert (np.sign(sig["log2fc"]) == np.sign(sig["gene_id"].map(truth_fc))).all()
+
+
+# --- units -------------------------------------------------------------------------------
+
+
+def test_spearman_matches_scipy() -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=20)
+    expr = np.column_stack([x + rng.normal(size=20), rng.poisson(3, 20), np.ones(20)])
+    rho, p = outliers.spearman(expr, x)
+    for g in range(2):
+        ref = stats.spearmanr(expr[:, g], x)
+        assert rho[g] == pytest.approx(ref.statistic)
+        assert p[g] == pytest.approx(ref.pvalue)
+    assert np.isnan(rho[2])
+
+
+def test_nb_wald_matches_statsmodels() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=40)
+    design = np.column_stack([np.ones(40), x])
+    sf = rng.uniform(0.8, 1.2, 40)
+    y = rng.negative_binomial(10, 10 / (10 + sf * np.exp(4 + 0.3 * x)))
+    glm = sm.GLM(y, design, family=sm.families.NegativeBinomial(alpha=0.1), offset=np.log(sf))
+    ref = glm.fit()
+    assert outliers.nb_wald_pvalue(y.astype(float), design, sf, 0.1, 1) == pytest.approx(
+        ref.pvalues[1], rel=1e-3
+    )
+
+
+def test_flag_logic() -> None:
+    table = pd.DataFrame(
+        {
+            "padj": [0.001, 0.001, 0.001, 0.5, 0.04],
+            "pvalue": [1e-5, 1e-5, 1e-5, 0.3, 1e-3],
+            "spearman_p": [1e-4, 0.3, 1e-4, 0.9, 1e-3],
+            "cooks_max": [0.1, 0.1, 40.0, 40.0, 0.2],
+            "loo_p": [1e-5, 1e-5, 0.2, np.nan, 2e-3],
+        }
+    )
+    # robust; no rank trend; carried by one sample; not called; borderline but no outlier
+    assert outliers.flag(table, 0.05, 5.0).tolist() == [False, True, True, False, False]
+
+
+def test_low_count_filter() -> None:
+    counts = np.array([[10, 9, 0], [12, 9, 0], [15, 50, 1], [0, 9, 0]])
+    assert expressed(counts, 10, 3).tolist() == [True, False, False]
+
+
+def test_design_caps_and_drops_missing(caplog: pytest.LogCaptureFixture) -> None:
+    pheno = pd.DataFrame(
+        {"auc_imatinib": ["170", "80", "", "120", "99"], "source": ["PDX", "primary"] * 2 + [""]},
+        index=["A", "B", "C", "D", "E"],
+    )
+    params = DeParams(covariates=("source",))
+    design = design_table(pheno, pd.Index(["A", "B", "C", "D", "E", "F"]), params, "p.csv")
+    assert design.index.tolist() == ["A", "B", "D"]
+    assert design["auc_imatinib"].tolist() == [150.0, 80.0, 120.0]
+    assert "C" in caplog.text and "E" in caplog.text and "F" in caplog.text
+
+
+def test_vst_stabilises_variance() -> None:
+    rng = np.random.default_rng(4)
+    mean = np.repeat([5.0, 50.0, 500.0, 5000.0], 50)
+    counts = rng.negative_binomial(10, 10 / (10 + mean), size=(30, mean.size))
+    out = vst(counts)
+    sds = out.std(axis=0).reshape(4, 50).mean(axis=1)
+    assert out.shape == counts.shape
+    assert sds.max() / sds.min() < 2.5  # log2(x + 1) would give ~ 4x here
+    assert np.all(np.diff(out.mean(axis=0).reshape(4, 50).mean(axis=1)) > 0)
+
+
+# --- bad input: one line, exit 2, nothing written ----------------------------------------
+
+
+def _bad(tmp_path: Path, capsys: pytest.CaptureFixture[str], counts: pd.DataFrame,
+         pheno: pd.DataFrame, *extra: str) -> str:  # fmt: skip
+    c, p = _write_inputs(tmp_path / "in", counts, pheno)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert _de(c, p, out, *extra) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("tkiseq: error: "), err
+    assert list(out.iterdir()) == []
+    return err
+
+
+@pytest.fixture
+def small() -> tuple[pd.DataFrame, pd.DataFrame]:
+    counts, pheno, _ = generated_cohort(n_samples=8, n_genes=60, n_auc=5, n_decoys=1)
+    return counts, pheno
+
+
+def test_bad_non_numeric_auc(tmp_path, capsys, small) -> None:
+    counts, pheno = small
+    pheno["auc_imatinib"] = pheno["auc_imatinib"].astype(str)
+    pheno.loc[2, "auc_imatinib"] = "high"
+    err = _bad(tmp_path, capsys, counts, pheno)
+    assert "phenotypes.csv" in err and "'high'" in err and "S02" in err
+
+
+def test_bad_too_few_samples_with_phenotype(tmp_path, capsys, small) -> None:
+    counts, pheno = small
+    pheno.loc[2:, "auc_imatinib"] = np.nan
+    err = _bad(tmp_path, capsys, counts, pheno)
+    assert "given for 2 of the counted samples" in err
+
+
+def test_bad_duplicated_gene_ids(tmp_path, capsys, small) -> None:
+    counts, pheno = small
+    counts = counts.rename(index={counts.index[1]: counts.index[0]})
+    err = _bad(tmp_path, capsys, counts, pheno)
+    assert "counts.tsv" in err and "duplicated gene IDs" in err
+
+
+@pytest.mark.parametrize(("value", "problem"), [(-3, "negative"), (2.5, "non-integer")])
+def test_bad_counts(tmp_path, capsys, small, value: float, problem: str) -> None:
+    counts, pheno = small
+    counts = counts.astype({"S03": float})
+    counts.iloc[4, counts.columns.get_loc("S03")] = value
+    err = _bad(tmp_path, capsys, counts, pheno)
+    assert problem in err and "S03" in err
+
+
+def test_bad_sample_names_match_nothing(tmp_path, capsys, small) -> None:
+    counts, pheno = small
+    pheno["sample"] = "X" + pheno["sample"]
+    err = _bad(tmp_path, capsys, counts, pheno)
+    assert "no sample name matches" in err
+
+
+def test_bad_missing_phenotype_column(tmp_path, capsys, small) -> None:
+    counts, pheno = small
+    err = _bad(tmp_path, capsys, counts, pheno, "--phenotype", "auc_nilotinib")
+    assert "no column 'auc_nilotinib'" in err
+
+
+# --- pipeline entry point and R cross-check ----------------------------------------------
+
+
+@pytest.mark.slow
+def test_de_on_pipeline_h5ad(tiny_run: Path, tiny_data: Path, tmp_path: Path) -> None:
+    """The pipeline's AnnData is a valid input and carries the VST layer."""
+    h5ad = tiny_run / "expression" / "cohort.h5ad"
+    adata = ad.read_h5ad(h5ad)
+    assert adata.layers["vst"].shape == adata.shape
+    assert _de(h5ad, tiny_data / "phenotypes.csv", tmp_path / "de", "--min-samples", "2") == 0
+    table = pd.read_csv(tmp_path / "de" / "de_auc_imatinib.tsv", sep="\t")
+    assert set(table["gene_id"]) == set(adata.var_names)
+
+
+R_DESEQ2 = """
+suppressMessages(library(DESeq2))
+args <- commandArgs(trailingOnly = TRUE)
+counts <- as.matrix(read.delim(args[1], row.names = 1, check.names = FALSE))
+pheno <- read.csv(args[2], row.names = 1)[colnames(counts), , drop = FALSE]
+pheno$source <- factor(pheno$source)
+dds <- DESeqDataSetFromMatrix(counts, pheno, ~ source + auc_imatinib)
+dds <- DESeq(dds, quiet = TRUE)
+res <- results(dds, name = "auc_imatinib", cooksCutoff = FALSE)
+write.table(as.data.frame(res), args[3], sep = "\\t", quote = FALSE)
+"""
+
+
+def _r_deseq2_available() -> bool:
+    if shutil.which("Rscript") is None:
+        return False
+    probe = subprocess.run(
+        ["Rscript", "-e", "quit(status = !requireNamespace('DESeq2', quietly = TRUE))"],
+        capture_output=True,
+    )
+    return probe.returncode == 0
+
+
+def test_agrees_with_r_deseq2(tmp_path: Path) -> None:
+    """Optional (Debian r-bioc-deseq2): same matrix and design as R DESeq2."""
+    if not _r_deseq2_available():
+        pytest.skip("R DESeq2 not installed (apt-get install r-bioc-deseq2)")
+    counts, pheno, _ = generated_cohort(n_genes=500)
+    pheno["auc_imatinib"] = np.minimum(pheno["auc_imatinib"], 150)
+    c, p = _write_inputs(tmp_path, counts.drop(columns="gene_name"), pheno)
+    (tmp_path / "deseq2.R").write_text(R_DESEQ2)
+    subprocess.run(["Rscript", str(tmp_path / "deseq2.R"), str(c), str(p), str(tmp_path / "r.tsv")],
+                   check=True)  # fmt: skip
+    assert _de(c, p, tmp_path / "de", "--covariates", "source", "--min-count", "0") == 0
+    ours = pd.read_csv(tmp_path / "de" / "de_auc_imatinib.tsv", sep="\t").set_index("gene_id")
+    r = pd.read_csv(tmp_path / "r.tsv", sep="\t").add_prefix("r_")
+    both = ours.join(r, how="inner").dropna(subset=["log2fc", "r_log2FoldChange", "r_pvalue"])
+    assert np.corrcoef(both["log2fc"], both["r_log2FoldChange"])[0, 1] >= 0.999
+    log_p = -np.log10(both[["pvalue", "r_pvalue"]].clip(lower=1e-300))
+    assert np.corrcoef(log_p["pvalue"], log_p["r_pvalue"])[0, 1] >= 0.99
+
+
+def test_zscore_changes_scale_not_result(tmp_path: Path) -> None:
+    counts, pheno, _ = generated_cohort(n_samples=20, n_genes=200, n_auc=20, n_decoys=0)
+    c, p = _write_inputs(tmp_path, counts, pheno)
+    assert _de(c, p, tmp_path / "raw") == 0
+    assert _de(c, p, tmp_path / "z", "--zscore") == 0
+    raw, z = (
+        pd.read_csv(tmp_path / d / "de_auc_imatinib.tsv", sep="\t").set_index("gene_id")
+        for d in ("raw", "z")
+    )
+    z = z.loc[raw.index]
+    np.testing.assert_allclose(z["log2fc"], raw["log2fc"], rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(z["stat"], raw["stat"], rtol=1e-3, atol=1e-4)
