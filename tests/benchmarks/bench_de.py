@@ -14,15 +14,13 @@ peak RSS is that step's alone.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tests.benchmarks.measure import timed
 
 R_SCRIPT = """
 suppressMessages(library(DESeq2))
@@ -68,16 +66,6 @@ def generate(root: Path, n_samples: int, n_genes: int, seed: int = 1) -> tuple[P
     return root / "counts.tsv", root / "phenotypes.csv", root / "sets.gmt"
 
 
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """Run ``cmd``; wall seconds and peak RSS (MB) of its process tree."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}")
-    return time.perf_counter() - t0, usage.ru_maxrss / 1024
-
-
 def bench(root: Path, n_samples: int, n_genes: int, threads: int) -> list[dict[str, object]]:
     """Generate, then time DE, GSEA and (if installed) R DESeq2 for one size."""
     counts, pheno, gmt = generate(root, n_samples, n_genes)
@@ -88,7 +76,7 @@ def bench(root: Path, n_samples: int, n_genes: int, threads: int) -> list[dict[s
             str(gmt), "--outdir", str(root / "gsea"), "--threads", str(threads)]  # fmt: skip
     rows = []
     for step, cmd in (("tkiseq de", de), ("tkiseq gsea", gsea)):
-        wall, rss = timed(cmd)
+        wall, rss = timed(cmd, quiet=True)
         rows.append({"samples": n_samples, "genes": n_genes, "step": step,
                      "wall_s": round(wall, 1), "peak_rss_mb": round(rss)})  # fmt: skip
     if shutil.which("Rscript"):

@@ -15,13 +15,12 @@ one core. Target: <= 60 s and <= 2 GB.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from tests.benchmarks.measure import timed
 
 from tkiseq.fusions.junctions import CHIMERIC_HEADER
 
@@ -99,16 +98,6 @@ def write_sj(path: Path, genes: list, rng: np.random.Generator, n: int = 200_000
             )
 
 
-def _timed(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of ``cmd``."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}")
-    return time.perf_counter() - t0, usage.ru_maxrss / 1024
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_200_000)
@@ -127,7 +116,7 @@ def main() -> None:
         "--chimeric", str(work / "B.Chimeric.out.junction"), "--sj", str(work / "B.SJ.out.tab"),
         "--gtf", str(work / "genes.gtf"), "--outdir", str(work / "out"),
     ]  # fmt: skip
-    wall, rss = _timed(cmd)
+    wall, rss = timed(cmd)
     calls = (work / "out" / "B.fusions.tsv").read_text().splitlines()
     high = sum("\thigh\t" in line for line in calls)
     print(f"tkiseq fusions: {wall:.1f} s wall, {rss:.0f} MB peak RSS (one core)")

@@ -11,24 +11,12 @@ Simulation time is reported apart from the pipeline's. Figures come from the pip
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
-
-
-def _timed(cmd: list[str]) -> tuple[float, float]:
-    """Run ``cmd``; return wall seconds and peak RSS (MB) of its process tree."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}")
-    return time.perf_counter() - t0, usage.ru_maxrss / 1024
+from tests.benchmarks.measure import timed
 
 
 def _run_args(data: Path, samplesheet: Path, out: Path, extra: list[str]) -> list[str]:
@@ -43,7 +31,7 @@ def _run_args(data: Path, samplesheet: Path, out: Path, extra: list[str]) -> lis
 
 def _simulate(preset: str, out: Path) -> float:
     shutil.rmtree(out, ignore_errors=True)
-    wall, _ = _timed([sys.executable, "-m", "tkiseq", "simulate", "--preset", preset,
+    wall, _ = timed([sys.executable, "-m", "tkiseq", "simulate", "--preset", preset,
                       "--outdir", str(out)])  # fmt: skip
     return wall
 
@@ -51,7 +39,7 @@ def _simulate(preset: str, out: Path) -> float:
 def bench(workdir: Path) -> None:
     tiny = workdir / "tiny"
     sim = _simulate("tiny", tiny)
-    wall, rss = _timed(_run_args(tiny, tiny / "samplesheet.csv", workdir / "tiny_results", []))
+    wall, rss = timed(_run_args(tiny, tiny / "samplesheet.csv", workdir / "tiny_results", []))
     trace = pd.read_csv(workdir / "tiny_results" / "pipeline_info" / "trace.tsv", sep="\t")
     print(f"tiny: simulate {sim:.1f} s; tkiseq run {wall:.1f} s wall, peak RSS {rss:.0f} MB")
     print(trace[["stage", "sample", "wall_s", "cpu_s", "peak_rss_mb"]].to_string(index=False))
@@ -63,7 +51,7 @@ def bench(workdir: Path) -> None:
     sheet.head(1).to_csv(one, index=False)
     out = workdir / "cohort_one"
     shutil.rmtree(out, ignore_errors=True)
-    wall, rss = _timed(_run_args(cohort, one, out, []))
+    wall, rss = timed(_run_args(cohort, one, out, []))
     trace = pd.read_csv(out / "pipeline_info" / "trace.tsv", sep="\t")
     align = trace[trace["stage"] == "align"].iloc[0]
     print(f"cohort: simulate {sim:.1f} s (51 samples); one sample: tkiseq run {wall:.1f} s, "

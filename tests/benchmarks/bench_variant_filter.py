@@ -12,7 +12,6 @@ run; peak RSS across the VCF sizes shows memory does not grow with the VCF.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pysam
 import pysam.bcftools
+from tests.benchmarks.measure import timed
 
 CONTIGS = 4
 LENGTH = 50_000_000
@@ -124,16 +124,6 @@ def generate(cache: Path, sizes: list[int], n_dbsnp: int) -> dict[str, Path]:
         pysam.tabix_index(str(db_chr), preset="vcf", force=True)
     out["dbsnp_chr"] = db_chr
     return out
-
-
-def timed(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of a child process, via GNU time."""
-    start = time.perf_counter()
-    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{proc.stderr}")
-    return wall, int(proc.stderr.strip().splitlines()[-1]) / 1024
 
 
 BCFTOOLS = """
