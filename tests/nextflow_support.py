@@ -288,6 +288,9 @@ class BlankList(list):
     def size(self) -> int:
         return len(self)
 
+    def join(self, separator: str) -> str:
+        return separator.join(map(str, self))
+
 
 def render(value) -> str:
     if value is None:
@@ -436,7 +439,8 @@ class Module:
 
     @property
     def subcommands(self) -> list[str]:
-        return re.findall(r"^\s*tkiseq ([a-z][a-z-]*)", self.script, re.M)
+        """The command words of each `tkiseq` call: `counts`, `variants call`."""
+        return re.findall(r"^\s*tkiseq ([a-z][a-z-]*(?: [a-z][a-z-]*)*)", self.script, re.M)
 
     @property
     def flags(self) -> set[str]:
@@ -506,14 +510,34 @@ def config_params(root: Path = REPO, profile_configs: tuple[str, ...] = ()) -> O
     return params
 
 
+def selector_blocks(process: str, root: Path = REPO) -> list[str]:
+    """Bodies of the `withName:` blocks of conf/modules.config that select `process`, in file
+    order (later settings win, as in Nextflow). Selectors are regular expressions matched against
+    the whole process name (`'VARIANTS_.*'`)."""
+    text = (root / "conf" / "modules.config").read_text()
+    blocks = re.findall(r"withName:\s*'([^']+)'\s*\{(.*?)(?=withName:|\Z)", text, re.S)
+    return [body for selector, body in blocks if re.fullmatch(selector, process)]
+
+
 def ext_args(process: str, params: Obj, root: Path = REPO) -> str | None:
     """ext.args of `process` in conf/modules.config, evaluated with `params`."""
-    text = (root / "conf" / "modules.config").read_text()
-    block = re.search(rf"withName:\s*'{process}'\s*\{{(.*?)(?=withName:|\Z)", text, re.S)
-    if not block:
-        return None
-    line = re.search(r"^\s*ext\.args\s*=\s*(.+)$", block.group(1), re.M)
-    return evaluate(line.group(1), {"params": params}) if line else None
+    lines = [
+        line.group(1)
+        for body in selector_blocks(process, root)
+        if (line := re.search(r"^\s*ext\.args\s*=\s*(.+)$", body, re.M))
+    ]
+    return evaluate(lines[-1], {"params": params}) if lines else None
+
+
+def publish_path(process: str, root: Path = REPO) -> str | None:
+    """The publishDir `path:` closure of `process` (its `withName:` blocks), unevaluated; None
+    when only the default `process.publishDir` applies."""
+    paths = [
+        path.group(1)
+        for body in selector_blocks(process, root)
+        if (path := re.search(r"^\s*path:\s*(\{.*\}),?\s*$", body, re.M))
+    ]
+    return paths[-1] if paths else None
 
 
 @dataclass

@@ -223,7 +223,8 @@ def sample_chain(
         Task("variants_call", sample, [
             "variants", "call", "--sample", sample, "--bam", str(bam), *ref, *user_vcf,
             "--outdir", str(var),
-        ], [bam, cfg.fasta, cfg.gtf], [calls]),
+        ], [bam, cfg.fasta, cfg.gtf, *([Path(row["vcf"])] if row.get("vcf") else [])],
+            [calls]),
         Task("variants_filter", sample, [
             "variants", "filter", "--sample", sample, "--vcf", str(calls),
             "--dbsnp", str(cfg.dbsnp), *ref, "--outdir", str(var),
@@ -235,7 +236,8 @@ def sample_chain(
         Task("fusions", sample, [
             "fusions", "--sample", sample, "--chimeric", str(chimeric), "--sj", str(sj),
             *gtf, "--log-final", str(log_final), *ref, "--outdir", str(out / "fusions"),
-        ], [chimeric, sj, log_final, cfg.gtf], [out / "fusions" / f"{sample}.fusions.tsv"]),
+        ], [chimeric, sj, log_final, cfg.gtf, cfg.fasta],
+            [out / "fusions" / f"{sample}.fusions.tsv"]),
         Task("splice_lesions", sample, [
             "splice-lesions", "--sample", sample, "--sj", str(sj), *gtf,
             "--outdir", str(out / "splicing"),

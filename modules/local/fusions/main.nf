@@ -6,7 +6,8 @@ process FUSIONS {
 
     input:
     tuple val(meta), path(chimeric), path(sj), path(log_final)
-    path gtf
+    tuple val(meta2), path(fasta), path(fai)
+    tuple val(meta3), path(gtf)
 
     output:
     tuple val(meta), path("${prefix}.fusions.tsv"), emit: fusions
@@ -22,6 +23,7 @@ process FUSIONS {
         --sj ${sj} \\
         --log-final ${log_final} \\
         --gtf ${gtf} \\
+        --fasta ${fasta} \\
         --outdir . \\
         ${args}
 

@@ -6,7 +6,7 @@ process SPLICE_LESIONS {
 
     input:
     tuple val(meta), path(sj)
-    path gtf
+    tuple val(meta2), path(gtf)
 
     output:
     tuple val(meta), path("${prefix}.splice_lesions.tsv"), emit: lesions

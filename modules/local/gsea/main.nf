@@ -1,0 +1,44 @@
+process GSEA {
+    tag "${meta.id}"
+    label 'process_medium'
+
+    conda "${moduleDir}/environment.yml"
+
+    input:
+    tuple val(meta), path(de_table)
+    tuple val(meta2), path(gene_sets, arity: '1..*')
+
+    output:
+    tuple val(meta), path("gsea_*.tsv")      , emit: table
+    tuple val(meta), path("enrichment_*.png"), emit: plots, optional: true
+    path 'versions.yml'                      , emit: versions
+
+    script:
+    def args = task.ext.args ?: ''
+    def gmt = gene_sets.join(',')
+    """
+    tkiseq gsea \\
+        --de ${de_table} \\
+        --gene-sets ${gmt} \\
+        --threads ${task.cpus} \\
+        --outdir . \\
+        ${args}
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+        gseapy: \$(python -c 'import gseapy; print(gseapy.__version__)')
+    END_VERSIONS
+    """
+
+    stub:
+    """
+    touch gsea_${meta.id}.tsv
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+        gseapy: \$(python -c 'import gseapy; print(gseapy.__version__)')
+    END_VERSIONS
+    """
+}

@@ -1,0 +1,44 @@
+process VARIANTS_ANNOTATE {
+    tag "${meta.id}"
+    label 'process_low'
+
+    conda "${moduleDir}/environment.yml"
+
+    input:
+    tuple val(meta), path(vcf), path(tbi)
+    tuple val(meta2), path(fasta), path(fai)
+    tuple val(meta3), path(gtf)
+
+    output:
+    tuple val(meta), path("${prefix}.variants.tsv"), emit: tsv
+    path 'versions.yml'                            , emit: versions
+
+    script:
+    def args = task.ext.args ?: ''
+    prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    tkiseq variants annotate \\
+        --sample ${prefix} \\
+        --vcf ${vcf} \\
+        --fasta ${fasta} \\
+        --gtf ${gtf} \\
+        --outdir . \\
+        ${args}
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+    END_VERSIONS
+    """
+
+    stub:
+    prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    touch ${prefix}.variants.tsv
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+    END_VERSIONS
+    """
+}

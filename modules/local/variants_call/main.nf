@@ -1,0 +1,47 @@
+process VARIANTS_CALL {
+    tag "${meta.id}"
+    label 'process_medium'
+
+    conda "${moduleDir}/environment.yml"
+
+    input:
+    tuple val(meta), path(bam), path(bai), path(vcf), path(vcf_index) // user VCF (+ index) entry point, or [] []
+    tuple val(meta2), path(fasta), path(fai)
+    tuple val(meta3), path(gtf)
+
+    output:
+    tuple val(meta), path("${prefix}.calls.vcf.gz"), path("${prefix}.calls.vcf.gz.tbi"), emit: vcf
+    path 'versions.yml'                                                               , emit: versions
+
+    script:
+    def args = task.ext.args ?: ''
+    prefix = task.ext.prefix ?: "${meta.id}"
+    def calls = vcf ? "--vcf ${vcf}" : "--gtf ${gtf} --threads ${task.cpus}"
+    """
+    tkiseq variants call \\
+        --sample ${prefix} \\
+        --bam ${bam} \\
+        --fasta ${fasta} \\
+        ${calls} \\
+        --outdir . \\
+        ${args}
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+        pysam: \$(python -c 'import pysam; print(pysam.__version__)')
+    END_VERSIONS
+    """
+
+    stub:
+    prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    touch ${prefix}.calls.vcf.gz ${prefix}.calls.vcf.gz.tbi
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+        pysam: \$(python -c 'import pysam; print(pysam.__version__)')
+    END_VERSIONS
+    """
+}

@@ -1,0 +1,38 @@
+process VARIANTS_COHORT {
+    tag "${meta.id}"
+    label 'process_low'
+
+    conda "${moduleDir}/environment.yml"
+
+    input:
+    tuple val(meta), path(tables)
+
+    output:
+    tuple val(meta), path('cohort_variants.tsv'), emit: variants
+    tuple val(meta), path('alterations.tsv')    , emit: alterations
+    path 'versions.yml'                         , emit: versions
+
+    script:
+    def args = task.ext.args ?: ''
+    """
+    tkiseq variants cohort \\
+        --outdir . \\
+        ${args} \\
+        ${tables}
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+    END_VERSIONS
+    """
+
+    stub:
+    """
+    touch cohort_variants.tsv alterations.tsv
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+    END_VERSIONS
+    """
+}

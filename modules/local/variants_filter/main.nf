@@ -1,0 +1,45 @@
+process VARIANTS_FILTER {
+    tag "${meta.id}"
+    label 'process_low'
+
+    conda "${moduleDir}/environment.yml"
+
+    input:
+    tuple val(meta), path(vcf), path(tbi)
+    tuple val(meta2), path(dbsnp), path(dbsnp_tbi)
+    tuple val(meta3), path(fasta), path(fai)
+
+    output:
+    tuple val(meta), path("${prefix}.all.vcf.gz"), path("${prefix}.all.vcf.gz.tbi")  , emit: all
+    tuple val(meta), path("${prefix}.pass.vcf.gz"), path("${prefix}.pass.vcf.gz.tbi"), emit: pass
+    path 'versions.yml'                                                             , emit: versions
+
+    script:
+    def args = task.ext.args ?: ''
+    prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    tkiseq variants filter \\
+        --sample ${prefix} \\
+        --vcf ${vcf} \\
+        --dbsnp ${dbsnp} \\
+        --fasta ${fasta} \\
+        --outdir . \\
+        ${args}
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+    END_VERSIONS
+    """
+
+    stub:
+    prefix = task.ext.prefix ?: "${meta.id}"
+    """
+    touch ${prefix}.all.vcf.gz ${prefix}.all.vcf.gz.tbi ${prefix}.pass.vcf.gz ${prefix}.pass.vcf.gz.tbi
+
+    cat <<-END_VERSIONS > versions.yml
+    "${task.process}":
+        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
+    END_VERSIONS
+    """
+}
