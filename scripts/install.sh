@@ -17,5 +17,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+# This machine's pip configuration may name local mirrors that do not exist: drop that noise only.
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 \
+    | { grep -v "^WARNING: Location 'file://" || true; }
 echo "tkiseq installed: $(.venv/bin/tkiseq --version), $(STAR --version | sed 's/^/STAR /')" >&2
