@@ -280,7 +280,11 @@ def align_sample(
         cmd = align_command(star, reads, star_index, prefix, sample, threads, extra_args)
         with ThreadPoolExecutor(max_workers=1) as pool:
             check = pool.submit(fastq.check_pair, reads)
-            _run(cmd, work_dir / "star.log", f"STAR alignment of {sample}")
+            try:
+                _run(cmd, work_dir / "star.log", f"STAR alignment of {sample}")
+            except ToolError:
+                check.result()  # a broken input file explains STAR's failure better
+                raise
             check.result()
         mark_duplicates(
             work_dir / f"{sample}.Aligned.out.bam",
