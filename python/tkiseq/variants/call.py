@@ -34,7 +34,7 @@ from tkiseq.genome.contigs import require_shared
 from tkiseq.genome.gtf import iter_records
 from tkiseq.variants.counts import MIN_BASEQ, MIN_MAPQ, Intron, add_allele_depths
 from tkiseq.variants.normalise import fasta_contigs
-from tkiseq.variants.transcripts import Transcript, read_transcripts
+from tkiseq.variants.transcripts import Transcript, merge_intervals, read_transcripts
 from tkiseq.variants.vcfio import bcftools, indexed_vcf_output
 
 SPLICE_PAD = 10
@@ -55,16 +55,7 @@ def exon_regions(
             (a - SPLICE_PAD if i > 0 else a, b + SPLICE_PAD if i < last else b)
             for i, (a, b) in enumerate(t.exons)
         )
-    merged: dict[str, list[tuple[int, int]]] = {}
-    for chrom, pieces in spans.items():
-        out: list[tuple[int, int]] = []
-        for a, b in sorted(pieces):
-            if out and a <= out[-1][1] + 1:
-                out[-1] = (out[-1][0], max(out[-1][1], b))
-            else:
-                out.append((a, b))
-        merged[chrom] = out
-    return merged
+    return {chrom: merge_intervals(pieces) for chrom, pieces in spans.items()}
 
 
 def annotated_introns(

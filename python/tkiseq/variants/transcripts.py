@@ -75,7 +75,8 @@ class Transcript:
         return a, b
 
 
-def _merge(pieces: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+def merge_intervals(pieces: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted union of 1-based inclusive intervals; touching intervals join."""
     merged: list[tuple[int, int]] = []
     for a, b in sorted(pieces):
         if merged and a <= merged[-1][1] + 1:
@@ -121,8 +122,8 @@ def read_transcripts(gtf: Path) -> list[Transcript]:
     for tid, t in found.items():
         if not exons[tid]:
             continue
-        t.exons = _merge(exons[tid])
-        t.cds = _merge(cds[tid])
+        t.exons = merge_intervals(exons[tid])
+        t.cds = merge_intervals(cds[tid])
         out.append(t)
     return out
 
