@@ -128,7 +128,8 @@ workflow TKISEQ {
     //
     ch_fusion_input = STAR_ALIGN.out.chimeric
         .join(STAR_ALIGN.out.junctions)
-        .join(STAR_ALIGN.out.log_final)             // [ val(meta), path(chimeric), path(sj), path(log_final) ]
+        .join(STAR_ALIGN.out.log_final)
+        .join(STAR_ALIGN.out.bam)                   // [ val(meta), path(chimeric), path(sj), path(log_final), path(bam), path(bai) ]
     FUSIONS(ch_fusion_input, ch_fasta, ch_gtf)
     FUSIONS_COHORT(
         FUSIONS.out.fusions

@@ -48,3 +48,13 @@ def tiny_run(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tiny_run") / "results"
     run_pipeline(tiny_config(tiny_data, out))
     return out
+
+
+@pytest.fixture(scope="session")
+def cohort_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``cohort`` preset (seed 1, 51 samples): inputs, references, FASTQs and ``truth/``."""
+    from tkiseq.simulate import simulate
+
+    out = tmp_path_factory.mktemp("cohort") / "data"
+    simulate(out, preset="cohort", seed=1)
+    return out

@@ -98,21 +98,6 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, p
 
 
 @functools.cache
-def _simulated_cohort(root: Path) -> Path:
-    from tkiseq.simulate import simulate
-
-    simulate(root / "data", preset="cohort", seed=1)
-    return root / "data"
-
-
-@pytest.fixture(scope="session")
-def cohort_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The ``cohort`` preset, simulated once per session (shared with test_gsea)."""
-    pytest.importorskip("tkiseq.simulate", reason="simulator not installed")
-    return _simulated_cohort(tmp_path_factory.getbasetemp() / "cohort")
-
-
-@functools.cache
 def _cohort_de(data: Path) -> Path:
     truth = pd.read_csv(data / "truth" / "expression.tsv", sep="\t")
     matrix = truth.pivot_table(

@@ -215,8 +215,8 @@ def test_spliced_deletion_between_genes_is_called(gtf: Path, tmp_path: Path) -> 
 
 def run_cli(tmp_path: Path, chim: Path, gtf: Path, sj: Path) -> int:
     return main(
-        ["fusions", "--sample", "S", "--chimeric", str(chim), "--sj", str(sj), "--gtf", str(gtf),
-         "--outdir", str(tmp_path / "out")]
+        ["fusions", "call", "--sample", "S", "--chimeric", str(chim), "--sj", str(sj),
+         "--gtf", str(gtf), "--outdir", str(tmp_path / "out")]
     )  # fmt: skip
 
 
@@ -274,3 +274,80 @@ def test_cohort_merges_tables(gtf: Path, empty_sj: Path, tmp_path: Path) -> None
     assert lines[0].split("\t") == COLUMNS and len(lines) == 3
     with pytest.raises(InputError, match="missing column"):
         run_cohort([empty_sj], tmp_path / "g")
+
+
+def _write_bam(path: Path, reads: list[tuple[str, int, str, str, int, int]]) -> Path:
+    """Coordinate-sorted, indexed BAM of (name, flag, chrom, cigar, start, mate_start) rows."""
+    import pysam
+
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"},
+              "SQ": [{"SN": "chr22", "LN": 10_000}, {"SN": "chr9", "LN": 10_000}]}  # fmt: skip
+    unsorted = path.with_suffix(".unsorted.bam")
+    with pysam.AlignmentFile(str(unsorted), "wb", header=header) as out:
+        for name, flag, chrom, cigar, start, mate_start in reads:
+            seg = pysam.AlignedSegment(out.header)
+            seg.query_name, seg.flag, seg.cigarstring = name, flag | 0x1 | 0x40, cigar
+            seg.reference_name, seg.reference_start = "chr22", start - 1
+            seg.next_reference_name, seg.next_reference_start = chrom, mate_start - 1
+            seg.query_sequence = "A" * seg.query_alignment_length
+            seg.mapping_quality = 255
+            out.write(seg)
+    pysam.sort("-o", str(path), str(unsorted))
+    pysam.index(str(path))
+    return path
+
+
+def test_spanning_pairs_of_a_spliced_fusion_come_from_the_bam(gtf: Path, tmp_path: Path) -> None:
+    """Pairs across BCR exon 3 (ends 3099) -> RDT exon 2 (starts 8300), aligned with a long gap."""
+    bam = _write_bam(tmp_path / "s.bam", [
+        ("span", 0, "chr22", "100M", 2950, 8310),
+        ("span_duplicate", 0x400, "chr22", "100M", 2950, 8310),  # STAR's counts include them
+        ("split_left_mate", 0, "chr22", "50M5200N50M", 3050, 8320),
+        ("mate_before_junction", 0, "chr22", "100M", 2900, 8250),
+        ("mate_past_partner", 0, "chr22", "100M", 2900, 8500),
+        ("secondary", 0x100, "chr22", "100M", 2950, 8310),
+        ("other_contig", 0, "chr9", "100M", 2950, 8310),
+    ])  # fmt: skip
+    sj = tmp_path / "SJ.out.tab"
+    sj.write_text("chr22\t3100\t8299\t1\t1\t0\t12\t0\t40\n")
+    reads, _ = read_chimeric(write_empty(tmp_path / "c.junction"))
+    ann = read_annotation(gtf)
+    with_bam = call_fusions("S", reads, read_sj(sj), ann, None, bam=bam).iloc[0]
+    without = call_fusions("S", reads, read_sj(sj), ann, None).iloc[0]
+    assert (with_bam.split_reads, with_bam.spanning_pairs) == (12, 2)
+    assert without.spanning_pairs == 0
+
+
+def test_unindexed_bam_is_an_error(gtf: Path, tmp_path: Path) -> None:
+    bam = _write_bam(tmp_path / "s.bam", [("span", 0, "chr22", "100M", 2950, 8310)])
+    Path(f"{bam}.bai").unlink()
+    sj = tmp_path / "SJ.out.tab"
+    sj.write_text("chr22\t3100\t8299\t1\t1\t0\t12\t0\t40\n")
+    reads, _ = read_chimeric(write_empty(tmp_path / "c.junction"))
+    with pytest.raises(InputError, match="no index"):
+        call_fusions("S", reads, read_sj(sj), read_annotation(gtf), None, bam=bam)
+
+
+def test_mane_select_transcript_numbers_exons(tmp_path: Path) -> None:
+    """A longer-CDS transcript with an extra exon must not renumber the MANE Select exons."""
+    rows = [
+        ("exon", 100, 199, "LONG", 1, ""), ("CDS", 150, 199, "LONG", 1, ""),
+        ("exon", 300, 399, "LONG", 2, ""), ("CDS", 300, 399, "LONG", 2, ""),
+        ("exon", 500, 599, "LONG", 3, ""), ("CDS", 500, 599, "LONG", 3, ""),
+        ("exon", 100, 199, "MANE", 1, 'tag "basic"; tag "MANE_Select";'),
+        ("CDS", 160, 199, "MANE", 1, 'tag "basic"; tag "MANE_Select";'),
+        ("exon", 500, 599, "MANE", 2, 'tag "basic"; tag "MANE_Select";'),
+        ("CDS", 500, 599, "MANE", 2, 'tag "basic"; tag "MANE_Select";'),
+    ]  # fmt: skip
+    lines = [
+        "\t".join(["chr7", "T", feat, str(s), str(e), ".", "+", ".",
+                   f'gene_id "G"; transcript_id "{tid}"; gene_name "IKZF1"; '
+                   f'exon_number "{n}"; {tags}'])
+        for feat, s, e, tid, n, tags in rows
+    ]  # fmt: skip
+    gtf = tmp_path / "mane.gtf"
+    gtf.write_text("\n".join(lines) + "\n")
+    ann = read_annotation(gtf)
+    assert ann.canonical("G").transcript_id == "MANE"
+    site = ann.best_site(ann.acceptors[("chr7", "+", 500)], "G")
+    assert (site.transcript_id, site.exon) == ("MANE", 2)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from test_de import cohort_data, cohort_de  # noqa: F401  (session fixtures, shared)
+from test_de import cohort_de  # noqa: F401  (session fixture, shared)
 from tkiseq.cli import main
 from tkiseq.enrichment.gsea import (
     COLUMNS,

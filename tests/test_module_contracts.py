@@ -411,6 +411,8 @@ def fusions(aligned: list[TaskRun], tiny: Path, work: Path) -> list[TaskRun]:
             "chimeric": align.outputs["chimeric"][0],
             "sj": align.outputs["junctions"][0],
             "log_final": align.outputs["log_final"][0],
+            "bam": align.outputs["bam"][0],
+            "bai": align.outputs["bam"][1],
         }
         return values | _fasta(tiny, "meta2") | _gtf(tiny, "meta3")
 

@@ -148,7 +148,9 @@ def _fusions(a: argparse.Namespace) -> None:
         readthrough_distance=a.readthrough_distance,
         promiscuous_partners=a.promiscuous_partners,
     )
-    run_fusions(a.sample, a.chimeric, a.sj, a.gtf, a.outdir, a.log_final, thresholds, fasta=a.fasta)
+    run_fusions(
+        a.sample, a.chimeric, a.sj, a.gtf, a.outdir, a.log_final, thresholds, a.fasta, a.bam
+    )
 
 
 def _fusions_cohort(a: argparse.Namespace) -> None:
@@ -297,26 +299,30 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(func=_variants_cohort)
 
     p = sub.add_parser("fusions", help="fusion calls from STAR chimeric and spliced junctions")
-    p.add_argument("--sample", required=True)
-    p.add_argument("--chimeric", type=Path, required=True, help="<sample>.Chimeric.out.junction")
-    p.add_argument("--sj", type=Path, required=True, help="<sample>.SJ.out.tab")
-    p.add_argument("--gtf", type=Path, required=True)
-    p.add_argument(
+    fsub = p.add_subparsers(dest="fusions_command", required=True, metavar="<step>")
+    f = fsub.add_parser("call", help="one sample's fusions, filtered and annotated")
+    f.add_argument("--sample", required=True)
+    f.add_argument("--chimeric", type=Path, required=True, help="<sample>.Chimeric.out.junction")
+    f.add_argument("--sj", type=Path, required=True, help="<sample>.SJ.out.tab")
+    f.add_argument("--gtf", type=Path, required=True)
+    f.add_argument(
         "--log-final", type=Path, help="<sample>.Log.final.out (FFPM denominator; else footer)"
     )
-    p.add_argument("--fasta", type=Path, help="genome FASTA: enables the low_complexity filter")
-    p.add_argument("--min-split", type=int, default=2, help="split reads that suffice alone")
-    p.add_argument("--min-support", type=int, default=3, help="split + spanning that suffice")
-    p.add_argument("--min-anchor", type=int, default=20, help="bases aligned on both sides")
-    p.add_argument("--readthrough-distance", type=int, default=100_000)
-    p.add_argument("--promiscuous-partners", type=int, default=10)
-    p.add_argument("--outdir", type=Path, required=True)
-    p.set_defaults(func=_fusions)
-
-    p = sub.add_parser("fusions-cohort", help="merge per-sample fusion tables")
-    p.add_argument("tables", type=Path, nargs="+", help="<sample>.fusions.tsv")
-    p.add_argument("--outdir", type=Path, required=True)
-    p.set_defaults(func=_fusions_cohort)
+    f.add_argument("--fasta", type=Path, help="genome FASTA: enables the low_complexity filter")
+    f.add_argument(
+        "--bam", type=Path, help="<sample>.bam (indexed): spanning pairs of spliced fusions"
+    )
+    f.add_argument("--min-split", type=int, default=2, help="split reads that suffice alone")
+    f.add_argument("--min-support", type=int, default=3, help="split + spanning that suffice")
+    f.add_argument("--min-anchor", type=int, default=20, help="bases aligned on both sides")
+    f.add_argument("--readthrough-distance", type=int, default=100_000)
+    f.add_argument("--promiscuous-partners", type=int, default=10)
+    f.add_argument("--outdir", type=Path, required=True)
+    f.set_defaults(func=_fusions)
+    f = fsub.add_parser("cohort", help="merge per-sample fusion tables")
+    f.add_argument("tables", type=Path, nargs="+", help="<sample>.fusions.tsv")
+    f.add_argument("--outdir", type=Path, required=True)
+    f.set_defaults(func=_fusions_cohort)
 
     p = sub.add_parser("splice-lesions", help="exon-deletion junctions such as IKZF1 delta4-7")
     p.add_argument("--sample", required=True)

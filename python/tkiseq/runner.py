@@ -234,9 +234,10 @@ def sample_chain(
             "--outdir", str(var),
         ], [all_calls, cfg.fasta, cfg.gtf], [var / f"{sample}.variants.tsv"]),
         Task("fusions", sample, [
-            "fusions", "--sample", sample, "--chimeric", str(chimeric), "--sj", str(sj),
-            *gtf, "--log-final", str(log_final), *ref, "--outdir", str(out / "fusions"),
-        ], [chimeric, sj, log_final, cfg.gtf, cfg.fasta],
+            "fusions", "call", "--sample", sample, "--chimeric", str(chimeric), "--sj", str(sj),
+            *gtf, "--log-final", str(log_final), *ref, "--bam", str(bam),
+            "--outdir", str(out / "fusions"),
+        ], [chimeric, sj, log_final, bam, cfg.gtf, cfg.fasta],
             [out / "fusions" / f"{sample}.fusions.tsv"]),
         Task("splice_lesions", sample, [
             "splice-lesions", "--sample", sample, "--sj", str(sj), *gtf,
@@ -276,7 +277,7 @@ def cohort_tasks(
             "variants", "cohort", *map(str, tables), "--outdir", str(var),
         ], tables, [var / "cohort_variants.tsv", var / "alterations.tsv"]),
         Task("fusions_cohort", "", [
-            "fusions-cohort", *map(str, fusions), "--outdir", str(fus),
+            "fusions", "cohort", *map(str, fusions), "--outdir", str(fus),
         ], fusions, [fus / "cohort_fusions.tsv"]),
     ]  # fmt: skip
     for phenotype in tested_phenotypes(phenotypes):

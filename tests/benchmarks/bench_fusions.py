@@ -1,4 +1,4 @@
-"""Wall time and peak memory of ``tkiseq fusions`` on one large generated sample.
+"""Wall time and peak memory of ``tkiseq fusions call`` on one large generated sample.
 
 Run from the repository root:
 
@@ -8,7 +8,7 @@ Generates a GTF of 3,000 genes (6 exons each, 25 contigs), a Chimeric.out.juncti
 ``--lines`` alignments (real fusions with thousands of reads in both orientations, spanning
 pairs, multimapping reads and, for the most part, random one-read noise between exonic
 positions, the worst case for the caller because nearly every line is its own breakpoint)
-and an SJ.out.tab of 200,000 junctions, then times ``tkiseq fusions`` in a child process on
+and an SJ.out.tab of 200,000 junctions, then times ``tkiseq fusions call`` in a child process on
 one core. Target: <= 60 s and <= 2 GB.
 """
 
@@ -112,14 +112,14 @@ def main() -> None:
     write_sj(work / "B.SJ.out.tab", genes, rng)
     print(f"generated {args.lines:,} junction lines in {time.perf_counter() - t0:.1f} s")
     cmd = [
-        "taskset", "-c", "0", sys.executable, "-m", "tkiseq", "fusions", "--sample", "B",
+        "taskset", "-c", "0", sys.executable, "-m", "tkiseq", "fusions", "call", "--sample", "B",
         "--chimeric", str(work / "B.Chimeric.out.junction"), "--sj", str(work / "B.SJ.out.tab"),
         "--gtf", str(work / "genes.gtf"), "--outdir", str(work / "out"),
     ]  # fmt: skip
     wall, rss = timed(cmd)
     calls = (work / "out" / "B.fusions.tsv").read_text().splitlines()
     high = sum("\thigh\t" in line for line in calls)
-    print(f"tkiseq fusions: {wall:.1f} s wall, {rss:.0f} MB peak RSS (one core)")
+    print(f"tkiseq fusions call: {wall:.1f} s wall, {rss:.0f} MB peak RSS (one core)")
     print(f"{len(calls) - 1:,} candidates, {high} high confidence (20 planted)")
     print("target: <= 60 s, <= 2048 MB:", "met" if wall <= 60 and rss <= 2048 else "MISSED")
 

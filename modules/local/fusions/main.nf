@@ -5,7 +5,7 @@ process FUSIONS {
     conda "${moduleDir}/environment.yml"
 
     input:
-    tuple val(meta), path(chimeric), path(sj), path(log_final)
+    tuple val(meta), path(chimeric), path(sj), path(log_final), path(bam), path(bai)
     tuple val(meta2), path(fasta), path(fai)
     tuple val(meta3), path(gtf)
 
@@ -17,11 +17,12 @@ process FUSIONS {
     def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}"
     """
-    tkiseq fusions \\
+    tkiseq fusions call \\
         --sample ${prefix} \\
         --chimeric ${chimeric} \\
         --sj ${sj} \\
         --log-final ${log_final} \\
+        --bam ${bam} \\
         --gtf ${gtf} \\
         --fasta ${fasta} \\
         --outdir . \\

@@ -14,7 +14,7 @@ process FUSIONS_COHORT {
     script:
     def args = task.ext.args ?: ''
     """
-    tkiseq fusions-cohort \\
+    tkiseq fusions cohort \\
         --outdir . \\
         ${args} \\
         ${tables}

@@ -28,15 +28,17 @@ def run_fusions(
     log_final: Path | None = None,
     thresholds: Thresholds | None = None,
     fasta: Path | None = None,
+    bam: Path | None = None,
 ) -> Path:
-    """Write ``<outdir>/<sample>.fusions.tsv``; FFPM uses Log.final.out, else the footer."""
+    """Write ``<outdir>/<sample>.fusions.tsv``; FFPM uses Log.final.out, else the footer; the
+    BAM adds spanning pairs to fusions STAR aligned as splices."""
     reads, footer_mapped = read_chimeric(Path(chimeric))
     junctions = read_sj(Path(sj))
     mapped = read_mapped_total(Path(log_final)) if log_final else footer_mapped
     if mapped is None and len(reads):
         log.warning("%s: no mapped-read total (give --log-final); FFPM left empty", sample)
     ann = read_annotation(Path(gtf))
-    table = call_fusions(sample, reads, junctions, ann, mapped, thresholds, fasta)
+    table = call_fusions(sample, reads, junctions, ann, mapped, thresholds, fasta, bam)
     dest = Path(outdir) / f"{sample}.fusions.tsv"
     with atomic_path(dest) as tmp:
         table.to_csv(tmp, sep="\t", index=False, na_rep="")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tkiseq.errors import InputError
-from tkiseq.genome.gtf import iter_records, parse_attributes
+from tkiseq.genome.gtf import canonical_rank, iter_records, parse_attributes, parse_tags
 
 _FEATURES = frozenset({"gene", "transcript", "exon", "CDS"})
 
@@ -43,6 +43,7 @@ class Transcript:
     strand: str
     exons: list[tuple[int, int, int]] = field(default_factory=list)  # (start, end, number)
     cds: list[tuple[int, int]] = field(default_factory=list)
+    tags: frozenset[str] = frozenset()
 
     @property
     def cds_length(self) -> int:
@@ -95,7 +96,7 @@ class Annotation:
     def __post_init__(self) -> None:
         """Cut each contig at every gene start/end; each segment lists the genes covering it.
 
-        Also pick each gene's canonical transcript: the longest CDS, then the most exons.
+        Also pick each gene's canonical transcript (see ``_rank``).
         """
         for t in self.transcripts.values():
             best = self._canonical.get(t.gene_id)
@@ -157,29 +158,24 @@ class Annotation:
         return self._vec
 
     def best_site(self, sites: list[Site], gene_id: str) -> Site | None:
-        """The site of ``gene_id`` on its most informative transcript: coding, longest CDS."""
+        """The site of ``gene_id`` on its best-ranked transcript (see ``_rank``)."""
         mine = [s for s in sites if s.gene_id == gene_id]
         if not mine:
             return None
-        return max(
-            mine,
-            key=lambda s: (
-                self.transcripts[s.transcript_id].cds_length,
-                len(self.transcripts[s.transcript_id].exons),
-                s.transcript_id,
-            ),
-        )
+        return max(mine, key=lambda s: _rank(self.transcripts[s.transcript_id]))
 
     def canonical(self, gene_id: str) -> Transcript | None:
-        """The longest-CDS (then most exons) transcript of a gene: exon numbers refer to it."""
+        """The gene's best-ranked transcript (see ``_rank``): exon numbers refer to it."""
         return self._canonical.get(gene_id)
 
     def gene_by_name(self, name: str) -> Gene | None:
         return self._by_name.get(name)
 
 
-def _rank(t: Transcript) -> tuple[int, int, str]:
-    return (t.cds_length, len(t.exons), t.transcript_id)
+def _rank(t: Transcript) -> tuple[int, int, int, str]:
+    """MANE Select / Ensembl canonical first, so exon numbers are the ones clinicians use
+    (IKZF1 exons 4-7, BCR e13/e14); then the longest CDS, then the most exons."""
+    return (canonical_rank(t.tags), t.cds_length, len(t.exons), t.transcript_id)
 
 
 def read_annotation(path: Path) -> Annotation:
@@ -221,6 +217,7 @@ def read_annotation(path: Path) -> Annotation:
                 path, "no transcript_id attribute", line=lineno, column="9 (attributes)"
             )
         tx = transcripts.setdefault(tx_id, Transcript(tx_id, gene_id, strand))
+        tx.tags = tx.tags | parse_tags(f[8])
         if f[2] == "exon":
             number = attrs.get("exon_number", "")
             tx.exons.append((start, end, int(number) if number.isdigit() else 0))

@@ -31,6 +31,7 @@ import pandas as pd
 from tkiseq.fusions import artifacts as af
 from tkiseq.fusions.annotation import Annotation, Site
 from tkiseq.fusions.frame import bcr_abl1_isoform, bcr_abl1_protein, reading_frame
+from tkiseq.fusions.spanning import spliced_spanning_pairs
 from tkiseq.genome.contigs import harmonise
 
 log = logging.getLogger(__name__)
@@ -479,10 +480,14 @@ def call_fusions(
     mapped: int | None,
     thresholds: af.Thresholds | None = None,
     fasta: Path | None = None,
+    bam: Path | None = None,
 ) -> pd.DataFrame:
-    """All fusion candidates of one sample, annotated, filtered and ranked (pure but FASTA)."""
+    """All fusion candidates of one sample, annotated, filtered and ranked (pure but the FASTA
+    and BAM look-ups; without a BAM, spliced fusions have no spanning pairs)."""
     thresholds = thresholds or af.Thresholds()
     cands = merge_candidates(chimeric_candidates(chimeric, ann), spliced_candidates(sj, ann))
+    if bam is not None and len(cands):
+        cands["spanning_pairs"] = cands["spanning_pairs"] + spliced_spanning_pairs(cands, bam, ann)
     low = _low_complexity(cands, fasta) if fasta is not None else None
     return annotate_calls(sample, cands, ann, mapped, abl1_wildtype_reads(sj, ann), thresholds, low)
 

@@ -18,6 +18,9 @@ from tkiseq.errors import InputError
 
 GTF_COLUMNS = ("seqname", "source", "feature", "start", "end", "score", "strand", "frame", "attr")
 _ATTR = re.compile(r'(\S+)\s+"([^"]*)"')
+_TAG = re.compile(r'tag\s+"([^"]*)"')
+# Tags that name a gene's reference transcript, strongest first (GENCODE / Ensembl).
+CANONICAL_TAGS = ("MANE_Select", "Ensembl_canonical", "canonical")
 
 
 def open_text(path: Path) -> IO[str]:
@@ -35,6 +38,18 @@ def parse_attributes(text: str) -> dict[str, str]:
     for key, value in _ATTR.findall(text):
         attrs.setdefault(key, value)
     return attrs
+
+
+def parse_tags(text: str) -> frozenset[str]:
+    """All values of the repeatable ``tag`` attribute (``parse_attributes`` keeps one)."""
+    return frozenset(_TAG.findall(text)) if "tag" in text else frozenset()
+
+
+def canonical_rank(tags: frozenset[str]) -> int:
+    """Higher for a stronger reference-transcript tag (MANE Select first); 0 for none."""
+    return max(
+        (len(CANONICAL_TAGS) - i for i, t in enumerate(CANONICAL_TAGS) if t in tags), default=0
+    )
 
 
 def iter_records(path: Path, features: frozenset[str]) -> Iterator[tuple[int, list[str]]]:

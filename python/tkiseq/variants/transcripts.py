@@ -8,16 +8,13 @@ the longest CDS (ties: the lowest transcript name, e.g. ``ABL1-201``).
 from __future__ import annotations
 
 import bisect
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tkiseq.genome.gtf import iter_records, parse_attributes
+from tkiseq.genome.gtf import CANONICAL_TAGS, iter_records, parse_attributes, parse_tags
 
-_TAG = re.compile(r'tag\s+"([^"]*)"')
-CANONICAL_TAGS = ("MANE_Select", "Ensembl_canonical", "canonical")
 # Genes whose clinical protein numbering follows a named RefSeq isoform: (accession, protein aa).
 CLINICAL_ISOFORMS: dict[str, tuple[str, int]] = {"ABL1": ("NM_005157", 1130)}
 
@@ -111,8 +108,7 @@ def read_transcripts(gtf: Path) -> list[Transcript]:
                 f[6],
                 refseq=refseq,
             )
-        if "tag" in f[8]:
-            found[tid].tags = found[tid].tags | frozenset(_TAG.findall(f[8]))
+        found[tid].tags = found[tid].tags | parse_tags(f[8])
         span = (int(f[3]), int(f[4]))
         if f[2] == "exon":
             exons[tid].append(span)
