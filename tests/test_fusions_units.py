@@ -11,7 +11,14 @@ from tkiseq.errors import InputError
 from tkiseq.fusions import artifacts as af
 from tkiseq.fusions import run_cohort, run_fusions
 from tkiseq.fusions.annotation import read_annotation
-from tkiseq.fusions.call import COLUMNS, call_fusions, load_known_fusions, orient
+from tkiseq.fusions.call import (
+    COLUMNS,
+    call_fusions,
+    catalogue_symbol,
+    known_subtype,
+    load_known_fusions,
+    orient,
+)
 from tkiseq.fusions.frame import bcr_abl1_isoform, bcr_abl1_protein, reading_frame
 from tkiseq.fusions.junctions import CHIMERIC_HEADER, read_chimeric, read_sj
 
@@ -351,3 +358,16 @@ def test_mane_select_transcript_numbers_exons(tmp_path: Path) -> None:
     assert ann.canonical("G").transcript_id == "MANE"
     site = ann.best_site(ann.acceptors[("chr7", "+", 500)], "G")
     assert (site.transcript_id, site.exon) == ("MANE", 2)
+
+
+def test_immunoglobulin_segments_stand_for_their_locus() -> None:
+    for name, locus in (("IGHJ6", "IGH"), ("IGHM", "IGH"), ("IGHG1", "IGH"), ("IGHV3-23", "IGH"),
+                        ("IGKC", "IGK"), ("IGLV3-21", "IGL")):  # fmt: skip
+        assert catalogue_symbol(name) == locus
+    for name in ("IGLL1", "IGLON5", "IGHMBP2", "IKZF1"):
+        assert catalogue_symbol(name) == name
+    known = load_known_fusions()
+    assert known_subtype(known, "IGHJ6", "CRLF2").startswith("Ph-like JAK-class")
+    assert known_subtype(known, "CRLF2", "IGHM").startswith("Ph-like JAK-class")
+    assert known_subtype(known, "DUX4", "IGHM") == "DUX4-r"
+    assert known_subtype(known, "ABL1", "BCR") is None  # only IG pairs match reversed

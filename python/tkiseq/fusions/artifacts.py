@@ -13,7 +13,8 @@ chimeric fragment, the commonest artifact (template switching, ligation), never 
   P2RY8::CRLF2 is a PAR1 deletion that looks like read-through at ~300 kb.
 * promiscuous: a gene with >= 10 supported partners in one sample (STAR-Fusion's maximum).
 * paralog: partners of one gene family by symbol (CXCL9/CXCL10, GAPDH/GAPDHP1); homolog:
-  most supporting reads align to several places (STAR's ``num_chim_aln`` > 1).
+  most supporting reads align to several places (STAR's ``num_chim_aln`` > 1). Known fusions
+  are exempt from homolog: DUX4 lies in the D4Z4 repeat, so DUX4::IGH reads multimap.
 * mitochondrial, rRNA: partners from chrM or rRNA genes (abundant, ligation-prone).
 * short_anchor: no supporting read has >= 20 aligned bases on both sides of the junction
   (chance alignments of short pieces).

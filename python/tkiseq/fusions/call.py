@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -49,6 +50,9 @@ _SIGN = {"+": 1, "-": -1}
 _CONFIDENCE_ORDER = {"high": 0, "medium": 1, "low": 2}
 FRAGMENT_LENGTH = 300  # typical RNA-seq insert; only scales expression_fpm, not its ranks
 MIN_OVERHANG = 10  # STAR's --chimJunctionOverhangMin / --chimSegmentMin
+# V/D/J/C segments and heavy-chain constant genes; not IGLL1, IGLON5 or IGHMBP2.
+_IG_SEGMENT = re.compile(r"^(IG[HKL])(?:[VDJC]|[MGEA]\d?$)")
+IG_LOCI = frozenset({"IGH", "IGK", "IGL"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,23 @@ class End:
     pos: int
     strand: str
     gene_id: str
+
+
+def catalogue_symbol(name: str) -> str:
+    """The symbol a gene has in the known-fusion catalogue: immunoglobulin segments and
+    constant genes (IGHJ6, IGHM, IGKC, IGLV3-21) stand for their locus (IGH, IGK, IGL)."""
+    m = _IG_SEGMENT.match(name)
+    return m.group(1) if m else name
+
+
+def known_subtype(known: dict[tuple[str, str], str], name5: str, name3: str) -> str | None:
+    """The catalogue's subtype for a gene pair; a pair with an immunoglobulin locus matches
+    in either order (see the catalogue's header)."""
+    a, b = catalogue_symbol(name5), catalogue_symbol(name3)
+    hit = known.get((a, b))
+    if hit is None and {a, b} & IG_LOCI:
+        hit = known.get((b, a))
+    return hit
 
 
 def load_known_fusions() -> dict[tuple[str, str], str]:
@@ -196,7 +217,10 @@ def preselect(reads: pd.DataFrame, ann: Annotation) -> pd.DataFrame:
     known = load_known_fusions()
     names = {g: ann.genes[g].name for g in set(gene5) | set(gene3) if g}
     is_known = np.array(
-        [(names.get(a), names.get(b)) in known for a, b in zip(gene5, gene3, strict=True)]
+        [
+            known_subtype(known, names.get(a, ""), names.get(b, "")) is not None
+            for a, b in zip(gene5, gene3, strict=True)
+        ]
     )
     keep = (gene5 != "") & ((fragments.to_numpy() >= af.KNOWN_MIN_SUPPORT) | is_known)
     log.info("%d of %d chimeric alignments are in recurrent gene pairs", keep.sum(), len(keep))
@@ -351,7 +375,8 @@ def annotate_calls(
         tx3 = ann.transcripts[site3.transcript_id] if site3 else ann.canonical(g3.gene_id)
         exon5 = site5.exon if site5 else None
         exon3 = site3.exon if site3 else None
-        is_known = (g5.name, g3.name) in known
+        subtype = known_subtype(known, g5.name, g3.name)
+        is_known = subtype is not None
         filters: list[str] = []
         if not af.supported(split, span, thresholds):
             if is_known and af.rescued(split, span):
@@ -374,7 +399,7 @@ def annotate_calls(
             filters.append("promiscuous")
         if af.paralogs(g5.name, g3.name):
             filters.append("paralog")
-        if c.multimapping_reads > af.HOMOLOG_FRACTION * split:
+        if not is_known and c.multimapping_reads > af.HOMOLOG_FRACTION * split:
             filters.append("homolog")
         if af.mitochondrial(g5.chrom, g5.name) or af.mitochondrial(g3.chrom, g3.name):
             filters.append("mitochondrial")
@@ -409,7 +434,7 @@ def annotate_calls(
                 "expression_fpm": _expression_fpm(split + span, length, mapped),
                 "source": c.source,
                 "known_fusion": "yes" if is_known else "no",
-                "subtype": known.get((g5.name, g3.name), ""),
+                "subtype": subtype or "",
                 "bcr_abl1_protein": bcr_abl1_protein(isoform),
                 "bcr_abl1_abl1_ratio": math.nan,
                 "_bcr_abl1": is_bcr_abl1,
