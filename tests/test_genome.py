@@ -4,7 +4,7 @@ import pytest
 
 from tkiseq.errors import InputError
 from tkiseq.genome.contigs import harmonise, require_shared
-from tkiseq.genome.gtf import read_genes
+from tkiseq.genome.gtf import TranscriptAttributes, canonical_rank, read_genes
 
 GTF = (
     "#!genome-build test\n"
@@ -58,3 +58,15 @@ def test_harmonise_chr_prefix_and_mitochondrion():
 def test_require_shared_names_both_files():
     with pytest.raises(InputError, match=r"dbsnp.vcf.gz: no contig name matches genome.fa"):
         require_shared("dbsnp.vcf.gz", ["NC_000001.11"], "genome.fa", ["chr1"])
+
+
+def test_transcript_attributes_parsed_per_transcript() -> None:
+    attributes = TranscriptAttributes()
+    a1 = 'gene_id "G1"; transcript_id "T1"; gene_name "IKZF1"; tag "basic"; tag "MANE_Select";'
+    a2 = 'gene_id "G1"; transcript_id "T2"; gene_name "IKZF1"; tag "basic";'
+    gene = 'gene_id "G2"; gene_name "PAX5"; gene_type "protein_coding";'
+    got = [attributes(a) for a in (a1, a1 + ' exon_number "2";', a2, a1, gene)]
+    assert [g[0]["transcript_id"] for g in got[:4]] == ["T1", "T1", "T2", "T1"]
+    assert got[0][1] == frozenset({"basic", "MANE_Select"}) and got[2][1] == frozenset({"basic"})
+    assert got[4][0]["gene_name"] == "PAX5" and "transcript_id" not in got[4][0]
+    assert canonical_rank(got[0][1]) > canonical_rank(got[2][1]) == 0

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tkiseq.errors import InputError
-from tkiseq.genome.gtf import canonical_rank, iter_records, parse_attributes, parse_tags
+from tkiseq.genome.gtf import TranscriptAttributes, canonical_rank, gc_paused, iter_records
 
 _FEATURES = frozenset({"gene", "transcript", "exon", "CDS"})
 
@@ -178,19 +178,21 @@ def _rank(t: Transcript) -> tuple[int, int, int, str]:
     return (canonical_rank(t.tags), t.cds_length, len(t.exons), t.transcript_id)
 
 
+@gc_paused()
 def read_annotation(path: Path) -> Annotation:
     """Parse genes, transcripts, exons and CDS rows of a GTF.
 
     Fusions are named, and matched against the known-fusion catalogue, by gene symbol, so a
     GTF without any ``gene_name`` is an error; single genes without one keep their ID.
-    Exons are numbered by ``exon_number`` when present, else by transcription order.
+    Exons are numbered in transcription order, as GENCODE, Ensembl and RefSeq number them.
     """
     path = Path(path)
     genes: dict[str, Gene] = {}
     transcripts: dict[str, Transcript] = {}
     named = False
+    attributes = TranscriptAttributes()
     for lineno, f in iter_records(path, _FEATURES):
-        attrs = parse_attributes(f[8])
+        attrs, tags = attributes(f[8])
         gene_id = attrs.get("gene_id")
         if gene_id is None:
             raise InputError(path, "no gene_id attribute", line=lineno, column="9 (attributes)")
@@ -216,11 +218,11 @@ def read_annotation(path: Path) -> Annotation:
             raise InputError(
                 path, "no transcript_id attribute", line=lineno, column="9 (attributes)"
             )
-        tx = transcripts.setdefault(tx_id, Transcript(tx_id, gene_id, strand))
-        tx.tags = tx.tags | parse_tags(f[8])
+        tx = transcripts.get(tx_id)
+        if tx is None:
+            tx = transcripts[tx_id] = Transcript(tx_id, gene_id, strand, tags=tags)
         if f[2] == "exon":
-            number = attrs.get("exon_number", "")
-            tx.exons.append((start, end, int(number) if number.isdigit() else 0))
+            tx.exons.append((start, end, 0))
         else:
             tx.cds.append((start, end))
     if not genes:
@@ -242,8 +244,7 @@ def _index(genes: dict[str, Gene], transcripts: dict[str, Transcript]) -> Annota
         reverse = tx.strand == "-"
         tx.exons.sort(key=lambda e: e[0], reverse=reverse)
         tx.cds.sort(key=lambda c: c[0], reverse=reverse)
-        if any(n == 0 for *_, n in tx.exons):
-            tx.exons = [(s, e, i) for i, (s, e, _) in enumerate(tx.exons, start=1)]
+        tx.exons = [(s, e, i) for i, (s, e, _) in enumerate(tx.exons, start=1)]
         chrom = genes[tx.gene_id].chrom
         for s, e, n in tx.exons:
             first, last = (e, s) if reverse else (s, e)

