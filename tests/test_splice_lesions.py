@@ -16,9 +16,12 @@ from tkiseq.splicing.lesions import COLUMNS, find_lesions, run_splice_lesions
 EXONS = [(1000 * i, 1000 * i + 99) for i in range(1, 9)]
 
 
-def write_gtf(path: Path) -> Path:
+def write_gtf(path: Path, ik6_model: bool = False) -> Path:
+    models = [("T1", range(1, 9)), ("T2", [1, *range(3, 9)])]
+    if ik6_model:  # an annotated transcript with the delta4-7 junction
+        models.append(("T3", [1, 2, 3, 8]))
     rows = []
-    for tid, numbers in (("T1", range(1, 9)), ("T2", [1, *range(3, 9)])):
+    for tid, numbers in models:
         for n in numbers:
             s, e = EXONS[n - 1]
             attrs = f'gene_id "G"; transcript_id "{tid}"; gene_name "IKZF1"; exon_number {n};'
@@ -44,6 +47,15 @@ def test_delta4_7_named_counted_and_annotated_skips_ignored(tmp_path: Path) -> N
     assert (row.donor_exon, row.acceptor_exon, row.junction_reads) == (3, 8, 20)
     assert row.intron == "chr7:3100-7999"
     assert row.fraction == pytest.approx(20 / 50)
+    assert row.annotated == "no"
+
+
+def test_delta4_7_reported_even_when_a_transcript_has_its_junction(tmp_path: Path) -> None:
+    sj = tmp_path / "SJ.out.tab"
+    sj.write_text("\n".join([sj_row(3, 8, 20), sj_row(1, 3, 50)]) + "\n")
+    gtf = write_gtf(tmp_path / "g.gtf", ik6_model=True)
+    table = find_lesions("S", read_sj(sj), read_annotation(gtf))
+    assert table[["lesion", "annotated"]].values.tolist() == [["IKZF1_del4-7", "yes"]]
 
 
 def test_cli_writes_table_and_rejects_bad_sj(

@@ -6,7 +6,10 @@ BTG1 show up the same way. STAR records such a junction in SJ.out.tab like any s
 lesion is a junction from the end of exon i to the start of exon j > i + 1 of the gene's
 canonical transcript that no annotated transcript contains (annotated exon skipping, e.g.
 an alternative isoform, is normal biology, not a deletion). As in ScanDALL, both ends must
-sit on annotated exon boundaries.
+sit on annotated exon boundaries. The recognised IKZF1 deletions (delta4-7 = IK6, delta2-7)
+are the exception: they are reported even when a transcript in the GTF has their junction
+(comprehensive annotations may hold such a model), with ``annotated`` saying so. IKZF1
+delta4-8 removes the last exon, so it leaves no junction inside IKZF1 to see.
 
 ``fraction`` estimates the share of the gene's transcripts carrying the lesion: lesion reads
 over lesion reads plus the mean of the two wild-type junctions it replaces (exon i -> i+1,
@@ -27,9 +30,11 @@ from tkiseq.genome.contigs import harmonise
 
 DEFAULT_GENES = ("IKZF1", "PAX5", "ERG", "CDKN2A", "RB1", "BTG1")
 MIN_READS = 2  # one read is within the noise of aligners at novel junctions
+# (gene, donor exon, acceptor exon) of deletions recognised in B-ALL, on the MANE transcript.
+RECOGNISED = frozenset({("IKZF1", 3, 8), ("IKZF1", 1, 8)})
 COLUMNS = [
     "sample", "gene", "lesion", "donor_exon", "acceptor_exon", "intron", "junction_reads",
-    "canonical_reads", "fraction",
+    "canonical_reads", "fraction", "annotated",
 ]  # fmt: skip
 
 
@@ -60,12 +65,13 @@ def scan_gene(
         for j in range(i + 2, len(exons)):
             intron = _intron(exons[i], exons[j], tx.strand)
             reads = junctions.get(intron, 0)
-            if intron in annotated or reads == 0:
+            donor, acceptor = exons[i][2], exons[j][2]
+            known = (gene_name, donor, acceptor) in RECOGNISED
+            if reads == 0 or (intron in annotated and not known):
                 continue
             wt_donor = junctions.get(_intron(exons[i], exons[i + 1], tx.strand), 0)
             wt_acceptor = junctions.get(_intron(exons[j - 1], exons[j], tx.strand), 0)
             canonical = (wt_donor + wt_acceptor) / 2
-            donor, acceptor = exons[i][2], exons[j][2]
             rows.append(
                 {
                     "gene": gene_name,
@@ -76,6 +82,7 @@ def scan_gene(
                     "junction_reads": reads,
                     "canonical_reads": round(canonical, 1),
                     "fraction": round(reads / (reads + canonical), 4),
+                    "annotated": "yes" if intron in annotated else "no",
                 }
             )
     return rows
