@@ -1,7 +1,8 @@
-"""Gene table from a GTF (GENCODE or Ensembl style, plain or gzipped).
+"""Reading GTFs (GENCODE or Ensembl style, plain or gzipped): records, attributes, genes.
 
-Only what the stages need: one row per gene with its name, type and span. Errors name the
-line and column so a broken annotation is fixed at its source.
+Every stage reads the annotation, so the common parts live here: validated records (errors
+name the line and column so a broken annotation is fixed at its source), attributes parsed
+once per transcript, the reference-transcript tags, and the one-row-per-gene table.
 """
 
 from __future__ import annotations
