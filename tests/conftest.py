@@ -5,12 +5,18 @@ Stage tests read the run's outputs and compare them with the simulator's truth t
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 from tkiseq.runner import RunConfig, run_pipeline
+
+# Every command a test starts (bin/tkiseq, a module's script block, STAR wrappers) must use the
+# interpreter running the tests, never whichever python3 comes first on the user's PATH.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 @pytest.fixture(scope="session")
