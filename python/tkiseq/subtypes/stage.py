@@ -1,0 +1,315 @@
+"""The ``subtypes`` cohort stage: read the other stages' outputs, call, write two tables.
+
+``run`` is the only function with I/O besides the readers below; the science is in
+``rules``, ``karyotype``, ``reference`` and ``risk``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pysam
+
+from tkiseq.atomic import atomic_path
+from tkiseq.errors import InputError
+from tkiseq.fusions.call import known_subtype, load_known_fusions
+from tkiseq.genome.gtf import read_genes
+from tkiseq.subtypes import karyotype as kt
+from tkiseq.subtypes.arms import arm_boundaries, arm_labels, gene_arms
+from tkiseq.subtypes.risk import ph_like_score, risk_group, target_expression
+from tkiseq.subtypes.rules import Fusion, RuleParams, SampleEvidence, classify, with_reference
+
+log = logging.getLogger(__name__)
+
+SUBTYPES_COLUMNS = [
+    "sample", "subtype", "confidence", "risk_group", "evidence", "chromosome_number",
+    "ploidy_class", "karyotype", "ph_like_score", "cd19_expression", "cd22_expression",
+    "cd19_percentile", "cd22_percentile", "sex", "reference_subtype", "reference_fraction",
+]  # fmt: skip
+FUSION_SUFFIX = ".fusions.tsv"
+VCF_SUFFIX = ".all.vcf.gz"
+
+
+@dataclass(frozen=True)
+class SubtypesParams:
+    """Every default of the stage, in one place (the CLI reads them from here)."""
+
+    rules: RuleParams = field(default_factory=RuleParams)
+    karyotype: kt.KaryotypeParams = field(default_factory=kt.KaryotypeParams)
+    reference_neighbours: int = 15
+    reference_pcs: int = 30
+    reference_min_fraction: float = 0.8  # a B-other sample adopts a reference label this clear
+
+
+@dataclass(frozen=True)
+class SubtypesInputs:
+    """What the stage reads; ``fusions`` are per-sample ``<sample>.fusions.tsv`` files or a
+    cohort table, ``vcfs`` the per-sample ``<sample>.all.vcf.gz`` files."""
+
+    expression: Path
+    gtf: Path
+    fusions: list[Path]
+    vcfs: list[Path]
+    variants: Path | None = None
+    cnv: Path | None = None
+    karyotype_reference: Path | None = None
+    subtype_reference: Path | None = None
+
+
+def _read_tsv(path: Path, required: list[str]) -> pd.DataFrame:
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, comment=None)
+    except FileNotFoundError as exc:
+        raise InputError(path, "file not found") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(path, f"not a readable TSV ({exc})") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise InputError(
+            path, "empty file", hint=f"expected columns {', '.join(required)}"
+        ) from exc
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise InputError(path, f"missing column(s) {', '.join(missing)}", line=1)
+    return table
+
+
+def read_fusions(paths: list[Path], samples: list[str]) -> dict[str, list[Fusion] | None]:
+    """Per sample its catalogued fusions (confidence not ``low``), or None when no file covers
+    the sample (per-sample files named ``<sample>.fusions.tsv``; a cohort table covers all)."""
+    known = load_known_fusions()
+    out: dict[str, list[Fusion] | None] = dict.fromkeys(samples)
+    for path in paths:
+        table = _read_tsv(path, ["sample", "gene5", "gene3", "confidence"])
+        if path.name.endswith(FUSION_SUFFIX):
+            covered = [path.name.removesuffix(FUSION_SUFFIX)]
+        else:
+            covered = samples
+        for s in covered:
+            if s in out and out[s] is None:
+                out[s] = []
+        for row in table[table["confidence"] != "low"].itertuples(index=False):
+            hit = known_subtype(known, row.gene5, row.gene3)
+            if hit is None or row.sample not in out:
+                continue
+            fusions = out[row.sample]
+            if fusions is None:
+                fusions = out[row.sample] = []
+            fusions.append(
+                Fusion(
+                    row.gene5, row.gene3, hit,
+                    getattr(row, "isoform", ""), getattr(row, "bcr_abl1_protein", ""),
+                )
+            )  # fmt: skip
+    return out
+
+
+def read_mutations(path: Path | None) -> dict[str, list[tuple[str, str]]]:
+    """(gene, short protein change) per sample from the cohort PASS table."""
+    if path is None:
+        return {}
+    table = _read_tsv(path, ["sample", "gene", "hgvsp"])
+    short = table["hgvsp_short"] if "hgvsp_short" in table.columns else table["hgvsp"]
+    out: dict[str, list[tuple[str, str]]] = {}
+    for sample, gene, change in zip(table["sample"], table["gene"], short, strict=True):
+        out.setdefault(sample, []).append((gene, change.removeprefix("p.")))
+    return out
+
+
+def read_cnv(path: Path | None) -> dict[str, dict[str, str]]:
+    """gene -> status per sample from the (validated) cnv.csv."""
+    if path is None:
+        return {}
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(path, f"not a readable CSV ({exc})") from exc
+    missing = [c for c in ("sample", "gene", "status") if c not in table.columns]
+    if missing:
+        raise InputError(path, f"missing column(s) {', '.join(missing)}", line=1)
+    out: dict[str, dict[str, str]] = {}
+    for s, g, st in zip(table["sample"], table["gene"], table["status"], strict=True):
+        out.setdefault(s, {})[g] = st
+    return out
+
+
+def read_germline_sites(path: Path) -> pd.DataFrame:
+    """chrom, pos, alt_reads, depth of the biallelic SNV records FILTERed ``dbsnp`` (germline
+    sites: the calls the study filter removes for being in dbSNP), from FORMAT/AD."""
+    rows = []
+    try:
+        with pysam.VariantFile(str(path)) as vcf:
+            if "AD" not in vcf.header.formats:
+                raise InputError(path, "no FORMAT/AD in the header", hint="allele depths needed")
+            for rec in vcf:
+                if "dbsnp" not in rec.filter or len(rec.alts or ()) != 1:
+                    continue
+                if len(rec.ref) != 1 or len(rec.alts[0]) != 1:
+                    continue
+                ad_ = rec.samples[0].get("AD")
+                if not ad_ or None in ad_:
+                    continue
+                rows.append((rec.chrom, rec.pos, int(ad_[1]), int(sum(ad_))))
+    except (OSError, ValueError) as exc:
+        raise InputError(path, f"unreadable VCF ({exc})", hint="is the file complete?") from exc
+    return pd.DataFrame(rows, columns=["chrom", "pos", "alt_reads", "depth"])
+
+
+def _vcf_sample(path: Path) -> str:
+    return path.name.removesuffix(VCF_SUFFIX)
+
+
+def _read_expression(path: Path) -> ad.AnnData:
+    try:
+        adata = ad.read_h5ad(path)
+    except (OSError, KeyError, ValueError) as exc:
+        raise InputError(path, f"not a readable .h5ad file ({exc})") from exc
+    missing = [x for x in ("counts", "normalised", "vst") if x not in adata.layers]
+    if missing:
+        raise InputError(path, f"missing layer(s) {', '.join(missing)}", hint="run tkiseq counts")
+    return adata
+
+
+def _frame(adata: ad.AnnData, layer: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        np.asarray(adata.layers[layer], dtype=float), adata.obs_names, adata.var_names
+    )
+
+
+def _reference_frames(
+    cohort: ad.AnnData, path: Path | None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(cohort VST, reference VST, reference normalised) on shared genes. Without a karyotype
+    reference the cohort is its own reference; with one, both are variance-stabilised together
+    so they share one scale."""
+    if path is None:
+        v = _frame(cohort, "vst")
+        return v, v, _frame(cohort, "normalised")
+    from tkiseq.expression.counts import median_of_ratios
+    from tkiseq.expression.normalise import vst
+
+    ref = _read_expression(path)
+    shared = cohort.var_names.intersection(ref.var_names)
+    if len(shared) == 0:
+        raise InputError(path, "shares no gene IDs with the cohort", hint="same --gtf needed")
+    counts = np.vstack([_frame(cohort, "counts")[shared], _frame(ref, "counts")[shared]])
+    joint = vst(counts)
+    names = [*cohort.obs_names, *(f"reference:{s}" for s in ref.obs_names)]
+    v = pd.DataFrame(joint, index=names, columns=shared)
+    norm = counts / median_of_ratios(counts)[:, None]
+    n = cohort.n_obs
+    return v.iloc[:n], v.iloc[n:], pd.DataFrame(norm[n:], index=names[n:], columns=shared)
+
+
+def _karyotypes(
+    inputs: SubtypesInputs, adata: ad.AnnData, genes: pd.DataFrame, params: kt.KaryotypeParams
+) -> tuple[pd.DataFrame, pd.Series, dict[str, bool]]:
+    """The per-arm table, sex per sample, iAMP21 flag per sample."""
+    samples = list(adata.obs_names)
+    normalised = _frame(adata, "normalised")
+    sex = kt.infer_sex(normalised, adata.var["gene_name"], params)
+    arms = gene_arms(genes.reindex(adata.var_names).dropna(subset=["chrom"]))
+    boundaries = arm_boundaries(genes)
+    vst, ref_vst, ref_norm = _reference_frames(adata, inputs.karyotype_reference)
+    dosage = len(ref_vst) >= params.min_reference_samples
+    if dosage:
+        ratios, weights = kt.gene_ratios(vst, ref_vst, ref_norm, params)
+        lr, n_genes = kt.dosage_by_arm(ratios, weights, arms, params)
+    else:
+        ratios = pd.DataFrame(index=samples)
+        lr, n_genes = pd.DataFrame(index=samples), pd.Series(dtype=int)
+    frames = []
+    for path in inputs.vcfs:
+        sites = read_germline_sites(path)
+        sites["sample"] = _vcf_sample(path)
+        sites["arm_label"] = arm_labels(sites["chrom"], sites["pos"], boundaries)
+        frames.append(sites[sites["arm_label"] != ""])
+    snvs = pd.concat(frames) if frames else pd.DataFrame(columns=["sample", "arm_label"])
+    alleles = kt.alleles_by_arm(snvs, params)
+    table = kt.karyotype_table(lr, n_genes, alleles, sex, params)
+    if not dosage:
+        table["copy_number"] = np.nan
+        table["call"] = kt.NOT_ASSESSABLE
+        table["confidence"] = "low"
+    on_21q = arms.index[arms == "21q"].intersection(ratios.columns)
+    order = genes.loc[on_21q, "start"].sort_values().index
+    amp = {s: dosage and kt.iamp21(ratios.loc[s, order].to_numpy(), params) for s in samples}
+    return table, sex, amp
+
+
+def _projection(path: Path, adata: ad.AnnData, params: SubtypesParams):
+    from tkiseq.subtypes import reference
+
+    ref = reference.read_reference(path)
+    return reference.project(ref, adata, path, params.reference_neighbours, params.reference_pcs)
+
+
+def run(inputs: SubtypesInputs, outdir: Path, params: SubtypesParams | None = None) -> None:
+    """Write ``subtypes.tsv`` and ``karyotype.tsv`` (and ``subtype_reference_umap.png`` with a
+    reference) into ``outdir``; every file atomically, nothing on bad input."""
+    params = params or SubtypesParams()
+    adata = _read_expression(inputs.expression)
+    genes = read_genes(inputs.gtf)
+    samples = list(adata.obs_names)
+    fusions = read_fusions(inputs.fusions, samples)
+    mutations = read_mutations(inputs.variants)
+    cnv = read_cnv(inputs.cnv)
+    table, sex, amp = _karyotypes(inputs, adata, genes, params.karyotype)
+    ref_path = inputs.subtype_reference
+    proj = _projection(ref_path, adata, params) if ref_path is not None else None
+    vst = _frame(adata, "vst")
+    names = adata.var["gene_name"].astype(str)
+    targets = target_expression(vst, names)
+    ph_like = ph_like_score(vst, names)
+    gated = {"CRLF2", "CDX2", "NUTM1", "DUX4"}
+    by_name = {n: vst[g] for g, n in names.items() if n in gated}
+    rows = []
+    for s in samples:
+        summary = kt.summarise(table[table["sample"] == s], sex[s])
+        ev = SampleEvidence(
+            fusions=fusions[s],
+            mutations=mutations.get(s, []),
+            expression={n: float(col[s]) for n, col in by_name.items()},
+            cnv=cnv.get(s, {}),
+            karyotype=summary,
+            iamp21=amp[s],
+        )
+        call = classify(ev, params.rules)
+        ref_label, ref_fraction = "", np.nan
+        if proj is None:
+            call.evidence.append("reference:none given")
+        else:
+            r = proj.calls.loc[s]
+            ref_label, ref_fraction = r["label"], float(r["fraction"])
+            call = with_reference(
+                call, ref_label, ref_fraction, int(r["n_neighbours"]), params.reference_min_fraction
+            )
+        call.evidence.append(f"sex:{summary.sex}")
+        rows.append(
+            (
+                s, call.subtype, call.confidence, risk_group(call.subtype), ";".join(call.evidence),
+                summary.chromosome_number, summary.ploidy_class, summary.karyotype, ph_like[s],
+                targets.at[s, "CD19_vst"], targets.at[s, "CD22_vst"],
+                targets.at[s, "CD19_percentile"], targets.at[s, "CD22_percentile"],
+                summary.sex, ref_label, ref_fraction,
+            )
+        )  # fmt: skip
+    out = pd.DataFrame(rows, columns=SUBTYPES_COLUMNS)
+    out["chromosome_number"] = out["chromosome_number"].astype("Int64")
+    outdir.mkdir(parents=True, exist_ok=True)
+    _write(out.round(3), outdir / "subtypes.tsv")
+    _write(table.round(3), outdir / "karyotype.tsv")
+    if proj is not None:
+        from tkiseq.subtypes.reference import plot_projection
+
+        plot_projection(proj, outdir / "subtype_reference_umap.png")
+
+
+def _write(table: pd.DataFrame, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, sep="\t", index=False, lineterminator="\n", na_rep="NA")
