@@ -13,6 +13,7 @@ import numpy as np
 
 from tkiseq.atomic import atomic_dir
 from tkiseq.errors import InputError
+from tkiseq.simulate.catalog import gene_specs
 from tkiseq.simulate.cohort import DUPLICATE_FRACTION, PRESETS, build_cohort
 from tkiseq.simulate.genesets import gene_sets, write_gmt
 from tkiseq.simulate.genome import build_genome, write_fasta
@@ -37,7 +38,7 @@ def simulate(outdir: Path, preset: str = "tiny", seed: int = 1) -> None:
     streams = np.random.SeedSequence(seed).spawn(5)
     genome_rng, cohort_rng, variant_rng, set_rng = (np.random.default_rng(x) for x in streams[:4])
     with atomic_dir(outdir) as tmp:
-        genome = build_genome(genome_rng)
+        genome = build_genome(genome_rng, gene_specs(preset), centromeres=preset == "cohort")
         write_fasta(genome, tmp / "genome.fa")
         write_gtf(genome, tmp / "genes.gtf")
         planted = plan_variants(variant_rng, genome)
@@ -45,7 +46,9 @@ def simulate(outdir: Path, preset: str = "tiny", seed: int = 1) -> None:
         cohort = build_cohort(cohort_rng, preset)
         write_inputs(cohort, tmp)
         write_gmt(gene_sets(set_rng), tmp / "gene_sets.gmt")
-        carried = assign_variants(variant_rng, planted, cohort.z_auc, preset == "tiny")
+        carried = assign_variants(
+            variant_rng, planted, cohort.z_auc, preset == "tiny", cohort.samples
+        )
         (tmp / "fastq").mkdir()
         results = []
         sample_streams = streams[4].spawn(len(cohort.samples))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class GeneSpec:
@@ -260,3 +262,36 @@ CNV_GENES = ("IKZF1", "PAX5", "CDKN2A", "CDKN2B", "BTG1", "PAR1", "ERG", "RB1", 
 # Genes carrying planted variants: kept well expressed so VAF, not depth, decides the filter.
 VARIANT_GENES = ("ABL1", "TP53", "ZEB2", "SH2B3", "IKZF1", "PAX5", "KRAS", "JAK2")
 LOW_GENES = ("SETD2", "CRLF2", "CDKN2B", "IFNG", "TNF")
+
+# The cohort preset's RNA karyotype needs genes and heterozygous dbSNP sites on every arm: short
+# filler genes (FILL<arm><k>), evenly spread along each arm of the GRCh38 layout.
+FILLERS_PER_ARM = 6
+FILLER_SNPS = 3  # dbSNP germline sites per filler gene
+
+
+def karyotype_fillers() -> tuple[GeneSpec, ...]:
+    """``FILLERS_PER_ARM`` genes per assessable arm of chr1-22 and X, at GRCh38 positions."""
+    from tkiseq.subtypes.arms import centromeres
+
+    out = []
+    for chrom, row in centromeres().iterrows():
+        if chrom == "chrY":
+            continue
+        for arm in ("p", "q"):
+            if arm == "p" and row["acrocentric"]:
+                continue
+            lo, hi = (
+                (1e6, row["centromere_start"] - 1e6)
+                if arm == "p"
+                else (row["centromere_end"] + 1e6, row["length"] - 1e6)
+            )
+            for k, pos in enumerate(np.linspace(lo, hi, FILLERS_PER_ARM)):
+                strand = "+" if k % 2 == 0 else "-"
+                name = f"FILL{chrom[3:]}{arm.upper()}{k + 1}"
+                out.append(GeneSpec(name, chrom, round(pos / 1e6, 3), strand, n_exons=3, aa=100))
+    return tuple(out)
+
+
+def gene_specs(preset: str) -> tuple[GeneSpec, ...]:
+    """The catalogue of a preset: the cohort adds the karyotype fillers, tiny stays as it is."""
+    return GENES + karyotype_fillers() if preset == "cohort" else GENES

@@ -42,7 +42,7 @@ class Preset:
 
 PRESETS = {
     "tiny": Preset(6, 150_000, 4, 2),
-    "cohort": Preset(51, 80_000, 32, 17),
+    "cohort": Preset(51, 130_000, 32, 17),
 }
 
 
@@ -71,6 +71,21 @@ class Sample:
     ikzf1_del4_7: bool = False
     cnv: dict[str, str] = field(default_factory=dict)
     fusions: list[FusionPlan] = field(default_factory=list)
+    copies: dict[str, int] = field(default_factory=dict)  # chromosome -> copies (default 2)
+    minor: dict[str, int] = field(default_factory=dict)  # gained chromosome -> minor copies
+
+    @property
+    def chromosome_number(self) -> int:
+        """Chromosomes 1-22 and X (two X: the simulated genome has no Y)."""
+        return 46 + sum(n - 2 for n in self.copies.values())
+
+    @property
+    def karyotype(self) -> str:
+        """Whole-chromosome changes, gains first (X first), as ``+X,+4,+21,+21``."""
+        order = ["chrX", *(f"chr{i}" for i in range(1, 23))]
+        gains = [f"+{c[3:]}" for c in order for _ in range(max(0, self.copies.get(c, 2) - 2))]
+        losses = [f"-{c[3:]}" for c in order for _ in range(max(0, 2 - self.copies.get(c, 2)))]
+        return ",".join(gains + losses) or "no whole-chromosome change"
 
     @property
     def ikzf1plus(self) -> bool:
@@ -93,6 +108,7 @@ class Cohort:
     log2fc: dict[str, float]
     role: dict[str, str]
     boost: dict[tuple[str, int], float]
+    chrom: dict[str, str]
 
 
 def _aucs(rng: np.random.Generator, n: int) -> pd.DataFrame:
@@ -148,8 +164,39 @@ def _tiny_samples(names: list[str]) -> list[Sample]:
     return samples
 
 
+HYPERDIPLOID_GAINS = (  # (gained chromosomes, tetrasomic chromosome, its minor copies)
+    (("chrX", "chr4", "chr6", "chr10", "chr14", "chr17", "chr18"), "chr21", 1),
+    (("chr4", "chr6", "chr10", "chr14", "chr18"), "chr21", 2),
+    (("chrX", "chr6", "chr8", "chr10", "chr14", "chr17"), "chr21", 1),
+)
+NEAR_HAPLOID_DISOMIES = ("chrX", "chr14", "chr18", "chr21")
+SINGLE_GAIN = "chrX"  # the BCR::ABL1 sample with one extra chromosome
+
+
+def _plant_karyotypes(samples: list[Sample]) -> None:
+    """The cohort's non-BCR::ABL1 samples (the last ones, none with CRLF2-r planted) and one
+    BCR::ABL1 sample with a single extra chromosome."""
+    free = [s for s in reversed(samples) if not s.crlf2]
+    for s, (gains, tetra, minor) in zip(free[:3], HYPERDIPLOID_GAINS, strict=True):
+        s.subtype = "high hyperdiploid"
+        s.copies = dict.fromkeys(gains, 3) | {tetra: 4}
+        s.minor = dict.fromkeys(gains, 1) | {tetra: minor}
+    haploid = free[3]
+    haploid.subtype = "near haploid"
+    kept = set(NEAR_HAPLOID_DISOMIES)
+    haploid.copies = {f"chr{i}": 1 for i in range(1, 23) if f"chr{i}" not in kept}
+    free[4].subtype = "PAX5 P80R"
+    free[5].subtype = "BCR::ABL1-like"
+    free[5].crlf2 = True
+    free[5].cnv["PAR1"] = "DEL"
+    free[6].copies, free[6].minor = {SINGLE_GAIN: 3}, {SINGLE_GAIN: 1}
+    for s in free[:6]:
+        s.bcr_abl1_isoform = ""
+
+
 def _cohort_samples(rng: np.random.Generator, names: list[str], z: np.ndarray, age) -> list:
-    """All BCR::ABL1+; p190 in ~86 % of paediatric and ~68 % of adult samples."""
+    """BCR::ABL1+ (p190 in ~86 % of paediatric and ~68 % of adult samples) except the planted
+    karyotypes and mutation- or CRLF2-defined samples of ``_plant_karyotypes``."""
     samples = [Sample(n, "reverse", 0, "BCR::ABL1") for n in names]
     for group, frac in (("paediatric", 0.86), ("adult", 0.68)):
         idx = rng.permutation(np.flatnonzero(age == group))
@@ -180,14 +227,25 @@ def _cohort_samples(rng: np.random.Generator, names: list[str], z: np.ndarray, a
             if rng.random() < 0.03:
                 cnv[g] = "NA"
         s.cnv = cnv
+    _plant_karyotypes(samples)
     return samples
 
 
-def _expression_design(rng: np.random.Generator, n: int) -> tuple[dict, dict, dict, dict, dict]:
+FILLER_MEAN = 380.0  # karyotype fillers: enough reads for dbSNP sites at depth >= 20
+FILLER_DISPERSION = (0.02, 0.05)
+
+
+def _expression_design(
+    rng: np.random.Generator, n: int, specs: tuple[catalog.GeneSpec, ...]
+) -> tuple[dict, dict, dict, dict, dict]:
     """Base means (at the reference depth), dispersions, AUC slopes, roles and outlier boosts."""
     base, disp, fc, role = {}, {}, {}, {}
-    for spec in catalog.GENES:
+    for spec in specs:
         g = spec.name
+        if g.startswith("FILL"):
+            base[g], fc[g], role[g] = FILLER_MEAN, 0.0, "karyotype_filler"
+            disp[g] = float(rng.uniform(*FILLER_DISPERSION))
+            continue
         if spec.chrom == "chrM":
             mu = {"MT-CO1": 6000.0, "MT-RNR2": 5000.0}.get(g, 3000.0)
         elif g in catalog.HOUSEKEEPING:
@@ -247,7 +305,7 @@ def build_cohort(rng: np.random.Generator, preset_name: str) -> Cohort:
             level = FUSION_LEVEL["BCR::ABL1"] * np.exp(-0.5 * z[i] + 0.2 * rng.normal())
             exon5 = BCR_EXON[s.bcr_abl1_isoform]
             s.fusions.append(FusionPlan("BCR", "ABL1", exon5, 2, "fusion", int(level * scale)))
-        else:
+        elif s.subtype in FUSIONS_BY_SUBTYPE:
             g5, g3, e5, e3 = FUSIONS_BY_SUBTYPE[s.subtype]
             level = FUSION_LEVEL["other"] * rng.uniform(0.8, 1.2)
             s.fusions.append(FusionPlan(g5, g3, e5, e3, "fusion", int(level * scale)))
@@ -257,8 +315,10 @@ def build_cohort(rng: np.random.Generator, preset_name: str) -> Cohort:
         if (preset_name == "tiny" and i in (1, 3, 4)) or (preset_name != "tiny" and i % 5 < 2):
             count = int(READTHROUGH_LEVEL * scale * rng.uniform(0.7, 1.3))
             s.fusions.append(FusionPlan(*READTHROUGH, "readthrough_decoy", count))
-    base, disp, fc, role, boost = _expression_design(rng, n)
-    return Cohort(samples, pheno, z, base, disp, fc, role, boost)
+    specs = catalog.gene_specs(preset_name)
+    base, disp, fc, role, boost = _expression_design(rng, n, specs)
+    chrom = {spec.name: spec.chrom for spec in specs}
+    return Cohort(samples, pheno, z, base, disp, fc, role, boost, chrom)
 
 
 CNV_EFFECT = {"DEL": 0.55, "HOM_DEL": 0.03, "NO_DEL": 1.0, "NA": 1.0}
@@ -266,12 +326,13 @@ CNV_EFFECT = {"DEL": 0.55, "HOM_DEL": 0.03, "NO_DEL": 1.0, "NA": 1.0}
 
 def gene_means(cohort: Cohort, i: int, total: float) -> dict[str, float]:
     """Expected mature fragments per gene in sample ``i`` when ``total`` are drawn overall."""
-    scale = total / sum(cohort.base_mean.values())
-    cnv = cohort.samples[i].cnv
+    sample = cohort.samples[i]
+    dosage = {g: sample.copies.get(cohort.chrom[g], 2) / 2 for g in cohort.base_mean}
+    scale = total / sum(mu * dosage[g] for g, mu in cohort.base_mean.items())
     out = {}
     for g, mu in cohort.base_mean.items():
         factor = 2 ** (cohort.log2fc[g] * cohort.z_auc[i]) * cohort.boost.get((g, i), 1.0)
-        out[g] = mu * scale * factor * CNV_EFFECT[cnv.get(g, "NO_DEL")]
+        out[g] = mu * scale * factor * CNV_EFFECT[sample.cnv.get(g, "NO_DEL")] * dosage[g]
     return out
 
 

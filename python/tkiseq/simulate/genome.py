@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pysam
 
-from tkiseq.simulate.catalog import CHRM_LENGTH, CONTIG_ORDER, GENES, SPECIAL_GAPS
+from tkiseq.simulate.catalog import CHRM_LENGTH, CONTIG_ORDER, GENES, SPECIAL_GAPS, GeneSpec
 from tkiseq.simulate.dna import random_seq, revcomp
 from tkiseq.simulate.genes import INTRON_GC, LocalGene, build_genes
+from tkiseq.subtypes import arms
 
 N_REPEATS = 4
 REPEAT_LENGTH = 300
@@ -122,28 +123,45 @@ def _finish(genome: Genome, counter: dict[str, int]) -> None:
             )
 
 
-def build_genome(rng: np.random.Generator) -> Genome:
-    """Draw repeats, gene models and intergenic sequence; place genes in real relative order."""
+def _centromere_gap(p_end: int, extent: int, fraction: float) -> int:
+    """Length of a gap inserted after the last p-arm gene (ending at ``p_end``) of a contig
+    whose genes end at ``extent`` so that ``fraction`` of the new extent falls inside it, at
+    least 50 kb from either arm's genes: the arm boundary ``tkiseq subtypes`` assumes for a
+    miniature assembly (its genes' extent scaled like GRCh38)."""
+    need = max(p_end / fraction - extent, (fraction * extent - p_end) / (1 - fraction), 0.0)
+    return int(need) + 50_000
+
+
+def build_genome(
+    rng: np.random.Generator, specs: tuple[GeneSpec, ...] = GENES, centromeres: bool = False
+) -> Genome:
+    """Draw repeats, gene models and intergenic sequence; place genes in real relative order.
+
+    With ``centromeres``, a gap between each chromosome's p- and q-arm genes puts the arm
+    boundary where the RNA karyotype looks for it (see ``_centromere_gap``).
+    """
     repeats = [random_seq(rng, REPEAT_LENGTH, INTRON_GC) for _ in range(N_REPEATS)]
-    local = build_genes(rng, GENES, repeats)
+    local = build_genes(rng, specs, repeats)
+    cen = arms.centromeres() if centromeres else None
     contigs: dict[str, np.ndarray] = {}
     offsets: dict[str, int] = {}
     placed: dict[str, Gene] = {}
     total, n_gaps = 0, 0
     for chrom in CONTIG_ORDER:
-        specs = sorted((s for s in GENES if s.chrom == chrom), key=lambda s: s.mb)
-        if not specs:
+        on_chrom = sorted((s for s in specs if s.chrom == chrom), key=lambda s: s.mb)
+        if not on_chrom:
             continue
         offsets[chrom] = total
         if chrom == "chrM":
             seq = random_seq(rng, CHRM_LENGTH, 0.44)
-            for s in specs:
+            for s in on_chrom:
                 assert s.mt_range is not None
                 seq[s.mt_range[0] - 1 : s.mt_range[1]] = local[s.name].seq
                 placed[s.name] = _place(local[s.name], chrom, s.mt_range[0])
         else:
             pieces, pos, prev = [], 1, ""
-            for s in [*specs, None]:
+            p_arm: tuple[int, int] | None = None  # (pieces so far, end of the last p gene)
+            for s in [*on_chrom, None]:
                 gap = SPECIAL_GAPS.get((prev, s.name if s else ""), int(rng.integers(5000, 20001)))
                 inter = random_seq(rng, gap, INTRON_GC)
                 if n_gaps % 3 == 0 and gap > 2 * REPEAT_LENGTH:
@@ -159,12 +177,33 @@ def build_genome(rng: np.random.Generator) -> Genome:
                 placed[s.name] = _place(g, chrom, pos)
                 pos += len(g.seq)
                 prev = s.name
+                if cen is not None and s.mb * 1e6 < _midpoint(cen, chrom):
+                    p_arm = (len(pieces), pos - 1)
+            if cen is not None:
+                pieces = _insert_centromere(rng, pieces, p_arm, on_chrom, placed, cen, chrom)
             seq = np.concatenate(pieces)
         contigs[chrom] = seq
         total += len(seq)
     genome = Genome(contigs, offsets, placed)  # contig order, then position
     _finish(genome, {"gene": 0, "transcript": 0})
     return genome
+
+
+def _midpoint(cen, chrom: str) -> float:
+    return (cen.loc[chrom, "centromere_start"] + cen.loc[chrom, "centromere_end"]) / 2
+
+
+def _insert_centromere(rng, pieces, p_arm, on_chrom, placed, cen, chrom: str) -> list:
+    """Pieces with the centromere gap after the p-arm genes; q-arm genes shifted along."""
+    at, p_end = p_arm if p_arm is not None else (1, 0)
+    q_genes = [placed[s.name] for s in on_chrom if placed[s.name].start > p_end]
+    extent = max(placed[s.name].end for s in on_chrom)
+    fraction = _midpoint(cen, chrom) / cen.loc[chrom, "length"]
+    gap = _centromere_gap(p_end, extent, fraction)
+    for g in q_genes:
+        g.start += gap
+        g.end += gap
+    return [*pieces[:at], random_seq(rng, gap, INTRON_GC), *pieces[at:]]
 
 
 def write_fasta(genome: Genome, path: Path) -> None:

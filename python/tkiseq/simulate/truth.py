@@ -206,6 +206,18 @@ def _splice(genome: Genome, results: list[SampleTruth]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+# the simulator's design labels -> interface.md vocabulary
+VOCABULARY = {"KMT2A::AFF1": "KMT2A-r"}
+
+
+def _ploidy_class(n: int) -> str:
+    for upper, name in ((30, "near haploid"), (39, "low hypodiploid"), (46, "diploid"),
+                        (50, "low hyperdiploid")):  # fmt: skip
+        if n <= upper:
+            return name
+    return "high hyperdiploid"
+
+
 def _subtypes(results: list[SampleTruth]) -> pd.DataFrame:
     def yn(x: bool) -> str:
         return "yes" if x else "no"
@@ -213,12 +225,15 @@ def _subtypes(results: list[SampleTruth]) -> pd.DataFrame:
     rows = [
         (
             s.sample,
-            s.subtype,
+            VOCABULARY.get(s.subtype, s.subtype),
             s.bcr_abl1_isoform,
             yn(s.crlf2),
             yn(s.ikzf1_del4_7),
             yn(s.ikzf1plus),
             yn(s.cnv["PAX5"] in ("DEL", "HOM_DEL")),
+            s.chromosome_number,
+            s.karyotype,
+            _ploidy_class(s.chromosome_number),
         )
         for s in (r.sample for r in results)
     ]
@@ -230,6 +245,9 @@ def _subtypes(results: list[SampleTruth]) -> pd.DataFrame:
         "ikzf1_del4_7",
         "ikzf1plus",
         "pax5_del",
+        "chromosome_number",
+        "karyotype",
+        "ploidy_class",
     ]
     return pd.DataFrame(rows, columns=cols)
 

@@ -13,6 +13,7 @@ import numpy as np
 import pysam
 
 from tkiseq.simulate import catalog
+from tkiseq.simulate.cohort import Sample
 from tkiseq.simulate.dna import THREE_LETTER, decode, revcomp_str, translate
 from tkiseq.simulate.genome import Genome, Transcript
 
@@ -210,6 +211,27 @@ def plan_variants(rng: np.random.Generator, genome: Genome) -> dict[str, Variant
         out[v.key] = v
     for v in _random_snvs(rng, genome, pool, N_PRIVATE_GERMLINE, "germline_private", "PRIV", taken):
         out[v.key] = v
+    for v in _filler_snvs(rng, genome, taken):
+        out[v.key] = v
+    return out
+
+
+def _filler_snvs(rng: np.random.Generator, genome: Genome, taken: set) -> list[Variant]:
+    """``FILLER_SNPS`` common dbSNP sites in every karyotype filler gene (cohort preset)."""
+    out: list[Variant] = []
+    for gene in (g for g in genome.genes if g.startswith("FILL")):
+        t = genome.genes[gene].transcripts[0]
+        picked: list[int] = []
+        for i in rng.permutation(_safe_indices(t, 30)):
+            if len(picked) == catalog.FILLER_SNPS:
+                break
+            if all(abs(int(i) - j) >= 60 for j in picked):
+                picked.append(int(i))
+        for i in picked:
+            alt = "ACGT"[(("ACGT".index(chr(t.seq[i]))) + int(rng.integers(1, 4))) % 4]
+            v = snv(genome, f"KSNP{len(out) + 1}", gene, i, alt, "germline_dbsnp")
+            taken.add((v.chrom, v.pos))
+            out.append(Variant(**{**v.__dict__, "rsid": f"rs98{len(out) + 1:07d}"}))
     return out
 
 
@@ -283,10 +305,31 @@ COHORT_VAFS = (0.45, 0.3, 0.2, 0.15, 0.35, 0.5, 0.08, 0.25)
 LOW_VAF = {"ABL1_H396P": 0.04, "KRAS_G12D": 0.06}
 
 
+GENOTYPES = (0.0, 0.5, 1.0)
+COMMON_SNP_GENOTYPES = (0.25, 0.5, 0.25)  # filler sites: allele frequency 0.5
+DBSNP_GENOTYPES = (0.4, 0.45, 0.15)
+
+
+def germline_vaf(genotype: float, copies: int, minor: int, rng: np.random.Generator) -> float:
+    """Expected alt fraction of a germline site on a chromosome with ``copies`` copies: a
+    heterozygous site is lost (LOH, either allele) on one copy and at minor/copies or the
+    reverse (whichever haplotype carries the alt) on a gain."""
+    if genotype != 0.5 or copies == 2:
+        return genotype
+    if copies == 1:
+        return float(rng.random() < 0.5)
+    return (minor if rng.random() < 0.5 else copies - minor) / copies
+
+
 def assign_variants(
-    rng: np.random.Generator, planted: dict[str, Variant], z_auc: np.ndarray, tiny: bool
+    rng: np.random.Generator,
+    planted: dict[str, Variant],
+    z_auc: np.ndarray,
+    tiny: bool,
+    samples: list[Sample] | None = None,
 ) -> list[list[tuple[Variant, float]]]:
-    """Per sample: (variant, planned VAF) for somatic calls and germline genotypes."""
+    """Per sample: (variant, planned VAF) for somatic calls and germline genotypes (allele
+    fractions follow each sample's planted chromosome copies)."""
     n = len(z_auc)
     carried: list[list[tuple[Variant, float]]] = [[] for _ in range(n)]
     if tiny:
@@ -304,11 +347,20 @@ def assign_variants(
                 )
                 carried[int(rank[r])].append((planted[key], vaf))
                 m += 1
+    for i, s in enumerate(samples or ()):
+        if s.subtype == "PAX5 P80R":
+            carried[i].append((planted["PAX5_P80R"], 0.45))
     for v in planted.values():
         if v.kind == "germline_dbsnp":
-            genotype = rng.choice([0.0, 0.5, 1.0], size=n, p=[0.4, 0.45, 0.15])
+            p = COMMON_SNP_GENOTYPES if v.key.startswith("KSNP") else DBSNP_GENOTYPES
+            genotype = rng.choice(GENOTYPES, size=n, p=p)
             for i in np.flatnonzero(genotype):
-                carried[i].append((v, float(genotype[i])))
+                s = samples[i] if samples else None
+                copies = s.copies.get(v.chrom, 2) if s else 2
+                minor = s.minor.get(v.chrom, 1) if s else 1
+                vaf = germline_vaf(float(genotype[i]), copies, minor, rng)
+                if vaf:
+                    carried[i].append((v, vaf))
         elif v.kind == "germline_private":
             for i in rng.choice(n, size=max(1, n // 5), replace=False):
                 carried[int(i)].append((v, 0.5))
