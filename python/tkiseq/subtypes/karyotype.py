@@ -38,7 +38,7 @@ class KaryotypeParams:
     min_reference_samples: int = 3  # a diploid reference needs at least this many samples
     min_gene_count: float = 10.0  # normalised count a gene needs in the reference ...
     min_gene_fraction: float = 0.8  # ... in at least this share of reference samples
-    min_genes_per_arm: int = 8  # fewer: the arm's dosage is not assessed
+    min_genes_per_arm: int = 6  # fewer: the arm's dosage is not assessed
     min_snv_depth: int = 20  # reads at a dbSNP site for its allele fraction to count
     min_snvs_per_arm: int = 5  # fewer sites (het or not): no allele evidence for the arm
     het_range: tuple[float, float] = (0.1, 0.9)  # sites in this VAF range make maf_peak
