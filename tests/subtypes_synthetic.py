@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -75,3 +77,44 @@ def germline_sites(
             if alt:
                 rows.append((chrom, int(pos), alt, depth, f"{chrom[3:]}{arm}"))
     return pd.DataFrame(rows, columns=["chrom", "pos", "alt_reads", "depth", "arm_label"])
+
+
+def write_gtf(layout: pd.DataFrame, path: Path) -> None:
+    """One ``gene`` row per gene of the layout."""
+    lines = [
+        f'{r.chrom}\tsynthetic\tgene\t{r.start}\t{r.end}\t.\t+\t.\tgene_id "{r.gene_id}"; '
+        f'gene_name "{r.gene_name}"; gene_type "protein_coding";'
+        for r in layout.itertuples(index=False)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def write_cohort(
+    rng: np.random.Generator, layout: pd.DataFrame, copies: list[dict], names: list[str], path: Path
+) -> None:
+    """cohort.h5ad (layers counts / normalised / vst) of the synthetic karyotypes."""
+    from tkiseq.expression.counts import to_anndata
+
+    counts = cohort_counts(rng, layout, copies)
+    matrix = pd.DataFrame(counts.T, index=layout["gene_id"], columns=names)
+    genes = layout.set_index("gene_id")[["gene_name", "chrom", "start", "end"]]
+    pheno = pd.DataFrame(index=pd.Index(names, name="sample"))
+    to_anndata(matrix, genes, pheno, pd.DataFrame(index=pheno.index)).write_h5ad(path)
+
+
+def write_sample_vcf(
+    rng: np.random.Generator, layout: pd.DataFrame, copies: dict, sample: str, path: Path
+) -> None:
+    """``<sample>.all.vcf.gz`` with the sample's germline dbSNP sites (FILTER dbsnp, AD)."""
+    from tests.subtypes_inputs import write_vcf
+
+    cen = centromeres()
+    sites = germline_sites(rng, layout, copies).assign(ref="A", alt="G")
+    contigs = {c: int(cen.loc[c, "length"]) for c in pd.unique(layout["chrom"])}
+    write_vcf(sites, sample, contigs, path)
+
+
+def write_fusions(path: Path, rows: list[tuple[str, str, str]]) -> None:
+    """A fusion table with (sample, gene5, gene3) rows at high confidence."""
+    table = pd.DataFrame(rows, columns=["sample", "gene5", "gene3"]).assign(confidence="high")
+    table.to_csv(path, sep="\t", index=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from tests.subtypes_synthetic import arm_layout, cohort_counts, germline_sites, log_normalised
+
 from tkiseq.subtypes import karyotype as kt
 from tkiseq.subtypes.arms import arm_boundaries, arm_labels, gene_arms
 
@@ -58,9 +58,11 @@ def test_combined_calls() -> None:
 
 
 def test_ploidy_class_boundaries() -> None:
-    expected = {24: "near haploid", 30: "near haploid", 31: "low hypodiploid",
-                39: "low hypodiploid", 40: "diploid", 46: "diploid", 47: "low hyperdiploid",
-                50: "low hyperdiploid", 51: "high hyperdiploid", 67: "high hyperdiploid"}  # fmt: skip
+    expected = {
+        24: "near haploid", 30: "near haploid", 31: "low hypodiploid", 39: "low hypodiploid",
+        40: "diploid", 46: "diploid", 47: "low hyperdiploid", 50: "low hyperdiploid",
+        51: "high hyperdiploid", 67: "high hyperdiploid",
+    }  # fmt: skip
     for n, name in expected.items():
         assert kt.ploidy_class(float(n)) == name
 
@@ -71,7 +73,7 @@ def test_arms_on_real_and_miniature_assemblies() -> None:
             "chrom": ["1", "chr1", "chr21", "chrM"],
             "start": [1e6, 2e8, 4e7, 100],
             "end": [1.1e6, 2.0001e8, 4.0001e7, 900],
-        },  # fmt: skip
+        },
         index=["a", "b", "c", "m"],
     )
     assert gene_arms(genes).to_dict() == {"a": "1p", "b": "1q", "c": "21q"}

@@ -19,11 +19,14 @@ from tkiseq.simulate.genesets import gene_sets, write_gmt
 from tkiseq.simulate.genome import build_genome, write_fasta
 from tkiseq.simulate.gtf import write_gtf
 from tkiseq.simulate.reads import sequence_sample, write_gzip
+from tkiseq.simulate.reference import write_reference
 from tkiseq.simulate.templates import sample_templates
 from tkiseq.simulate.truth import SampleTruth, write_inputs, write_truth
 from tkiseq.simulate.variants import assign_variants, plan_variants, write_dbsnp
 
 __all__ = ["PRESETS", "simulate"]
+
+REFERENCE_STREAM = 10  # the labelled reference's own stream: other outputs do not move
 
 
 def simulate(outdir: Path, preset: str = "tiny", seed: int = 1) -> None:
@@ -71,3 +74,6 @@ def simulate(outdir: Path, preset: str = "tiny", seed: int = 1) -> None:
             for f in pending:
                 f.result()
         write_truth(genome, cohort, results, tmp / "truth")
+        if preset == "cohort":
+            ref_rng = np.random.default_rng([seed, REFERENCE_STREAM])
+            write_reference(ref_rng, cohort, genome, tmp / "truth" / "subtype_reference.h5ad")

@@ -181,29 +181,28 @@ def _frame(adata: ad.AnnData, layer: str) -> pd.DataFrame:
     )
 
 
-def _reference_frames(
+def _dosage_frames(
     cohort: ad.AnnData, path: Path | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(cohort VST, reference VST, reference normalised) on shared genes. Without a karyotype
-    reference the cohort is its own reference; with one, both are variance-stabilised together
-    so they share one scale."""
-    if path is None:
-        v = _frame(cohort, "vst")
-        return v, v, _frame(cohort, "normalised")
+    """(cohort log2 expression, reference log2 expression, reference normalised counts) on
+    shared genes, all on one size-factor scale: the cohort is its own reference, or is
+    normalised together with the ``--karyotype-reference`` samples."""
     from tkiseq.expression.counts import median_of_ratios
-    from tkiseq.expression.normalise import vst
 
-    ref = _read_expression(path)
-    shared = cohort.var_names.intersection(ref.var_names)
-    if len(shared) == 0:
-        raise InputError(path, "shares no gene IDs with the cohort", hint="same --gtf needed")
-    counts = np.vstack([_frame(cohort, "counts")[shared], _frame(ref, "counts")[shared]])
-    joint = vst(counts)
-    names = [*cohort.obs_names, *(f"reference:{s}" for s in ref.obs_names)]
-    v = pd.DataFrame(joint, index=names, columns=shared)
-    norm = counts / median_of_ratios(counts)[:, None]
-    n = cohort.n_obs
-    return v.iloc[:n], v.iloc[n:], pd.DataFrame(norm[n:], index=names[n:], columns=shared)
+    counts = _frame(cohort, "counts")
+    n = len(counts)
+    if path is not None:
+        ref = _read_expression(path)
+        shared = cohort.var_names.intersection(ref.var_names)
+        if len(shared) == 0:
+            raise InputError(path, "shares no gene IDs with the cohort", hint="same --gtf needed")
+        other = _frame(ref, "counts")[shared].rename(index=lambda s: f"reference:{s}")
+        counts = pd.concat([counts[shared], other])
+    norm = counts / median_of_ratios(counts.to_numpy())[:, None]
+    logged = kt.log_expression(norm)
+    if path is None:
+        return logged, logged, norm
+    return logged.iloc[:n], logged.iloc[n:], norm.iloc[n:]
 
 
 def _karyotypes(
@@ -215,10 +214,10 @@ def _karyotypes(
     sex = kt.infer_sex(normalised, adata.var["gene_name"], params)
     arms = gene_arms(genes.reindex(adata.var_names).dropna(subset=["chrom"]))
     boundaries = arm_boundaries(genes)
-    vst, ref_vst, ref_norm = _reference_frames(adata, inputs.karyotype_reference)
-    dosage = len(ref_vst) >= params.min_reference_samples
+    logged, ref_logged, ref_norm = _dosage_frames(adata, inputs.karyotype_reference)
+    dosage = len(ref_logged) >= params.min_reference_samples
     if dosage:
-        ratios, weights = kt.gene_ratios(vst, ref_vst, ref_norm, params)
+        ratios, weights = kt.gene_ratios(logged, ref_logged, ref_norm, params)
         lr, n_genes = kt.dosage_by_arm(ratios, weights, arms, params)
     else:
         ratios = pd.DataFrame(index=samples)

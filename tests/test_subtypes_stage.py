@@ -1,0 +1,165 @@
+"""The subtypes stage end to end on small synthetic inputs: outputs, edge cases, bad inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+from tests.subtypes_synthetic import (
+    arm_layout,
+    write_cohort,
+    write_fusions,
+    write_gtf,
+    write_sample_vcf,
+)
+
+from tkiseq.errors import InputError
+from tkiseq.subtypes.karyotype import KARYOTYPE_COLUMNS
+from tkiseq.subtypes.stage import SUBTYPES_COLUMNS, SubtypesInputs, run
+
+HYPERDIPLOID = {"chrX": 3, "chr4": 3, "chr6": 3, "chr10": 3, "chr14": 3, "chr17": 3,
+                "chr18": 3, "chr21": 4}  # fmt: skip
+N = 10  # samples: S0 BCR::ABL1, S1 high hyperdiploid, S2.. nothing planted
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SubtypesInputs]:
+    work = tmp_path_factory.mktemp("subtypes_synthetic")
+    rng = np.random.default_rng(5)
+    layout = arm_layout()
+    write_gtf(layout, work / "genes.gtf")
+    names = [f"S{i}" for i in range(N)]
+    copies = [{}, HYPERDIPLOID] + [{}] * (N - 2)
+    write_cohort(rng, layout, copies, names, work / "cohort.h5ad")
+    vcfs = []
+    for name, cn in zip(names, copies, strict=True):
+        vcfs.append(work / f"{name}.all.vcf.gz")
+        write_sample_vcf(rng, layout, cn, name, vcfs[-1])
+    fusions = []
+    for name in names[:-1]:  # the last sample has no fusion file
+        fusions.append(work / f"{name}.fusions.tsv")
+        write_fusions(fusions[-1], [(name, "BCR", "ABL1")] if name == "S0" else [])
+    inputs = SubtypesInputs(work / "cohort.h5ad", work / "genes.gtf", fusions, vcfs)
+    return work, inputs
+
+
+@pytest.fixture(scope="module")
+def outputs(synthetic, tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFrame]:
+    _, inputs = synthetic
+    out = tmp_path_factory.mktemp("subtypes_out")
+    run(inputs, out)
+    subtypes = pd.read_csv(out / "subtypes.tsv", sep="\t", keep_default_na=False)
+    karyotype = pd.read_csv(out / "karyotype.tsv", sep="\t", keep_default_na=False)
+    return subtypes.set_index("sample"), karyotype
+
+
+def test_columns_and_calls(outputs) -> None:
+    subtypes, karyotype = outputs
+    assert ["sample", *subtypes.columns] == SUBTYPES_COLUMNS
+    assert list(karyotype.columns) == KARYOTYPE_COLUMNS
+    assert len(karyotype) == N * 41  # 39 autosomal arms (acrocentric p arms left out) + Xp, Xq
+    assert subtypes.loc["S0", "subtype"] == "BCR::ABL1"
+    s1 = subtypes.loc["S1"]
+    assert (s1["subtype"], s1["chromosome_number"], s1["risk_group"]) == (
+        "high hyperdiploid", 55, "standard"
+    )  # fmt: skip
+    assert s1["karyotype"] == "+X,+4,+6,+10,+14,+17,+18,+21,+21"
+    assert set(subtypes.loc["S2":"S8", "subtype"]) == {"B-other"}
+
+
+def test_sample_without_fusion_file_is_unclassified_with_reason(outputs) -> None:
+    last = outputs[0].loc[f"S{N - 1}"]
+    assert last["subtype"] == "unclassified"
+    assert "fusion:no fusion calls for this sample" in last["evidence"]
+    assert "reason:" in last["evidence"]
+
+
+def test_one_sample_cohort_karyotype_not_assessable(synthetic, tmp_path: Path) -> None:
+    _, inputs = synthetic
+    adata = ad.read_h5ad(inputs.expression)
+    for name in ("S0", "S1"):
+        adata[[name]].copy().write_h5ad(tmp_path / f"{name}.h5ad")
+    one = SubtypesInputs(tmp_path / "S0.h5ad", inputs.gtf, inputs.fusions, inputs.vcfs[:1])
+    run(one, tmp_path / "out")
+    row = pd.read_csv(tmp_path / "out" / "subtypes.tsv", sep="\t", keep_default_na=False).iloc[0]
+    assert (row["subtype"], row["chromosome_number"], row["ploidy_class"]) == (
+        "BCR::ABL1", "NA", "not assessable"
+    )  # fmt: skip
+    assert "karyotype:not assessable" in row["evidence"]
+    arms = pd.read_csv(tmp_path / "out" / "karyotype.tsv", sep="\t", keep_default_na=False)
+    assert set(arms["call"]) == {"not assessable"}
+    assert (arms["n_snvs"] > 0).all()  # allele figures are still shown
+    # a diploid karyotype reference makes the lone hyperdiploid sample assessable
+    hyper = SubtypesInputs(
+        tmp_path / "S1.h5ad", inputs.gtf, inputs.fusions, inputs.vcfs[1:2],
+        karyotype_reference=inputs.expression,
+    )  # fmt: skip
+    run(hyper, tmp_path / "with_reference")
+    row = pd.read_csv(tmp_path / "with_reference" / "subtypes.tsv", sep="\t").iloc[0]
+    assert (row["subtype"], row["chromosome_number"]) == ("high hyperdiploid", 55)
+
+
+def _reference(adata: ad.AnnData, path: Path, **change) -> Path:
+    ref = adata.copy()
+    ref.obs["subtype"] = ["BCR::ABL1", "high hyperdiploid"] * (ref.n_obs // 2)
+    for key, value in change.items():
+        if key == "drop_subtype":
+            ref.obs = ref.obs.drop(columns="subtype")
+        if key == "var_names":
+            ref.var_names = value
+    ref.write_h5ad(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"drop_subtype": True}, "obs has no 'subtype' column"),
+        ({"var_names": [f"OTHER{i}" for i in range(492)]}, "shares no gene IDs with the cohort"),
+    ],
+)
+def test_bad_reference(synthetic, tmp_path: Path, change: dict, message: str) -> None:
+    _, inputs = synthetic
+    ref = _reference(ad.read_h5ad(inputs.expression), tmp_path / "ref.h5ad", **change)
+    bad = SubtypesInputs(**{**inputs.__dict__, "subtype_reference": ref})
+    with pytest.raises(InputError, match=message) as err:
+        run(bad, tmp_path / "out")
+    assert str(ref) in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_reference_matched_without_versions(synthetic, tmp_path: Path) -> None:
+    _, inputs = synthetic
+    adata = ad.read_h5ad(inputs.expression)
+    versionless = [g.split(".")[0] for g in adata.var_names]
+    ref = _reference(adata, tmp_path / "ref.h5ad", var_names=versionless)
+    run(SubtypesInputs(**{**inputs.__dict__, "subtype_reference": ref}), tmp_path / "out")
+    table = pd.read_csv(tmp_path / "out" / "subtypes.tsv", sep="\t").set_index("sample")
+    assert table["evidence"].str.contains("reference:", regex=False).all()
+    assert table["reference_fraction"].between(0, 1).all()
+    assert (tmp_path / "out" / "subtype_reference_umap.png").stat().st_size > 10_000
+
+
+def test_vcf_without_ad_and_expression_without_layers(synthetic, tmp_path: Path) -> None:
+    _, inputs = synthetic
+    vcf = tmp_path / "S0.all.vcf.gz"
+    import pysam
+
+    header = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=248956422>\n"
+    text = header + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS0\n"
+    (tmp_path / "S0.all.vcf").write_text(text)
+    pysam.tabix_compress(str(tmp_path / "S0.all.vcf"), str(vcf))
+    with pytest.raises(InputError, match="no FORMAT/AD"):
+        run(SubtypesInputs(**{**inputs.__dict__, "vcfs": [vcf]}), tmp_path / "out")
+    bare = ad.read_h5ad(inputs.expression)
+    del bare.layers["vst"]
+    bare.write_h5ad(tmp_path / "bare.h5ad")
+    with pytest.raises(InputError, match="missing layer"):
+        run(
+            SubtypesInputs(**{**inputs.__dict__, "expression": tmp_path / "bare.h5ad"}),
+            tmp_path / "o",
+        )
+    assert not (tmp_path / "out").exists() and not (tmp_path / "o").exists()
