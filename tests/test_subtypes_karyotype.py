@@ -134,3 +134,34 @@ def test_iamp21_focal_not_whole_arm() -> None:
     assert kt.iamp21(focal, PARAMS)
     assert not kt.iamp21(np.full(20, 1.0), PARAMS)
     assert not kt.iamp21(np.zeros(20), PARAMS)
+
+
+def test_sex_from_xist_and_chry_genes() -> None:
+    norm = pd.DataFrame(
+        {"g_xist": [200.0, 0.0, 150.0, 0.0], "g_rps4y1": [0.0, 300.0, 120.0, 1.0]},
+        index=["female", "male", "both", "neither"],
+    )
+    names = pd.Series({"g_xist": "XIST", "g_rps4y1": "RPS4Y1"})
+    sex = kt.infer_sex(norm, names, PARAMS)
+    assert sex.to_dict() == {
+        "female": "female", "male": "male", "both": "unknown", "neither": "unknown"
+    }  # fmt: skip
+    # neither gene in the annotation: unknown
+    other = pd.Series({"g_xist": "A", "g_rps4y1": "B"})
+    assert set(kt.infer_sex(norm, other, PARAMS)) == {"unknown"}
+
+
+def test_summary_counts_the_change_both_arms_share() -> None:
+    rows = []
+    for chrom in (*(f"chr{i}" for i in range(1, 23)), "chrX"):
+        for arm in ("p", "q"):
+            cn = {("chr4", "p"): 3, ("chr4", "q"): 5, ("chr9", "p"): 1, ("chr9", "q"): 3}.get(
+                (chrom, arm), 2
+            )
+            rows.append((chrom, arm, float(cn), "gain" if cn > 2 else "normal"))
+    table = pd.DataFrame(rows, columns=["chrom", "arm", "copy_number", "call"])
+    s = kt.summarise(table, "unknown")
+    assert (s.chromosome_number, s.karyotype) == (47, "+4")  # 9p loss + 9q gain: no count change
+    male = kt.summarise(table.assign(copy_number=table["copy_number"].where(
+        table["chrom"] != "chrX", 1.0)), "male")  # fmt: skip
+    assert (male.chromosome_number, male.karyotype) == (47, "+4")

@@ -2,12 +2,10 @@
 
 The idea of RNAseqCNV (Barinka et al., Leukemia 2022) and MD-ALL, built here:
 
-* dosage: per gene, the sample's log2 normalised count minus the diploid reference's median
-  (a log2 ratio); per arm, a weighted median over genes with enough counts, the weight being
-  the inverse of the gene's robust (MAD) variance across the reference samples. Not the VST: DESeq2's VST
-  compresses fold changes where extra-Poisson noise dominates (its slope against log2 falls
-  below 1), which shrinks a trisomy's +0.58 towards +0.35; at the counts the gene filter keeps,
-  log2 of size-factor-normalised counts is stable and unbiased;
+* dosage: per gene, the sample's VST minus the diploid reference's median VST (a log2 ratio:
+  VST is log2-like at the counts the gene filter keeps, compressing fold changes by a few per
+  cent at moderate counts); per arm, a weighted median over those genes, the weight being the
+  inverse of the gene's robust (MAD) variance across the reference samples;
 * allele fractions: dbSNP-matched calls (germline sites) with depth >= ``min_snv_depth``; the
   share of heterozygous sites tells loss of heterozygosity, and the peak of the folded
   minor-allele fraction tells balanced (0.5) from 2:1 (1/3) and 3:1 (1/4) states.
@@ -73,30 +71,25 @@ def gene_filter(normalised: np.ndarray, params: KaryotypeParams) -> np.ndarray:
     return share >= params.min_gene_fraction
 
 
-def log_expression(normalised: pd.DataFrame) -> pd.DataFrame:
-    """log2 of size-factor-normalised counts (a half-count offset keeps zeros finite)."""
-    return np.log2(normalised + 0.5)
-
-
 def gene_ratios(
-    logged: pd.DataFrame,
-    reference_logged: pd.DataFrame,
+    vst: pd.DataFrame,
+    reference_vst: pd.DataFrame,
     reference_normalised: pd.DataFrame,
     params: KaryotypeParams,
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Per-gene log2 ratio (sample - reference median, ``log_expression`` scale) over the genes
-    counted well in the reference, and each gene's weight (inverse robust variance across the
+    """Per-gene log2 ratio (sample VST - reference median VST) over the genes counted well in
+    the reference, and each gene's weight (inverse robust variance across the
     reference samples)."""
     keep = gene_filter(reference_normalised.to_numpy(), params)
-    genes = logged.columns[keep]
-    ref = reference_logged[genes].to_numpy()
+    genes = vst.columns[keep]
+    ref = reference_vst[genes].to_numpy()
     centre = np.median(ref, axis=0)
-    ratio = logged[genes].to_numpy() - centre
+    ratio = vst[genes].to_numpy() - centre
     # robust spread: an aneuploid sample among the reference must not down-weight the very
     # genes it deviates on (a plain variance would, and bias its own arms towards zero)
     spread = 1.4826 * np.median(np.abs(ref - centre), axis=0)
     weight = 1.0 / (spread**2 + 0.01)
-    return pd.DataFrame(ratio, index=logged.index, columns=genes), pd.Series(weight, index=genes)
+    return pd.DataFrame(ratio, index=vst.index, columns=genes), pd.Series(weight, index=genes)
 
 
 def dosage_by_arm(
@@ -327,16 +320,20 @@ class SampleKaryotype:
 
 
 def summarise(table: pd.DataFrame, sex: str) -> SampleKaryotype:
-    """Chromosome copies from one sample's arm rows; arms that disagree count as two copies
-    (arm-level changes do not change the chromosome count), unassessed chromosomes too."""
+    """Chromosome copies from one sample's arm rows: the change every assessed arm shares (p at
+    three and q at four copies: a gained chromosome with an extra q arm); arms on both sides
+    of the baseline count as the baseline (arm-level changes do not change the chromosome
+    count), unassessed chromosomes too."""
     assessed = table[table["copy_number"].notna()]
     if assessed.empty:
         return SampleKaryotype(np.nan, NOT_ASSESSABLE, NOT_ASSESSABLE, sex, 0)
     total, changes = 0, []
     for chrom in (*AUTOSOMES, "chrX"):
         base = 1 if (chrom == "chrX" and sex == "male") else 2
-        cn = assessed.loc[assessed["chrom"] == chrom, "copy_number"].unique()
-        copies = int(cn[0]) if len(cn) == 1 else base
+        cn = assessed.loc[assessed["chrom"] == chrom, "copy_number"].to_numpy()
+        copies = base
+        if len(cn) and ((cn > base).all() or (cn < base).all()):
+            copies = int(cn[np.argmin(np.abs(cn - base))])  # the change both arms share
         total += copies
         name = chrom.removeprefix("chr")
         changes += [f"+{name}"] * max(0, copies - base) + [f"-{name}"] * max(0, base - copies)

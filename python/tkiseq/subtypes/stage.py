@@ -184,25 +184,37 @@ def _frame(adata: ad.AnnData, layer: str) -> pd.DataFrame:
 def _dosage_frames(
     cohort: ad.AnnData, path: Path | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(cohort log2 expression, reference log2 expression, reference normalised counts) on
-    shared genes, all on one size-factor scale: the cohort is its own reference, or is
-    normalised together with the ``--karyotype-reference`` samples."""
-    from tkiseq.expression.counts import median_of_ratios
-
-    counts = _frame(cohort, "counts")
-    n = len(counts)
-    if path is not None:
-        ref = _read_expression(path)
-        shared = cohort.var_names.intersection(ref.var_names)
-        if len(shared) == 0:
-            raise InputError(path, "shares no gene IDs with the cohort", hint="same --gtf needed")
-        other = _frame(ref, "counts")[shared].rename(index=lambda s: f"reference:{s}")
-        counts = pd.concat([counts[shared], other])
-    norm = counts / median_of_ratios(counts.to_numpy())[:, None]
-    logged = kt.log_expression(norm)
+    """(cohort VST, reference VST, reference normalised counts) on shared genes and one scale:
+    the cohort is its own reference, or is variance-stabilised and normalised together with
+    the ``--karyotype-reference`` samples."""
     if path is None:
-        return logged, logged, norm
-    return logged.iloc[:n], logged.iloc[n:], norm.iloc[n:]
+        v = _frame(cohort, "vst")
+        return v, v, _frame(cohort, "normalised")
+    from tkiseq.expression.counts import median_of_ratios
+    from tkiseq.expression.normalise import vst
+
+    ref = _read_expression(path)
+    shared = cohort.var_names.intersection(ref.var_names)
+    if len(shared) == 0:
+        raise InputError(path, "shares no gene IDs with the cohort", hint="same --gtf needed")
+    other = _frame(ref, "counts")[shared].rename(index=lambda s: f"reference:{s}")
+    counts = pd.concat([_frame(cohort, "counts")[shared], other])
+    joint = pd.DataFrame(vst(counts.to_numpy()), index=counts.index, columns=shared)
+    norm = counts / median_of_ratios(counts.to_numpy())[:, None]
+    n = cohort.n_obs
+    return joint.iloc[:n], joint.iloc[n:], norm.iloc[n:]
+
+
+def _same_sex_x(ratios, cohort_vst, ref_vst, arms, sex, ref_sex, params) -> None:
+    """X genes of a female (male) sample against the female (male) reference samples' median,
+    when there are enough of them: a mixed-sex median would put every X off by half a copy."""
+    x_genes = arms.index[arms.str.startswith("X")].intersection(ratios.columns)
+    for which in ("female", "male"):
+        ref_rows = ref_sex.index[ref_sex == which]
+        rows = sex.index[sex == which]
+        if len(ref_rows) >= params.min_reference_samples and len(rows):
+            median = ref_vst.loc[ref_rows, x_genes].median(axis=0)
+            ratios.loc[rows, x_genes] = cohort_vst.loc[rows, x_genes] - median
 
 
 def _karyotypes(
@@ -214,10 +226,16 @@ def _karyotypes(
     sex = kt.infer_sex(normalised, adata.var["gene_name"], params)
     arms = gene_arms(genes.reindex(adata.var_names).dropna(subset=["chrom"]))
     boundaries = arm_boundaries(genes)
-    logged, ref_logged, ref_norm = _dosage_frames(adata, inputs.karyotype_reference)
-    dosage = len(ref_logged) >= params.min_reference_samples
+    cohort_vst, ref_vst, ref_norm = _dosage_frames(adata, inputs.karyotype_reference)
+    dosage = len(ref_vst) >= params.min_reference_samples
     if dosage:
-        ratios, weights = kt.gene_ratios(logged, ref_logged, ref_norm, params)
+        ratios, weights = kt.gene_ratios(cohort_vst, ref_vst, ref_norm, params)
+        ref_sex = (
+            sex
+            if inputs.karyotype_reference is None
+            else kt.infer_sex(ref_norm, adata.var["gene_name"].reindex(ref_norm.columns), params)
+        )
+        _same_sex_x(ratios, cohort_vst, ref_vst, arms, sex, ref_sex, params)
         lr, n_genes = kt.dosage_by_arm(ratios, weights, arms, params)
     else:
         ratios = pd.DataFrame(index=samples)
