@@ -54,7 +54,8 @@ def arm_boundaries(genes: pd.DataFrame) -> dict[str, float]:
 
 def arm_labels(chrom: pd.Series, pos: pd.Series, boundaries: dict[str, float]) -> pd.Series:
     """``1p``/``Xq`` per position; empty string on contigs without arms (chrM, unplaced)."""
-    c = chrom.astype(str).map(canonical_chrom)
+    names = chrom.astype(str)
+    c = names.map({n: canonical_chrom(n) for n in names.unique()})
     b = c.map(boundaries)
     arm = np.where(pos.to_numpy() < b.to_numpy(), "p", "q")
     label = c.str.removeprefix("chr") + arm

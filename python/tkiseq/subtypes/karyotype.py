@@ -112,16 +112,22 @@ def dosage_by_arm(
     return pd.DataFrame(lr, index=ratios.index), pd.Series(n, dtype=int)
 
 
+PEAK_GRID = np.linspace(0.0, 0.5, 51)
+
+
+def _density(vaf: np.ndarray, params: KaryotypeParams) -> np.ndarray:
+    """Sites x ``PEAK_GRID`` Gaussian kernels of the folded minor-allele fraction, mirrored at
+    0.5 so a balanced peak is not pulled below 0.5 by folding."""
+    folded = np.minimum(vaf, 1 - vaf)[:, None]
+    h = params.kernel_bandwidth
+    return np.exp(-0.5 * ((PEAK_GRID - folded) / h) ** 2) + np.exp(
+        -0.5 * ((PEAK_GRID - (1 - folded)) / h) ** 2
+    )
+
+
 def minor_allele_peak(vaf: np.ndarray, params: KaryotypeParams) -> float:
     """Mode of the folded minor-allele fraction of heterozygous sites (Gaussian kernel)."""
-    folded = np.minimum(vaf, 1 - vaf)
-    grid = np.linspace(0.0, 0.5, 101)
-    density = np.exp(-0.5 * ((grid[:, None] - folded[None, :]) / params.kernel_bandwidth) ** 2)
-    # mirror at 0.5 so a balanced peak is not pulled below 0.5 by folding
-    density += np.exp(
-        -0.5 * ((grid[:, None] - (1 - folded)[None, :]) / params.kernel_bandwidth) ** 2
-    )
-    return float(grid[np.argmax(density.sum(axis=1))])
+    return float(PEAK_GRID[np.argmax(_density(vaf, params).sum(axis=0))])
 
 
 # (copies, copies of the minor haplotype): loss, copy-neutral LOH, disomy, trisomy, tetrasomy
@@ -130,26 +136,29 @@ STATES = ((1, 0), (2, 0), (2, 1), (3, 1), (4, 1), (4, 2), (5, 1), (5, 2))
 SITE_ERROR = 0.02  # allele fraction of a homozygous site that is not 0 or 1 (errors, mapping)
 
 
-def allele_loglik(alt: np.ndarray, depth: np.ndarray, params: KaryotypeParams) -> np.ndarray:
-    """Log-likelihood of each of ``STATES`` for an arm's dbSNP-site allele counts.
+def site_loglik(alt: np.ndarray, depth: np.ndarray, params: KaryotypeParams) -> np.ndarray:
+    """Sites x ``STATES`` log-likelihoods of dbSNP-site allele counts (up to a per-site
+    constant, the binomial coefficient, which no comparison of states needs).
 
     Each site is heterozygous in the germline with probability ``het_prior`` (its alleles then
     at minor/copies or the reverse, either haplotype carrying the alt) or homozygous (alt
     fraction ~1); a state without a minor haplotype (LOH) makes every site look homozygous.
     """
-    from scipy.special import logsumexp
-    from scipy.stats import binom
+    a = np.asarray(alt, dtype=float)[:, None]
+    d = np.asarray(depth, dtype=float)[:, None]
 
-    out = np.empty(len(STATES))
-    hom = binom.logpmf(alt, depth, 1 - SITE_ERROR)
-    for k, (cn, minor) in enumerate(STATES):
-        p = max(minor / cn, SITE_ERROR)
-        het = np.logaddexp(binom.logpmf(alt, depth, p), binom.logpmf(alt, depth, 1 - p))
-        per_site = logsumexp(
-            [np.log(params.het_prior / 2) + het, np.log(1 - params.het_prior) + hom], axis=0
-        )
-        out[k] = per_site.sum()
-    return out
+    def lp(p: np.ndarray) -> np.ndarray:
+        return a * np.log(p) + (d - a) * np.log1p(-p)
+
+    p = np.array([max(m / cn, SITE_ERROR) for cn, m in STATES])[None, :]
+    het = np.logaddexp(lp(p), lp(1 - p))
+    hom = lp(np.array([[1 - SITE_ERROR]]))
+    return np.logaddexp(np.log(params.het_prior / 2) + het, np.log(1 - params.het_prior) + hom)
+
+
+def allele_loglik(alt: np.ndarray, depth: np.ndarray, params: KaryotypeParams) -> np.ndarray:
+    """Log-likelihood of each of ``STATES`` for one arm's sites (``site_loglik`` summed)."""
+    return site_loglik(alt, depth, params).sum(axis=0)
 
 
 def alleles_by_arm(snvs: pd.DataFrame, params: KaryotypeParams) -> pd.DataFrame:
@@ -162,13 +171,21 @@ def alleles_by_arm(snvs: pd.DataFrame, params: KaryotypeParams) -> pd.DataFrame:
     deep = snvs[snvs["depth"] >= params.min_snv_depth]
     rows = []
     lo, hi = params.het_range
-    for (sample, arm), group in deep.groupby(["sample", "arm_label"], sort=False):
-        alt, depth = group["alt_reads"].to_numpy(int), group["depth"].to_numpy(int)
+    for sample, one in deep.groupby("sample", sort=False):
+        alt, depth = one["alt_reads"].to_numpy(int), one["depth"].to_numpy(int)
+        arm, group = np.unique(one["arm_label"].to_numpy(), return_inverse=True)
+        ll = np.zeros((len(arm), len(STATES)))
+        np.add.at(ll, group, site_loglik(alt, depth, params))
+        n = np.bincount(group, minlength=len(arm))
         vaf = alt / depth
-        het = vaf[(vaf >= lo) & (vaf <= hi)]
-        peak = minor_allele_peak(het, params) if len(het) >= 2 else np.nan
-        ll = allele_loglik(alt, depth, params) if len(alt) >= params.min_snvs_per_arm else None
-        rows.append((sample, arm, len(alt), peak, ll))
+        het = (vaf >= lo) & (vaf <= hi)
+        density = np.zeros((len(arm), len(PEAK_GRID)))
+        np.add.at(density, group[het], _density(vaf[het], params))
+        n_het = np.bincount(group[het], minlength=len(arm))
+        for k, label in enumerate(arm):
+            peak = float(PEAK_GRID[np.argmax(density[k])]) if n_het[k] >= 2 else np.nan
+            enough = n[k] >= params.min_snvs_per_arm
+            rows.append((sample, label, int(n[k]), peak, ll[k] if enough else None))
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -328,9 +345,10 @@ def summarise(table: pd.DataFrame, sex: str) -> SampleKaryotype:
     if assessed.empty:
         return SampleKaryotype(np.nan, NOT_ASSESSABLE, NOT_ASSESSABLE, sex, 0)
     total, changes = 0, []
+    by_chrom = assessed.groupby("chrom")["copy_number"].apply(np.asarray).to_dict()
     for chrom in (*AUTOSOMES, "chrX"):
         base = 1 if (chrom == "chrX" and sex == "male") else 2
-        cn = assessed.loc[assessed["chrom"] == chrom, "copy_number"].to_numpy()
+        cn = by_chrom.get(chrom, np.array([]))
         copies = base
         if len(cn) and ((cn > base).all() or (cn < base).all()):
             copies = int(cn[np.argmin(np.abs(cn - base))])  # the change both arms share

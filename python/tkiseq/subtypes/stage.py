@@ -286,8 +286,9 @@ def run(inputs: SubtypesInputs, outdir: Path, params: SubtypesParams | None = No
     gated = {"CRLF2", "CDX2", "NUTM1", "DUX4"}
     by_name = {n: vst[g] for g, n in names.items() if n in gated}
     rows = []
+    per_sample = dict(list(table.groupby("sample", sort=False)))
     for s in samples:
-        summary = kt.summarise(table[table["sample"] == s], sex[s])
+        summary = kt.summarise(per_sample[s], sex[s])
         ev = SampleEvidence(
             fusions=fusions[s],
             mutations=mutations.get(s, []),
