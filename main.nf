@@ -18,6 +18,7 @@ include { VARIANTS_COHORT   } from './modules/local/variants_cohort'
 include { FUSIONS           } from './modules/local/fusions'
 include { FUSIONS_COHORT    } from './modules/local/fusions_cohort'
 include { SPLICE_LESIONS    } from './modules/local/splice_lesions'
+include { SUBTYPES          } from './modules/local/subtypes'
 include { DE                } from './modules/local/de'
 include { GSEA              } from './modules/local/gsea'
 
@@ -144,6 +145,28 @@ workflow TKISEQ {
         .mix(SPLICE_LESIONS.out.versions.first())
 
     //
+    // Subtype, RNA karyotype, risk group and CD19/CD22 per sample, from the stages above
+    //
+    ch_cnv_valid = cnv
+        ? VALIDATE.out.cnv                                  // [ val(meta), path(cnv.valid.csv) ]
+        : channel.value([[id: 'inputs'], []])               // [ val(meta), [] ]: no cnv.csv
+    SUBTYPES(
+        COUNTS.out.h5ad,                                    // [ val(meta), path(cohort.h5ad) ]
+        ch_gtf,
+        FUSIONS.out.fusions
+            .map { _meta, tsv -> tsv }
+            .toSortedList { a, b -> a.name <=> b.name }
+            .map { tables -> [[id: 'fusions'], tables] },   // [ val(meta), [ path(fusions.tsv), ... ] ]
+        VARIANTS_FILTER.out.all
+            .toSortedList { a, b -> a[0].id <=> b[0].id }
+            .map { rows -> [[id: 'vcfs'], rows.collect { row -> row[1] }, rows.collect { row -> row[2] }] },
+                                                            // [ val(meta), [ path(all.vcf.gz), ... ], [ path(tbi), ... ] ]
+        VARIANTS_COHORT.out.variants,                       // [ val(meta), path(cohort_variants.tsv) ]
+        ch_cnv_valid,
+    )
+    ch_versions = ch_versions.mix(SUBTYPES.out.versions)
+
+    //
     // Differential expression against each phenotype validate chose (tested_phenotypes.txt),
     // then GSEA
     //
@@ -173,6 +196,7 @@ workflow TKISEQ {
     h5ad           = COUNTS.out.h5ad           // [ val(meta), path(cohort.h5ad) ]
     variants       = VARIANTS_COHORT.out.variants // [ val(meta), path(cohort_variants.tsv) ]
     fusions        = FUSIONS_COHORT.out.fusions   // [ val(meta), path(cohort_fusions.tsv) ]
+    subtypes       = SUBTYPES.out.subtypes     // [ val(meta), path(subtypes.tsv) ]
     de             = DE.out.table              // [ val(meta), path(de_<phenotype>.tsv) ]
     versions       = ch_versions               // path(versions.yml)
 }

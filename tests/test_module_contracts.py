@@ -444,6 +444,33 @@ def gsea(de: TaskRun, gene_sets: list[Path], work: Path) -> TaskRun:
     return run_task(MODULES["GSEA"], work / f"gsea_{PHENOTYPE}", values, PARAMS)
 
 
+@pytest.fixture(scope="session")
+def subtyped(
+    counted: TaskRun,
+    fusions: list[TaskRun],
+    variants_filtered: list[TaskRun],
+    variants_cohort: TaskRun,
+    validated: TaskRun,
+    tiny: Path,
+    work: Path,
+) -> TaskRun:
+    values = {
+        "meta": Obj(id="cohort"),
+        "h5ad": counted.outputs["h5ad"][0],
+        **_gtf(tiny, "meta2"),
+        "meta3": Obj(id="fusions"),
+        "fusions": sorted(p for run in fusions for p in run.outputs["fusions"]),
+        "meta4": Obj(id="vcfs"),
+        "vcfs": [run.outputs["all"][0] for run in variants_filtered],
+        "tbis": [run.outputs["all"][1] for run in variants_filtered],
+        "meta5": Obj(id="cohort"),
+        "variants": variants_cohort.outputs["variants"][0],
+        "meta6": Obj(id="inputs"),
+        "cnv": validated.outputs["cnv"][0],
+    }
+    return run_task(MODULES["SUBTYPES"], work / "subtypes", values, PARAMS)
+
+
 @pytest.mark.slow
 def test_validate_contract(validated: TaskRun) -> None:
     check_task(validated)
@@ -626,6 +653,22 @@ def test_gsea_contract(gsea: TaskRun, gene_sets: list[Path]) -> None:
     assert table.name == f"gsea_{PHENOTYPE}.tsv"
     assert header(table)[:3] == ["term", "es", "nes"]
     assert set(column(table, "gene_set_file")) == {gmt.name for gmt in gene_sets}
+
+
+@pytest.mark.slow
+def test_subtypes_contract(subtyped: TaskRun, fusions: list[TaskRun]) -> None:
+    check_task(subtyped)
+    check_command(subtyped, [run.scope["meta"].id for run in fusions])
+    (table,) = subtyped.outputs["subtypes"]
+    assert header(table)[:11] == [
+        "sample", "subtype", "confidence", "risk_group", "evidence", "chromosome_number",
+        "ploidy_class", "karyotype", "ph_like_score", "cd19_expression", "cd22_expression",
+    ]  # fmt: skip
+    assert set(column(table, "sample")) == {run.scope["meta"].id for run in fusions}
+    # the first tiny samples are BCR::ABL1 (simulator truth): the fusion defines them
+    assert set(column(table, "subtype")) == {"BCR::ABL1"}
+    (karyotype,) = subtyped.outputs["karyotype"]
+    assert header(karyotype)[:4] == ["sample", "chrom", "arm", "n_genes"]
 
 
 def test_modules_are_parsed() -> None:

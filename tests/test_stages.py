@@ -70,8 +70,8 @@ def test_cohort_tasks_take_every_sample_and_each_phenotype() -> None:
     tasks = plan([Path("/g/a.gmt"), Path("/g/b.gmt")]).cohort_tasks(["auc_x", "auc_y"])
     names = [t.name for t in tasks]
     assert names == [
-        "counts", "variants_cohort", "fusions_cohort", "de.auc_x", "de.auc_y", "gsea.auc_x",
-        "gsea.auc_y",
+        "counts", "variants_cohort", "fusions_cohort", "subtypes", "de.auc_x", "de.auc_y",
+        "gsea.auc_x", "gsea.auc_y",
     ]  # fmt: skip
     counts = tasks[0]
     tables = ["/o/align/P1/P1.ReadsPerGene.out.tab", "/o/align/P2/P2.ReadsPerGene.out.tab"]

@@ -179,6 +179,27 @@ def _splice_lesions(a: argparse.Namespace) -> None:
     run_splice_lesions(a.sample, a.sj, a.gtf, a.outdir, genes, a.min_reads)
 
 
+def _subtypes(a: argparse.Namespace) -> None:
+    from dataclasses import replace
+
+    from tkiseq.subtypes.stage import SubtypesInputs, SubtypesParams, run
+
+    inputs = SubtypesInputs(
+        expression=a.expression,
+        gtf=a.gtf,
+        fusions=a.fusions,
+        vcfs=a.vcfs,
+        variants=a.variants,
+        cnv=a.cnv,
+        karyotype_reference=a.karyotype_reference,
+        subtype_reference=a.subtype_reference,
+    )
+    params = SubtypesParams()
+    if a.neighbours is not None:
+        params = replace(params, reference_neighbours=a.neighbours)
+    run(inputs, a.outdir, params)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full ``tkiseq`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -341,6 +362,33 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("tables", type=Path, nargs="+", help="<sample>.fusions.tsv")
     f.add_argument("--outdir", type=Path, required=True)
     f.set_defaults(func=_fusions_cohort)
+
+    p = sub.add_parser("subtypes", help="subtype, RNA karyotype, risk group, CD19/CD22 per sample")
+    p.add_argument("--expression", type=Path, required=True, help="cohort.h5ad of tkiseq counts")
+    p.add_argument("--gtf", type=Path, required=True)
+    p.add_argument(
+        "--fusions", type=Path, nargs="+", default=[],
+        help="<sample>.fusions.tsv files (a sample without one is unclassified unless other "
+        "evidence defines it) or cohort_fusions.tsv",
+    )  # fmt: skip
+    p.add_argument(
+        "--vcfs", type=Path, nargs="+", default=[],
+        help="<sample>.all.vcf.gz files (dbsnp-FILTERed records give the allele fractions)",
+    )  # fmt: skip
+    p.add_argument("--variants", type=Path, help="cohort_variants.tsv (PASS calls)")
+    p.add_argument("--cnv", type=Path, help="validated cnv.csv (PAR1, ERG deletions)")
+    p.add_argument(
+        "--karyotype-reference", type=Path,
+        help="cohort.h5ad-like file of known-diploid samples (default: the cohort's median)",
+    )  # fmt: skip
+    p.add_argument(
+        "--subtype-reference", type=Path, help="labelled .h5ad (obs 'subtype', raw counts)"
+    )
+    p.add_argument(
+        "--neighbours", type=int, help="reference neighbours per sample (SubtypesParams)",
+    )  # fmt: skip
+    p.add_argument("--outdir", type=Path, required=True)
+    p.set_defaults(func=_subtypes)
 
     p = sub.add_parser("splice-lesions", help="exon-deletion junctions such as IKZF1 delta4-7")
     p.add_argument("--sample", required=True)

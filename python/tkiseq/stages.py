@@ -164,6 +164,16 @@ STAGES: tuple[Stage, ...] = (
         ("cohort_fusions.tsv",), "fusions",
     ),
     Stage(
+        "subtypes", "SUBTYPES", ("subtypes",), "cohort",
+        (_o("--expression", "counts:cohort.h5ad"), GTF,
+         _o("--fusions", "fusions:{sample}.fusions.tsv"),
+         _o("--vcfs", "variants_filter:{sample}.all.vcf.gz"),
+         _o("--variants", "variants_cohort:cohort_variants.tsv"),
+         _o("--cnv", "validate:cnv.valid.csv", when="cnv")),
+        ("subtypes.tsv", "karyotype.tsv"), "subtypes", "process_medium",
+        params="tkiseq.subtypes.stage:SubtypesParams", tools=("pysam", "anndata"),
+    ),
+    Stage(
         "de", "DE", ("de",), "phenotype",
         (_o("--counts", "counts:cohort.h5ad"), _o("--phenotypes", "validate:phenotypes.valid.csv"),
          _v("--phenotype", "{phenotype}"), THREADS),
