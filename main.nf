@@ -34,6 +34,8 @@ workflow TKISEQ {
     dbsnp_tbi   // path: dbsnp.vcf.gz.tbi
     gene_sets   // [ path(gmt), ... ], empty for no enrichment
     star_index  // path: prebuilt STAR index folder, or null to build one
+    subtype_reference   // path: labelled .h5ad (obs subtype), or []
+    karyotype_reference // path: known-diploid .h5ad, or []
 
     main:
     ch_versions = channel.empty()
@@ -163,6 +165,8 @@ workflow TKISEQ {
                                                             // [ val(meta), [ path(all.vcf.gz), ... ], [ path(tbi), ... ] ]
         VARIANTS_COHORT.out.variants,                       // [ val(meta), path(cohort_variants.tsv) ]
         ch_cnv_valid,
+        channel.value([[id: 'subtype_reference'], subtype_reference]),
+        channel.value([[id: 'karyotype_reference'], karyotype_reference]),
     )
     ch_versions = ch_versions.mix(SUBTYPES.out.versions)
 
@@ -214,6 +218,8 @@ workflow {
         file("${params.dbsnp}.tbi", checkIfExists: true),
         params.gene_sets ? params.gene_sets.tokenize(',').collect { f -> file(f, checkIfExists: true) } : [],
         params.star_index ? file(params.star_index, checkIfExists: true) : null,
+        params.subtype_reference ? file(params.subtype_reference, checkIfExists: true) : [],
+        params.karyotype_reference ? file(params.karyotype_reference, checkIfExists: true) : [],
     )
 
     TKISEQ.out.versions

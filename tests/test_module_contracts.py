@@ -467,6 +467,10 @@ def subtyped(
         "variants": variants_cohort.outputs["variants"][0],
         "meta6": Obj(id="inputs"),
         "cnv": validated.outputs["cnv"][0],
+        "meta7": Obj(id="subtype_reference"),
+        "subtype_reference": [],
+        "meta8": Obj(id="karyotype_reference"),
+        "karyotype_reference": [],
     }
     return run_task(MODULES["SUBTYPES"], work / "subtypes", values, PARAMS)
 

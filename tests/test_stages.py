@@ -105,3 +105,21 @@ def test_validate_writes_the_tested_phenotypes(tiny_data: Path, tmp_path: Path) 
     written = read_tested_phenotypes(str(tmp_path / TESTED_PHENOTYPES))
     assert written == phenotypes_for_de(tmp_path / "phenotypes.valid.csv")
     assert "auc_imatinib" in written
+
+
+def test_subtypes_task_takes_every_sample_and_the_references_when_given() -> None:
+    (task,) = [t for t in plan([]).cohort_tasks(["auc_x"]) if t.stage == "subtypes"]
+    assert task.args[task.args.index("--vcfs") + 1 : task.args.index("--vcfs") + 3] == [
+        "/o/variants/P1.all.vcf.gz", "/o/variants/P2.all.vcf.gz"
+    ]  # fmt: skip
+    assert "--subtype-reference" not in task.args and "--cnv" not in task.args
+    cfg = RunConfig(
+        input=Path("/d/s.csv"), phenotypes=Path("/d/p.csv"), fasta=Path("/r/g.fa"),
+        gtf=Path("/r/g.gtf"), dbsnp=Path("/r/dbsnp.vcf.gz"), outdir=Path("/o"),
+        subtype_reference=Path("/r/ref.h5ad"), cnv=Path("/d/cnv.csv"),
+    )  # fmt: skip
+    with_ref = Plan(cfg, Path("/o"), Path("/o/reference/star_index"), ROWS)
+    (task,) = [t for t in with_ref.cohort_tasks([]) if t.stage == "subtypes"]
+    assert task.args[task.args.index("--subtype-reference") + 1] == "/r/ref.h5ad"
+    assert task.args[task.args.index("--cnv") + 1] == "/o/pipeline_info/inputs/cnv.valid.csv"
+    assert Path("/r/ref.h5ad") in task.inputs

@@ -83,6 +83,8 @@ def _run(a: argparse.Namespace) -> None:
             gene_sets=[Path(p) for p in a.gene_sets.split(",")] if a.gene_sets else [],
             outdir=a.outdir,
             star_index=a.star_index,
+            subtype_reference=a.subtype_reference,
+            karyotype_reference=a.karyotype_reference,
             threads=a.threads,
             resume=a.resume,
         )
@@ -271,6 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gene-sets", help="comma-separated GMT files")
     p.add_argument("--outdir", type=Path, required=True)
     p.add_argument("--star-index", type=Path, help="reuse a STAR index instead of building one")
+    p.add_argument("--subtype-reference", type=Path, help="labelled .h5ad for the subtypes stage")
+    p.add_argument(
+        "--karyotype-reference", type=Path, help="known-diploid .h5ad for the RNA karyotype"
+    )
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--resume", action="store_true", help="skip stages already complete")
     p.set_defaults(func=_run)

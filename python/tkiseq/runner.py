@@ -52,6 +52,8 @@ class RunConfig:
     cnv: Path | None = None
     gene_sets: list[Path] = field(default_factory=list)
     star_index: Path | None = None
+    subtype_reference: Path | None = None  # labelled .h5ad for the subtypes stage
+    karyotype_reference: Path | None = None  # known-diploid .h5ad for the RNA karyotype
     threads: int = 2
     resume: bool = False
 
@@ -195,6 +197,14 @@ def _check_files(cfg: RunConfig) -> None:
     """Reference files are checked before any work starts, not when a late stage needs them."""
     named = [("--fasta", cfg.fasta), ("--gtf", cfg.gtf), ("--dbsnp", cfg.dbsnp)]
     named += [("--gene-sets", p) for p in cfg.gene_sets]
+    named += [
+        (flag, path)
+        for flag, path in (
+            ("--subtype-reference", cfg.subtype_reference),
+            ("--karyotype-reference", cfg.karyotype_reference),
+        )
+        if path is not None
+    ]
     for flag, path in named:
         if not path.exists():
             raise InputError(path, f"file not found (given as {flag})")
@@ -212,6 +222,8 @@ class Plan:
             "input": cfg.input, "phenotypes": cfg.phenotypes, "cnv": cfg.cnv,
             "fasta": cfg.fasta, "gtf": cfg.gtf, "dbsnp": cfg.dbsnp,
             "gene_sets": list(cfg.gene_sets), "star_index": index, "threads": cfg.threads,
+            "subtype_reference": cfg.subtype_reference,
+            "karyotype_reference": cfg.karyotype_reference,
         }  # fmt: skip
 
     @property

@@ -11,15 +11,20 @@ process SUBTYPES {
     tuple val(meta4), path(vcfs), path(tbis)
     tuple val(meta5), path(variants)
     tuple val(meta6), path(cnv)
+    tuple val(meta7), path(subtype_reference)
+    tuple val(meta8), path(karyotype_reference)
 
     output:
-    tuple val(meta), path('subtypes.tsv') , emit: subtypes
-    tuple val(meta), path('karyotype.tsv'), emit: karyotype
-    path 'versions.yml'                   , emit: versions
+    tuple val(meta), path('subtypes.tsv')              , emit: subtypes
+    tuple val(meta), path('karyotype.tsv')             , emit: karyotype
+    tuple val(meta), path('subtype_reference_umap.png'), emit: umap, optional: true
+    path 'versions.yml'                                , emit: versions
 
     script:
     def args = task.ext.args ?: ''
     def cnv_arg = cnv ? "--cnv ${cnv}" : ''
+    def subtype_ref = subtype_reference ? "--subtype-reference ${subtype_reference}" : ''
+    def karyotype_ref = karyotype_reference ? "--karyotype-reference ${karyotype_reference}" : ''
     """
     tkiseq subtypes \\
         --expression ${h5ad} \\
@@ -28,6 +33,8 @@ process SUBTYPES {
         --vcfs ${vcfs} \\
         --variants ${variants} \\
         ${cnv_arg} \\
+        ${subtype_ref} \\
+        ${karyotype_ref} \\
         --outdir . \\
         ${args}
 
@@ -35,8 +42,10 @@ process SUBTYPES {
     """
 
     stub:
+    def umap = subtype_reference ? 'touch subtype_reference_umap.png' : ''
     """
     touch subtypes.tsv karyotype.tsv
+    ${umap}
 
     tkiseq versions --process "${task.process}" --stage subtypes > versions.yml
     """
