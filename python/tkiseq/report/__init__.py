@@ -1,0 +1,5 @@
+"""The cohort report: one self-contained HTML page, and MultiQC over the QC logs."""
+
+from tkiseq.report.build import ReportParams, run
+
+__all__ = ["ReportParams", "run"]
