@@ -93,6 +93,7 @@ function dataTable(host) {
       th.onclick = () => {
         state.sortDir = state.sortCol === c ? -state.sortDir : 1;
         state.sortCol = c;
+        state.page = 0;
         draw();
       };
       head.append(th);
