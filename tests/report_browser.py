@@ -141,3 +141,41 @@ class Browser:
             captureBeyondViewport=True,
         )  # fmt: skip
         dest.write_bytes(base64.b64decode(shot["data"]))
+
+
+SECTIONS = ("summary", "qc", "subtypes", "lesions", "response", "de", "gsea", "fusions",
+            "variants", "samples")  # fmt: skip
+
+GEOMETRY = """JSON.stringify({
+  sections: [...document.querySelectorAll("section")].map(s => {
+    const r = s.getBoundingClientRect(); return [s.id, r.width, r.height]; }),
+  images: [...document.images].map(i => {
+    const r = i.getBoundingClientRect();
+    return [i.alt, i.complete, i.naturalWidth, r.width, r.height]; }),
+  tables: [...document.querySelectorAll(".datatable")].map(d =>
+    [d.dataset.table, d.querySelectorAll("tbody tr").length,
+     d.querySelector(".pager").textContent]),
+  cards: document.querySelectorAll("#cards .card").length,
+})"""
+
+
+def check_page(report: Path, n_samples: int, screenshot: Path) -> dict:
+    """Open ``report`` and assert it is offline, error-free and fully drawn; return geometry."""
+    with Browser(chromium()) as browser:
+        browser.open(report.as_uri())
+        page = json.loads(browser.evaluate(GEOMETRY))
+        browser.screenshot(screenshot)
+        visit = browser.visit
+    assert visit.errors == []
+    outside = [u for u in visit.requests if u != report.as_uri() and not u.startswith("data:")]
+    assert outside == [], "the page requested something besides itself"
+    assert [s[0] for s in page["sections"]] == list(SECTIONS)
+    assert all(w > 0 and h > 0 for _, w, h in page["sections"])
+    assert page["images"] and all(
+        c and n > 0 and w > 0 and h > 0 for _, c, n, w, h in page["images"]
+    )
+    qc = next(t for t in page["tables"] if t[0] == "qc")
+    assert qc[1] == min(25, n_samples)
+    assert page["cards"] == min(12, n_samples)
+    assert screenshot.stat().st_size > 10_000
+    return page

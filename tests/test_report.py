@@ -108,7 +108,7 @@ def test_qc_numbers_match_the_logs(fake: FakeRun) -> None:
 
 def test_planted_qc_problems_and_nothing_else_are_flagged(fake: FakeRun) -> None:
     qc, _ = qc_table(fake.results, fake.samples, 1)
-    flags = qc_outliers(qc, 3.5, 0.2).set_index(qc["sample"])
+    flags = qc_outliers(qc, 3.5, 0.2, 5.0).set_index(qc["sample"])
     flagged = {(s, m) for m in flags.columns for s in flags.index[flags[m]]}
     assert flagged == {
         (fake.low_unique, "uniquely_mapped_pct"),
@@ -122,9 +122,15 @@ def test_small_differences_in_a_tight_cohort_are_not_outliers(fake: FakeRun) -> 
     genes = qc["genes_detected"].astype(float)
     qc.loc[0, "genes_detected"] = genes.median() - 0.1 * genes.median()  # z far beyond 3.5
     assert robust_z(qc["genes_detected"]).iloc[0] < -3.5
-    assert not qc_outliers(qc, 3.5, 0.2)["genes_detected"].iloc[0]
+    assert not qc_outliers(qc, 3.5, 0.2, 5.0)["genes_detected"].iloc[0]
     qc.loc[0, "genes_detected"] = genes.median() * 0.7
-    assert qc_outliers(qc, 3.5, 0.2)["genes_detected"].iloc[0]
+    assert qc_outliers(qc, 3.5, 0.2, 5.0)["genes_detected"].iloc[0]
+    multi = qc["multimapped_pct"].astype(float)
+    qc.loc[1, "multimapped_pct"] = multi.median() + 4.0  # far beyond 3.5 z, but 4 points
+    assert robust_z(qc["multimapped_pct"]).iloc[1] > 3.5
+    assert not qc_outliers(qc, 3.5, 0.2, 5.0)["multimapped_pct"].iloc[1]
+    qc.loc[1, "multimapped_pct"] = multi.median() + 6.0
+    assert qc_outliers(qc, 3.5, 0.2, 5.0)["multimapped_pct"].iloc[1]
 
 
 def test_robust_z_is_the_modified_z_score() -> None:

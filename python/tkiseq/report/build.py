@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +41,8 @@ class ReportParams:
     """Report choices; the defaults are the CLI's."""
 
     outlier_z: float = 3.5  # Iglewicz-Hoaglin modified z-score cut-off
-    outlier_min_fraction: float = 0.2  # ... and at least this far from the median (relative)
+    outlier_min_fraction: float = 0.2  # ... and counts this far from the median (relative)
+    outlier_min_points: float = 5.0  # ... or percentages this many points from it
     min_reads_detected: int = 1  # a gene counts as detected from this many reads
     top_genes: int = 100  # DE rows shown (and downloadable) per phenotype
     alpha: float = 0.05  # DE significance for the volcano colours
@@ -71,6 +73,7 @@ class Table:
 class Image:
     title: str
     uri: str
+    small: bool = False  # another stage's figure, shown as a smaller panel
 
 
 @dataclass
@@ -122,13 +125,13 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-").lower()
 
 
-def _stage_images(folder: Path, keep: object = None) -> list[Image]:
+def _stage_images(folder: Path, keep: Callable[[Path], bool] | None = None) -> list[Image]:
     """PNG/SVG figures another stage wrote into ``folder``, inlined."""
     if not folder.is_dir():
         return []
     paths = sorted(p for p in folder.iterdir() if p.suffix in (".png", ".svg"))
     return [
-        Image(p.stem.replace("_", " "), figures.file_uri(p))
+        Image(p.stem.replace("_", " "), figures.file_uri(p), small=True)
         for p in paths
         if keep is None or keep(p)
     ]
@@ -182,7 +185,9 @@ def qc_section(
 ) -> tuple[Section, pd.DataFrame, pd.DataFrame]:
     """Per-sample QC with outliers highlighted and the rule stated."""
     qc, missing = qc_table(results, samples, params.min_reads_detected)
-    flags = qc_outliers(qc, params.outlier_z, params.outlier_min_fraction)
+    flags = qc_outliers(
+        qc, params.outlier_z, params.outlier_min_fraction, params.outlier_min_points
+    )
     section = Section(
         "qc", "Sequencing and alignment QC",
         intro=(
@@ -190,9 +195,10 @@ def qc_section(
             "duplicates % = duplicate primary reads / examined reads (samtools markdup); "
             f"genes detected = genes with at least {params.min_reads_detected} read(s) in "
             "expression/counts.tsv. Outlier rule: a value whose modified z-score "
-            f"0.6745 (x - median) / MAD passes {params.outlier_z} on the bad side (low reads, "
-            "low unique %, high multimapped %, high duplicates %, few genes) and that lies at "
-            f"least {params.outlier_min_fraction:.0%} of the median away from the median is "
+            f"0.6745 (x - median) / MAD passes {params.outlier_z:g} on the bad side (low "
+            "reads, low unique %, high multimapped %, high duplicates %, few genes) and that "
+            f"lies at least {params.outlier_min_points:g} percentage points (percentages) or "
+            f"{params.outlier_min_fraction:.0%} of the median (counts) from the median is "
             "highlighted; so is a declared strandedness that differs from the inferred one."
         ),
         missing=missing,

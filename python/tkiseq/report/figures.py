@@ -46,10 +46,23 @@ def data_uri(fig: Figure, dpi: int = 96) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def file_uri(path: Path) -> str:
-    """A figure another stage wrote (PNG or SVG), inlined as a data URI."""
-    kind = "image/svg+xml" if path.suffix == ".svg" else "image/png"
-    return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode()
+def file_uri(path: Path, max_width: int = 800) -> str:
+    """A figure another stage wrote (PNG or SVG), inlined as a data URI.
+
+    PNGs wider than ``max_width`` pixels are scaled down first: the gsea stage's plots are
+    1,700 px wide, and a dozen of them would otherwise dominate the page's size.
+    """
+    if path.suffix == ".svg":
+        return "data:image/svg+xml;base64," + base64.b64encode(path.read_bytes()).decode()
+    from PIL import Image as PilImage
+
+    with PilImage.open(path) as image:
+        if image.width > max_width:
+            height = round(image.height * max_width / image.width)
+            image = image.resize((max_width, height), PilImage.LANCZOS)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
 def qc_figure(qc: pd.DataFrame, flags: pd.DataFrame) -> Figure:

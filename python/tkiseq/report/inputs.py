@@ -153,19 +153,20 @@ def genes_detected(counts: Path, samples: list[str], min_reads: int) -> pd.Serie
 
 @dataclass(frozen=True)
 class QcDirection:
-    """Which side of the cohort is bad for a QC metric."""
+    """Which side of the cohort is bad for a QC metric, and whether it is a percentage."""
 
     column: str
     label: str
     bad: str  # "low" or "high"
+    percent: bool
 
 
 QC_METRICS = (
-    QcDirection("input_reads", "input reads", "low"),
-    QcDirection("uniquely_mapped_pct", "uniquely mapped %", "low"),
-    QcDirection("multimapped_pct", "multimapped %", "high"),
-    QcDirection("duplicates_pct", "duplicates %", "high"),
-    QcDirection("genes_detected", "genes detected", "low"),
+    QcDirection("input_reads", "input reads", "low", False),
+    QcDirection("uniquely_mapped_pct", "uniquely mapped %", "low", True),
+    QcDirection("multimapped_pct", "multimapped %", "high", True),
+    QcDirection("duplicates_pct", "duplicates %", "high", True),
+    QcDirection("genes_detected", "genes detected", "low", False),
 )
 
 
@@ -228,20 +229,23 @@ def robust_z(values: pd.Series) -> pd.Series:
     return (x - median) / (1.253314 * mean_ad)
 
 
-def qc_outliers(qc: pd.DataFrame, threshold: float, min_fraction: float) -> pd.DataFrame:
+def qc_outliers(qc: pd.DataFrame, z: float, min_fraction: float, min_points: float) -> pd.DataFrame:
     """Per sample and metric: True where the value is an outlier on the metric's bad side.
 
-    An outlier has a robust z-score beyond ``threshold`` and lies at least ``min_fraction`` of
-    the median away from the median: in a tight cohort a z-score alone flags harmless
-    differences (258 vs 268 genes). A declared strandedness that disagrees with the inferred
-    one (``auto`` excepted) is flagged in ``strandedness_mismatch``.
+    An outlier has a robust z-score beyond ``z`` and lies far enough from the median to
+    matter: ``min_points`` percentage points for percentages, ``min_fraction`` of the median
+    for counts. In a tight cohort a z-score alone flags harmless differences (0.05 % vs 0.04 %
+    multimapped). A declared strandedness that disagrees with the inferred one (``auto``
+    excepted) is flagged in ``strandedness_mismatch``.
     """
     flags = pd.DataFrame(index=qc.index)
     for metric in QC_METRICS:
         x = qc[metric.column].astype(float)
-        z = robust_z(x)
-        far = (x - x.median()).abs() >= min_fraction * abs(x.median())
-        flags[metric.column] = far & ((z < -threshold) if metric.bad == "low" else (z > threshold))
+        score = robust_z(x)
+        shift = (x - x.median()).abs()
+        far = shift >= (min_points if metric.percent else min_fraction * abs(x.median()))
+        side = (score < -z) if metric.bad == "low" else (score > z)
+        flags[metric.column] = far & side
     declared = qc["strandedness_declared"]
     inferred = qc["strandedness_inferred"]
     flags["strandedness_mismatch"] = (
