@@ -91,6 +91,16 @@ def test_tki_resistance_hits_are_highlighted(html: str, fake: FakeRun) -> None:
     assert [variants["rows"][i][0] for i in hits] == [fake.tki_hit]
 
 
+def test_sample_cards_flag_tki_resistance_and_qc(html: str, fake: FakeRun) -> None:
+    cards = {c["sample"]: {i[0]: (i[1], i[2]) for i in c["items"]} for c in tables(html)["cards"]}
+    hits = {s for s, items in cards.items() if "TKI resistance" in items}
+    assert hits == {fake.tki_hit}
+    text, flagged = cards[fake.tki_hit]["TKI resistance"]
+    assert flagged and text == "ABL1 p.Thr315Ile (imatinib,dasatinib,nilotinib,bosutinib)"
+    assert cards[fake.low_unique]["uniquely mapped %"][1]
+    assert not cards[fake.samples[5]]["uniquely mapped %"][1]
+
+
 def test_qc_numbers_match_the_logs(fake: FakeRun) -> None:
     qc, missing = qc_table(fake.results, fake.samples, 1)
     assert missing == []

@@ -490,13 +490,16 @@ def sample_cards(cohort: Cohort) -> list[dict[str, object]]:
             items.append(["fusions", text or "none passing", False])
         rows = variants.get(sample)
         if rows is not None:
-            text = ", ".join(
-                f"{r.gene} {r.hgvsp or r.consequence}"
-                + (f" [{r.tki_resistance}]" if r.tki_resistance.strip() else "")
-                for r in rows.itertuples()
-            )
-            hit = bool((rows["tki_resistance"].str.strip() != "").any())
-            items.append(["PASS variants", text or "none", hit])
+            change = rows["hgvsp_short"] if "hgvsp_short" in rows else rows["hgvsp"]
+            names = (rows["gene"] + " " + change.where(change != "", rows["consequence"])).tolist()
+            items.append(["PASS variants", ", ".join(names) or "none", False])
+            hits = [
+                f"{name} ({drugs.replace(';', ', ')})"
+                for name, drugs in zip(names, rows["tki_resistance"].str.strip(), strict=True)
+                if drugs
+            ]
+            if hits:
+                items.append(["TKI resistance", "; ".join(hits), True])
         cards.append({"sample": sample, "items": items})
     return cards
 

@@ -39,12 +39,12 @@ function compare(a, b) {
   return String(a).localeCompare(String(b), undefined, { numeric: true });
 }
 
-function pager(total, size, state, redraw) {
+function pager(total, size, state, redraw, noun = "rows") {
   const pages = Math.max(1, Math.ceil(total / size));
   state.page = Math.min(state.page, pages - 1);
   const box = el("span", { class: "pager" });
   if (pages === 1) {
-    box.textContent = `${total} rows`;
+    box.textContent = `${total} ${noun}`;
     return box;
   }
   const prev = el("button", { type: "button" }, "\u25C0 prev");
@@ -53,7 +53,7 @@ function pager(total, size, state, redraw) {
   next.disabled = state.page >= pages - 1;
   prev.onclick = () => { state.page -= 1; redraw(); };
   next.onclick = () => { state.page += 1; redraw(); };
-  box.append(prev, el("span", {}, ` page ${state.page + 1} of ${pages} (${total} rows) `), next);
+  box.append(prev, el("span", {}, ` page ${state.page + 1} of ${pages} (${total} ${noun}) `), next);
   return box;
 }
 
@@ -138,7 +138,7 @@ function sampleCards(host) {
 
   function draw() {
     const shown = cards.filter((_, i) => !state.filter || lower[i].includes(state.filter));
-    pagerSlot.replaceChildren(pager(shown.length, CARDS_PER_PAGE, state, draw));
+    pagerSlot.replaceChildren(pager(shown.length, CARDS_PER_PAGE, state, draw, "samples"));
     grid.replaceChildren();
     const start = state.page * CARDS_PER_PAGE;
     for (const card of shown.slice(start, start + CARDS_PER_PAGE)) {
