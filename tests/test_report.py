@@ -38,7 +38,7 @@ def tables(page: str) -> dict[str, dict]:
     found = re.findall(
         r'<script type="application/json" id="data-([^"]+)">(.*?)</script>', page, re.S
     )
-    return {name: json.loads(text.replace("<\\/", "</")) for name, text in found}
+    return {name: json.loads(text) for name, text in found}
 
 
 def test_every_section_is_present_with_its_content(html: str, fake: FakeRun) -> None:
@@ -224,3 +224,14 @@ def test_markdup_stats_of_another_tool(tmp_path: Path) -> None:
     fake = make_results(tmp_path / "results", 4)
     (fake.results / "align" / "S003" / "S003.markdup.txt").write_text("## METRICS CLASS\n")
     _fails(fake, r"S003\.markdup\.txt: not samtools markdup -s statistics")
+
+
+def test_markup_in_a_cell_cannot_break_the_page(tmp_path: Path) -> None:
+    fake = make_results(tmp_path / "results", 4)
+    nasty = "</script><!-- <b>x</b>"
+    pd.DataFrame({"stage": ["counts"], "message": [nasty]}).to_csv(
+        fake.results / "pipeline_info" / "warnings.tsv", sep="\t", index=False
+    )
+    page = build_report(fake.results, NO_MULTIQC)
+    assert nasty not in page
+    assert tables(page)["warnings"]["rows"] == [["counts", nasty]]

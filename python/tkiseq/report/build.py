@@ -116,9 +116,9 @@ def _cell(value: object) -> object:
 
 
 def _script_json(data: object) -> str:
-    """JSON safe inside a ``<script>`` element."""
+    """JSON safe inside a ``<script>`` element: no ``<`` can close it or open a comment."""
     text = json.dumps(data, separators=(",", ":"), allow_nan=False)
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    return text.replace("<", "\\u003c")
 
 
 def _slug(text: str) -> str:
