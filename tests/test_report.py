@@ -235,3 +235,14 @@ def test_markup_in_a_cell_cannot_break_the_page(tmp_path: Path) -> None:
     page = build_report(fake.results, NO_MULTIQC)
     assert nasty not in page
     assert tables(page)["warnings"]["rows"] == [["counts", nasty]]
+
+
+def test_logs_staged_flat_in_align_are_found(tmp_path: Path) -> None:
+    """A Nextflow process stages every sample's logs in one folder: align/<sample>.*"""
+    fake = make_results(tmp_path / "results", 5)
+    for sample in fake.samples:
+        for path in (fake.results / "align" / sample).iterdir():
+            path.rename(fake.results / "align" / path.name)
+        (fake.results / "align" / sample).rmdir()
+    qc, missing = qc_table(fake.results, fake.samples, 1)
+    assert missing == [] and qc["input_reads"].notna().all() and qc["duplicates_pct"].notna().all()

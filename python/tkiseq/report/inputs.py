@@ -65,6 +65,15 @@ def read_samples(results: Path) -> list[str]:
     return samples
 
 
+def align_file(results: Path, sample: str, suffix: str) -> Path:
+    """``align/<sample>/<sample><suffix>`` as ``tkiseq run`` publishes it, or the same file
+    directly in ``align/`` (how a Nextflow process stages many samples' logs); the first when
+    neither exists."""
+    nested = results / "align" / sample / f"{sample}{suffix}"
+    flat = results / "align" / f"{sample}{suffix}"
+    return flat if not nested.exists() and flat.exists() else nested
+
+
 def read_table(path: Path, kind: str) -> pd.DataFrame | None:
     """A TSV as text columns, or None when absent; missing documented columns are an error."""
     if not path.exists():
@@ -179,12 +188,12 @@ def qc_table(results: Path, samples: list[str], min_reads: int) -> tuple[pd.Data
     missing: list[str] = []
     for sample in samples:
         row: dict[str, object] = {"sample": sample}
-        log = results / "align" / sample / f"{sample}.Log.final.out"
+        log = align_file(results, sample, ".Log.final.out")
         if log.exists():
             row.update(parse_star_log(log.read_text(), log))
         else:
             missing.append(str(log.relative_to(results)))
-        dup = results / "align" / sample / f"{sample}.markdup.txt"
+        dup = align_file(results, sample, ".markdup.txt")
         if dup.exists():
             row["duplicates_pct"] = parse_markdup(dup.read_text(), dup)
         else:

@@ -18,7 +18,7 @@ import yaml
 
 from tkiseq.atomic import atomic_dir
 from tkiseq.errors import ToolError
-from tkiseq.report.inputs import read_samples, read_table
+from tkiseq.report.inputs import align_file, read_samples, read_table
 
 KEPT_FUSION = ("PASS", "known_fusion_rescue")
 GENERAL_STATS_HEADERS = {
@@ -89,7 +89,7 @@ def subtype_table_tsv(subtypes: pd.DataFrame) -> str:
 def star_inputs(results: Path, samples: list[str]) -> list[Path]:
     """The per-sample logs MultiQC's STAR and samtools modules read, where present."""
     names = (".Log.final.out", ".ReadsPerGene.out.tab", ".markdup.txt")
-    paths = [results / "align" / s / f"{s}{n}" for s in samples for n in names]
+    paths = [align_file(results, s, n) for s in samples for n in names]
     return [p for p in paths if p.exists()]
 
 
