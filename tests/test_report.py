@@ -14,7 +14,7 @@ from scipy import stats
 
 from report_fixture import FakeRun, make_results
 from tkiseq.errors import InputError
-from tkiseq.report import ReportParams, run
+from tkiseq.report import ReportParams, run, run_files
 from tkiseq.report.build import build_report
 from tkiseq.report.inputs import parse_markdup, parse_star_log, qc_outliers, qc_table, robust_z
 
@@ -246,3 +246,26 @@ def test_logs_staged_flat_in_align_are_found(tmp_path: Path) -> None:
         (fake.results / "align" / sample).rmdir()
     qc, missing = qc_table(fake.results, fake.samples, 1)
     assert missing == [] and qc["input_reads"].notna().all() and qc["duplicates_pct"].notna().all()
+
+
+def test_loose_files_give_the_same_report(tmp_path: Path, fake: FakeRun, html: str) -> None:
+    """``tkiseq report FILE...`` (files staged flat, as Nextflow does) equals the folder run."""
+    flat = tmp_path / "staged"
+    flat.mkdir()
+    for path in fake.results.rglob("*"):
+        if path.is_file() and "report" not in path.parts:
+            shutil.copy(path, flat / path.name)
+    dest = run_files(sorted(flat.iterdir()), tmp_path / "out", NO_MULTIQC)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["report.html"]
+    staged, direct = tables(dest.read_text()), tables(html)
+    assert staged.keys() == direct.keys()
+    for key in ("qc", "fusions", "variants", "subtypes", "cards", "de-auc_imatinib"):
+        assert staged[key] == direct[key], key
+
+
+def test_loose_file_of_unknown_kind(tmp_path: Path) -> None:
+    stray = tmp_path / "notes.txt"
+    stray.write_text("x")
+    with pytest.raises(InputError, match=r"notes\.txt: not a file the report reads"):
+        run_files([stray], tmp_path / "out", NO_MULTIQC)
+    assert not (tmp_path / "out" / "report.html").exists()

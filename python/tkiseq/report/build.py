@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -542,6 +543,16 @@ def build_report(results: Path, params: ReportParams) -> str:
         qc_frame, flags, subtype_table, profile, response_table, fusion_table, variant_table
     )
     return render(sections, sample_cards(cohort), params)
+
+
+def run_files(files: list[Path], outdir: Path, params: ReportParams) -> Path:
+    """``tkiseq report FILE...``: the same report from loose files (as a Nextflow process stages
+    them), each recognised by its documented name (``tkiseq.report.layout``)."""
+    from tkiseq.report.layout import lay_out
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".report-inputs.", dir=outdir) as tmp:
+        return run(lay_out(files, Path(tmp)), outdir, params)
 
 
 def run(results: Path, outdir: Path, params: ReportParams) -> Path:
