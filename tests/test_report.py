@@ -50,6 +50,8 @@ def test_every_section_is_present_with_its_content(html: str, fake: FakeRun) -> 
     )  # QC, subtypes, oncoprint, AUC, volcano
     cards = tables(html)["cards"]
     assert [c["sample"] for c in cards] == fake.samples
+    planted = sorted([fake.low_unique, fake.high_duplicates, fake.strand_mismatch])
+    assert f"<dd>3 of 30: {', '.join(planted)}</dd>" in html
 
 
 def test_a_missing_input_is_named_not_fatal(tmp_path: Path) -> None:

@@ -215,8 +215,11 @@ def qc_section(
             cols += [columns.index("strandedness_declared"), columns.index("strandedness_inferred")]
         if cols:
             marks[i] = cols
-    n_out = len(marks)
-    section.facts.append(("samples flagged", f"{n_out} of {len(qc)}"))
+    flagged = [qc["sample"].iloc[i] for i in marks]
+    listed = (
+        ": " + ", ".join(flagged[:20]) + (" ..." if len(flagged) > 20 else "") if flagged else ""
+    )
+    section.facts.append(("samples flagged", f"{len(flagged)} of {len(qc)}{listed}"))
     if qc[[m.column for m in QC_METRICS]].notna().any().any():
         section.images.append(
             Image("QC metrics per sample", figures.data_uri(figures.qc_figure(qc, flags)))

@@ -44,7 +44,7 @@ function pager(total, size, state, redraw, noun = "rows") {
   state.page = Math.min(state.page, pages - 1);
   const box = el("span", { class: "pager" });
   if (pages === 1) {
-    box.textContent = `${total} ${noun}`;
+    box.textContent = `${total} ${total === 1 ? noun.replace(/s$/, "") : noun}`;
     return box;
   }
   const prev = el("button", { type: "button" }, "\u25C0 prev");
