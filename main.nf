@@ -20,6 +20,7 @@ include { FUSIONS_COHORT    } from './modules/local/fusions_cohort'
 include { SPLICE_LESIONS    } from './modules/local/splice_lesions'
 include { DE                } from './modules/local/de'
 include { GSEA              } from './modules/local/gsea'
+include { REPORT            } from './modules/local/report'
 
 workflow TKISEQ {
     take:
@@ -158,10 +159,34 @@ workflow TKISEQ {
                                                     // [ val(meta), path(cohort.h5ad), val(phenotype) ]
     DE(ch_de_input, VALIDATE.out.phenotypes.first())
     ch_versions = ch_versions.mix(DE.out.versions.first())
+    ch_gsea_tables = channel.empty()
     if (gene_sets) {
         GSEA(DE.out.table, channel.value([[id: 'gene_sets'], gene_sets])) // [ val(meta), path(de_<phenotype>.tsv) ]
+        ch_gsea_tables = GSEA.out.table
         ch_versions = ch_versions.mix(GSEA.out.versions.first())
     }
+
+    //
+    // The report: one self-contained HTML page, and MultiQC over the STAR and markdup logs
+    // plus tkiseq's per-sample columns. Its inputs are recognised by their file names.
+    //
+    ch_report_files = VALIDATE.out.samplesheet
+        .mix(
+            STAR_ALIGN.out.log_final,
+            STAR_ALIGN.out.markdup,
+            STAR_ALIGN.out.reads_per_gene,
+            COUNTS.out.counts,
+            COUNTS.out.strandedness,
+            VARIANTS_COHORT.out.variants,
+            FUSIONS_COHORT.out.fusions,
+            DE.out.table,
+            ch_gsea_tables,
+        )                                           // [ val(meta), path(file) ]
+        .map { _meta, f -> f }
+        .toSortedList { a, b -> a.name <=> b.name }
+        .map { files -> [[id: 'cohort'], files] }   // [ val(meta), [ path(file), ... ] ]
+    REPORT(ch_report_files)
+    ch_versions = ch_versions.mix(REPORT.out.versions)
 
     emit:
     samplesheet    = VALIDATE.out.samplesheet  // [ val(meta), path(samplesheet.valid.csv) ]
@@ -174,6 +199,7 @@ workflow TKISEQ {
     variants       = VARIANTS_COHORT.out.variants // [ val(meta), path(cohort_variants.tsv) ]
     fusions        = FUSIONS_COHORT.out.fusions   // [ val(meta), path(cohort_fusions.tsv) ]
     de             = DE.out.table              // [ val(meta), path(de_<phenotype>.tsv) ]
+    report         = REPORT.out.html           // [ val(meta), path(report.html) ]
     versions       = ch_versions               // path(versions.yml)
 }
 

@@ -14,9 +14,9 @@ from scipy import stats
 
 from report_fixture import FakeRun, make_results
 from tkiseq.errors import InputError
-from tkiseq.report import ReportParams, run, run_files
-from tkiseq.report.build import build_report
+from tkiseq.report.build import build_report, run, run_files
 from tkiseq.report.inputs import parse_markdup, parse_star_log, qc_outliers, qc_table, robust_z
+from tkiseq.report.params import ReportParams
 
 NO_MULTIQC = ReportParams(multiqc=False)
 SECTIONS = ("summary", "qc", "subtypes", "lesions", "response", "de", "gsea", "fusions",
@@ -271,3 +271,21 @@ def test_loose_file_of_unknown_kind(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"notes\.txt: not a file the report reads"):
         run_files([stray], tmp_path / "out", NO_MULTIQC)
     assert not (tmp_path / "out" / "report.html").exists()
+
+
+def test_files_of_one_results_folder_read_that_folder(fake: FakeRun, tmp_path: Path) -> None:
+    """As ``tkiseq run`` calls it: the registry's inputs, all below one results folder; the
+    summary then has run metadata (params.json) that no input file names."""
+    from tkiseq.report.layout import results_root
+
+    res = fake.results
+    files = [
+        res / "pipeline_info" / "inputs" / "samplesheet.valid.csv",
+        *(res / "align" / s / f"{s}.Log.final.out" for s in fake.samples),
+        res / "expression" / "counts.tsv",
+        res / "de" / "de_auc_imatinib.tsv",
+    ]
+    assert results_root(files) == res.resolve()
+    assert results_root([*files, tmp_path]) is None  # not a report input
+    page = run_files(files, tmp_path / "report", NO_MULTIQC).read_text()
+    assert "Not available" not in page and "<dt>duration_s</dt>" in page

@@ -13,7 +13,8 @@ import pytest
 
 from report_browser import Browser, check_page, chromium
 from report_fixture import FakeRun, make_results
-from tkiseq.report import ReportParams, run
+from tkiseq.report.build import run
+from tkiseq.report.params import ReportParams
 
 pytestmark = pytest.mark.skipif(
     chromium() is None, reason="Chromium is not installed (apt-get install chromium)"

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from report_browser import check_page, chromium
-from tkiseq.report import ReportParams, run
+from tkiseq.report.build import run
+from tkiseq.report.params import ReportParams
 
 pytestmark = pytest.mark.slow
 

@@ -179,6 +179,28 @@ def _splice_lesions(a: argparse.Namespace) -> None:
     run_splice_lesions(a.sample, a.sj, a.gtf, a.outdir, genes, a.min_reads)
 
 
+def _report(a: argparse.Namespace) -> None:
+    from tkiseq.report.build import run, run_files
+    from tkiseq.report.params import ReportParams
+
+    params = ReportParams(
+        outlier_z=a.outlier_z,
+        outlier_min_fraction=a.outlier_min_fraction,
+        outlier_min_points=a.outlier_min_points,
+        min_reads_detected=a.min_reads_detected,
+        top_genes=a.top_genes,
+        multiqc=not a.no_multiqc,
+    )
+    if a.results is not None:
+        if a.files:
+            raise InputError("--results", "give a results folder or files, not both")
+        run(a.results, a.outdir, params)
+    elif a.files:
+        run_files(a.files, a.outdir, params)
+    else:
+        raise InputError("tkiseq report", "nothing to report", hint="give --results or files")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full ``tkiseq`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -283,6 +305,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--outdir", type=Path, required=True)
     p.set_defaults(func=_gsea)
+
+    from tkiseq.report.params import ReportParams
+
+    r = ReportParams()
+    p = sub.add_parser("report", help="the cohort report (one HTML file) and MultiQC")
+    p.add_argument(
+        "files", type=Path, nargs="*", help="the run's output files the report reads (by name)"
+    )
+    p.add_argument("--results", type=Path, help="instead of files: a tkiseq run --outdir folder")
+    p.add_argument("--outlier-z", type=float, default=r.outlier_z, help="QC: modified z cut-off")
+    p.add_argument(
+        "--outlier-min-fraction", type=float, default=r.outlier_min_fraction,
+        help="QC: counts at least this share of the median away are outliers",
+    )  # fmt: skip
+    p.add_argument(
+        "--outlier-min-points", type=float, default=r.outlier_min_points,
+        help="QC: percentages at least this many points away are outliers",
+    )  # fmt: skip
+    p.add_argument("--min-reads-detected", type=int, default=r.min_reads_detected)
+    p.add_argument("--top-genes", type=int, default=r.top_genes, help="DE rows per phenotype")
+    p.add_argument("--no-multiqc", action="store_true", help="the HTML report only")
+    p.add_argument("--outdir", type=Path, required=True)
+    p.set_defaults(func=_report)
 
     p = sub.add_parser("variants", help="SNV/indel calling, study filter and annotation")
     vsub = p.add_subparsers(dest="variants_command", required=True, metavar="<step>")

@@ -17,8 +17,9 @@ from pathlib import Path
 from tests.report_browser import Browser, chromium
 from tests.report_fixture import make_results
 
-from tkiseq.report.build import ReportParams, build_report
+from tkiseq.report.build import build_report
 from tkiseq.report.multiqc import run_multiqc
+from tkiseq.report.params import ReportParams
 
 LOAD = "performance.getEntriesByType('navigation')[0].loadEventEnd"
 

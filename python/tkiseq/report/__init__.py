@@ -1,5 +1,5 @@
-"""The cohort report: one self-contained HTML page, and MultiQC over the QC logs."""
+"""The cohort report: one self-contained HTML page, and MultiQC over the QC logs.
 
-from tkiseq.report.build import ReportParams, run, run_files
-
-__all__ = ["ReportParams", "run", "run_files"]
+``tkiseq.report.build.run`` (a results folder) and ``run_files`` (the files themselves) are the
+stage; ``tkiseq.report.params.ReportParams`` holds its defaults.
+"""

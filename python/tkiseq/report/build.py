@@ -22,6 +22,7 @@ import pandas as pd
 
 from tkiseq import __version__
 from tkiseq.atomic import atomic_path
+from tkiseq.errors import InputError
 from tkiseq.report import figures
 from tkiseq.report.inputs import (
     QC_METRICS,
@@ -33,24 +34,9 @@ from tkiseq.report.inputs import (
     read_table,
     read_versions,
 )
+from tkiseq.report.params import ReportParams
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ReportParams:
-    """Report choices; the defaults are the CLI's."""
-
-    outlier_z: float = 3.5  # Iglewicz-Hoaglin modified z-score cut-off
-    outlier_min_fraction: float = 0.2  # ... and counts this far from the median (relative)
-    outlier_min_points: float = 5.0  # ... or percentages this many points from it
-    min_reads_detected: int = 1  # a gene counts as detected from this many reads
-    top_genes: int = 100  # DE rows shown (and downloadable) per phenotype
-    alpha: float = 0.05  # DE significance for the volcano colours
-    auc_cap: float = 150.0  # drawn on the response figure (science.md section 1)
-    page_size: int = 25  # table rows per page
-    cards_per_page: int = 12
-    multiqc: bool = True
 
 
 @dataclass
@@ -549,10 +535,17 @@ def build_report(results: Path, params: ReportParams) -> str:
 
 
 def run_files(files: list[Path], outdir: Path, params: ReportParams) -> Path:
-    """``tkiseq report FILE...``: the same report from loose files (as a Nextflow process stages
-    them), each recognised by its documented name (``tkiseq.report.layout``)."""
-    from tkiseq.report.layout import lay_out
+    """``tkiseq report FILE...``: the report of the results folder the files belong to, or,
+    for loose files (as a Nextflow process stages them), of those files, each recognised by its
+    documented name (``tkiseq.report.layout``)."""
+    from tkiseq.report.layout import lay_out, results_root
 
+    for path in files:
+        if not path.exists():
+            raise InputError(path, "file not found")
+    root = results_root(files)
+    if root is not None:
+        return run(root, outdir, params)
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".report-inputs.", dir=outdir) as tmp:
         return run(lay_out(files, Path(tmp)), outdir, params)

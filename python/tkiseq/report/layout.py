@@ -1,8 +1,10 @@
 """Lay loose output files out as a results folder, for a report built from staged files.
 
-A Nextflow process (or any caller) hands ``tkiseq report`` the files themselves, all in one
-folder; each is recognised by its documented name (docs/output.md) and linked into the folder
-``tkiseq run`` would have published it in, so the report reads one layout either way.
+``tkiseq report`` takes the files it reads (the stage registry lists them). When they sit in
+one results folder (``tkiseq run``), the report reads that folder. A Nextflow process stages
+them flat in its work folder instead; each is then recognised by its documented name
+(docs/output.md) and linked into the folder ``tkiseq run`` would have published it in, so the
+report reads one layout either way.
 """
 
 from __future__ import annotations
@@ -49,6 +51,27 @@ def folder_for(name: str) -> str | None:
         if fnmatch.fnmatchcase(name, pattern):
             return folder
     return None
+
+
+def results_root(files: list[Path]) -> Path | None:
+    """The results folder ``files`` were all published in, or None (e.g. staged flat).
+
+    ``tkiseq run`` passes its own outputs; the report then reads that whole folder, run
+    metadata in ``pipeline_info/`` and other stages' figures included.
+    """
+    roots = set()
+    for path in files:
+        folder = folder_for(path.name)
+        if folder is None:
+            return None
+        parent = path.resolve().parent
+        if folder == "align" and parent.parent.name == "align":  # align/<sample>/<file>
+            parent = parent.parent
+        depth = len(Path(folder).parts)
+        if parent.parts[-depth:] != Path(folder).parts:
+            return None
+        roots.add(parent.parents[depth - 1])
+    return roots.pop() if len(roots) == 1 else None
 
 
 def lay_out(files: list[Path], dest: Path) -> Path:
