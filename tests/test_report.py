@@ -58,8 +58,11 @@ def test_a_missing_input_is_named_not_fatal(tmp_path: Path) -> None:
     fake = make_results(tmp_path / "results", 6)
     shutil.rmtree(fake.results / "subtypes")
     (fake.results / "align" / fake.samples[0] / f"{fake.samples[0]}.markdup.txt").unlink()
+    (fake.results / "pipeline_info" / "trace.tsv").unlink()  # written after the report
     page = build_report(fake.results, NO_MULTIQC)
     assert "<code>subtypes/subtypes.tsv</code> was not found" in page
+    assert "<code>pipeline_info/trace.tsv</code> was not found" in page
+    assert "rebuild it: tkiseq report --results" in page
     assert f"<code>align/{fake.samples[0]}/{fake.samples[0]}.markdup.txt</code>" in page
     qc = tables(page)["qc"]
     dup = qc["columns"].index("duplicates_pct")

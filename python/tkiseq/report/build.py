@@ -69,6 +69,7 @@ class Section:
     title: str
     intro: str = ""
     missing: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     facts: list[tuple[str, str]] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
@@ -156,6 +157,12 @@ def summary_section(results: Path, samples: list[str]) -> Section:
     if warnings is not None:
         section.tables.append(Table("warnings", f"Warnings ({len(warnings)})", warnings))
     trace = read_table(info / "trace.tsv", "trace")
+    if trace is None or run is None:
+        section.notes.append(
+            "tkiseq run writes run.json and trace.tsv when the run ends, after this report; "
+            "to include them, rebuild it: tkiseq report --results <outdir> --outdir "
+            "<outdir>/report"
+        )
     if trace is None:
         section.missing.append("pipeline_info/trace.tsv")
     else:
