@@ -292,3 +292,16 @@ def test_files_of_one_results_folder_read_that_folder(fake: FakeRun, tmp_path: P
     assert results_root([*files, tmp_path]) is None  # not a report input
     page = run_files(files, tmp_path / "report", NO_MULTIQC).read_text()
     assert "Not available" not in page and "<dt>duration_s</dt>" in page
+
+
+def test_run_metadata_of_an_earlier_run_is_left_out(tmp_path: Path) -> None:
+    """A resumed run rewrites params.json first; run.json and trace.tsv come after the report."""
+    import os
+
+    fake = make_results(tmp_path / "results", 4)
+    info = fake.results / "pipeline_info"
+    os.utime(info / "run.json", (1_000_000, 1_000_000))
+    page = build_report(fake.results, NO_MULTIQC)
+    assert "<code>pipeline_info/run.json</code> was not found" in page
+    assert "<code>pipeline_info/trace.tsv</code> was not found" in page
+    assert "Failed tasks" not in page

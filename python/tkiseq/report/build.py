@@ -125,12 +125,23 @@ def _stage_images(folder: Path, keep: Callable[[Path], bool] | None = None) -> l
     ]
 
 
+def _earlier_run(info: Path) -> bool:
+    """run.json and trace.tsv left by an earlier run: older than this run's params.json."""
+    end, start = info / "run.json", info / "params.json"
+    return end.exists() and start.exists() and end.stat().st_mtime < start.stat().st_mtime
+
+
 def summary_section(results: Path, samples: list[str]) -> Section:
-    """Samples, inputs, parameters, versions, warnings and failed tasks."""
+    """Samples, inputs, parameters, versions, warnings and failed tasks.
+
+    ``tkiseq run`` writes run.json and trace.tsv when it ends, after the report: those of an
+    earlier run in the same folder are left out rather than shown as this run's.
+    """
     info = results / "pipeline_info"
     section = Section("summary", "Run summary")
     section.facts.append(("samples", str(len(samples))))
-    run = read_json(info / "run.json")
+    earlier = _earlier_run(info)
+    run = None if earlier else read_json(info / "run.json")
     if run is None:
         section.missing.append("pipeline_info/run.json")
     else:
@@ -156,7 +167,7 @@ def summary_section(results: Path, samples: list[str]) -> Section:
     warnings = read_table(info / "warnings.tsv", "warnings")
     if warnings is not None:
         section.tables.append(Table("warnings", f"Warnings ({len(warnings)})", warnings))
-    trace = read_table(info / "trace.tsv", "trace")
+    trace = None if earlier else read_table(info / "trace.tsv", "trace")
     if trace is None or run is None:
         section.notes.append(
             "tkiseq run writes run.json and trace.tsv when the run ends, after this report; "
