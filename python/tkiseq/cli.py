@@ -7,13 +7,13 @@ the same on a laptop and on a cluster.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from tkiseq import __version__
-from tkiseq.errors import InputError, ToolError
+from tkiseq.errors import InputError, ToolError, environment_message
+from tkiseq.pipeline_info import configure_logging
 
 
 def _simulate(a: argparse.Namespace) -> None:
@@ -336,9 +336,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: bad input and tool failures become one line on stderr, not a traceback."""
+    """Entry point: bad input, tool failures and file-system failures (read-only folder, full
+    disk) become one line on stderr, not a traceback."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(format="tkiseq: %(levelname)s: %(message)s", level=logging.INFO)
+    configure_logging()
     try:
         args.func(args)
     except InputError as exc:
@@ -346,5 +347,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except ToolError as exc:
         print(f"tkiseq: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"tkiseq: error: {environment_message(exc)}", file=sys.stderr)
         return 1
     return 0

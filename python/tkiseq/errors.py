@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import shutil
 from pathlib import Path
 
 
@@ -36,3 +38,43 @@ class InputError(Exception):
 
 class ToolError(Exception):
     """An external tool (STAR, samtools) failed or is missing; the message says what to do."""
+
+
+# File-system failures a user fixes outside tkiseq: what to say, and whether the folder
+# (rather than the file) is what needs the fix.
+_WRITE_FAILURES = {
+    errno.EROFS: "read-only file system; choose a writable --outdir",
+    errno.ENOSPC: "no space left on device; free space or choose another --outdir",
+    errno.EDQUOT: "disk quota exceeded; free space or choose another --outdir",
+}
+_ACCESS_FAILURES = {
+    errno.EACCES: "permission denied; check the permissions or choose another --outdir",
+    errno.EPERM: "operation not permitted; check the permissions or choose another --outdir",
+}
+# Below this many free bytes a tool's unexplained write failure is taken as a full disk.
+FULL_DISK_BYTES = 1 << 20
+
+
+def environment_message(exc: OSError) -> str:
+    """One line for an OSError: the folder (or file) concerned and the cause in words.
+
+    Outputs are written under hidden temporary names, so a failed write names the folder
+    that refused it, not the temporary file.
+    """
+    path = Path(exc.filename) if exc.filename else None
+    cause = _WRITE_FAILURES.get(exc.errno) or _ACCESS_FAILURES.get(exc.errno)
+    if cause is None:
+        cause = (exc.strerror or str(exc)).lower()
+    if path is None:
+        return cause
+    folder_failure = exc.errno in _WRITE_FAILURES or not path.is_file()
+    where = path.parent if folder_failure and not path.is_dir() else path
+    return f"{where}: {cause}"
+
+
+def disk_full(folder: Path) -> bool:
+    """True when ``folder``'s file system has (almost) no space left."""
+    try:
+        return shutil.disk_usage(folder).free < FULL_DISK_BYTES
+    except OSError:
+        return False

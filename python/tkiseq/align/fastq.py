@@ -1,7 +1,9 @@
-"""FASTQ.gz integrity: a truncated or mismatched file must stop the sample, not shrink it.
+"""FASTQ integrity: a truncated or mismatched file must stop the sample, not shrink it.
 
-STAR reads through ``gzip -cd`` and does not see gzip's error on a truncated file, so the
-check runs beside it and its verdict decides whether the alignment is kept.
+STAR reads gzipped files through ``gzip -cd`` and does not see gzip's error on a truncated
+file, so the check runs beside it and its verdict decides whether the alignment is kept.
+Plain (uncompressed) FASTQ is accepted too; compression is told by the gzip magic bytes,
+not the file name.
 """
 
 from __future__ import annotations
@@ -9,19 +11,32 @@ from __future__ import annotations
 import gzip
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 from tkiseq.errors import InputError
 
 CHUNK = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_gzip(path: Path) -> bool:
+    """True if ``path`` starts with the gzip magic bytes."""
+    with path.open("rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def open_reads(path: Path) -> BinaryIO:
+    """A FASTQ opened for binary reading, decompressed if it is gzipped."""
+    return gzip.open(path, "rb") if is_gzip(path) else path.open("rb")  # type: ignore[return-value]
 
 
 def count_records(path: Path) -> int:
-    """Number of FASTQ records; the whole stream is decompressed so truncation is caught."""
+    """Number of FASTQ records; the whole stream is read so truncation is caught."""
     if not path.exists():
         raise InputError(path, "file not found")
     lines = 0
     try:
-        with gzip.open(path, "rb") as fh:
+        with open_reads(path) as fh:
             head = fh.read(CHUNK)
             if head and not head.startswith(b"@"):
                 raise InputError(
@@ -59,8 +74,8 @@ def check_pair(paths: list[Path]) -> int:
 
 
 def is_empty(path: Path) -> bool:
-    """True for a missing file or a gzip file without content."""
-    if not path.exists():
+    """True for a missing file or a (gzipped) file without content."""
+    if not path.exists() or path.stat().st_size == 0:
         return True
-    with gzip.open(path, "rb") as fh:
+    with open_reads(path) as fh:
         return not fh.read(1)

@@ -23,7 +23,7 @@ import pysam
 from tkiseq.align import fastq
 from tkiseq.align.strandedness import read_reads_per_gene, resolve
 from tkiseq.atomic import atomic_dir
-from tkiseq.errors import InputError, ToolError
+from tkiseq.errors import InputError, ToolError, disk_full
 from tkiseq.genome.contigs import require_shared
 from tkiseq.genome.gtf import iter_records, open_text
 
@@ -82,8 +82,31 @@ def _run(cmd: list[str], log_path: Path, what: str) -> None:
     with log_path.open("w") as log_fh:
         proc = subprocess.run(cmd, stdout=log_fh, stderr=subprocess.STDOUT)
     if proc.returncode != 0:
+        _raise_if_disk_full(log_path.parent, what)
         tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
         raise ToolError(f"{what} failed (exit {proc.returncode}): {' | '.join(tail)}")
+
+
+def _raise_if_disk_full(folder: Path, what: str) -> None:
+    """Tools report a full disk in their own words ('Couldn't write to output file: No such
+    file or directory'); say what it is, naming the output folder (not the hidden temporary
+    folder inside it)."""
+    if disk_full(folder):
+        while folder.name.startswith("."):
+            folder = folder.parent
+        raise ToolError(
+            f"{folder}: no space left on device ({what} could not write its output);"
+            " free space or choose another --outdir"
+        )
+
+
+def _samtools(command: str, *args: str, work: Path) -> None:
+    """One ``pysam.samtools`` command; its failure becomes a one-line ToolError."""
+    try:
+        getattr(pysam.samtools, command)(*args, catch_stdout=False)
+    except pysam.utils.SamtoolsError as exc:
+        _raise_if_disk_full(work, f"samtools {command}")
+        raise ToolError(f"samtools {command} failed: {' '.join(str(exc).split())}") from None
 
 
 def fasta_contigs(fasta: Path) -> dict[str, int]:
@@ -155,7 +178,11 @@ def build_index(fasta: Path, gtf: Path, outdir: Path, *, threads: int, read_leng
     """Build a STAR index with the GTF's splice junctions; ``outdir`` appears only when done."""
     star = star_binary()
     contigs = fasta_contigs(fasta)
-    with atomic_dir(outdir) as tmp, tempfile.TemporaryDirectory(dir=outdir.parent) as work:
+    hidden = f".{outdir.name}.tmp"  # swept by --resume if a kill leaves it behind
+    with (
+        atomic_dir(outdir) as tmp,
+        tempfile.TemporaryDirectory(prefix=hidden, dir=outdir.parent) as work,
+    ):
         work_dir = Path(work)
         annotation = harmonised_gtf(gtf, contigs, work_dir)
         genome = _plain_copy(fasta, work_dir / "genome.fa")
@@ -181,13 +208,17 @@ def align_command(
     threads: int,
     extra_args: str,
 ) -> list[str]:
-    """The STAR command: unsorted BAM (sorted after duplicate marking), gene counts, chimeras."""
+    """The STAR command: unsorted BAM (sorted after duplicate marking), gene counts, chimeras.
+
+    STAR applies one ``--readFilesCommand`` to every file: ``gzip -cd`` when all are gzipped,
+    none when all are plain, and ``gzip -cdf`` (plain files pass through) for a mixed pair.
+    """
     return [
         star, "--runMode", "alignReads",
         "--runThreadN", str(threads),
         "--genomeDir", str(index),
         "--readFilesIn", *map(str, fastqs),
-        "--readFilesCommand", "gzip", "-cd",
+        *read_files_command(fastqs),
         "--outFileNamePrefix", prefix,
         "--outTmpDir", f"{prefix}STARtmp",
         "--outSAMtype", "BAM", "Unsorted",
@@ -201,21 +232,27 @@ def align_command(
     ]  # fmt: skip
 
 
+def read_files_command(fastqs: list[Path]) -> list[str]:
+    """STAR's ``--readFilesCommand`` for these files, told by their content, not their names."""
+    gzipped = [fastq.is_gzip(p) for p in fastqs]
+    if not any(gzipped):
+        return []
+    return ["--readFilesCommand", "gzip", "-cd" if all(gzipped) else "-cdf"]
+
+
 def mark_duplicates(unsorted_bam: Path, out_bam: Path, stats: Path, threads: int) -> None:
     """samtools fixmate -m | sort | markdup: flag (not remove) PCR duplicates, then index."""
     work = out_bam.parent
     fixed = work / "fixmate.bam"
     sorted_bam = work / "sorted.bam"
     n = str(max(1, threads))
-    pysam.samtools.fixmate("-m", "-@", n, str(unsorted_bam), str(fixed), catch_stdout=False)
-    pysam.samtools.sort(
-        "-@", n, "-m", "768M", "-T", str(work / "sort"), "-o", str(sorted_bam), str(fixed),
-        catch_stdout=False,
+    _samtools("fixmate", "-m", "-@", n, str(unsorted_bam), str(fixed), work=work)
+    _samtools(
+        "sort", "-@", n, "-m", "768M", "-T", str(work / "sort"), "-o", str(sorted_bam),
+        str(fixed), work=work,
     )  # fmt: skip
-    pysam.samtools.markdup(
-        "-@", n, "-s", "-f", str(stats), str(sorted_bam), str(out_bam), catch_stdout=False
-    )
-    pysam.samtools.index("-@", n, str(out_bam), catch_stdout=False)
+    _samtools("markdup", "-@", n, "-s", "-f", str(stats), str(sorted_bam), str(out_bam), work=work)
+    _samtools("index", "-@", n, str(out_bam), work=work)
     fixed.unlink()
     sorted_bam.unlink()
 
@@ -237,9 +274,9 @@ def bam_to_fastq(bam: Path, workdir: Path, threads: int) -> list[Path]:
     except pysam.utils.SamtoolsError as exc:
         raise InputError(bam, f"not a readable BAM ({exc})") from exc
     r1, r2, single = (workdir / f"{x}.fastq.gz" for x in ("R1", "R2", "single"))
-    pysam.samtools.fastq(
-        "-@", n, "-F", "0x900", "-1", str(r1), "-2", str(r2), "-0", str(single),
-        "-s", os.devnull, "-n", str(collated), catch_stdout=False,
+    _samtools(
+        "fastq", "-@", n, "-F", "0x900", "-1", str(r1), "-2", str(r2), "-0", str(single),
+        "-s", os.devnull, "-n", str(collated), work=workdir,
     )  # fmt: skip
     collated.unlink()
     if fastq.is_empty(r1):
@@ -295,7 +332,7 @@ def align_sample(
         counts, _ = read_reads_per_gene(work_dir / f"{sample}.ReadsPerGene.out.tab")
         decision = resolve(sample, strandedness, counts)
         if decision.warning:
-            log.warning("%s: %s", sample, decision.warning)
+            log.warning("sample %s: %s", sample, decision.warning)
         (work_dir / f"{sample}.strandedness.json").write_text(
             json.dumps(decision.to_dict(), indent=2) + "\n"
         )
