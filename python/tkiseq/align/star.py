@@ -323,6 +323,8 @@ def align_sample(
                 check.result()  # a broken input file explains STAR's failure better
                 raise
             check.result()
+        # STAR may exit 0 with a truncated BAM when the disk fills up.
+        _raise_if_disk_full(work_dir, f"STAR alignment of {sample}")
         mark_duplicates(
             work_dir / f"{sample}.Aligned.out.bam",
             work_dir / f"{sample}.bam",
