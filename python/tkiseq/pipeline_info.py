@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import fcntl
 import importlib.metadata
+import json
 import logging
 import os
 import platform
 import shutil
 import subprocess
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from tkiseq import __version__
 from tkiseq.atomic import write_text
+from tkiseq.errors import InputError
 
 TRACE_COLUMNS = (
     "stage", "sample", "start", "wall_s", "cpu_s", "peak_rss_mb", "exit_code", "status"
@@ -24,10 +27,6 @@ PYTHON_PACKAGES = ("pysam", "numpy", "pandas", "scipy", "anndata", "pydeseq2", "
 
 WARNING_PREFIX = "tkiseq: warning: "
 WARNING_COLUMNS = ("stage", "sample", "message")
-# The runner names ``pipeline_info/warnings.tsv`` and the task ("<stage>\t<sample>") in the
-# environment of each stage it starts; a stage run by hand or by Nextflow only prints.
-WARNINGS_ENV = "TKISEQ_WARNINGS"
-TASK_ENV = "TKISEQ_TASK"
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,22 @@ class TraceRow:
 def write_trace(path: Path, rows: list[TraceRow]) -> None:
     lines = ["\t".join(TRACE_COLUMNS)] + ["\t".join(r.cells()) for r in rows]
     write_text(path, "\n".join(lines) + "\n")
+
+
+def start_trace(path: Path) -> None:
+    """A new ``trace.tsv`` holding the header only; rows are appended as tasks finish."""
+    write_text(path, "\t".join(TRACE_COLUMNS) + "\n")
+
+
+def append_trace(path: Path, row: TraceRow) -> None:
+    """Append one finished task to ``trace.tsv``.
+
+    Appended rather than rewritten atomically at the end, so the rows of finished tasks
+    survive a kill of the runner. One locked write per row keeps parallel rows whole.
+    """
+    with path.open("a", encoding="utf-8") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.write("\t".join(row.cells()) + "\n")
 
 
 def software_versions() -> dict[str, str]:
@@ -84,18 +99,19 @@ def write_versions(path: Path) -> None:
     write_text(path, f"TKISEQ:\n{body}")
 
 
-def append_warning(path: Path, stage: str, sample: str, message: str) -> None:
-    """Append one row to ``warnings.tsv`` (header first if new).
+def warnings_in(log_text: str) -> list[str]:
+    """The warnings a stage printed (its ``tkiseq: warning: ...`` lines), in order."""
+    return [
+        line.removeprefix(WARNING_PREFIX)
+        for line in log_text.splitlines()
+        if line.startswith(WARNING_PREFIX)
+    ]
 
-    An append-only log rather than an atomic rewrite: parallel stages add rows, and rows
-    written before a kill must survive it. One locked write per row keeps rows whole.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    row = "\t".join(c.replace("\t", " ") for c in (stage, sample, message)) + "\n"
-    with path.open("a", encoding="utf-8") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        fh.seek(0, os.SEEK_END)
-        fh.write(row if fh.tell() else "\t".join(WARNING_COLUMNS) + "\n" + row)
+
+def write_warnings(path: Path, rows: list[tuple[str, str, str]]) -> None:
+    """``warnings.tsv``: stage, sample, message (one row per warning, header even if none)."""
+    lines = ["\t".join(WARNING_COLUMNS)] + ["\t".join(r) for r in rows]
+    write_text(path, "\n".join(lines) + "\n")
 
 
 def read_warnings(path: Path) -> list[tuple[str, str, str]]:
@@ -107,8 +123,9 @@ def read_warnings(path: Path) -> list[tuple[str, str, str]]:
 
 
 class WarningsHandler(logging.Handler):
-    """Every WARNING-level record of any tkiseq module, as one recognisable stderr line
-    (``tkiseq: warning: ...``) and, under the runner, a row of ``warnings.tsv``."""
+    """Every WARNING-level record of any tkiseq module as one recognisable stderr line,
+    ``tkiseq: warning: <message>``: the runner collects these lines from each task's log
+    (console and ``warnings.tsv``); under Nextflow they are in the task's ``.command.err``."""
 
     def __init__(self) -> None:
         super().__init__(level=logging.WARNING)
@@ -116,10 +133,6 @@ class WarningsHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         message = " ".join(record.getMessage().split())
         print(f"{WARNING_PREFIX}{message}", file=sys.stderr, flush=True)
-        dest = os.environ.get(WARNINGS_ENV)
-        if dest:
-            stage, _, sample = os.environ.get(TASK_ENV, "").partition("\t")
-            append_warning(Path(dest), stage, sample, message)
 
 
 def configure_logging() -> None:
@@ -130,3 +143,97 @@ def configure_logging() -> None:
     root = logging.getLogger()
     root.handlers = [info, WarningsHandler()]
     root.setLevel(logging.INFO)
+
+
+RUN_FILE = "run.json"  # in pipeline_info/: marks a folder as tkiseq results, names their run
+CACHE_DIR = ".tkiseq"  # the runner's resume markers: the only hidden entry results keep
+
+
+def read_run(outdir: Path) -> dict[str, object] | None:
+    """``pipeline_info/run.json`` of the results in ``outdir``; None if there is none."""
+    path = outdir / "pipeline_info" / RUN_FILE
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {}
+
+
+def claim_outdir(outdir: Path, samplesheet: Path, *, resume: bool, overwrite: bool) -> None:
+    """Make sure ``outdir`` holds nothing but this run's results before anything is written.
+
+    Old samples' files beside new ones end up in cohort tables, so a non-empty folder is
+    refused unless it holds tkiseq results of the same samplesheet and ``resume`` continues
+    them, or ``overwrite`` replaces them. A folder that is not tkiseq results is never
+    emptied: the user may have pointed at the wrong folder.
+    """
+    if not outdir.exists() or not any(outdir.iterdir()):
+        return
+    run = read_run(outdir)
+    if run is None:
+        example = sorted(p.name for p in outdir.iterdir())[0]
+        raise InputError(
+            outdir,
+            f"not empty (holds '{example}') and not tkiseq results (no pipeline_info/{RUN_FILE})",
+            hint="choose a new or empty --outdir",
+        )
+    previous = run.get("input")
+    same = previous == str(samplesheet.resolve())
+    if overwrite:
+        for entry in outdir.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        return
+    if resume and same:
+        return
+    started = run.get("started", "at an unknown time")
+    if resume:
+        raise InputError(
+            outdir,
+            f"holds the results of a run of another samplesheet ({previous}, started {started});"
+            " --resume continues only the same run",
+            hint="--overwrite replaces them, or choose another --outdir",
+        )
+    raise InputError(
+        outdir,
+        f"holds the results of another run (samplesheet {previous}, started {started},"
+        f" {str(run.get('status', 'unknown')).lower()})",
+        hint="--resume continues it, --overwrite replaces it, or choose another --outdir",
+    )
+
+
+def sweep_temporaries(outdir: Path) -> list[Path]:
+    """Remove the hidden temporaries a killed run left behind (``.<name>.tmp*`` and the
+    like); results never hold hidden entries except the resume cache. Returns what went."""
+    swept = []
+    for dirpath, dirnames, filenames in os.walk(outdir):
+        here = Path(dirpath)
+        for name in [d for d in dirnames if d.startswith(".")]:
+            dirnames.remove(name)
+            if here == outdir and name == CACHE_DIR:
+                continue
+            shutil.rmtree(here / name, ignore_errors=True)
+            swept.append(here / name)
+        for name in filenames:
+            if name.startswith("."):
+                (here / name).unlink(missing_ok=True)
+                swept.append(here / name)
+    return swept
+
+
+def stray_samples(table: Path, samples: Collection[str]) -> list[str]:
+    """Samples a cohort table names that are not in ``samples`` (the samplesheet's): from
+    its ``sample`` column, or its sample columns for the wide ``counts.tsv``."""
+    with table.open(encoding="utf-8") as fh:
+        header = fh.readline().rstrip("\n").split("\t")
+        if "sample" in header:
+            i = header.index("sample")
+            named = {line.rstrip("\n").split("\t")[i] for line in fh if line.strip()}
+        elif header[:2] == ["gene_id", "gene_name"]:
+            named = set(header[2:])
+        else:
+            return []
+    return sorted(named - set(samples))
