@@ -273,13 +273,26 @@ def bam_to_fastq(bam: Path, workdir: Path, threads: int) -> list[Path]:
         )
     except pysam.utils.SamtoolsError as exc:
         raise InputError(bam, f"not a readable BAM ({exc})") from exc
-    r1, r2, single = (workdir / f"{x}.fastq.gz" for x in ("R1", "R2", "single"))
+    r1, r2, single, orphans = (workdir / f"{x}.fastq.gz" for x in ("R1", "R2", "single", "orphans"))
     _samtools(
         "fastq", "-@", n, "-F", "0x900", "-1", str(r1), "-2", str(r2), "-0", str(single),
-        "-s", os.devnull, "-n", str(collated), work=workdir,
+        "-s", str(orphans), "-n", str(collated), work=workdir,
     )  # fmt: skip
     collated.unlink()
-    if fastq.is_empty(r1):
+    paired = not fastq.is_empty(r1)
+    left_out = fastq.count_records(orphans) + (fastq.count_records(single) if paired else 0)
+    if left_out:
+        log.warning(
+            "%s: %d read(s) without their mate (or unpaired among pairs) left out of the"
+            " realignment; the BAM may have been filtered",
+            bam, left_out,
+        )  # fmt: skip
+    if not paired:
+        log.warning(
+            "%s holds single-end reads: realigned single-end, so its fusions get no"
+            " spanning-pair support",
+            bam,
+        )
         return [single]
     return [r1, r2]
 
