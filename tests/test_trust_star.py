@@ -119,3 +119,61 @@ def test_full_disk_during_alignment_is_one_line(
         err,
     ), err
     assert left == []  # the temporary folder is gone
+
+
+def descendants(pid: int) -> list[int]:
+    """Process ids below ``pid`` (children of every thread, recursively), from /proc."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            found += [child, *descendants(child)]
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:
+        return ""
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for its parent counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize(("signum", "code", "name"), [(15, 143, "SIGTERM"), (2, 130, "SIGINT")])
+def test_interrupted_alignment_stops_star_and_leaves_nothing(
+    work: Path, signum: int, code: int, name: str
+) -> None:
+    import sys
+    import time
+
+    out = work / f"interrupted-{name}"
+    cmd = [
+        sys.executable, "-m", "tkiseq", "align", "--sample", SAMPLE,
+        "--fastq-1", str(work / "R1.fastq.gz"), "--fastq-2", str(work / "R2.fastq.gz"),
+        "--star-index", str(work / "index"), "--outdir", str(out), "--threads", "1",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    star: list[int] = []
+    deadline = time.monotonic() + 120
+    while not star and time.monotonic() < deadline:
+        time.sleep(0.2)
+        star = [p for p in descendants(proc.pid) if "STAR" in cmdline(p)]
+    assert star, "STAR never started"
+    time.sleep(1)  # STAR is loading the index or aligning
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code
+    assert err.splitlines()[-1] == f"tkiseq: interrupted ({name}): stopped, temporaries removed"
+    assert "Traceback" not in err
+    assert [cmdline(p) for p in star if alive(p)] == []  # STAR and its gzip -cd are gone
+    assert list(out.iterdir()) == []  # no temporaries, nothing that looks finished

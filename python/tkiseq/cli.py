@@ -12,7 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tkiseq import __version__
-from tkiseq.errors import InputError, ToolError, environment_message
+from tkiseq.errors import (
+    InputError,
+    Interrupted,
+    ToolError,
+    environment_message,
+    interruptible,
+)
 from tkiseq.pipeline_info import configure_logging
 
 
@@ -336,12 +342,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: bad input, tool failures and file-system failures (read-only folder, full
-    disk) become one line on stderr, not a traceback."""
+    """Entry point: bad input, tool failures, file-system failures (read-only folder, full
+    disk) and interrupts (Ctrl-C, SIGTERM) become one line on stderr, not a traceback."""
     args = build_parser().parse_args(argv)
     configure_logging()
     try:
-        args.func(args)
+        with interruptible():
+            args.func(args)
     except InputError as exc:
         print(f"tkiseq: error: {exc}", file=sys.stderr)
         return 2
@@ -351,4 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"tkiseq: error: {environment_message(exc)}", file=sys.stderr)
         return 1
+    except Interrupted as exc:
+        print(f"tkiseq: interrupted ({exc}): stopped, temporaries removed", file=sys.stderr)
+        return exc.exit_code
     return 0

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import shutil
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -78,3 +81,33 @@ def disk_full(folder: Path) -> bool:
         return shutil.disk_usage(folder).free < FULL_DISK_BYTES
     except OSError:
         return False
+
+
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: unwinds like KeyboardInterrupt (so ``finally`` blocks remove
+    temporaries and ``subprocess.run`` kills its tool) without being caught as an Exception."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal number, as a shell reports a process killed by it (130, 143)."""
+        return 128 + self.signum
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[None]:
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` inside the block (main thread only);
+    the previous handlers come back afterwards."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)

@@ -9,7 +9,9 @@ not the file name.
 from __future__ import annotations
 
 import gzip
+import threading
 import zlib
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,8 +32,12 @@ def open_reads(path: Path) -> BinaryIO:
     return gzip.open(path, "rb") if is_gzip(path) else path.open("rb")  # type: ignore[return-value]
 
 
-def count_records(path: Path) -> int:
-    """Number of FASTQ records; the whole stream is read so truncation is caught."""
+def count_records(path: Path, stop: threading.Event | None = None) -> int:
+    """Number of FASTQ records; the whole stream is read so truncation is caught.
+
+    ``stop`` set (the alignment beside it was interrupted) ends the count early with
+    CancelledError, so an interrupted sample does not wait for its whole FASTQ to be read.
+    """
     if not path.exists():
         raise InputError(path, "file not found")
     lines = 0
@@ -44,6 +50,8 @@ def count_records(path: Path) -> int:
                 )
             chunk = head
             while chunk:
+                if stop is not None and stop.is_set():
+                    raise CancelledError
                 lines += chunk.count(b"\n")
                 last = chunk
                 chunk = fh.read(CHUNK)
@@ -62,9 +70,9 @@ def count_records(path: Path) -> int:
     return lines // 4
 
 
-def check_pair(paths: list[Path]) -> int:
+def check_pair(paths: list[Path], stop: threading.Event | None = None) -> int:
     """Check every file of a sample; mates must hold the same number of records."""
-    counts = [count_records(p) for p in paths]
+    counts = [count_records(p, stop) for p in paths]
     if len(set(counts)) > 1:
         raise InputError(
             paths[1],

@@ -6,6 +6,7 @@ multimapping chimeras written to ``Chimeric.out.junction`` in format 1.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
@@ -13,8 +14,10 @@ import math
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -80,11 +83,31 @@ def star_version() -> str:
 def _run(cmd: list[str], log_path: Path, what: str) -> None:
     """Run a tool with its output in ``log_path``; failure raises ToolError with the log tail."""
     with log_path.open("w") as log_fh:
-        proc = subprocess.run(cmd, stdout=log_fh, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd, stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            proc.wait()
+        except BaseException:  # interrupted: stop the tool and what it started (gzip -cd)
+            stop_group(proc)
+            raise
     if proc.returncode != 0:
         _raise_if_disk_full(log_path.parent, what)
         tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
         raise ToolError(f"{what} failed (exit {proc.returncode}): {' | '.join(tail)}")
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM to a tool's process group (it runs in its own session), SIGKILL after
+    ``grace`` seconds; returns when the tool is gone."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def _raise_if_disk_full(folder: Path, what: str) -> None:
@@ -328,12 +351,16 @@ def align_sample(
             raise InputError(sample, "neither FASTQ nor BAM given")
         prefix = f"{work_dir}/{sample}."
         cmd = align_command(star, reads, star_index, prefix, sample, threads, extra_args)
+        stop = threading.Event()
         with ThreadPoolExecutor(max_workers=1) as pool:
-            check = pool.submit(fastq.check_pair, reads)
+            check = pool.submit(fastq.check_pair, reads, stop)
             try:
                 _run(cmd, work_dir / "star.log", f"STAR alignment of {sample}")
             except ToolError:
                 check.result()  # a broken input file explains STAR's failure better
+                raise
+            except BaseException:  # interrupted: do not wait for the check to read it all
+                stop.set()
                 raise
             check.result()
         # STAR may exit 0 with a truncated BAM when the disk fills up.
