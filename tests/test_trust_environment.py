@@ -108,3 +108,21 @@ def test_environment_message_names_the_folder(
     exc = OSError(code, os.strerror(code), filename)
     message = environment_message(exc)
     assert message.startswith(expected) and "\n" not in message
+
+
+def test_fasta_without_fai_in_a_read_only_folder(tmp_path: Path) -> None:
+    from tkiseq.errors import InputError
+    from tkiseq.inputs.references import check_fasta
+
+    with tmpfs(tmp_path / "ref", "size=1m") as ref:
+        fasta = ref / "genome.fa"
+        fasta.write_text(">chr1\n" + "ACGT" * 25 + "\n")
+        subprocess.run(["mount", "-o", "remount,ro", str(ref)], check=True)
+        with pytest.raises(InputError) as caught:
+            check_fasta(fasta)
+    message = str(caught.value)
+    assert message.startswith(f"{fasta}: no index (genome.fa.fai) and none can be made beside it")
+    assert message.endswith(
+        f"(run 'samtools faidx {fasta}' where you can write, or copy the FASTA to a writable"
+        " folder)"
+    )
