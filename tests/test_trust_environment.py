@@ -121,7 +121,9 @@ def test_fasta_without_fai_in_a_read_only_folder(tmp_path: Path) -> None:
         with pytest.raises(InputError) as caught:
             check_fasta(fasta)
     message = str(caught.value)
-    assert message.startswith(f"{fasta}: no index (genome.fa.fai) and none can be made beside it")
+    assert message.startswith(
+        f"{fasta}: no index (genome.fa.fai) beside it, and its folder is not writable to make one"
+    )
     assert message.endswith(
         f"(run 'samtools faidx {fasta}' where you can write, or copy the FASTA to a writable"
         " folder)"

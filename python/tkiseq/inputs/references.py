@@ -7,6 +7,7 @@ cheap: headers, first records and the presence of index files, not a full read.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,24 +57,21 @@ def check_fasta(fasta: Path) -> None:
     if head[:1] != b">" and head != b"\x1f\x8b":
         raise InputError(fasta, f"starts with {head[:1]!r}; expected '>' (FASTA header)", line=1)
     fai = Path(f"{fasta}.fai")
-    made = not fai.exists()
+    if not fai.exists() and not os.access(fasta.parent, os.W_OK):
+        raise InputError(
+            fasta,
+            f"no index ({fai.name}) beside it, and its folder is not writable to make one",
+            hint=f"run 'samtools faidx {fasta}' where you can write, or copy the FASTA"
+            " to a writable folder",
+        )
     try:
         with pysam.FastaFile(str(fasta)) as fa:
             if not fa.references:
                 raise InputError(fasta, "no sequences", hint="is this a FASTA file?")
-    except OSError as exc:
-        if made and not fai.exists():
-            raise InputError(
-                fasta,
-                f"no index ({fai.name}) and none can be made beside it ({exc})",
-                hint=f"run 'samtools faidx {fasta}' where you can write, or copy the FASTA"
-                " to a writable folder",
-            ) from None
+    except (OSError, ValueError) as exc:
         raise InputError(
             fasta, f"not a readable FASTA ({exc})", hint="a .gz FASTA must be bgzip-compressed"
         ) from None
-    except ValueError as exc:
-        raise InputError(fasta, f"not a readable FASTA ({exc})") from None
 
 
 def check_gtf(gtf: Path) -> None:
