@@ -7,17 +7,20 @@ the same on a laptop and on a cluster.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from tkiseq import __version__
 from tkiseq.errors import (
+    STOP_WITH_PARENT_ENV,
     InputError,
     Interrupted,
     ToolError,
     environment_message,
     interruptible,
+    stop_with_parent,
 )
 from tkiseq.pipeline_info import configure_logging
 from tkiseq.stages import BY_NAME
@@ -33,9 +36,20 @@ def _validate(a: argparse.Namespace) -> None:
     from tkiseq.atomic import write_text
     from tkiseq.expression.de import phenotypes_for_de
     from tkiseq.inputs import validate_inputs
+    from tkiseq.inputs.references import References
     from tkiseq.stages import TESTED_PHENOTYPES
 
-    validate_inputs(a.input, a.phenotypes, a.cnv, a.outdir)
+    references = References(
+        a.fasta, a.gtf, a.dbsnp, tuple(Path(p) for p in (a.gene_sets or "").split(",") if p)
+    )
+    validate_inputs(
+        a.input,
+        a.phenotypes,
+        a.cnv,
+        a.outdir,
+        references=references,
+        allow_same_reads=a.allow_same_reads,
+    )
     tested = phenotypes_for_de(a.outdir / "phenotypes.valid.csv")
     write_text(a.outdir / TESTED_PHENOTYPES, "".join(f"{name}\n" for name in tested))
 
@@ -91,6 +105,8 @@ def _run(a: argparse.Namespace) -> None:
             star_index=a.star_index,
             threads=a.threads,
             resume=a.resume,
+            overwrite=a.overwrite,
+            allow_same_reads=a.allow_same_reads,
         )
     )
 
@@ -185,6 +201,26 @@ def _splice_lesions(a: argparse.Namespace) -> None:
     run_splice_lesions(a.sample, a.sj, a.gtf, a.outdir, genes, a.min_reads)
 
 
+def positive_int(text: str) -> int:
+    """An argparse type for counts such as ``--threads``: 0 or less is refused here, in
+    words, not by the tool that receives it."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"found '{text}'; expected a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"found {value}; expected 1 or more")
+    return value
+
+
+def _allow_same_reads(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-same-reads",
+        action="store_true",
+        help="accept the same reads (file or copy) for two samples, e.g. technical replicates",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full ``tkiseq`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -205,10 +241,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stage", required=True, choices=sorted(BY_NAME), help="registry stage name")
     p.set_defaults(func=_versions)
 
-    p = sub.add_parser("validate", help="check samplesheet, phenotypes and cnv tables")
+    p = sub.add_parser(
+        "validate", help="check the input tables, read files, references and free space"
+    )
     p.add_argument("--input", type=Path, required=True, help="samplesheet.csv")
     p.add_argument("--phenotypes", type=Path, required=True)
     p.add_argument("--cnv", type=Path)
+    p.add_argument("--fasta", type=Path, help="check it opens with its .fai (made if missing)")
+    p.add_argument("--gtf", type=Path, help="check it reads")
+    p.add_argument("--dbsnp", type=Path, help="check it is bgzipped with a .tbi/.csi index")
+    p.add_argument("--gene-sets", help="comma-separated GMT files to check")
+    _allow_same_reads(p)
     p.add_argument(
         "--outdir", type=Path, required=True, help="where *.valid.csv (absolute paths) go"
     )
@@ -218,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fasta", type=Path, required=True)
     p.add_argument("--gtf", type=Path, required=True)
     p.add_argument("--outdir", type=Path, required=True)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=positive_int, default=1)
     p.add_argument(
         "--read-length", type=int, default=101, help="sets --sjdbOverhang to read length - 1"
     )
@@ -235,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--strandedness", choices=["auto", "unstranded", "forward", "reverse"], default="auto"
     )
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=positive_int, default=1)
     p.add_argument("--star-args", default="", help="extra STAR options, appended last (they win)")
     p.set_defaults(func=_align)
 
@@ -256,8 +299,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gene-sets", help="comma-separated GMT files")
     p.add_argument("--outdir", type=Path, required=True)
     p.add_argument("--star-index", type=Path, help="reuse a STAR index instead of building one")
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--resume", action="store_true", help="skip stages already complete")
+    p.add_argument("--threads", type=positive_int, default=2)
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --outdir: skip stages already complete",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the tkiseq results already in --outdir (refused without it)",
+    )
+    _allow_same_reads(p)
     p.set_defaults(func=_run)
     p = sub.add_parser("de", help="differential expression against a phenotype, outlier flags")
     p.add_argument(
@@ -275,7 +328,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-count", type=int, default=10, help="low-count filter: reads ...")
     p.add_argument("--min-samples", type=int, default=3, help="... in at least this many")
     p.add_argument("--alpha", type=float, default=0.05)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=positive_int, default=1)
     p.add_argument("--outdir", type=Path, required=True)
     p.set_defaults(func=_de)
 
@@ -286,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-size", type=int, default=500)
     p.add_argument("--permutations", type=int, default=1000)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--threads", type=positive_int, default=1)
     p.add_argument("--outdir", type=Path, required=True)
     p.set_defaults(func=_gsea)
 
@@ -299,7 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--fasta", type=Path, required=True)
     v.add_argument("--gtf", type=Path, help="exons + splice regions to call (with --bam)")
     v.add_argument("--outdir", type=Path, required=True)
-    v.add_argument("--threads", type=int, default=1)
+    v.add_argument("--threads", type=positive_int, default=1)
     v.set_defaults(func=_variants_call)
     v = vsub.add_parser("filter", help=">= N alt reads, VAF > x, not in dbSNP")
     v.add_argument("--sample", required=True)
@@ -366,6 +419,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
     try:
         with interruptible():
+            if os.environ.get(STOP_WITH_PARENT_ENV):
+                stop_with_parent()
             args.func(args)
     except InputError as exc:
         print(f"tkiseq: error: {exc}", file=sys.stderr)

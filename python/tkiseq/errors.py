@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
+import os
 import shutil
 import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,3 +114,20 @@ def interruptible() -> Iterator[None]:
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+# Set by the runner for the stages it starts: a stage stops (SIGTERM, so it cleans up) when
+# the runner dies, even by SIGKILL, instead of running on as an orphan.
+STOP_WITH_PARENT_ENV = "TKISEQ_STOP_WITH_PARENT"
+_PR_SET_PDEATHSIG = 1
+
+
+def stop_with_parent() -> None:
+    """Ask Linux for SIGTERM when the parent process dies (``prctl(PR_SET_PDEATHSIG)``);
+    if it died already, stop now. Elsewhere a no-op. Call inside :func:`interruptible`."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:
+        raise Interrupted(signal.SIGTERM)

@@ -40,18 +40,13 @@ class TraceRow:
     cpu_s: float
     peak_rss_mb: float
     exit_code: int
-    status: str  # COMPLETED, FAILED or CACHED
+    status: str  # COMPLETED, FAILED, CACHED or ABORTED (stopped by an interrupt)
 
     def cells(self) -> list[str]:
         return [
             self.stage, self.sample, self.start, f"{self.wall_s:.2f}", f"{self.cpu_s:.2f}",
             f"{self.peak_rss_mb:.1f}", str(self.exit_code), self.status,
         ]  # fmt: skip
-
-
-def write_trace(path: Path, rows: list[TraceRow]) -> None:
-    lines = ["\t".join(TRACE_COLUMNS)] + ["\t".join(r.cells()) for r in rows]
-    write_text(path, "\n".join(lines) + "\n")
 
 
 def start_trace(path: Path) -> None:

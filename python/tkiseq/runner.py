@@ -8,25 +8,39 @@ and input files (path, size, modification time: Nextflow's default cache key) ar
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tkiseq import __version__
 from tkiseq.align.star import star_binary
 from tkiseq.atomic import write_text
-from tkiseq.errors import InputError, ToolError
-from tkiseq.pipeline_info import TraceRow, write_trace, write_versions
+from tkiseq.errors import STOP_WITH_PARENT_ENV, InputError, Interrupted, ToolError
+from tkiseq.inputs.references import References, check_references
+from tkiseq.pipeline_info import (
+    RUN_FILE,
+    TraceRow,
+    append_trace,
+    claim_outdir,
+    start_trace,
+    stray_samples,
+    sweep_temporaries,
+    warnings_in,
+    write_versions,
+    write_warnings,
+)
 from tkiseq.stages import (
     BY_NAME,
     STAGES,
@@ -37,6 +51,9 @@ from tkiseq.stages import (
 )
 
 JOB_OVERHEAD_BYTES = 1 << 30  # samtools sort buffers and Python per alignment job
+# Seconds a stopped task gets to stop its own tools (align gives STAR 10) and remove its
+# temporaries before its process group is killed.
+STOP_GRACE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +71,8 @@ class RunConfig:
     star_index: Path | None = None
     threads: int = 2
     resume: bool = False
+    overwrite: bool = False
+    allow_same_reads: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,7 +107,12 @@ def cache_key(task: Task) -> str:
 
 
 class Runner:
-    """Runs tasks, records the trace, prints progress, honours ``--resume``."""
+    """Runs tasks, records the trace, prints progress and warnings, honours ``--resume``,
+    and stops every task's process group when the run is interrupted.
+
+    Each task runs in its own session (process group), so stopping it reaches the tools it
+    started; ``trace.tsv`` gets a row as each task ends, so it survives a kill of the runner.
+    """
 
     def __init__(self, outdir: Path, resume: bool, total: int) -> None:
         self.info = outdir / "pipeline_info"
@@ -96,24 +120,67 @@ class Runner:
         self.logs = self.info / "logs"
         for folder in (self.cache, self.logs):
             folder.mkdir(parents=True, exist_ok=True)
+        self.trace_path = self.info / "trace.tsv"
+        self.warnings_path = self.info / "warnings.tsv"
+        start_trace(self.trace_path)
+        write_warnings(self.warnings_path, [])
         self.resume = resume
         self.total = total
         self.done = 0
-        self.trace: list[TraceRow] = []
+        self.warnings: list[tuple[str, str, str]] = []
+        self.children: dict[int, subprocess.Popen] = {}
+        self.stopping = threading.Event()  # a task failed or the run was interrupted
+        self.aborting = threading.Event()  # the run was interrupted: tasks are being killed
         self._lock = threading.Lock()
 
     def _say(self, text: str) -> None:
         print(f"[tkiseq] {text}", file=sys.stderr, flush=True)
 
-    def _finish(self, task: Task, row: TraceRow) -> None:
+    def _finish(self, task: Task, row: TraceRow, log_path: Path) -> None:
+        """Record a finished task: trace row, progress line, and the warnings it printed."""
+        text = log_path.read_text(errors="replace") if log_path.exists() else ""
         with self._lock:
+            append_trace(self.trace_path, row)
+            if row.status == "ABORTED":
+                return
             self.done += 1
-            self.trace.append(row)
             note = "" if row.status == "CACHED" else f" ({row.wall_s:.1f} s)"
             self._say(f"[{self.done}/{self.total}] {task.name}: {row.status.lower()}{note}")
+            for message in warnings_in(text):
+                self._say(f"warning: {task.name}: {message}")
+                self.warnings.append((task.stage, task.sample, message))
+            write_warnings(self.warnings_path, self.warnings)
+
+    def stop(self) -> None:
+        """Interrupted: SIGTERM to every running task's process group, SIGKILL to those
+        still there after :data:`STOP_GRACE_S`; the threads waiting on them reap them.
+        Further Ctrl-C or SIGTERM are ignored while the run winds down."""
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)
+        if self.aborting.is_set():
+            return
+        self.stopping.set()
+        self.aborting.set()
+        with self._lock:
+            groups = list(self.children)
+        for pgid in groups:
+            _signal_group(pgid, signal.SIGTERM)
+
+        def kill_remaining() -> None:
+            with self._lock:
+                remaining = [g for g in groups if g in self.children]
+            for pgid in remaining:
+                _signal_group(pgid, signal.SIGKILL)
+
+        timer = threading.Timer(STOP_GRACE_S, kill_remaining)
+        timer.daemon = True
+        timer.start()
 
     def run(self, task: Task) -> None:
         """Run one task unless resumable; a failure raises with the stage's own message."""
+        if self.stopping.is_set():
+            raise _Stopped(task.name)
         key = cache_key(task)
         marker = self.cache / f"{task.name}.json"
         start = datetime.now(UTC).isoformat(timespec="seconds")
@@ -123,7 +190,8 @@ class Runner:
             and json.loads(marker.read_text()).get("key") == key
             and all(p.exists() for p in task.outputs)
         ):
-            self._finish(task, TraceRow(task.stage, task.sample, start, 0, 0, 0, 0, "CACHED"))
+            cached = TraceRow(task.stage, task.sample, start, 0, 0, 0, 0, "CACHED")
+            self._finish(task, cached, self.logs / f"{task.name}.log")
             return
         marker.unlink(missing_ok=True)
         log_path = self.logs / f"{task.name}.log"
@@ -132,16 +200,34 @@ class Runner:
         with log_path.open("w") as log_fh:
             log_fh.write(f"$ tkiseq {shlex.join(task.args)}\n")
             log_fh.flush()
-            proc = subprocess.Popen(cmd, stdout=log_fh, stderr=subprocess.STDOUT)
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.perf_counter() - t0
-        code = proc.returncode
-        row = TraceRow(
-            task.stage, task.sample, start, wall, usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss / 1024, code, "COMPLETED" if code == 0 else "FAILED",
-        )  # fmt: skip
-        self._finish(task, row)
+            with self._lock:
+                if self.stopping.is_set():
+                    raise _Stopped(task.name)
+                proc = subprocess.Popen(
+                    cmd, stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True,
+                    env={**os.environ, STOP_WITH_PARENT_ENV: "1"},
+                )  # fmt: skip
+                self.children[proc.pid] = proc
+            try:
+                _, status, usage = os.wait4(proc.pid, 0)
+            except BaseException:  # the main thread, interrupted while it waited
+                self.stop()
+                _, status, usage = os.wait4(proc.pid, 0)
+                raise
+            finally:
+                with self._lock:
+                    self.children.pop(proc.pid, None)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                wall = time.perf_counter() - t0
+                code = proc.returncode
+                state = "COMPLETED" if code == 0 else "FAILED"
+                row = TraceRow(
+                    task.stage, task.sample, start, wall, usage.ru_utime + usage.ru_stime,
+                    usage.ru_maxrss / 1024, code, "ABORTED" if self.aborting.is_set() else state,
+                )  # fmt: skip
+                self._finish(task, row, log_path)
+        if self.aborting.is_set():
+            raise _Stopped(task.name)
         if code != 0:
             lines = log_path.read_text(errors="replace").strip().splitlines()
             errors = [ln for ln in lines if ln.startswith("tkiseq: error:")]
@@ -161,9 +247,21 @@ class Runner:
             try:
                 for fut in as_completed(futures):
                     fut.result()
-            except BaseException:
+            except BaseException as exc:
+                if isinstance(exc, Interrupted):
+                    self.stop()
+                self.stopping.set()  # chains end after their running task
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.killpg(pgid, signum)
+
+
+class _Stopped(Exception):
+    """A task not started, or killed, because the run is stopping."""
 
 
 class _StageFailed(Exception):
@@ -189,15 +287,6 @@ def parallel_jobs(threads: int, samples: int, index_bytes: int, free_bytes: int)
 
 def _free_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
-
-
-def _check_files(cfg: RunConfig) -> None:
-    """Reference files are checked before any work starts, not when a late stage needs them."""
-    named = [("--fasta", cfg.fasta), ("--gtf", cfg.gtf), ("--dbsnp", cfg.dbsnp)]
-    named += [("--gene-sets", p) for p in cfg.gene_sets]
-    for flag, path in named:
-        if not path.exists():
-            raise InputError(path, f"file not found (given as {flag})")
 
 
 class Plan:
@@ -269,18 +358,37 @@ class Plan:
 
 
 def run_pipeline(cfg: RunConfig) -> None:
-    """Run every stage for the cohort in ``cfg``; see interface.md for the outputs."""
+    """Run every stage for the cohort in ``cfg``; see interface.md for the outputs.
+
+    Before anything is written: STAR is found, the references and their indexes are checked,
+    and ``--outdir`` must be new, empty, or this run's results (``--resume``, or replaced with
+    ``--overwrite``). An interrupt (Ctrl-C, SIGTERM) stops every task with its tools, removes
+    temporaries and records the run as ABORTED before :class:`Interrupted` reaches ``main``.
+    """
     star_binary()  # fail now, with the install hint, rather than after validation
-    _check_files(cfg)
+    check_references(References(cfg.fasta, cfg.gtf, cfg.dbsnp, tuple(cfg.gene_sets)))
     out = cfg.outdir.resolve()
+    claim_outdir(out, cfg.input, resume=cfg.resume, overwrite=cfg.overwrite)
     info = out / "pipeline_info"
     started = datetime.now(UTC)
     params = {k: str(v) if v is not None else None for k, v in asdict(cfg).items()}
     params["gene_sets"] = [str(p) for p in cfg.gene_sets]
+    run_meta: dict[str, object] = {
+        "tkiseq_version": __version__,
+        "command": shlex.join(sys.argv),
+        "input": str(cfg.input.resolve()),
+        "started": started.isoformat(timespec="seconds"),
+        "status": "RUNNING",
+    }
+    write_text(info / RUN_FILE, json.dumps(run_meta, indent=2) + "\n")
     write_text(info / "params.json", json.dumps(params, indent=2) + "\n")
     write_versions(info / "software_versions.yml")
 
     runner = Runner(out, cfg.resume, total=0)
+    if cfg.resume:
+        swept = sweep_temporaries(out)
+        if swept:
+            runner._say(f"removed {len(swept)} temporary file(s) or folder(s) of an earlier run")
     status = "FAILED"
     validate, star_index = BY_NAME["validate"], BY_NAME["star_index"]
     built_index = Plan(cfg, out, Path(), []).folder(star_index) / star_index.outdir
@@ -288,7 +396,10 @@ def run_pipeline(cfg: RunConfig) -> None:
     plan = Plan(cfg, out, index, [])
     try:
         runner.total = 1 + (cfg.star_index is None)
-        runner.run(plan.task(validate))
+        validate_task = plan.task(validate)
+        if cfg.allow_same_reads:
+            validate_task = replace(validate_task, args=[*validate_task.args, "--allow-same-reads"])
+        runner.run(validate_task)
         inputs = plan.folder(validate)
         plan.rows = _read_valid_samplesheet(inputs / "samplesheet.valid.csv")
         if cfg.star_index is None:
@@ -303,21 +414,43 @@ def run_pipeline(cfg: RunConfig) -> None:
         runner.run_chains(chains, jobs)
         for task in cohort:
             runner.run(task)
+            _refuse_stray_samples(task, plan.samples)
         status = "COMPLETED"
+    except Interrupted:
+        status = "ABORTED"
+        runner.stop()
+        sweep_temporaries(out)
+        raise
     except _StageFailed as exc:
         where = f"{exc.task.name} failed (exit {exc.code}; log: {exc.log_path})"
         if exc.code == 2:
             raise InputError(where, str(exc)) from None
         raise ToolError(f"{where}: {exc}") from None
     finally:
-        write_trace(info / "trace.tsv", runner.trace)
         finished = datetime.now(UTC)
-        run_meta = {
-            "tkiseq_version": __version__,
-            "command": shlex.join(sys.argv),
-            "started": started.isoformat(timespec="seconds"),
+        run_meta |= {
             "finished": finished.isoformat(timespec="seconds"),
             "duration_s": round((finished - started).total_seconds(), 2),
             "status": status,
         }
-        write_text(info / "run.json", json.dumps(run_meta, indent=2) + "\n")
+        write_text(info / RUN_FILE, json.dumps(run_meta, indent=2) + "\n")
+        if runner.warnings and status != "ABORTED":
+            runner._say(f"{len(runner.warnings)} warning(s), also in {runner.warnings_path}:")
+            for stage, sample, message in runner.warnings:
+                runner._say(f"  {stage}{'.' + sample if sample else ''}: {message}")
+
+
+def _refuse_stray_samples(task: Task, samples: list[str]) -> None:
+    """A cohort table must hold the samplesheet's samples only; one naming others (files of
+    an earlier run found beside this run's) is removed, and the run stops."""
+    for path in task.outputs:
+        if path.suffix != ".tsv" or not path.exists():
+            continue
+        strays = stray_samples(path, samples)
+        if strays:
+            path.unlink()
+            raise InputError(
+                path,
+                f"names sample(s) not in the samplesheet: {', '.join(strays)}; removed",
+                hint="results of another run are in --outdir; rerun with --overwrite",
+            )
