@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
-from test_trust_star import alive, cmdline, descendants
 
+from test_trust_star import alive, cmdline, descendants
 from tkiseq.align.star import build_index
 
 pytestmark = pytest.mark.slow
@@ -62,7 +62,7 @@ def start_until_aligning(cmd: list[str]) -> tuple[subprocess.Popen, list[int]]:
 
 
 def hidden_entries(outdir: Path) -> list[Path]:
-    return [p for p in outdir.rglob(".*") if not p.relative_to(outdir).parts[0] == ".tkiseq"]
+    return [p for p in outdir.rglob(".*") if p.relative_to(outdir).parts[0] != ".tkiseq"]
 
 
 def trace_rows(outdir: Path) -> list[dict[str, str]]:
