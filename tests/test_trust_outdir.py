@@ -122,9 +122,9 @@ def test_stray_samples_in_long_and_wide_cohort_tables(tmp_path: Path) -> None:
     long.write_text("sample\tgene5\nS1\tBCR\nOLD\tETV6\n\n")
     wide = tmp_path / "counts.tsv"
     wide.write_text("gene_id\tgene_name\tS1\tS2\tOLD\nG1\tA\t1\t2\t3\n")
-    other = tmp_path / "alterations.tsv"
-    other.write_text("gene\tS1\nA\t1\n")
+    de = tmp_path / "de_auc_imatinib.tsv"  # gene columns are not samples
+    de.write_text("gene_id\tgene_name\tbase_mean\tlog2fc\nG1\tA\t1\t2\n")
     assert stray_samples(long, ["S1", "S2"]) == ["OLD"]
     assert stray_samples(wide, ["S1", "S2"]) == ["OLD"]
     assert stray_samples(wide, ["S1", "S2", "OLD"]) == []
-    assert stray_samples(other, ["S1"]) == []
+    assert stray_samples(de, ["S1"]) == []

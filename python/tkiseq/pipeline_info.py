@@ -235,16 +235,19 @@ def sweep_temporaries(outdir: Path) -> list[Path]:
     return swept
 
 
+WIDE_TABLES = {"counts.tsv": 2}  # cohort tables with one column per sample: after N columns
+
+
 def stray_samples(table: Path, samples: Collection[str]) -> list[str]:
     """Samples a cohort table names that are not in ``samples`` (the samplesheet's): from
-    its ``sample`` column, or its sample columns for the wide ``counts.tsv``."""
+    its ``sample`` column, or the sample columns of a wide table (``counts.tsv``)."""
     with table.open(encoding="utf-8") as fh:
         header = fh.readline().rstrip("\n").split("\t")
         if "sample" in header:
             i = header.index("sample")
             named = {line.rstrip("\n").split("\t")[i] for line in fh if line.strip()}
-        elif header[:2] == ["gene_id", "gene_name"]:
-            named = set(header[2:])
+        elif table.name in WIDE_TABLES:
+            named = set(header[WIDE_TABLES[table.name] :])
         else:
             return []
     return sorted(named - set(samples))
