@@ -54,6 +54,7 @@ class RunConfig:
     star_index: Path | None = None
     threads: int = 2
     resume: bool = False
+    tuning: dict[str, str] = field(default_factory=dict)  # study thresholds set (stages.Tuning)
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,7 @@ class Plan:
             "input": cfg.input, "phenotypes": cfg.phenotypes, "cnv": cfg.cnv,
             "fasta": cfg.fasta, "gtf": cfg.gtf, "dbsnp": cfg.dbsnp,
             "gene_sets": list(cfg.gene_sets), "star_index": index, "threads": cfg.threads,
+            **cfg.tuning,
         }  # fmt: skip
 
     @property
@@ -277,6 +279,8 @@ def run_pipeline(cfg: RunConfig) -> None:
     started = datetime.now(UTC)
     params = {k: str(v) if v is not None else None for k, v in asdict(cfg).items()}
     params["gene_sets"] = [str(p) for p in cfg.gene_sets]
+    params |= dict(cfg.tuning)
+    del params["tuning"]
     write_text(info / "params.json", json.dumps(params, indent=2) + "\n")
     write_versions(info / "software_versions.yml")
 
