@@ -499,7 +499,7 @@ def test_validate_contract(validated: TaskRun) -> None:
     with open(sheet, newline="") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:
-        for column in ("fastq_1", "fastq_2", "bam", "vcf", "junctions"):
+        for column in ("fastq_1", "fastq_2", "bam", "vcf"):
             if row.get(column):
                 path = Path(row[column])
                 assert path.is_absolute() and path.exists(), f"{sheet}: {column} {path}"

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tkiseq import tables
 from tkiseq.fusions import artifacts as af
 from tkiseq.fusions.annotation import Annotation, Site
 from tkiseq.fusions.frame import bcr_abl1_isoform, bcr_abl1_protein, reading_frame
@@ -40,12 +41,7 @@ log = logging.getLogger(__name__)
 # One breakpoint pair: both oriented ends (5' partner, 3' partner) and their genes.
 BREAKPOINT_KEY = ("chrom5", "pos5", "strand5", "gene5_id", "chrom3", "pos3", "strand3", "gene3_id")
 
-COLUMNS = [
-    "sample", "gene5", "gene3", "breakpoint5", "breakpoint3", "split_reads", "spanning_pairs",
-    "ffpm", "reading_frame", "isoform", "confidence", "filters", "exon5", "exon3",
-    "transcript5", "transcript3", "fusion_length", "expression_fpm", "source", "known_fusion",
-    "subtype", "bcr_abl1_protein", "bcr_abl1_abl1_ratio",
-]  # fmt: skip
+COLUMNS = tables.columns("fusions")
 _FLIP = {"+": "-", "-": "+"}
 _RAW = ["chr_a", "pos_a", "str_a", "chr_b", "pos_b", "str_b", "rep_l", "rep_r"]
 SJ_SLACK = 10  # bases a spliced junction may slide within a repeat (STAR reports no length)

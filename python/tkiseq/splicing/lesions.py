@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tkiseq import tables
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.fusions.annotation import Annotation, read_annotation
@@ -43,10 +44,7 @@ class LesionParams:
 
 # (gene, donor exon, acceptor exon) of deletions recognised in B-ALL, on the MANE transcript.
 RECOGNISED = frozenset({("IKZF1", 3, 8), ("IKZF1", 1, 8)})
-COLUMNS = [
-    "sample", "gene", "lesion", "donor_exon", "acceptor_exon", "intron", "junction_reads",
-    "canonical_reads", "fraction", "annotated",
-]  # fmt: skip
+COLUMNS = tables.columns("splice_lesions")
 
 
 def _intron(first: tuple[int, int, int], second: tuple[int, int, int], strand: str) -> tuple:
