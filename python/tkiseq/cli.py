@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -56,9 +57,19 @@ def _versions(a: argparse.Namespace) -> None:
 
 # -- simulate -------------------------------------------------------------------------------------
 def _simulate_options(p: Parser) -> None:
+    from tkiseq.simulate import PRESETS, simulate
+
+    defaults = inspect.signature(simulate).parameters
     p.add_argument("--outdir", type=Path, required=True, help="new or empty folder to write")
-    p.add_argument("--preset", choices=["tiny", "cohort"], default="tiny", help="dataset size")
-    p.add_argument("--seed", type=int, default=1, help="same preset and seed: same bytes")
+    p.add_argument(
+        "--preset", choices=list(PRESETS), default=defaults["preset"].default, help="dataset size"
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=defaults["seed"].default,
+        help="same preset and seed: same bytes",
+    )
 
 
 def _simulate(a: argparse.Namespace) -> None:
@@ -265,7 +276,12 @@ def _de_options(p: Parser) -> None:
         default=default(DeParams, "alpha"),
         help="adjusted p-value threshold (independent filtering, significance)",
     )
-    p.add_argument("--threads", type=int, default=1, help="PyDESeq2 worker processes")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=default(DeParams, "threads"),
+        help="PyDESeq2 worker processes",
+    )
     p.add_argument("--outdir", type=Path, required=True, help="folder for the table and plots")
 
 
@@ -307,7 +323,9 @@ def _gsea_options(p: Parser) -> None:
         help="gene-set permutations for the p-values",
     )
     p.add_argument("--seed", type=int, default=default(GseaParams, "seed"), help="permutation seed")
-    p.add_argument("--threads", type=int, default=1, help="gseapy threads")
+    p.add_argument(
+        "--threads", type=int, default=default(GseaParams, "threads"), help="gseapy threads"
+    )
     p.add_argument("--outdir", type=Path, required=True, help="folder for the table and plots")
 
 
