@@ -27,6 +27,7 @@ from pathlib import Path
 from tkiseq import __version__
 from tkiseq.align.star import star_binary
 from tkiseq.atomic import write_text
+from tkiseq.console import Console
 from tkiseq.errors import STOP_WITH_PARENT_ENV, InputError, Interrupted, ToolError
 from tkiseq.inputs.references import References, check_references
 from tkiseq.pipeline_info import (
@@ -73,6 +74,7 @@ class RunConfig:
     resume: bool = False
     overwrite: bool = False
     allow_same_reads: bool = False
+    tuning: dict[str, str] = field(default_factory=dict)  # study thresholds set (stages.Tuning)
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ class Runner:
     started; ``trace.tsv`` gets a row as each task ends, so it survives a kill of the runner.
     """
 
-    def __init__(self, outdir: Path, resume: bool, total: int) -> None:
+    def __init__(self, outdir: Path, resume: bool, console: Console | None = None) -> None:
         self.info = outdir / "pipeline_info"
         self.cache = outdir / ".tkiseq" / "cache"
         self.logs = self.info / "logs"
@@ -125,16 +127,12 @@ class Runner:
         start_trace(self.trace_path)
         write_warnings(self.warnings_path, [])
         self.resume = resume
-        self.total = total
-        self.done = 0
+        self.console = console or Console()
         self.warnings: list[tuple[str, str, str]] = []
         self.children: dict[int, subprocess.Popen] = {}
         self.stopping = threading.Event()  # a task failed or the run was interrupted
         self.aborting = threading.Event()  # the run was interrupted: tasks are being killed
         self._lock = threading.Lock()
-
-    def _say(self, text: str) -> None:
-        print(f"[tkiseq] {text}", file=sys.stderr, flush=True)
 
     def _finish(self, task: Task, row: TraceRow, log_path: Path) -> None:
         """Record a finished task: trace row, progress line, and the warnings it printed."""
@@ -143,11 +141,10 @@ class Runner:
             append_trace(self.trace_path, row)
             if row.status == "ABORTED":
                 return
-            self.done += 1
-            note = "" if row.status == "CACHED" else f" ({row.wall_s:.1f} s)"
-            self._say(f"[{self.done}/{self.total}] {task.name}: {row.status.lower()}{note}")
+            wall = None if row.status == "CACHED" else row.wall_s
+            self.console.finished(task.name, row.status, wall)
             for message in warnings_in(text):
-                self._say(f"warning: {task.name}: {message}")
+                self.console.say(f"warning: {task.name}: {message}")
                 self.warnings.append((task.stage, task.sample, message))
             write_warnings(self.warnings_path, self.warnings)
 
@@ -194,6 +191,7 @@ class Runner:
             self._finish(task, cached, self.logs / f"{task.name}.log")
             return
         marker.unlink(missing_ok=True)
+        self.console.started(task.name)
         log_path = self.logs / f"{task.name}.log"
         cmd = [sys.executable, "-m", "tkiseq", *task.args]
         t0 = time.perf_counter()
@@ -301,6 +299,7 @@ class Plan:
             "input": cfg.input, "phenotypes": cfg.phenotypes, "cnv": cfg.cnv,
             "fasta": cfg.fasta, "gtf": cfg.gtf, "dbsnp": cfg.dbsnp,
             "gene_sets": list(cfg.gene_sets), "star_index": index, "threads": cfg.threads,
+            **cfg.tuning,
         }  # fmt: skip
 
     @property
@@ -336,6 +335,16 @@ class Plan:
         outputs = [folder / name.format(**names) for name in stage.outputs]
         inputs = [Path(p) for p in rendered.inputs]
         return Task(stage.name, sample or phenotype, rendered.args, inputs, outputs)
+
+    def reports(self) -> list[Path]:
+        """The HTML reports the registry's stages write (a user opens these first)."""
+        return [
+            self.folder(stage) / name
+            for stage in STAGES
+            if stage.scope == "cohort"
+            for name in stage.outputs
+            if name.endswith(".html")
+        ]
 
     def sample_chain(self, sample: str, threads: int) -> list[Task]:
         """One sample's tasks in registry order: alignment, variants, fusions, splice lesions."""
@@ -373,6 +382,8 @@ def run_pipeline(cfg: RunConfig) -> None:
     started = datetime.now(UTC)
     params = {k: str(v) if v is not None else None for k, v in asdict(cfg).items()}
     params["gene_sets"] = [str(p) for p in cfg.gene_sets]
+    params |= dict(cfg.tuning)
+    del params["tuning"]
     run_meta: dict[str, object] = {
         "tkiseq_version": __version__,
         "command": shlex.join(sys.argv),
@@ -384,18 +395,20 @@ def run_pipeline(cfg: RunConfig) -> None:
     write_text(info / "params.json", json.dumps(params, indent=2) + "\n")
     write_versions(info / "software_versions.yml")
 
-    runner = Runner(out, cfg.resume, total=0)
+    console = Console()
+    runner = Runner(out, cfg.resume, console)
     if cfg.resume:
         swept = sweep_temporaries(out)
         if swept:
-            runner._say(f"removed {len(swept)} temporary file(s) or folder(s) of an earlier run")
+            console.say(f"removed {len(swept)} temporary file(s) or folder(s) of an earlier run")
     status = "FAILED"
+    failure = None
     validate, star_index = BY_NAME["validate"], BY_NAME["star_index"]
     built_index = Plan(cfg, out, Path(), []).folder(star_index) / star_index.outdir
     index = cfg.star_index.resolve() if cfg.star_index else built_index
     plan = Plan(cfg, out, index, [])
     try:
-        runner.total = 1 + (cfg.star_index is None)
+        console.total = 1 + (cfg.star_index is None)
         validate_task = plan.task(validate)
         if cfg.allow_same_reads:
             validate_task = replace(validate_task, args=[*validate_task.args, "--allow-same-reads"])
@@ -410,8 +423,10 @@ def run_pipeline(cfg: RunConfig) -> None:
         threads = max(1, cfg.threads // jobs)
         chains = [plan.sample_chain(r["sample"], threads) for r in plan.rows]
         cohort = plan.cohort_tasks(read_tested_phenotypes(str(inputs / TESTED_PHENOTYPES)))
-        runner.total += sum(map(len, chains)) + len(cohort)
+        console.total += sum(map(len, chains)) + len(cohort)
+        console.workers = jobs
         runner.run_chains(chains, jobs)
+        console.workers = 1
         for task in cohort:
             runner.run(task)
             _refuse_stray_samples(task, plan.samples)
@@ -422,6 +437,7 @@ def run_pipeline(cfg: RunConfig) -> None:
         sweep_temporaries(out)
         raise
     except _StageFailed as exc:
+        failure = (exc.task.name, f"exit {exc.code}: {exc}", str(exc.log_path))
         where = f"{exc.task.name} failed (exit {exc.code}; log: {exc.log_path})"
         if exc.code == 2:
             raise InputError(where, str(exc)) from None
@@ -434,10 +450,12 @@ def run_pipeline(cfg: RunConfig) -> None:
             "status": status,
         }
         write_text(info / RUN_FILE, json.dumps(run_meta, indent=2) + "\n")
-        if runner.warnings and status != "ABORTED":
-            runner._say(f"{len(runner.warnings)} warning(s), also in {runner.warnings_path}:")
-            for stage, sample, message in runner.warnings:
-                runner._say(f"  {stage}{'.' + sample if sample else ''}: {message}")
+        if status != "ABORTED":
+            console.summary(status, str(out), [str(p) for p in plan.reports()], failure)
+            if runner.warnings:
+                console.say(f"{len(runner.warnings)} warning(s), also in {runner.warnings_path}:")
+                for stage, sample, message in runner.warnings:
+                    console.say(f"  {stage}{'.' + sample if sample else ''}: {message}")
 
 
 def _refuse_stray_samples(task: Task, samples: list[str]) -> None:
