@@ -273,3 +273,35 @@ def test_unreadable_bam_row_reported_at_validation(cohort: dict[str, Path]) -> N
     message = refused(cohort)
     assert message.startswith(f"{sheet}: line 5, column 'bam': {cohort['data'] / 'S4.bam'} is")
     assert "not a readable BAM" in message
+
+
+# --- the run checks references before anything is written --------------------------------
+
+
+def test_run_reports_a_missing_dbsnp_index_before_any_work(
+    cohort: dict[str, Path], refs: References, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert refs.dbsnp is not None and refs.fasta is not None and refs.gtf is not None
+    Path(f"{refs.dbsnp}.tbi").unlink()
+    argv = ["run", "--input", str(cohort["sheet"]), "--phenotypes", str(cohort["pheno"])]
+    argv += ["--fasta", str(refs.fasta), "--gtf", str(refs.gtf), "--dbsnp", str(refs.dbsnp)]
+    assert main([*argv, "--outdir", str(cohort["out"])]) == 2
+    assert capsys.readouterr().err == (
+        f"tkiseq: error: {refs.dbsnp}: no tabix index beside it (run `tabix -p vcf {refs.dbsnp}`)\n"
+    )
+    assert not cohort["out"].exists()  # nothing written, nothing aligned
+
+
+@pytest.mark.parametrize("threads", ["0", "-2"])
+def test_threads_below_one_is_a_clear_error(
+    cohort: dict[str, Path], capsys: pytest.CaptureFixture[str], threads: str
+) -> None:
+    argv = ["run", "--input", str(cohort["sheet"]), "--phenotypes", str(cohort["pheno"])]
+    argv += ["--fasta", "g.fa", "--gtf", "g.gtf", "--dbsnp", "d.vcf.gz", "--outdir", "o"]
+    with pytest.raises(SystemExit) as caught:
+        main([*argv, "--threads", threads])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == (
+        f"tkiseq run: error: argument --threads: found {threads}; expected 1 or more"
+    )
