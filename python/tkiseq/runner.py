@@ -299,15 +299,18 @@ def run_pipeline(cfg: RunConfig) -> None:
     built_index = Plan(cfg, out, Path(), []).folder(star_index) / star_index.outdir
     index = cfg.star_index.resolve() if cfg.star_index else built_index
     plan = Plan(cfg, out, index, [])
+    first_sample_stage = next(i for i, s in enumerate(STAGES) if s.scope == "sample")
+    setup = [  # before any sample: validate, and the STAR index unless one is given
+        s for s in STAGES[:first_sample_stage] if not (s.skip_when and getattr(cfg, s.skip_when))
+    ]
     try:
-        console.total = 1 + (cfg.star_index is None)
-        runner.run(plan.task(validate))
+        console.total = len(setup)
+        for stage in setup:
+            runner.run(plan.task(stage))
+        if cfg.star_index and not (index / "SA").exists():
+            raise InputError(index, "not a STAR index (no SA file)", hint="omit --star-index")
         inputs = plan.folder(validate)
         plan.rows = _read_valid_samplesheet(inputs / "samplesheet.valid.csv")
-        if cfg.star_index is None:
-            runner.run(plan.task(star_index))
-        elif not (index / "SA").exists():
-            raise InputError(index, "not a STAR index (no SA file)", hint="omit --star-index")
         jobs = parallel_jobs(cfg.threads, len(plan.rows), _index_bytes(index), _free_memory())
         threads = max(1, cfg.threads // jobs)
         chains = [plan.sample_chain(r["sample"], threads) for r in plan.rows]
