@@ -8,9 +8,10 @@ conf/modules.config, task.cpus, staged input names) and executed with `bash -euo
 work dir where the inputs are symlinks, as Nextflow stages them. The processes are chained as in
 main.nf on the tiny dataset, so each runs once: VALIDATE -> STAR_INDEX -> STAR_ALIGN (three
 samples) -> VARIANTS_CALL -> VARIANTS_FILTER -> VARIANTS_ANNOTATE -> VARIANTS_COHORT;
-STAR_ALIGN -> FUSIONS -> FUSIONS_COHORT; STAR_ALIGN -> SPLICE_LESIONS; STAR_ALIGN -> COUNTS -> DE
--> GSEA. Every declared output must appear, versions.yml must name the stage's tools and versions,
-and each output's first contract (its header or records) must hold.
+STAR_ALIGN -> FUSIONS_CALL -> FUSIONS_COHORT; STAR_ALIGN -> SPLICE_LESIONS;
+STAR_ALIGN -> COUNTS -> DE -> GSEA. Every declared output must appear, versions.yml must name
+the stage's tools and versions, and each output's first contract (its header or records) must
+hold.
 """
 
 from __future__ import annotations
@@ -436,7 +437,7 @@ def fusions(aligned: list[TaskRun], tiny: Path, work: Path) -> list[TaskRun]:
         }
         return values | _fasta(tiny, "meta2") | _gtf(tiny, "meta3")
 
-    return _per_sample("FUSIONS", aligned, work, inputs)
+    return _per_sample("FUSIONS_CALL", aligned, work, inputs)
 
 
 @pytest.fixture(scope="session")

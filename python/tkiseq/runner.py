@@ -407,18 +407,21 @@ def run_pipeline(cfg: RunConfig) -> None:
     built_index = Plan(cfg, out, Path(), []).folder(star_index) / star_index.outdir
     index = cfg.star_index.resolve() if cfg.star_index else built_index
     plan = Plan(cfg, out, index, [])
+    first_sample_stage = next(i for i, s in enumerate(STAGES) if s.scope == "sample")
+    setup = [  # before any sample: validate, and the STAR index unless one is given
+        s for s in STAGES[:first_sample_stage] if not (s.skip_when and getattr(cfg, s.skip_when))
+    ]
     try:
-        console.total = 1 + (cfg.star_index is None)
-        validate_task = plan.task(validate)
-        if cfg.allow_same_reads:
-            validate_task = replace(validate_task, args=[*validate_task.args, "--allow-same-reads"])
-        runner.run(validate_task)
+        console.total = len(setup)
+        for stage in setup:
+            task = plan.task(stage)
+            if stage is validate and cfg.allow_same_reads:
+                task = replace(task, args=[*task.args, "--allow-same-reads"])
+            runner.run(task)
+        if cfg.star_index and not (index / "SA").exists():
+            raise InputError(index, "not a STAR index (no SA file)", hint="omit --star-index")
         inputs = plan.folder(validate)
         plan.rows = _read_valid_samplesheet(inputs / "samplesheet.valid.csv")
-        if cfg.star_index is None:
-            runner.run(plan.task(star_index))
-        elif not (index / "SA").exists():
-            raise InputError(index, "not a STAR index (no SA file)", hint="omit --star-index")
         jobs = parallel_jobs(cfg.threads, len(plan.rows), _index_bytes(index), _free_memory())
         threads = max(1, cfg.threads // jobs)
         chains = [plan.sample_chain(r["sample"], threads) for r in plan.rows]
