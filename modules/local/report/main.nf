@@ -2,7 +2,7 @@ process REPORT {
     tag "${meta.id}"
     label 'process_medium'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(files) // every output the report reads, recognised by name (docs/output.md)
@@ -11,6 +11,9 @@ process REPORT {
     tuple val(meta), path('report.html'), emit: html
     tuple val(meta), path('multiqc')    , emit: multiqc
     path 'versions.yml'                 , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''
