@@ -125,23 +125,16 @@ def _stage_images(folder: Path, keep: Callable[[Path], bool] | None = None) -> l
     ]
 
 
-def _earlier_run(info: Path) -> bool:
-    """run.json and trace.tsv left by an earlier run: older than this run's params.json."""
-    end, start = info / "run.json", info / "params.json"
-    return end.exists() and start.exists() and end.stat().st_mtime < start.stat().st_mtime
-
-
 def summary_section(results: Path, samples: list[str]) -> Section:
     """Samples, inputs, parameters, versions, warnings and failed tasks.
 
-    ``tkiseq run`` writes run.json and trace.tsv when it ends, after the report: those of an
-    earlier run in the same folder are left out rather than shown as this run's.
+    ``tkiseq run`` builds the report as its last task: run.json then says RUNNING and
+    trace.tsv lists the tasks before the report.
     """
     info = results / "pipeline_info"
     section = Section("summary", "Run summary")
     section.facts.append(("samples", str(len(samples))))
-    earlier = _earlier_run(info)
-    run = None if earlier else read_json(info / "run.json")
+    run = read_json(info / "run.json")
     if run is None:
         section.missing.append("pipeline_info/run.json")
     else:
@@ -165,14 +158,14 @@ def summary_section(results: Path, samples: list[str]) -> Section:
         frame = pd.DataFrame(rows, columns=["process", "software", "version"])
         section.tables.append(Table("versions", "Software versions", frame))
     warnings = read_table(info / "warnings.tsv", "warnings")
-    if warnings is not None:
+    if warnings is not None and len(warnings):
         section.tables.append(Table("warnings", f"Warnings ({len(warnings)})", warnings))
-    trace = None if earlier else read_table(info / "trace.tsv", "trace")
-    if trace is None or run is None:
+    trace = read_table(info / "trace.tsv", "trace")
+    if run is not None and run.get("status") == "RUNNING":
         section.notes.append(
-            "tkiseq run writes run.json and trace.tsv when the run ends, after this report; "
-            "to include them, rebuild it: tkiseq report --results <outdir> --outdir "
-            "<outdir>/report"
+            "Built as the run's last task: the status and the task list cover the tasks before "
+            "the report. To see the final ones, rebuild it: tkiseq report --results <outdir> "
+            "--outdir <outdir>/report"
         )
     if trace is None:
         section.missing.append("pipeline_info/trace.tsv")
