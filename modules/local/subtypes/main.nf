@@ -2,7 +2,7 @@ process SUBTYPES {
     tag "${meta.id}"
     label 'process_medium'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(h5ad)
@@ -19,6 +19,9 @@ process SUBTYPES {
     tuple val(meta), path('karyotype.tsv')             , emit: karyotype
     tuple val(meta), path('subtype_reference_umap.png'), emit: umap, optional: true
     path 'versions.yml'                                , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''

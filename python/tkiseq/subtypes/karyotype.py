@@ -22,12 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from tkiseq import tables
 from tkiseq.subtypes.arms import AUTOSOMES, centromeres
 
-KARYOTYPE_COLUMNS = [
-    "sample", "chrom", "arm", "n_genes", "log2_ratio", "n_snvs", "maf_peak", "copy_number",
-    "call", "confidence",
-]  # fmt: skip
+KARYOTYPE_COLUMNS = tables.columns("karyotype")
 NOT_ASSESSABLE = "not assessable"
 Y_GENES = ("RPS4Y1", "DDX3Y", "KDM5D", "UTY", "EIF1AY", "ZFY", "USP9Y")
 

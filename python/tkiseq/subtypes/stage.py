@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pysam
 
+from tkiseq import tables
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.fusions.call import known_subtype, load_known_fusions
@@ -27,11 +28,7 @@ from tkiseq.subtypes.rules import Fusion, RuleParams, SampleEvidence, classify, 
 
 log = logging.getLogger(__name__)
 
-SUBTYPES_COLUMNS = [
-    "sample", "subtype", "confidence", "risk_group", "evidence", "chromosome_number",
-    "ploidy_class", "karyotype", "ph_like_score", "cd19_expression", "cd22_expression",
-    "cd19_percentile", "cd22_percentile", "sex", "reference_subtype", "reference_fraction",
-]  # fmt: skip
+SUBTYPES_COLUMNS = tables.columns("subtypes")
 FUSION_SUFFIX = ".fusions.tsv"
 VCF_SUFFIX = ".all.vcf.gz"
 
@@ -318,16 +315,22 @@ def run(inputs: SubtypesInputs, outdir: Path, params: SubtypesParams | None = No
             )
         )  # fmt: skip
     out = pd.DataFrame(rows, columns=SUBTYPES_COLUMNS)
-    out["chromosome_number"] = out["chromosome_number"].astype("Int64")
     outdir.mkdir(parents=True, exist_ok=True)
-    _write(out.round(3), outdir / "subtypes.tsv")
-    _write(table.round(3), outdir / "karyotype.tsv")
+    _write(out, "subtypes", outdir / "subtypes.tsv")
+    _write(table, "karyotype", outdir / "karyotype.tsv")
     if proj is not None:
         from tkiseq.subtypes.reference import plot_projection
 
         plot_projection(proj, outdir / "subtype_reference_umap.png")
 
 
-def _write(table: pd.DataFrame, path: Path) -> None:
+def _write(table: pd.DataFrame, name: str, path: Path) -> None:
+    """``table`` as the schema ``name`` of data/tables.json says: its columns, whole numbers
+    without a decimal point, 3 decimals otherwise, an empty cell for a missing value."""
+    kinds = tables.types(name)
+    out = table[tables.columns(name)].round(3)
+    for column, kind in kinds.items():
+        if kind == "integer":
+            out[column] = pd.to_numeric(out[column]).round().astype("Int64")
     with atomic_path(path) as tmp:
-        table.to_csv(tmp, sep="\t", index=False, lineterminator="\n", na_rep="NA")
+        out.to_csv(tmp, sep="\t", index=False, lineterminator="\n", na_rep="")

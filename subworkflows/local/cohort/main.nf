@@ -1,0 +1,61 @@
+//
+// COHORT: the per-sample tables merged into cohort tables, then the subtype, RNA karyotype,
+// risk group and CD19/CD22 of every sample from them
+//
+include { VARIANTS_COHORT } from '../../../modules/local/variants_cohort'
+include { FUSIONS_COHORT  } from '../../../modules/local/fusions_cohort'
+include { SUBTYPES        } from '../../../modules/local/subtypes'
+
+workflow COHORT {
+    take:
+    ch_variants            // [ val(meta), path(variants.tsv) ] per sample
+    ch_fusions             // [ val(meta), path(fusions.tsv) ] per sample
+    ch_all_vcf             // [ val(meta), path(all.vcf.gz), path(tbi) ] per sample
+    ch_h5ad                // [ val(meta), path(cohort.h5ad) ]
+    ch_gtf                 // [ val(meta), path(gtf) ]
+    ch_cnv                 // [ val(meta), path(cnv.valid.csv) ], or [ val(meta), [] ]
+    ch_subtype_reference   // [ val(meta), path(labelled .h5ad) ], or [ val(meta), [] ]
+    ch_karyotype_reference // [ val(meta), path(known-diploid .h5ad) ], or [ val(meta), [] ]
+
+    main:
+    VARIANTS_COHORT(
+        ch_variants
+            .map { _meta, tsv -> tsv }
+            .toSortedList { a, b -> a.name <=> b.name }
+            .map { tables -> [[id: 'cohort'], tables] }
+    )                                   // [ val(meta), [ path(variants.tsv), ... ] ]
+    FUSIONS_COHORT(
+        ch_fusions
+            .map { _meta, tsv -> tsv }
+            .toSortedList { a, b -> a.name <=> b.name }
+            .map { tables -> [[id: 'cohort'], tables] }
+    )                                   // [ val(meta), [ path(fusions.tsv), ... ] ]
+    SUBTYPES(
+        ch_h5ad,
+        ch_gtf,
+        ch_fusions
+            .map { _meta, tsv -> tsv }
+            .toSortedList { a, b -> a.name <=> b.name }
+            .map { tables -> [[id: 'fusions'], tables] },   // [ val(meta), [ path(fusions.tsv), ... ] ]
+        ch_all_vcf
+            .toSortedList { a, b -> a[0].id <=> b[0].id }
+            .map { rows -> [[id: 'vcfs'], rows.collect { row -> row[1] }, rows.collect { row -> row[2] }] },
+                                                            // [ val(meta), [ path(all.vcf.gz), ... ], [ path(tbi), ... ] ]
+        VARIANTS_COHORT.out.variants,
+        ch_cnv,
+        ch_subtype_reference,
+        ch_karyotype_reference,
+    )
+    ch_versions = channel.empty()
+        .mix(VARIANTS_COHORT.out.versions)
+        .mix(FUSIONS_COHORT.out.versions)
+        .mix(SUBTYPES.out.versions)
+
+    emit:
+    variants    = VARIANTS_COHORT.out.variants    // [ val(meta), path(cohort_variants.tsv) ]
+    alterations = VARIANTS_COHORT.out.alterations // [ val(meta), path(alterations.tsv) ]
+    fusions     = FUSIONS_COHORT.out.fusions      // [ val(meta), path(cohort_fusions.tsv) ]
+    subtypes    = SUBTYPES.out.subtypes           // [ val(meta), path(subtypes.tsv) ]
+    karyotype   = SUBTYPES.out.karyotype          // [ val(meta), path(karyotype.tsv) ]
+    versions    = ch_versions                     // path(versions.yml)
+}
