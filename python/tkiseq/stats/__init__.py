@@ -1,0 +1,1 @@
+"""The core study's statistics (stats/associations.tsv) and figures (stats/figures/)."""
