@@ -166,6 +166,74 @@ def _splice_lesions(a: argparse.Namespace) -> None:
     run_splice_lesions(a.sample, a.sj, a.gtf, a.outdir, genes, a.min_reads)
 
 
+def _response(a: argparse.Namespace) -> None:
+    from tkiseq.response.scores import ResponseParams, run
+
+    classes = tuple((c.split(":")[0], *map(float, c.split(":")[1].split(","))) for c in a.classes)
+    run(a.phenotypes, a.outdir, ResponseParams(cap=a.cap, classes=classes), a.viability)
+
+
+def _lesions(a: argparse.Namespace) -> None:
+    from tkiseq.lesions import run
+    from tkiseq.lesions.sources import LesionParams
+
+    inputs = dict(cnv=a.cnv, splice=a.splice, fusions=a.fusions, variants=a.variants)
+    inputs |= dict(expression=a.expression, karyotype=a.karyotype)
+    run(a.samplesheet, a.outdir, LesionParams(), **inputs)
+
+
+def _associations(a: argparse.Namespace) -> None:
+    from tkiseq.stats.associations import AssociationParams, run
+
+    params = AssociationParams(min_group=a.min_group, dunn_adjust=a.dunn_adjust)
+    inputs = dict(phenotypes=a.phenotypes, profile=a.profile, fusions=a.fusions)
+    run(a.outdir, params, a.response, expression=a.expression, **inputs)
+
+
+def _add_cohort_stats(sub: argparse._SubParsersAction) -> None:
+    """Subcommands response, lesions and associations (defaults from their params classes)."""
+    from tkiseq.lesions.sources import LesionParams
+    from tkiseq.response.scores import ResponseParams
+    from tkiseq.stats.associations import AssociationParams
+
+    rp, ap = ResponseParams(), AssociationParams()
+    p = sub.add_parser("response", help="AUC per drug: cap, z-score, class")
+    p.add_argument("--phenotypes", type=Path, required=True, help="auc_<drug> columns")
+    p.add_argument("--viability", type=Path, help="sample,drug,concentration,viability_pct")
+    p.add_argument("--cap", type=float, default=rp.cap)
+    p.add_argument(
+        "--classes",
+        nargs="*",
+        default=[f"{d}:{lo:g},{hi:g}" for d, lo, hi in rp.classes],
+        help="drug:sensitive_below,resistant_above (e.g. imatinib:80,120)",
+    )
+    p.add_argument("--outdir", type=Path, required=True)
+    p.set_defaults(func=_response)
+
+    p = sub.add_parser("lesions", help="lesions from every source; IKZF1plus and deletion group")
+    p.add_argument("--samplesheet", type=Path, required=True, help="sample column: the cohort")
+    p.add_argument("--cnv", type=Path, help="cnv.csv (sample,gene,status)")
+    p.add_argument("--splice", type=Path, nargs="*", default=[], help="*.splice_lesions.tsv")
+    p.add_argument("--fusions", type=Path, help="cohort_fusions.tsv")
+    p.add_argument("--variants", type=Path, help="cohort_variants.tsv")
+    rules = ", ".join(f"{g} VST >= {t:g}" for g, t in LesionParams().expression_rules)
+    p.add_argument("--expression", type=Path, help=f"cohort.h5ad ({rules})")
+    p.add_argument("--karyotype", type=Path, help="subtypes/karyotype.tsv")
+    p.add_argument("--outdir", type=Path, required=True)
+    p.set_defaults(func=_lesions)
+
+    p = sub.add_parser("associations", help="the core study's tests and figures")
+    p.add_argument("--response", type=Path, required=True, help="response.tsv")
+    p.add_argument("--phenotypes", type=Path, help="relapse, MRD, timing, age_group columns")
+    p.add_argument("--profile", type=Path, help="lesions/profile.tsv")
+    p.add_argument("--fusions", type=Path, help="cohort_fusions.tsv (BCR::ABL1 expression)")
+    p.add_argument("--expression", type=Path, help="cohort.h5ad (ABL1 expression)")
+    p.add_argument("--min-group", type=int, default=ap.min_group, help="smallest group tested")
+    p.add_argument("--dunn-adjust", default=ap.dunn_adjust, help="scikit-posthocs p_adjust")
+    p.add_argument("--outdir", type=Path, required=True)
+    p.set_defaults(func=_associations)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full ``tkiseq`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -332,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-reads", type=int, default=2)
     p.add_argument("--outdir", type=Path, required=True)
     p.set_defaults(func=_splice_lesions)
+    _add_cohort_stats(sub)
     return parser
 
 

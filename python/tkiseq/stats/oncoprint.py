@@ -118,7 +118,7 @@ def oncoprint(d: Data, params: AssociationParams, stem: Path) -> None:
             auc.fillna(0).to_numpy(),
             color="#636363",
             label=f"{drug} AUC\n(AU, cap 150)",
-            label_loc="left",
+            label_loc="right",
             show_value=False,
         ),
         size=0.8,
