@@ -225,7 +225,7 @@ def by_deletion_group(d: Data, params: AssociationParams) -> list[dict[str, obje
             )
         )
         medians = z[keep].groupby(groups[keep]).median()
-        for a, b, stat, padj in dunn(z[keep], groups[keep], params.dunn_adjust):
+        for a, b, stat, padj in dunn(z[keep], groups[keep], used, params.dunn_adjust):
             rows.append(
                 row(
                     analysis,

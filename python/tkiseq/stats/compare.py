@@ -45,9 +45,9 @@ def kruskal(groups: list[np.ndarray]) -> tuple[float, float, float]:
 
 
 def dunn(
-    values: pd.Series, labels: pd.Series, p_adjust: str
+    values: pd.Series, labels: pd.Series, order: list[str], p_adjust: str
 ) -> list[tuple[str, str, float, float]]:
-    """Dunn's pairwise tests: (group, reference, z, adjusted p) for every pair.
+    """Dunn's pairwise tests: (group, reference, z, adjusted p) for every pair in ``order``.
 
     z uses mean ranks of the pooled sample with the tie correction (Dunn 1964); the p-values
     are scikit-posthocs' ``posthoc_dunn`` with ``p_adjust`` applied over the pairs.
@@ -61,7 +61,7 @@ def dunn(
     mean_rank = pd.Series(ranks).groupby(frame["g"].to_numpy()).mean()
     size = frame["g"].value_counts()
     out = []
-    for a, b in combinations(list(dict.fromkeys(labels)), 2):
+    for a, b in combinations(order, 2):
         se = np.sqrt((n * (n + 1) / 12 - tie) * (1 / size[a] + 1 / size[b]))
         out.append((a, b, float((mean_rank[a] - mean_rank[b]) / se), float(p.loc[a, b])))
     return out
