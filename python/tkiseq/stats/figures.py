@@ -233,7 +233,7 @@ def fig5_expression(d: Data, table: pd.DataFrame, params: AssociationParams) -> 
             if len(hit):
                 r = hit.iloc[0]
                 text.append(
-                    f"{subset}: rho = {r.statistic:.2f}, P = {r.pvalue:.2g}, n={r.n}"
+                    f"{subset}: rho = {r.statistic:.2f}, P = {r.pvalue:.2g}, n={int(r.n)}"
                     if pd.notna(r.pvalue)
                     else f"{subset}: NA ({r.note})"
                 )

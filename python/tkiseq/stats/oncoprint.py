@@ -25,7 +25,7 @@ FIXED = (
 )
 KINDS = {
     "none": "#eeeeee",
-    "not assessed": "#ffffff",
+    "not assessed": "#fff7bc",
     "DEL": "#6baed6",
     "HOM_DEL": "#08306b",
     "junction": "#9e9ac8",
