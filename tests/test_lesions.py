@@ -193,3 +193,12 @@ def test_cnv_status_outside_vocabulary_is_an_error(tmp_path: Path) -> None:
     ]
     assert main([*args, "--outdir", str(tmp_path / "o")]) == 2
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def test_no_lesion_anywhere_gives_empty_table_and_na_profile(tmp_path: Path) -> None:
+    (tmp_path / "ss.csv").write_text("sample,fastq_1\nA,a.fq\nB,b.fq\n")
+    les, prof = run(tmp_path / "ss.csv", tmp_path / "o", LesionParams())
+    assert pd.read_csv(les, sep="\t").empty
+    profile = pd.read_csv(prof, sep="\t", dtype=str, keep_default_na=False)
+    assert list(profile["deletion_group"]) == ["NA", "NA"]
+    assert list(profile["n_lesions"]) == ["0", "0"]

@@ -61,8 +61,8 @@ def collect(
         parts.append(expression_lesions(expression, params))
     if karyotype is not None:
         parts.append(karyotype_lesions(karyotype))
-    table = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    table = table.reindex(columns=COLUMNS) if len(table.columns) else pd.DataFrame(columns=COLUMNS)
+    found = [p for p in parts if len(p)]
+    table = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=COLUMNS)
     order = {s: i for i, s in enumerate(samples)}
     table = table[table["sample"].isin(order)]
     table = table.sort_values(
