@@ -47,6 +47,16 @@ def test_thresholds_per_drug_are_configurable() -> None:
     assert classify(80, 80, 120) == "intermediate" and classify(120.01, 80, 120) == "resistant"
 
 
+def test_cli_class_thresholds(tmp_path: Path) -> None:
+    pheno = _write(tmp_path / "p.csv", "sample,auc_dasatinib\nA,10\nB,50\nC,90\n")
+    out = tmp_path / "o"
+    args = ["response", "--phenotypes", str(pheno), "--outdir", str(out), "--classes"]
+    assert main([*args, "dasatinib:30,60"]) == 0
+    table = pd.read_csv(out / "response.tsv", sep="\t")
+    assert list(table["class"]) == ["sensitive", "intermediate", "resistant"]
+    assert main([*args, "dasatinib:30"]) == 2
+
+
 def test_drug_with_fewer_than_three_values_gets_na_and_a_note(tmp_path: Path) -> None:
     pheno = _write(tmp_path / "p.csv", "sample,auc_bosutinib\nA,100\nB,120\nC,\n")
     table = pd.read_csv(run(pheno, tmp_path / "o", ResponseParams()), sep="\t")

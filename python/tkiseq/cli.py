@@ -169,8 +169,15 @@ def _splice_lesions(a: argparse.Namespace) -> None:
 def _response(a: argparse.Namespace) -> None:
     from tkiseq.response.scores import ResponseParams, run
 
-    classes = tuple((c.split(":")[0], *map(float, c.split(":")[1].split(","))) for c in a.classes)
-    run(a.phenotypes, a.outdir, ResponseParams(cap=a.cap, classes=classes), a.viability)
+    classes = []
+    for text in a.classes:
+        drug, _, bounds = text.partition(":")
+        try:
+            low, high = (float(b) for b in bounds.split(","))
+        except ValueError:
+            raise InputError("--classes", f"{text!r} is not drug:low,high") from None
+        classes.append((drug, low, high))
+    run(a.phenotypes, a.outdir, ResponseParams(cap=a.cap, classes=tuple(classes)), a.viability)
 
 
 def _lesions(a: argparse.Namespace) -> None:
