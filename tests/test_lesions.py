@@ -202,3 +202,45 @@ def test_no_lesion_anywhere_gives_empty_table_and_na_profile(tmp_path: Path) -> 
     profile = pd.read_csv(prof, sep="\t", dtype=str, keep_default_na=False)
     assert list(profile["deletion_group"]) == ["NA", "NA"]
     assert list(profile["n_lesions"]) == ["0", "0"]
+
+
+@pytest.mark.slow
+def test_lesions_from_the_tiny_run_equal_the_planted_ones(
+    tiny_data: Path, tiny_run: Path, tmp_path: Path
+) -> None:
+    """Every planted lesion is found from pipeline output, and nothing else."""
+    from tkiseq.lesions.sources import PROTEIN_ALTERING, panel_genes
+
+    inputs = tiny_run / "pipeline_info" / "inputs"
+    les, _ = run(
+        inputs / "samplesheet.valid.csv", tmp_path, LesionParams(),
+        cnv=inputs / "cnv.valid.csv", splice=sorted((tiny_run / "splicing").glob("*.tsv")),
+        fusions=tiny_run / "fusions" / "cohort_fusions.tsv",
+        variants=tiny_run / "variants" / "cohort_variants.tsv",
+        expression=tiny_run / "expression" / "cohort.h5ad",
+    )  # fmt: skip
+    got = pd.read_csv(les, sep="\t", dtype=str, keep_default_na=False)
+    truth = tiny_data / "truth"
+
+    def tsv(name: str) -> pd.DataFrame:
+        return pd.read_csv(truth / name, sep="\t", dtype=str, keep_default_na=False)
+
+    cnv = pd.read_csv(tiny_data / "cnv.csv", dtype=str, keep_default_na=False)
+    cnv = cnv[cnv["status"].isin(("DEL", "HOM_DEL"))]
+    fus = tsv("fusions.tsv").query("kind == 'fusion'")
+    var = tsv("variants.tsv")
+    var = var[
+        (var["expected_pass"] == "yes")
+        & var["gene"].isin(panel_genes())
+        & var["consequence"].isin(PROTEIN_ALTERING)
+    ]
+    crlf2 = tsv("subtypes.tsv").query("crlf2_rearranged == 'yes'")
+    splice = tsv("splice_lesions.tsv")
+    expected = (
+        {(s, f"{g}_del", "cnv") for s, g in cnv[["sample", "gene"]].itertuples(index=False)}
+        | {(s, x, "junction") for s, x in splice[["sample", "lesion"]].itertuples(index=False)}
+        | {(s, f"{a}::{b}", "fusion") for s, a, b in fus[["sample", "gene5", "gene3"]].values}
+        | {(s, f"{g}_mut", "variant") for s, g in var[["sample", "gene"]].values}
+        | {(s, "CRLF2_high", "expression") for s in crlf2["sample"]}
+    )
+    assert set(zip(got["sample"], got["lesion"], got["source"], strict=True)) == expected
