@@ -9,6 +9,7 @@ every row of the table that has a p-value.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -54,6 +55,7 @@ class Data:
 
 
 def _num(series: pd.Series) -> pd.Series:
+    """Text cells as numbers; empty/NA/unparsable become NaN."""
     return pd.to_numeric(series.replace(dict.fromkeys(MISSING, np.nan)), errors="coerce")
 
 
@@ -87,6 +89,7 @@ def two_groups(
 
 
 def missing_columns(frame: pd.DataFrame | None, columns: tuple[str, ...]) -> list[str]:
+    """The columns ``frame`` lacks (all of them when there is no frame)."""
     return list(columns) if frame is None else [c for c in columns if c not in frame.columns]
 
 
@@ -108,6 +111,7 @@ def mrd_eligible(ph: pd.DataFrame, params: AssociationParams) -> pd.Series:
 
 
 def by_relapse(d: Data, params: AssociationParams) -> list[dict[str, object]]:
+    """z of relapse vs CCR (science.md section 1, Fig. 1F)."""
     need = ("tki_start_days", "followup_days", "relapse", "died_in_cr")
     rule = (
         f"tki_start_days <= {params.relapse_max_start_days} and (followup_days >= "
@@ -129,6 +133,7 @@ def by_relapse(d: Data, params: AssociationParams) -> list[dict[str, object]]:
 
 
 def by_mrd(d: Data, params: AssociationParams) -> list[dict[str, object]]:
+    """z of high vs low end-of-induction MRD (Fig. 1E)."""
     rule = f"tki_start_days <= {params.mrd_max_start_days} and mrd_eoi given"
     return _per_drug(
         d,
@@ -145,8 +150,19 @@ def by_mrd(d: Data, params: AssociationParams) -> list[dict[str, object]]:
     )
 
 
-def _per_drug(d: Data, analysis: str, need: tuple[str, ...], rule: str, split, params):
-    """One two-group test per drug on z; NA rows when phenotype columns are missing."""
+Split = Callable[[pd.DataFrame], tuple[pd.Series, pd.Series, pd.Series, tuple[str, str]]]
+
+
+def _per_drug(
+    d: Data,
+    analysis: str,
+    need: tuple[str, ...],
+    rule: str,
+    split: Split,
+    params: AssociationParams,
+) -> list[dict[str, object]]:
+    """One two-group test per drug on z; ``split`` gives (eligible, group, reference, names).
+    NA rows with the reason when phenotype columns are missing."""
     missing = missing_columns(d.phenotypes, need)
     rows = []
     for drug in d.z.columns:
@@ -175,6 +191,7 @@ def _per_drug(d: Data, analysis: str, need: tuple[str, ...], rule: str, split, p
 
 
 def by_deletion_group(d: Data, params: AssociationParams) -> list[dict[str, object]]:
+    """Kruskal-Wallis of z over the Fig. 3B groups with >= min_group samples, then Dunn."""
     analysis, rows = "auc_z_by_deletion_group", []
     rule = (
         "deletion_group in NO DEL, PAX5+, IKZF1, IKZF1plus (copy number of IKZF1, PAX5, CDKN2A/B)"
@@ -246,6 +263,7 @@ def by_deletion_group(d: Data, params: AssociationParams) -> list[dict[str, obje
 
 
 def pax5_in_ikzf1_wt(d: Data, params: AssociationParams) -> list[dict[str, object]]:
+    """Among IKZF1-intact samples: PAX5 deleted vs not (the paper's P = .03 finding)."""
     analysis = "pax5_del_in_ikzf1_wt"
     rule = "IKZF1 not deleted (deletion_group PAX5+, NO DEL or OTHER DEL)"
     rows = []
@@ -273,6 +291,7 @@ def pax5_in_ikzf1_wt(d: Data, params: AssociationParams) -> list[dict[str, objec
 
 
 def by_age_group(d: Data, params: AssociationParams) -> list[dict[str, object]]:
+    """z by age group: Mann-Whitney U for two groups, Kruskal-Wallis for more (Fig. 1A-C)."""
     analysis, rows = "auc_z_by_age_group", []
     for drug in d.z.columns:
         variable = f"z_{drug}"
@@ -335,6 +354,7 @@ def by_age_group(d: Data, params: AssociationParams) -> list[dict[str, object]]:
 
 
 def drug_correlation(d: Data, params: AssociationParams) -> list[dict[str, object]]:
+    """Spearman of z between every pair of drugs (cross-resistance, Fig. 1D)."""
     analysis, rows = "tki_z_correlation", []
     rule = "samples with a z-score for both drugs"
     for a, b in combinations(d.z.columns, 2):
