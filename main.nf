@@ -20,6 +20,9 @@ include { FUSIONS_COHORT    } from './modules/local/fusions_cohort'
 include { SPLICE_LESIONS    } from './modules/local/splice_lesions'
 include { DE                } from './modules/local/de'
 include { GSEA              } from './modules/local/gsea'
+include { RESPONSE          } from './modules/local/response'
+include { LESIONS           } from './modules/local/lesions'
+include { ASSOCIATIONS      } from './modules/local/associations'
 
 workflow TKISEQ {
     take:
@@ -163,6 +166,38 @@ workflow TKISEQ {
         ch_versions = ch_versions.mix(GSEA.out.versions.first())
     }
 
+    //
+    // Drug response (AUC z-scores, classes), lesions from every source with the IKZF1plus
+    // profile, then the core study's tests and figures
+    //
+    RESPONSE(VALIDATE.out.phenotypes)               // [ val(meta), path(phenotypes.valid.csv) ]
+    ch_lesion_inputs = VALIDATE.out.samplesheet
+        .join(VALIDATE.out.cnv, remainder: true)
+        .map { meta, sheet, cnv_valid -> [meta, sheet, cnv_valid ?: []] }
+                                                    // [ val(meta), path(samplesheet.valid.csv), path(cnv.valid.csv) or [] ]
+    ch_splice_tables = SPLICE_LESIONS.out.lesions
+        .map { _meta, tsv -> tsv }
+        .toSortedList { a, b -> a.name <=> b.name }
+        .map { tables -> [[id: 'cohort'], tables] } // [ val(meta), [ path(splice_lesions.tsv), ... ] ]
+    LESIONS(
+        ch_lesion_inputs,
+        ch_splice_tables,
+        FUSIONS_COHORT.out.fusions,
+        VARIANTS_COHORT.out.variants,
+        COUNTS.out.h5ad,
+    )
+    ASSOCIATIONS(
+        RESPONSE.out.response,
+        VALIDATE.out.phenotypes,
+        LESIONS.out.profile,
+        FUSIONS_COHORT.out.fusions,
+        COUNTS.out.h5ad,
+    )
+    ch_versions = ch_versions
+        .mix(RESPONSE.out.versions)
+        .mix(LESIONS.out.versions)
+        .mix(ASSOCIATIONS.out.versions)
+
     emit:
     samplesheet    = VALIDATE.out.samplesheet  // [ val(meta), path(samplesheet.valid.csv) ]
     bam            = STAR_ALIGN.out.bam        // [ val(meta), path(bam), path(bai) ]
@@ -174,6 +209,10 @@ workflow TKISEQ {
     variants       = VARIANTS_COHORT.out.variants // [ val(meta), path(cohort_variants.tsv) ]
     fusions        = FUSIONS_COHORT.out.fusions   // [ val(meta), path(cohort_fusions.tsv) ]
     de             = DE.out.table              // [ val(meta), path(de_<phenotype>.tsv) ]
+    response       = RESPONSE.out.response     // [ val(meta), path(response.tsv) ]
+    lesions        = LESIONS.out.lesions       // [ val(meta), path(lesions.tsv) ]
+    profile        = LESIONS.out.profile       // [ val(meta), path(profile.tsv) ]
+    associations   = ASSOCIATIONS.out.associations // [ val(meta), path(associations.tsv) ]
     versions       = ch_versions               // path(versions.yml)
 }
 

@@ -15,7 +15,10 @@ from tkiseq.atomic import write_text
 TRACE_COLUMNS = (
     "stage", "sample", "start", "wall_s", "cpu_s", "peak_rss_mb", "exit_code", "status"
 )  # fmt: skip
-PYTHON_PACKAGES = ("pysam", "numpy", "pandas", "scipy", "anndata", "pydeseq2", "gseapy")
+PYTHON_PACKAGES = (
+    "pysam", "numpy", "pandas", "scipy", "anndata", "pydeseq2", "gseapy", "scikit-posthocs",
+    "marsilea",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tkiseq.stats import FIGURE_FILES
+
 Scope = Literal["cohort", "sample", "phenotype"]
 
 ALIGN_SUFFIXES = (
@@ -176,6 +178,33 @@ STAGES: tuple[Stage, ...] = (
         ("gsea_{phenotype}.tsv",), "gsea", "process_medium",
         optional=("enrichment_*.png",), params="tkiseq.enrichment.gsea:GseaParams",
         tools=("gseapy",), when="gene_sets",
+    ),
+    Stage(
+        "response", "RESPONSE", ("response",), "cohort",
+        (_o("--phenotypes", "validate:phenotypes.valid.csv"),),
+        ("response.tsv",), "response", params="tkiseq.response.scores:ResponseParams",
+    ),
+    Stage(
+        "lesions", "LESIONS", ("lesions",), "cohort",
+        (_o("--samplesheet", "validate:samplesheet.valid.csv"),
+         _o("--cnv", "validate:cnv.valid.csv", when="cnv"),
+         _o("--splice", "splice_lesions:{sample}.splice_lesions.tsv"),
+         _o("--fusions", "fusions_cohort:cohort_fusions.tsv"),
+         _o("--variants", "variants_cohort:cohort_variants.tsv"),
+         _o("--expression", "counts:cohort.h5ad")),
+        ("lesions.tsv", "profile.tsv"), "lesions", params="tkiseq.lesions.sources:LesionParams",
+        tools=("anndata",),
+    ),
+    Stage(
+        "associations", "ASSOCIATIONS", ("associations",), "cohort",
+        (_o("--response", "response:response.tsv"),
+         _o("--phenotypes", "validate:phenotypes.valid.csv"),
+         _o("--profile", "lesions:profile.tsv"),
+         _o("--fusions", "fusions_cohort:cohort_fusions.tsv"),
+         _o("--expression", "counts:cohort.h5ad")),
+        (*FIGURE_FILES, "associations.tsv"), "stats",
+        params="tkiseq.stats.associations:AssociationParams",
+        tools=("scipy", "scikit-posthocs", "marsilea"),
     ),
 )  # fmt: skip
 

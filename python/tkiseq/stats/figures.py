@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tkiseq.atomic import atomic_path
+from tkiseq.stats import FIGURES
 from tkiseq.stats.associations import (
     DELETION_GROUPS,
     AssociationParams,
@@ -248,10 +249,15 @@ def write_figures(d: Data, table: pd.DataFrame, params: AssociationParams, outdi
     from tkiseq.stats.oncoprint import oncoprint
 
     outdir.mkdir(parents=True, exist_ok=True)
-    _save(fig1_auc_by_age(d), outdir, "fig1abc_auc_by_age_group")
-    _save(fig1d_correlation(d, table), outdir, "fig1d_z_correlation")
-    _save(fig1ef_mrd_relapse(d, table, params), outdir, "fig1ef_z_by_mrd_and_relapse")
-    _save(fig3b_deletion_group(d, table, params), outdir, "fig3b_z_by_deletion_group")
-    _save(fig5_expression(d, table, params), outdir, "fig5_expression_vs_auc")
-    if d.profile is not None:
-        oncoprint(d, params, outdir / "fig3a_oncoprint")
+    figures = {
+        "fig1abc_auc_by_age_group": lambda: fig1_auc_by_age(d),
+        "fig1d_z_correlation": lambda: fig1d_correlation(d, table),
+        "fig1ef_z_by_mrd_and_relapse": lambda: fig1ef_mrd_relapse(d, table, params),
+        "fig3b_z_by_deletion_group": lambda: fig3b_deletion_group(d, table, params),
+        "fig5_expression_vs_auc": lambda: fig5_expression(d, table, params),
+    }
+    for stem in FIGURES:
+        if stem == "fig3a_oncoprint":
+            oncoprint(d, params, outdir / stem)
+        else:
+            _save(figures[stem](), outdir, stem)

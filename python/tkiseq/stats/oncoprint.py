@@ -58,13 +58,20 @@ def _track(values: pd.Series, label: str, palette: dict[str, str]) -> mp.Colors:
 
 
 def oncoprint(d: Data, params: AssociationParams, stem: Path) -> None:
-    """Write ``stem``.png and .svg; samples without an AUC for the sorting drug go last."""
+    """Write ``stem``.png and .svg; samples without an AUC for the sorting drug go last.
+    Without a profile or without any lesion the figure says so instead."""
     drug = params.class_drug if params.class_drug in d.capped else d.capped.columns[0]
     prof = d.profile
+    lesions = [] if prof is None else [c for c in prof if c not in FIXED and (prof[c] != "").any()]
+    if not lesions:
+        fig, ax = plt.subplots(figsize=(5, 1.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no lesion profile" if prof is None else "no lesions found", ha="center")
+        _save(fig, stem)
+        return
     auc = d.capped[drug].reindex(prof.index)
     order = auc.sort_values(na_position="last").index
     prof, auc = prof.loc[order], auc.loc[order]
-    lesions = [c for c in prof.columns if c not in FIXED and (prof[c] != "").any()]
     kinds = np.array([[cell_kind(n, prof.at[s, n]) for s in order] for n in lesions])
     pieces = {k: Rect(color=c, label=k) for k, c in KINDS.items() if k in kinds}
     width = max(4.0, 0.16 * len(order))
@@ -127,7 +134,11 @@ def oncoprint(d: Data, params: AssociationParams, stem: Path) -> None:
     board.add_legends("right", stack_by="row", stack_size=4)
     board.add_title(top=f"Lesions by {drug} AUC (n={len(order)} samples)", fontsize=10)
     board.render()
+    _save(board.figure, stem)
+
+
+def _save(fig: plt.Figure, stem: Path) -> None:
     for ext in ("png", "svg"):
         with atomic_path(stem.with_suffix(f".{ext}")) as tmp:
-            board.figure.savefig(tmp, dpi=150, bbox_inches="tight", format=ext)
-    plt.close(board.figure)
+            fig.savefig(tmp, dpi=150, bbox_inches="tight", format=ext)
+    plt.close(fig)
