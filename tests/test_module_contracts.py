@@ -9,8 +9,9 @@ work dir where the inputs are symlinks, as Nextflow stages them. The processes a
 main.nf on the tiny dataset, so each runs once: VALIDATE -> STAR_INDEX -> STAR_ALIGN (three
 samples) -> VARIANTS_CALL -> VARIANTS_FILTER -> VARIANTS_ANNOTATE -> VARIANTS_COHORT;
 STAR_ALIGN -> FUSIONS -> FUSIONS_COHORT; STAR_ALIGN -> SPLICE_LESIONS; STAR_ALIGN -> COUNTS -> DE
--> GSEA. Every declared output must appear, versions.yml must name the stage's tools and versions,
-and each output's first contract (its header or records) must hold.
+-> GSEA; VALIDATE -> RESPONSE; the cohort tables -> LESIONS -> ASSOCIATIONS. Every declared
+output must appear, versions.yml must name the stage's tools and versions, and each output's
+first contract (its header or records) must hold.
 """
 
 from __future__ import annotations
@@ -444,6 +445,63 @@ def gsea(de: TaskRun, gene_sets: list[Path], work: Path) -> TaskRun:
     return run_task(MODULES["GSEA"], work / f"gsea_{PHENOTYPE}", values, PARAMS)
 
 
+@pytest.fixture(scope="session")
+def response(validated: TaskRun, work: Path) -> TaskRun:
+    values = {"meta": Obj(id="inputs"), "phenotypes": validated.outputs["phenotypes"][0]}
+    return run_task(MODULES["RESPONSE"], work / "response", values, PARAMS)
+
+
+@pytest.fixture(scope="session")
+def lesions(
+    validated: TaskRun,
+    splice_lesions: list[TaskRun],
+    fusions_cohort: TaskRun,
+    variants_cohort: TaskRun,
+    counted: TaskRun,
+    work: Path,
+) -> TaskRun:
+    """As main.nf feeds it: valid samplesheet and cnv, every sample's splice lesions, the cohort
+    fusion and variant tables and the AnnData."""
+    values = {
+        "meta": Obj(id="inputs"),
+        "samplesheet": validated.outputs["samplesheet"][0],
+        "cnv": validated.outputs["cnv"][0],
+        "meta2": Obj(id="cohort"),
+        "splice_lesions": sorted(p for run in splice_lesions for p in run.outputs["lesions"]),
+        "meta3": Obj(id="cohort"),
+        "fusions": fusions_cohort.outputs["fusions"][0],
+        "meta4": Obj(id="cohort"),
+        "variants": variants_cohort.outputs["variants"][0],
+        "meta5": Obj(id="cohort"),
+        "h5ad": counted.outputs["h5ad"][0],
+    }
+    return run_task(MODULES["LESIONS"], work / "lesions", values, PARAMS)
+
+
+@pytest.fixture(scope="session")
+def associations(
+    response: TaskRun,
+    validated: TaskRun,
+    lesions: TaskRun,
+    fusions_cohort: TaskRun,
+    counted: TaskRun,
+    work: Path,
+) -> TaskRun:
+    values = {
+        "meta": Obj(id="inputs"),
+        "response": response.outputs["response"][0],
+        "meta2": Obj(id="inputs"),
+        "phenotypes": validated.outputs["phenotypes"][0],
+        "meta3": Obj(id="inputs"),
+        "profile": lesions.outputs["profile"][0],
+        "meta4": Obj(id="cohort"),
+        "fusions": fusions_cohort.outputs["fusions"][0],
+        "meta5": Obj(id="cohort"),
+        "h5ad": counted.outputs["h5ad"][0],
+    }
+    return run_task(MODULES["ASSOCIATIONS"], work / "associations", values, PARAMS)
+
+
 @pytest.mark.slow
 def test_validate_contract(validated: TaskRun) -> None:
     check_task(validated)
@@ -626,6 +684,38 @@ def test_gsea_contract(gsea: TaskRun, gene_sets: list[Path]) -> None:
     assert table.name == f"gsea_{PHENOTYPE}.tsv"
     assert header(table)[:3] == ["term", "es", "nes"]
     assert set(column(table, "gene_set_file")) == {gmt.name for gmt in gene_sets}
+
+
+@pytest.mark.slow
+def test_response_contract(response: TaskRun) -> None:
+    check_task(response)
+    check_command(response)
+    (table,) = response.outputs["response"]
+    assert header(table)[:6] == ["sample", "drug", "auc", "auc_capped", "z", "class"]
+    assert set(column(table, "drug")) == {"imatinib", "dasatinib", "bosutinib"}
+
+
+@pytest.mark.slow
+def test_lesions_contract(lesions: TaskRun, splice_lesions: list[TaskRun]) -> None:
+    check_task(lesions)
+    check_command(lesions, [run.scope["meta"].id for run in splice_lesions])
+    table, profile = lesions.outputs["lesions"][0], lesions.outputs["profile"][0]
+    assert header(table) == ["sample", "lesion", "source", "status", "evidence"]
+    assert header(profile)[:4] == ["sample", "ikzf1plus_core", "ikzf1plus_stanulla",
+                                   "deletion_group"]  # fmt: skip
+    assert {"cnv", "junction", "fusion", "variant"} <= set(column(table, "source"))
+
+
+@pytest.mark.slow
+def test_associations_contract(associations: TaskRun) -> None:
+    check_task(associations)
+    check_command(associations)
+    (table,) = associations.outputs["associations"]
+    assert header(table)[:12] == [
+        "analysis", "variable", "group", "reference_group", "n", "n_reference", "statistic",
+        "effect", "pvalue", "padj", "method", "eligibility",
+    ]  # fmt: skip
+    assert "auc_z_by_deletion_group" in set(column(table, "analysis"))
 
 
 def test_modules_are_parsed() -> None:
