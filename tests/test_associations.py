@@ -283,3 +283,14 @@ def test_cli_writes_table_and_figures(cohort: Path, tmp_path: Path) -> None:
     for stem in stems:
         for ext in ("png", "svg"):
             assert (out / "figures" / f"{stem}.{ext}").stat().st_size > 5000
+
+
+def test_response_alone_still_gives_every_row_and_figure(cohort: Path, tmp_path: Path) -> None:
+    from tkiseq.stats import FIGURE_FILES
+    from tkiseq.stats.associations import run
+
+    dest = run(tmp_path, AssociationParams(), cohort / "response" / "response.tsv")
+    table = pd.read_csv(dest, sep="\t")
+    assert table["pvalue"].notna().sum() == 3  # only the drug-pair correlations are possible
+    assert (table.loc[table["pvalue"].isna(), "note"].fillna("") != "").all()
+    assert all((tmp_path / f).stat().st_size > 1000 for f in FIGURE_FILES)
