@@ -24,6 +24,7 @@ from tkiseq.stats.associations import (
     DELETION_GROUPS,
     AssociationParams,
     Data,
+    missing_columns,
     mrd_eligible,
     relapse_eligible,
 )
@@ -127,14 +128,30 @@ def fig1d_correlation(d: Data, table: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def _unavailable(ax, missing: list[str]) -> None:
+    """An empty panel that names the phenotype columns it needs."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.text(
+        0.5,
+        0.5,
+        "missing phenotype column(s):\n" + ", ".join(missing),
+        ha="center",
+        va="center",
+        transform=ax.transAxes,
+    )
+
+
 def fig1ef_mrd_relapse(d: Data, table: pd.DataFrame, params: AssociationParams) -> plt.Figure:
     drug = params.class_drug if params.class_drug in d.z else d.z.columns[0]
-    fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(7.5, 4))
     ph = d.phenotypes.reindex(d.z.index).fillna("") if d.phenotypes is not None else None
     z = d.z[drug]
-    need_mrd = ("tki_start_days", "mrd_eoi")
-    need_rel = ("tki_start_days", "followup_days", "relapse", "died_in_cr")
-    if ph is not None and all(c in ph for c in need_mrd):
+    missing_mrd = missing_columns(ph, ("tki_start_days", "mrd_eoi"))
+    missing_rel = missing_columns(ph, ("tki_start_days", "followup_days", "relapse", "died_in_cr"))
+    if missing_mrd:
+        _unavailable(axes[0], missing_mrd)
+    else:
         el = mrd_eligible(ph, params)
         mrd = pd.to_numeric(ph["mrd_eoi"].replace("", np.nan), errors="coerce")
         groups = {
@@ -142,14 +159,12 @@ def fig1ef_mrd_relapse(d: Data, table: pd.DataFrame, params: AssociationParams) 
             f"MRD >= {params.mrd_high:g}": z[el & (mrd >= params.mrd_high)].dropna().to_numpy(),
         }
         p = _p(table, "auc_z_by_mrd", f"z_{drug}")
-        title = f"E: TKI start <= {params.mrd_max_start_days} d; Mann-Whitney {p}"
+        title = f"E: TKI start <= {params.mrd_max_start_days} d\nMann-Whitney {p}"
         _boxes(axes[0], groups, Z_LABEL.format(drug=drug), title)
-    else:
-        axes[0].text(
-            0.5, 0.5, "MRD or TKI start not given", ha="center", transform=axes[0].transAxes
-        )
     axes[0].set_xlabel("end-of-induction MRD")
-    if ph is not None and all(c in ph for c in need_rel):
+    if missing_rel:
+        _unavailable(axes[1], missing_rel)
+    else:
         el = relapse_eligible(ph, params)
         rel = ph["relapse"].str.lower()
         groups = {
@@ -157,12 +172,11 @@ def fig1ef_mrd_relapse(d: Data, table: pd.DataFrame, params: AssociationParams) 
             "relapse": z[el & (rel == "yes")].dropna().to_numpy(),
         }
         p = _p(table, "auc_z_by_relapse", f"z_{drug}")
-        title = f"F: TKI start <= {params.relapse_max_start_days} d; Mann-Whitney {p}"
-        _boxes(axes[1], groups, Z_LABEL.format(drug=drug), title)
-    else:
-        axes[1].text(
-            0.5, 0.5, "relapse columns not given", ha="center", transform=axes[1].transAxes
+        title = (
+            f"F: TKI start <= {params.relapse_max_start_days} d, follow-up >= "
+            f"{params.min_followup_days} d or relapse, no death in CR\nMann-Whitney {p}"
         )
+        _boxes(axes[1], groups, Z_LABEL.format(drug=drug), title)
     axes[1].set_xlabel("outcome")
     fig.tight_layout()
     return fig
