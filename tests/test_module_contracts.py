@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import functools
 import importlib.metadata
+import json
 import re
 import shlex
 import shutil
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import pysam
 import pytest
+import yaml
 
 from nextflow_support import (
     REPO,
@@ -43,7 +45,7 @@ from nextflow_support import (
     publish_path,
     run_task,
 )
-from tkiseq.stages import BY_NAME, BY_PROCESS, STAGES, command_line
+from tkiseq.stages import BY_NAME, BY_PROCESS, STAGES, Stage, command_line
 
 MODULES = {m.name: m for m in modules()}
 PARAMS = config_params(profile_configs=("conf/test.config",))
@@ -197,14 +199,58 @@ def test_module_follows_the_house_contract(name: str) -> None:
     module = MODULES[name]
     text = module.path.read_text()
     assert re.search(r"^\s*tag ", text, re.M), "tag"
-    assert re.search(r"^\s*conda ", text, re.M), "conda"
     assert all(o.emit for o in module.outputs), "every output has an emit name"
     assert module.outputs[-1].patterns == ["versions.yml"]
     assert module.inputs[0][0] == ("val", "meta"), "first input is tuple val(meta), path(...)"
     assert "def args = task.ext.args ?: ''" in module.script_preamble
+    assert re.search(r"^    when:\n    task\.ext\.when == null \|\| task\.ext\.when\n", text, re.M)
     assert "python" not in module.script + module.stub, "versions come from tkiseq itself"
-    env = module.path.parent / "environment.yml"
-    assert env.exists(), f"{env} (named by the conda directive)"
+    (conda,) = re.findall(r'^\s*conda "\$\{moduleDir\}/(.+)"$', text, re.M)
+    env = (module.path.parent / conda).resolve()
+    assert env == REPO / "modules" / "local" / "environment.yml", "the one shared environment"
+
+
+def _meta_yml_files(entries: list[dict]) -> list[str]:
+    """The names in a meta.yml channel list: [{"meta": {...}}, {"file": {...}}] -> names."""
+    return [name for entry in entries for name in entry]
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_meta_yml_describes_the_module(name: str) -> None:
+    """meta.yml (nf-core layout) names every input and output, with a pattern per file."""
+    module = MODULES[name]
+    meta = yaml.safe_load((module.path.parent / "meta.yml").read_text())
+    assert meta["name"] == name.lower() and meta["description"]
+    assert [_meta_yml_files(channel) for channel in meta["input"]] == [
+        [var for _, var in channel] for channel in module.inputs
+    ]
+    outputs = {emit: entries for item in meta["output"] for emit, entries in item.items()}
+    assert list(outputs) == [o.emit for o in module.outputs]
+    for output in module.outputs:
+        files = _meta_yml_files(outputs[output.emit])
+        assert [f for f in files if f != "meta"] == output.patterns, output.emit
+    for channel in [*meta["input"], *outputs.values()]:
+        for entry in channel:
+            for var, spec in entry.items():
+                assert spec["type"] in ("map", "file", "string") and spec["description"], var
+                assert spec["type"] != "file" or spec["pattern"], f"{var}: pattern"
+
+
+@pytest.mark.parametrize("stage", [s for s in STAGES if s.tuning], ids=lambda s: s.name)
+def test_study_thresholds_reach_the_stage_only_when_set(stage: Stage) -> None:
+    """Each registry tuning is a Nextflow param (null: the stage's default), documented in the
+    schema, and ext.args hands it to the stage as its option only when set."""
+    schema = json.loads((REPO / "nextflow_schema.json").read_text())
+    documented = {n for group in schema["$defs"].values() for n in group["properties"]}
+    unset = Obj({**PARAMS, **{t.name: None for t in stage.tuning}})
+    assert not FLAG.findall(ext_args(stage.process, unset) or ""), "nothing when unset"
+    for tuning in stage.tuning:
+        assert tuning.name in PARAMS and PARAMS[tuning.name] is None, tuning.name
+        assert tuning.name in documented, f"{tuning.name}: nextflow_schema.json"
+        value = "IKZF1,PAX5" if tuning.field == "genes" else "7"
+        args = ext_args(stage.process, Obj({**unset, tuning.name: value}))
+        options, positional = parse_command(shlex.split(args))
+        assert options == {tuning.flag: [value]} and not positional, args
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
@@ -511,7 +557,7 @@ def test_validate_contract(validated: TaskRun) -> None:
     with open(sheet, newline="") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:
-        for column in ("fastq_1", "fastq_2", "bam", "vcf", "junctions"):
+        for column in ("fastq_1", "fastq_2", "bam", "vcf"):
             if row.get(column):
                 path = Path(row[column])
                 assert path.is_absolute() and path.exists(), f"{sheet}: {column} {path}"

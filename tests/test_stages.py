@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from pathlib import Path
 
@@ -112,3 +113,56 @@ def test_validate_writes_the_tested_phenotypes(tiny_data: Path, tmp_path: Path) 
     written = read_tested_phenotypes(str(tmp_path / TESTED_PHENOTYPES))
     assert written == phenotypes_for_de(tmp_path / "phenotypes.valid.csv")
     assert "auc_imatinib" in written
+
+
+def _table(heading: str) -> list[list[str]]:
+    """The rows (cells without backticks) of the first table after ``heading`` in usage.md."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "usage.md").read_text()
+    block = text.split(heading, 1)[1].split("\n\n|", 1)[1].split("\n\n", 1)[0]
+    rows = [line.strip("|").split("|") for line in ("|" + block).splitlines()[2:]]
+    return [[cell.strip().replace("`", "") for cell in row] for row in rows]
+
+
+def test_usage_stage_table_follows_the_registry() -> None:
+    documented = {(row[0], row[1], row[2]) for row in _table("### Stages")}
+    registry = {
+        (" ".join(s.command), s.scope, s.publish.replace("{sample}", "<sample>")) for s in STAGES
+    }
+    assert documented == registry
+
+
+def test_usage_threshold_table_follows_the_registry() -> None:
+    documented = {tuple(row) for row in _table("### Study thresholds")}
+    registry = {
+        (f"--{t.name.replace('_', '-')}", t.name, f"tkiseq {' '.join(s.command)} {t.flag}")
+        for s in STAGES
+        for t in s.tuning
+    }
+    assert documented == registry
+
+
+def _parsers(parser: argparse.ArgumentParser, name: str = "tkiseq"):
+    yield name, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub_name, sub in action.choices.items():
+                yield from _parsers(sub, f"{name} {sub_name}")
+
+
+def test_every_option_has_help_and_shows_its_default() -> None:
+    from tkiseq.cli import build_parser
+    from tkiseq.variants.filter import FilterParams
+
+    seen = 0
+    for name, parser in _parsers(build_parser()):
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+                continue
+            assert action.help, f"{name} {action.option_strings or action.dest}: no help text"
+            seen += 1
+    assert seen > 80
+    helps = {n: " ".join(p.format_help().split()) for n, p in _parsers(build_parser())}
+    assert f"(default: {FilterParams().min_vaf})" in helps["tkiseq variants filter"]
+    assert (
+        "--min-vaf MIN_VAF" in helps["tkiseq run"] and "(default: None)" not in helps["tkiseq run"]
+    )

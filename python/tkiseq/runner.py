@@ -25,6 +25,7 @@ from pathlib import Path
 from tkiseq import __version__
 from tkiseq.align.star import star_binary
 from tkiseq.atomic import write_text
+from tkiseq.console import Console
 from tkiseq.errors import InputError, ToolError
 from tkiseq.pipeline_info import TraceRow, write_trace, write_versions
 from tkiseq.stages import (
@@ -54,6 +55,7 @@ class RunConfig:
     star_index: Path | None = None
     threads: int = 2
     resume: bool = False
+    tuning: dict[str, str] = field(default_factory=dict)  # study thresholds set (stages.Tuning)
 
 
 @dataclass(frozen=True)
@@ -90,27 +92,22 @@ def cache_key(task: Task) -> str:
 class Runner:
     """Runs tasks, records the trace, prints progress, honours ``--resume``."""
 
-    def __init__(self, outdir: Path, resume: bool, total: int) -> None:
+    def __init__(self, outdir: Path, resume: bool, console: Console | None = None) -> None:
         self.info = outdir / "pipeline_info"
         self.cache = outdir / ".tkiseq" / "cache"
         self.logs = self.info / "logs"
         for folder in (self.cache, self.logs):
             folder.mkdir(parents=True, exist_ok=True)
         self.resume = resume
-        self.total = total
-        self.done = 0
+        self.console = console or Console()
         self.trace: list[TraceRow] = []
         self._lock = threading.Lock()
 
-    def _say(self, text: str) -> None:
-        print(f"[tkiseq] {text}", file=sys.stderr, flush=True)
-
     def _finish(self, task: Task, row: TraceRow) -> None:
         with self._lock:
-            self.done += 1
             self.trace.append(row)
-            note = "" if row.status == "CACHED" else f" ({row.wall_s:.1f} s)"
-            self._say(f"[{self.done}/{self.total}] {task.name}: {row.status.lower()}{note}")
+        wall = None if row.status == "CACHED" else row.wall_s
+        self.console.finished(task.name, row.status, wall)
 
     def run(self, task: Task) -> None:
         """Run one task unless resumable; a failure raises with the stage's own message."""
@@ -126,6 +123,7 @@ class Runner:
             self._finish(task, TraceRow(task.stage, task.sample, start, 0, 0, 0, 0, "CACHED"))
             return
         marker.unlink(missing_ok=True)
+        self.console.started(task.name)
         log_path = self.logs / f"{task.name}.log"
         cmd = [sys.executable, "-m", "tkiseq", *task.args]
         t0 = time.perf_counter()
@@ -212,6 +210,7 @@ class Plan:
             "input": cfg.input, "phenotypes": cfg.phenotypes, "cnv": cfg.cnv,
             "fasta": cfg.fasta, "gtf": cfg.gtf, "dbsnp": cfg.dbsnp,
             "gene_sets": list(cfg.gene_sets), "star_index": index, "threads": cfg.threads,
+            **cfg.tuning,
         }  # fmt: skip
 
     @property
@@ -248,6 +247,16 @@ class Plan:
         inputs = [Path(p) for p in rendered.inputs]
         return Task(stage.name, sample or phenotype, rendered.args, inputs, outputs)
 
+    def reports(self) -> list[Path]:
+        """The HTML reports the registry's stages write (a user opens these first)."""
+        return [
+            self.folder(stage) / name
+            for stage in STAGES
+            if stage.scope == "cohort"
+            for name in stage.outputs
+            if name.endswith(".html")
+        ]
+
     def sample_chain(self, sample: str, threads: int) -> list[Task]:
         """One sample's tasks in registry order: alignment, variants, fusions, splice lesions."""
         stages = [s for s in STAGES if s.scope == "sample"]
@@ -277,17 +286,21 @@ def run_pipeline(cfg: RunConfig) -> None:
     started = datetime.now(UTC)
     params = {k: str(v) if v is not None else None for k, v in asdict(cfg).items()}
     params["gene_sets"] = [str(p) for p in cfg.gene_sets]
+    params |= dict(cfg.tuning)
+    del params["tuning"]
     write_text(info / "params.json", json.dumps(params, indent=2) + "\n")
     write_versions(info / "software_versions.yml")
 
-    runner = Runner(out, cfg.resume, total=0)
+    console = Console()
+    runner = Runner(out, cfg.resume, console)
     status = "FAILED"
+    failure = None
     validate, star_index = BY_NAME["validate"], BY_NAME["star_index"]
     built_index = Plan(cfg, out, Path(), []).folder(star_index) / star_index.outdir
     index = cfg.star_index.resolve() if cfg.star_index else built_index
     plan = Plan(cfg, out, index, [])
     try:
-        runner.total = 1 + (cfg.star_index is None)
+        console.total = 1 + (cfg.star_index is None)
         runner.run(plan.task(validate))
         inputs = plan.folder(validate)
         plan.rows = _read_valid_samplesheet(inputs / "samplesheet.valid.csv")
@@ -299,12 +312,15 @@ def run_pipeline(cfg: RunConfig) -> None:
         threads = max(1, cfg.threads // jobs)
         chains = [plan.sample_chain(r["sample"], threads) for r in plan.rows]
         cohort = plan.cohort_tasks(read_tested_phenotypes(str(inputs / TESTED_PHENOTYPES)))
-        runner.total += sum(map(len, chains)) + len(cohort)
+        console.total += sum(map(len, chains)) + len(cohort)
+        console.workers = jobs
         runner.run_chains(chains, jobs)
+        console.workers = 1
         for task in cohort:
             runner.run(task)
         status = "COMPLETED"
     except _StageFailed as exc:
+        failure = (exc.task.name, f"exit {exc.code}: {exc}", str(exc.log_path))
         where = f"{exc.task.name} failed (exit {exc.code}; log: {exc.log_path})"
         if exc.code == 2:
             raise InputError(where, str(exc)) from None
@@ -321,3 +337,4 @@ def run_pipeline(cfg: RunConfig) -> None:
             "status": status,
         }
         write_text(info / "run.json", json.dumps(run_meta, indent=2) + "\n")
+        console.summary(status, str(out), [str(p) for p in plan.reports()], failure)

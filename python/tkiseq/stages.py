@@ -49,6 +49,18 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Tuning:
+    """A study threshold a user may set for a whole run: a ``tkiseq run`` option and a Nextflow
+    param named ``name``, handed to the stage as ``flag`` only when set (ext.args in
+    conf/modules.config), so its default stays the one in the stage's parameter dataclass."""
+
+    name: str  # min_vaf -> `tkiseq run --min-vaf`, `--min_vaf` (params.min_vaf)
+    flag: str  # the stage's own option
+    field: str  # the parameter dataclass field that holds the default
+    help: str
+
+
+@dataclass(frozen=True)
 class Stage:
     """A pipeline stage: a ``tkiseq`` subcommand with its inputs, outputs and publish folder."""
 
@@ -64,6 +76,7 @@ class Stage:
     optional: tuple[str, ...] = ()  # outputs (or glob patterns) written only in some cases
     params: str = ""  # "module:Class" of the frozen dataclass with its tunable defaults
     tools: tuple[str, ...] = ()  # what its versions.yml names besides tkiseq
+    tuning: tuple[Tuning, ...] = ()  # run-wide study thresholds it takes
     when: str = ""  # the stage runs only when this run value is set ("gene_sets")
     skip_when: str = ""  # ... and is skipped when this one is ("star_index": given)
 
@@ -105,7 +118,9 @@ STAGES: tuple[Stage, ...] = (
         "star_index", "STAR_INDEX", ("star-index",), "cohort",
         (FASTA, GTF, THREADS),
         ("star_index",), "reference", "process_high", outdir="star_index",
-        tools=("star",), skip_when="star_index",
+        params="tkiseq.align.star:IndexParams", tools=("star",), skip_when="star_index",
+        tuning=(Tuning("read_length", "--read-length", "read_length",
+                       "read length of the library (STAR's --sjdbOverhang is one less)"),),
     ),
     Stage(
         "align", "STAR_ALIGN", ("align",), "sample",
@@ -129,6 +144,10 @@ STAGES: tuple[Stage, ...] = (
         ("{sample}.all.vcf.gz", "{sample}.all.vcf.gz.tbi", "{sample}.pass.vcf.gz",
          "{sample}.pass.vcf.gz.tbi"),
         "variants", params="tkiseq.variants.filter:FilterParams", tools=("pysam",),
+        tuning=(Tuning("min_alt_reads", "--min-alt-reads", "min_alt_reads",
+                       "variants: a PASS call has at least this many alt reads"),
+                Tuning("min_vaf", "--min-vaf", "min_vaf",
+                       "variants: a PASS call's VAF is strictly above this")),
     ),
     Stage(
         "variants_annotate", "VARIANTS_ANNOTATE", ("variants", "annotate"), "sample",
@@ -136,17 +155,24 @@ STAGES: tuple[Stage, ...] = (
         ("{sample}.variants.tsv",), "variants", tools=("pysam",),
     ),
     Stage(
-        "fusions", "FUSIONS", ("fusions", "call"), "sample",
+        "fusions", "FUSIONS_CALL", ("fusions", "call"), "sample",
         (SAMPLE, _o("--chimeric", "align:{sample}.Chimeric.out.junction"),
          _o("--sj", "align:{sample}.SJ.out.tab"), _o("--log-final", "align:{sample}.Log.final.out"),
          _o("--bam", "align:{sample}.bam"), GTF, FASTA),
         ("{sample}.fusions.tsv",), "fusions", params="tkiseq.fusions.artifacts:Thresholds",
         tools=("pysam",),
+        tuning=(Tuning("fusion_min_split", "--min-split", "min_split",
+                       "fusions: split reads that support a fusion alone"),
+                Tuning("fusion_min_support", "--min-support", "min_support",
+                       "fusions: split + spanning fragments that support a fusion")),
     ),
     Stage(
         "splice_lesions", "SPLICE_LESIONS", ("splice-lesions",), "sample",
         (SAMPLE, _o("--sj", "align:{sample}.SJ.out.tab"), GTF),
         ("{sample}.splice_lesions.tsv",), "splicing",
+        params="tkiseq.splicing.lesions:LesionParams",
+        tuning=(Tuning("splice_genes", "--genes", "genes",
+                       "splice lesions: comma-separated genes to report"),),
     ),
     Stage(
         "counts", "COUNTS", ("counts",), "cohort",
@@ -171,6 +197,8 @@ STAGES: tuple[Stage, ...] = (
          _v("--phenotype", "{phenotype}"), THREADS),
         ("de_{phenotype}.tsv", "volcano_{phenotype}.png", "top_genes_{phenotype}.png"), "de",
         "process_medium", params="tkiseq.expression.de:DeParams", tools=("pydeseq2",),
+        tuning=(Tuning("auc_cap", "--cap", "cap", "DE: cap the AUC at this value (0: no cap)"),
+                Tuning("de_alpha", "--alpha", "alpha", "DE: adjusted p-value threshold")),
     ),
     Stage(
         "gsea", "GSEA", ("gsea",), "phenotype",
@@ -236,7 +264,8 @@ def command_line(
 ) -> Rendered:
     """The ``tkiseq`` arguments of one task of ``stage``.
 
-    ``context`` fills ``{name}`` templates (a list value is joined with commas);
+    ``context`` fills ``{name}`` templates (a list value is joined with commas) and holds the
+    tuning values the user set;
     ``upstream(stage, file)`` gives the paths of another stage's output ``file`` (one per sample
     in a cohort task); ``outdir`` is the folder the task writes to.
     """
@@ -259,6 +288,9 @@ def command_line(
             args += [option.flag, *values]
         else:
             args += [option.flag, ",".join(values)]
+    for tuning in stage.tuning:
+        if context.get(tuning.name) is not None:
+            args += [tuning.flag, str(context[tuning.name])]
     args += ["--outdir", outdir]
     return Rendered(args, inputs)
 

@@ -2,7 +2,7 @@ process ASSOCIATIONS {
     tag "${meta.id}"
     label 'process_low'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(response)
@@ -20,6 +20,9 @@ process ASSOCIATIONS {
     tuple val(meta), path('figures/fig3b_z_by_deletion_group.png'), path('figures/fig3b_z_by_deletion_group.svg'), emit: fig3b
     tuple val(meta), path('figures/fig5_expression_vs_auc.png'), path('figures/fig5_expression_vs_auc.svg'), emit: fig5
     path 'versions.yml'                      , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''

@@ -2,7 +2,7 @@ process LESIONS {
     tag "${meta.id}"
     label 'process_low'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(samplesheet), path(cnv)   // cnv: [] when the run has no cnv.csv
@@ -15,6 +15,9 @@ process LESIONS {
     tuple val(meta), path('lesions.tsv'), emit: lesions
     tuple val(meta), path('profile.tsv'), emit: profile
     path 'versions.yml'                 , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''

@@ -2,7 +2,7 @@ process RESPONSE {
     tag "${meta.id}"
     label 'process_low'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(phenotypes)
@@ -10,6 +10,9 @@ process RESPONSE {
     output:
     tuple val(meta), path('response.tsv'), emit: response
     path 'versions.yml'                  , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pysam
@@ -51,6 +52,13 @@ CHIMERIC_ARGS = [
     "--chimOutType", "Junctions",
     "--chimOutJunctionFormat", "1",
 ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class IndexParams:
+    """The index's read length: STAR's --sjdbOverhang is read_length - 1 (junction flanks)."""
+
+    read_length: int = 101
 
 
 def star_binary() -> str:

@@ -1,4 +1,4 @@
-"""The samplesheet: which samples exist and where their reads (or BAM, VCF, junctions) are."""
+"""The samplesheet: which samples exist and where their reads (or BAM, VCF) are."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tkiseq.inputs.table import check_unique, read_table
 
 SCHEMA = "schema_input.json"
 HEADER = ("sample", "fastq_1", "fastq_2", "strandedness")
-FILE_COLUMNS = ("fastq_1", "fastq_2", "bam", "vcf", "junctions")
+FILE_COLUMNS = ("fastq_1", "fastq_2", "bam", "vcf")
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,6 @@ class Sample:
     strandedness: str
     bam: Path | None = None
     vcf: Path | None = None
-    junctions: Path | None = None
 
 
 def load_samplesheet(path: str | Path) -> list[Sample]:
