@@ -437,7 +437,7 @@ def fusions(aligned: list[TaskRun], tiny: Path, work: Path) -> list[TaskRun]:
         }
         return values | _fasta(tiny, "meta2") | _gtf(tiny, "meta3")
 
-    return _per_sample("FUSIONS", aligned, work, inputs)
+    return _per_sample("FUSIONS_CALL", aligned, work, inputs)
 
 
 @pytest.fixture(scope="session")
