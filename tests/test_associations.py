@@ -14,7 +14,9 @@ import scikit_posthocs as sp
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from tkiseq import tables
 from tkiseq.cli import main
+from tkiseq.errors import InputError
 from tkiseq.lesions import run as run_lesions
 from tkiseq.lesions.sources import LesionParams
 from tkiseq.response.scores import ResponseParams
@@ -59,7 +61,8 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "bcr_abl1_abl1_ratio",
         "bcr_abl1_protein",
     ]
-    pd.DataFrame(rows, columns=cols).to_csv(out / "fusions.tsv", sep="\t", index=False)
+    table = pd.DataFrame(rows, columns=cols).reindex(columns=tables.columns("fusions"))
+    table.to_csv(out / "fusions.tsv", sep="\t", index=False)  # the other columns empty
     return out
 
 
@@ -294,3 +297,10 @@ def test_response_alone_still_gives_every_row_and_figure(cohort: Path, tmp_path:
     assert table["pvalue"].notna().sum() == 3  # only the drug-pair correlations are possible
     assert (table.loc[table["pvalue"].isna(), "note"].fillna("") != "").all()
     assert all((tmp_path / f).stat().st_size > 1000 for f in FIGURE_FILES)
+
+
+def test_a_response_table_of_another_version_is_refused(cohort: Path, tmp_path: Path) -> None:
+    table = pd.read_csv(cohort / "response" / "response.tsv", sep="\t")
+    table.drop(columns=["auc_source"]).to_csv(tmp_path / "response.tsv", sep="\t", index=False)
+    with pytest.raises(InputError, match=r"response\.tsv: line 1: not a response table"):
+        load(tmp_path / "response.tsv", AssociationParams())

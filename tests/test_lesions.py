@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tkiseq import tables
 from tkiseq.cli import main
 from tkiseq.errors import InputError
 from tkiseq.lesions import run
@@ -107,10 +108,15 @@ def _fixtures(tmp_path: Path) -> dict[str, Path]:
     (tmp_path / "B.splice_lesions.tsv").write_text(
         cols + "B\tIKZF1\tIKZF1_del4-7\t3\t8\tchr7:1-2\t5\t30\t0.14\tno\n"
     )
-    fus = "sample\tgene5\tgene3\tsplit_reads\tspanning_pairs\tisoform\tconfidence\n"
-    fus += "A\tBCR\tABL1\t30\t12\te1a2\thigh\nC\tP2RY8\tCRLF2\t9\t3\t\tmedium\n"
-    fus += "C\tCTBS\tGNG5\t4\t1\t\tlow\n"
-    (tmp_path / "fusions.tsv").write_text(fus)
+    fus = pd.DataFrame(
+        [("A", "BCR", "ABL1", 30, 12, "e1a2", "high"), ("C", "P2RY8", "CRLF2", 9, 3, "", "medium"),
+         ("C", "CTBS", "GNG5", 4, 1, "", "low")],
+        columns=["sample", "gene5", "gene3", "split_reads", "spanning_pairs", "isoform",
+                 "confidence"],
+    )  # fmt: skip
+    fus.reindex(columns=tables.columns("fusions")).to_csv(
+        tmp_path / "fusions.tsv", sep="\t", index=False
+    )
     var = "sample\tgene\tconsequence\thgvsp_short\tvaf\tfilter\n"
     var += (
         "B\tSH2B3\tstop_gained\tp.R12*\t0.4\tPASS\nB\tSH2B3\tsynonymous_variant\tp.L5=\t0.5\tPASS\n"

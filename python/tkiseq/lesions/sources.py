@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tkiseq import tables
 from tkiseq.errors import InputError
 from tkiseq.variants.hgvs import SEVERITY
 
-COLUMNS = ["sample", "lesion", "source", "status", "evidence"]
+COLUMNS = tables.columns("lesions")
 CNV_STATUS = ("NO_DEL", "DEL", "HOM_DEL", "NA")
 DELETED = frozenset({"DEL", "HOM_DEL"})
 # IKZF1 deletions that the RNA sees as one exon-skipping junction (science.md sections 5 and 8).
@@ -76,10 +77,10 @@ def cnv_lesions(cnv: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_splice(paths: list[Path]) -> pd.DataFrame:
-    """Concatenated ``<sample>.splice_lesions.tsv`` tables."""
-    need = ("sample", "gene", "lesion", "junction_reads", "fraction")
-    frames = [_read_tsv(Path(p), need) for p in paths]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=need)
+    """Concatenated ``<sample>.splice_lesions.tsv`` tables (checked against data/tables.json)."""
+    frames = [tables.read_table(Path(p), "splice_lesions") for p in paths]
+    empty = pd.DataFrame(columns=tables.columns("splice_lesions"))
+    return pd.concat(frames, ignore_index=True) if frames else empty
 
 
 def junction_lesions(splice: pd.DataFrame, cnv: pd.DataFrame | None) -> pd.DataFrame:
@@ -116,8 +117,7 @@ def junction_lesions(splice: pd.DataFrame, cnv: pd.DataFrame | None) -> pd.DataF
 
 def fusion_lesions(path: Path) -> pd.DataFrame:
     """High/medium-confidence fusions, one row per sample and partner pair."""
-    need = ("sample", "gene5", "gene3", "split_reads", "spanning_pairs", "isoform", "confidence")
-    table = _read_tsv(path, need)
+    table = tables.read_table(Path(path), "fusions")
     table = table[table["confidence"].isin(FUSION_CONFIDENCE)].drop_duplicates(
         ["sample", "gene5", "gene3"]
     )

@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tkiseq import tables
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.expression.de import read_phenotypes
 from tkiseq.response.viability import read_viability, viability_aucs
 
 log = logging.getLogger(__name__)
-COLUMNS = ["sample", "drug", "auc", "auc_capped", "z", "class", "auc_source", "note"]
+COLUMNS = tables.columns("response")
 MISSING = ("", "NA", "na", "NaN", "nan")
 
 
@@ -109,5 +110,5 @@ def run(
     table = score(aucs, params)
     dest = Path(outdir) / "response.tsv"
     with atomic_path(dest) as tmp:
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g", na_rep="NA")
+        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
     return dest

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tkiseq import tables
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.expression.de import read_phenotypes
@@ -471,37 +472,21 @@ def associations(d: Data, params: AssociationParams) -> pd.DataFrame:
 
 def read_response(path: Path, class_drug: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
     """z and capped AUC as sample x drug tables, and the class of ``class_drug``."""
-    if not path.exists():
-        raise InputError(path, "file not found")
-    table = pd.read_csv(path, sep="\t", dtype={"sample": str, "drug": str})
-    missing = [c for c in ("sample", "drug", "auc_capped", "z", "class") if c not in table]
-    if missing:
-        raise InputError(path, f"missing column(s) {', '.join(missing)}", line=1)
+    table = tables.read_table(Path(path), "response")
+    for col in ("auc_capped", "z"):
+        table[col] = _num(table[col])
     z = table.pivot(index="sample", columns="drug", values="z")
     capped = table.pivot(index="sample", columns="drug", values="auc_capped")
     order = list(dict.fromkeys(table["drug"]))
-    klass = table[table["drug"] == class_drug].set_index("sample")["class"].dropna()
-    return z[order], capped[order], klass
+    chosen = table[(table["drug"] == class_drug) & (table["class"] != "")]
+    return z[order], capped[order], chosen.set_index("sample")["class"]
 
 
 def read_bcr_abl1(path: Path) -> pd.DataFrame:
     """Per BCR::ABL1-positive sample: expression_fpm, bcr_abl1_abl1_ratio, protein (p190...)."""
-    if not path.exists():
-        raise InputError(path, "file not found")
-    f = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    need = (
-        "sample",
-        "gene5",
-        "gene3",
-        "confidence",
-        "expression_fpm",
-        "bcr_abl1_abl1_ratio",
-        "bcr_abl1_protein",
-    )
-    missing = [c for c in need if c not in f.columns]
-    if missing:
-        raise InputError(path, f"missing column(s) {', '.join(missing)}", line=1)
-    f = f[(f["gene5"] == "BCR") & (f["gene3"] == "ABL1") & f["confidence"].isin(("high", "medium"))]
+    f = tables.read_table(Path(path), "fusions")
+    keep = (f["gene5"] == "BCR") & (f["gene3"] == "ABL1") & f["confidence"].isin(("high", "medium"))
+    f = f[keep]
     f = f.assign(expression_fpm=_num(f["expression_fpm"]), ratio=_num(f["bcr_abl1_abl1_ratio"]))
     f = f.sort_values("expression_fpm", ascending=False).drop_duplicates("sample")
     return pd.DataFrame(
@@ -564,6 +549,6 @@ def run(outdir: Path, params: AssociationParams, response: Path, **inputs: Path 
     write_figures(d, table, params, out / "figures")
     dest = out / "associations.tsv"
     with atomic_path(dest) as tmp:  # last: its presence means the stage finished
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g", na_rep="NA")
+        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
     log.info("%d tests, %d with a p-value", len(table), int(table["pvalue"].notna().sum()))
     return dest

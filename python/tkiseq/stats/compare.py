@@ -15,10 +15,9 @@ import pandas as pd
 import scikit_posthocs as sp
 from scipy import stats
 
-COLUMNS = [
-    "analysis", "variable", "group", "reference_group", "n", "n_reference", "statistic",
-    "effect", "pvalue", "padj", "method", "eligibility", "note",
-]  # fmt: skip
+from tkiseq import tables
+
+COLUMNS = tables.columns("associations")
 NA = float("nan")
 
 
