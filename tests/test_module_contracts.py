@@ -8,10 +8,10 @@ conf/modules.config, task.cpus, staged input names) and executed with `bash -euo
 work dir where the inputs are symlinks, as Nextflow stages them. The processes are chained as in
 main.nf on the tiny dataset, so each runs once: VALIDATE -> STAR_INDEX -> STAR_ALIGN (three
 samples) -> VARIANTS_CALL -> VARIANTS_FILTER -> VARIANTS_ANNOTATE -> VARIANTS_COHORT;
-STAR_ALIGN -> FUSIONS -> FUSIONS_COHORT; STAR_ALIGN -> SPLICE_LESIONS; STAR_ALIGN -> COUNTS -> DE
--> GSEA; VALIDATE -> RESPONSE; the cohort tables -> LESIONS -> ASSOCIATIONS. Every declared
-output must appear, versions.yml must name the stage's tools and versions, and each output's
-first contract (its header or records) must hold.
+STAR_ALIGN -> FUSIONS_CALL -> FUSIONS_COHORT; STAR_ALIGN -> SPLICE_LESIONS;
+STAR_ALIGN -> COUNTS -> DE -> GSEA; VALIDATE -> RESPONSE; the cohort tables -> LESIONS ->
+ASSOCIATIONS. Every declared output must appear, versions.yml must name the stage's tools and
+versions, and each output's first contract (its header or records) must hold.
 """
 
 from __future__ import annotations

@@ -12,13 +12,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
-import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tkiseq import __version__
-from tkiseq.errors import InputError, ToolError
+from tkiseq.errors import (
+    STOP_WITH_PARENT_ENV,
+    InputError,
+    Interrupted,
+    ToolError,
+    environment_message,
+    interruptible,
+    stop_with_parent,
+)
+from tkiseq.pipeline_info import configure_logging
 from tkiseq.stages import BY_NAME, STAGES, Stage, Tuning
 
 Parser = argparse.ArgumentParser
@@ -41,6 +50,26 @@ def default(cls: type, name: str) -> object:
 
 def _split(text: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def positive_int(text: str) -> int:
+    """An argparse type for counts such as ``--threads``: 0 or less is refused here, in
+    words, not by the tool that receives it."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"found '{text}'; expected a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"found {value}; expected 1 or more")
+    return value
+
+
+def _allow_same_reads(p: Parser) -> None:
+    p.add_argument(
+        "--allow-same-reads",
+        action="store_true",
+        help="accept the same reads (file or copy) for two samples, e.g. technical replicates",
+    )
 
 
 # -- versions -------------------------------------------------------------------------------------
@@ -83,6 +112,11 @@ def _validate_options(p: Parser) -> None:
     p.add_argument("--input", type=Path, required=True, help="samplesheet.csv")
     p.add_argument("--phenotypes", type=Path, required=True, help="phenotypes.csv")
     p.add_argument("--cnv", type=Path, help="cnv.csv (MLPA or SNP array), optional")
+    p.add_argument("--fasta", type=Path, help="check it opens with its .fai (made if missing)")
+    p.add_argument("--gtf", type=Path, help="check it reads")
+    p.add_argument("--dbsnp", type=Path, help="check it is bgzipped with a .tbi/.csi index")
+    p.add_argument("--gene-sets", help="comma-separated GMT files to check")
+    _allow_same_reads(p)
     p.add_argument(
         "--outdir", type=Path, required=True, help="where *.valid.csv (absolute paths) go"
     )
@@ -92,9 +126,18 @@ def _validate(a: argparse.Namespace) -> None:
     from tkiseq.atomic import write_text
     from tkiseq.expression.de import phenotypes_for_de
     from tkiseq.inputs import validate_inputs
+    from tkiseq.inputs.references import References
     from tkiseq.stages import TESTED_PHENOTYPES
 
-    validate_inputs(a.input, a.phenotypes, a.cnv, a.outdir)
+    gene_sets = tuple(Path(p) for p in _split(a.gene_sets or ""))
+    validate_inputs(
+        a.input,
+        a.phenotypes,
+        a.cnv,
+        a.outdir,
+        references=References(a.fasta, a.gtf, a.dbsnp, gene_sets),
+        allow_same_reads=a.allow_same_reads,
+    )
     tested = phenotypes_for_de(a.outdir / "phenotypes.valid.csv")
     write_text(a.outdir / TESTED_PHENOTYPES, "".join(f"{name}\n" for name in tested))
 
@@ -106,7 +149,7 @@ def _star_index_options(p: Parser) -> None:
     p.add_argument("--fasta", type=Path, required=True, help="genome FASTA")
     p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF")
     p.add_argument("--outdir", type=Path, required=True, help="the index folder to create")
-    p.add_argument("--threads", type=int, default=1, help="STAR threads")
+    p.add_argument("--threads", type=positive_int, default=1, help="STAR threads")
     p.add_argument(
         "--read-length",
         type=int,
@@ -137,7 +180,7 @@ def _align_options(p: Parser) -> None:
         default="auto",
         help="library strandedness; auto: inferred from the gene counts",
     )
-    p.add_argument("--threads", type=int, default=1, help="STAR and samtools threads")
+    p.add_argument("--threads", type=positive_int, default=1, help="STAR and samtools threads")
     p.add_argument("--star-args", default="", help="extra STAR options, appended last (they win)")
 
 
@@ -199,9 +242,19 @@ def _run_options(p: Parser) -> None:
     p.add_argument("--outdir", type=Path, required=True, help="results folder")
     p.add_argument("--star-index", type=Path, help="reuse a STAR index instead of building one")
     p.add_argument(
-        "--threads", type=int, default=defaults["threads"], help="CPU threads for the run"
+        "--threads", type=positive_int, default=defaults["threads"], help="CPU threads for the run"
     )
-    p.add_argument("--resume", action="store_true", help="skip stages already complete")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --outdir: skip stages already complete",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the tkiseq results already in --outdir (refused without it)",
+    )
+    _allow_same_reads(p)
     study = p.add_argument_group("study thresholds (default: the stage's own)")
     for stage in STAGES:
         for tuning in stage.tuning:
@@ -230,6 +283,8 @@ def _run(a: argparse.Namespace) -> None:
             star_index=a.star_index,
             threads=a.threads,
             resume=a.resume,
+            overwrite=a.overwrite,
+            allow_same_reads=a.allow_same_reads,
             tuning=tuning,
         )
     )
@@ -278,7 +333,7 @@ def _de_options(p: Parser) -> None:
     )
     p.add_argument(
         "--threads",
-        type=int,
+        type=positive_int,
         default=default(DeParams, "threads"),
         help="PyDESeq2 worker processes",
     )
@@ -324,7 +379,10 @@ def _gsea_options(p: Parser) -> None:
     )
     p.add_argument("--seed", type=int, default=default(GseaParams, "seed"), help="permutation seed")
     p.add_argument(
-        "--threads", type=int, default=default(GseaParams, "threads"), help="gseapy threads"
+        "--threads",
+        type=positive_int,
+        default=default(GseaParams, "threads"),
+        help="gseapy threads",
     )
     p.add_argument("--outdir", type=Path, required=True, help="folder for the table and plots")
 
@@ -350,7 +408,7 @@ def _variants_call_options(p: Parser) -> None:
     p.add_argument("--fasta", type=Path, required=True, help="genome FASTA")
     p.add_argument("--gtf", type=Path, help="exons + splice regions to call (with --bam)")
     p.add_argument("--outdir", type=Path, required=True, help="folder for the calls")
-    p.add_argument("--threads", type=int, default=1, help="regions called in parallel")
+    p.add_argument("--threads", type=positive_int, default=1, help="regions called in parallel")
 
 
 def _variants_call(a: argparse.Namespace) -> None:
@@ -595,7 +653,8 @@ COMMANDS: list[Command] = [
     ("run", "the whole pipeline on this machine (no Nextflow)", _run_options, _run),
     ("simulate", "write the tiny or cohort test dataset with its truth", _simulate_options,
      _simulate),
-    ("validate", "check samplesheet, phenotypes and cnv tables", _validate_options, _validate),
+    ("validate", "check the input tables, read files, references and free space",
+     _validate_options, _validate),
     ("star-index", "build the STAR genome index (once per reference)", _star_index_options,
      _star_index),
     ("align", "STAR alignment with chimeric output, BAM and gene counts", _align_options, _align),
@@ -659,18 +718,28 @@ def build_parser(only: str | None = None) -> Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: bad input and tool failures become one line on stderr, not a traceback."""
+    """Entry point: bad input, tool failures, file-system failures (read-only folder, full
+    disk) and interrupts (Ctrl-C, SIGTERM) become one line on stderr, not a traceback."""
     argv = list(sys.argv[1:] if argv is None else argv)
     names = {c[0] for c in COMMANDS} | set(STEPS)
     first = next((word for word in argv if not word.startswith("-")), "")
     args = build_parser(only=first if first in names else "").parse_args(argv)
-    logging.basicConfig(format="tkiseq: %(levelname)s: %(message)s", level=logging.INFO)
+    configure_logging()
     try:
-        args.func(args)
+        with interruptible():
+            if os.environ.get(STOP_WITH_PARENT_ENV):
+                stop_with_parent()
+            args.func(args)
     except InputError as exc:
         print(f"tkiseq: error: {exc}", file=sys.stderr)
         return 2
     except ToolError as exc:
         print(f"tkiseq: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        print(f"tkiseq: error: {environment_message(exc)}", file=sys.stderr)
+        return 1
+    except Interrupted as exc:
+        print(f"tkiseq: interrupted ({exc}): stopped, temporaries removed", file=sys.stderr)
+        return exc.exit_code
     return 0

@@ -12,6 +12,10 @@ Option values are templates. ``{name}`` is filled from the task's context: a run
 (``sample``, ``fastq_1``, ``strandedness``, ``vcf``...), ``phenotype`` or ``threads``.
 ``"<stage>:<file>"`` names a file another stage writes (``"align:{sample}.bam"``); in a cohort
 stage it means that file of every sample.
+
+Entries are in data-flow order, which is the local runner's order: the stages before the first
+per-sample stage set up the run, the per-sample stages form each sample's chain, and the
+stages after them run once every sample is done.
 """
 
 from __future__ import annotations

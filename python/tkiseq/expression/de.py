@@ -109,7 +109,7 @@ def design_table(
         )  # fmt: skip
     if missing_rows or missing_values:
         log.warning(
-            "dropping %d sample(s) without %s: %s",
+            "differential expression: %d sample(s) left out for lack of %s: %s",
             len(missing_rows) + len(missing_values),
             " / ".join([params.phenotype, *params.covariates]),
             ", ".join(missing_rows + missing_values),

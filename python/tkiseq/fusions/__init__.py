@@ -37,7 +37,8 @@ def run_fusions(
     mapped = read_mapped_total(Path(log_final)) if log_final else footer_mapped
     if mapped is None and len(reads):
         log.warning("%s: no mapped-read total (give --log-final); FFPM left empty", sample)
-    ann = read_annotation(Path(gtf))
+    named = set(reads["chr_a"]) | set(reads["chr_b"]) | set(junctions["chrom"])
+    ann = read_annotation(Path(gtf)).in_naming_of(sorted(named))
     table = call_fusions(sample, reads, junctions, ann, mapped, thresholds, fasta, bam)
     dest = Path(outdir) / f"{sample}.fusions.tsv"
     with atomic_path(dest) as tmp:

@@ -31,9 +31,14 @@ class Sample:
 
 def load_samplesheet(path: str | Path) -> list[Sample]:
     """Validated samples in file order; raises InputError on the first problem."""
+    return load_samplesheet_lines(path)[0]
+
+
+def load_samplesheet_lines(path: str | Path) -> tuple[list[Sample], list[int]]:
+    """Validated samples and the line each is on, for messages about several rows."""
     table = read_table(path, SCHEMA, HEADER)
     check_unique(table, ("sample",), "each sample once")
-    return [_sample(row.values, table.base) for row in table.rows]
+    return [_sample(row.values, table.base) for row in table.rows], [r.line for r in table.rows]
 
 
 def _sample(values: dict[str, Any], base: Path) -> Sample:

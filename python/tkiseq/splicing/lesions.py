@@ -142,11 +142,12 @@ def run_splice_lesions(
     min_reads: int = MIN_READS,
 ) -> Path:
     """Write ``<outdir>/<sample>.splice_lesions.tsv``."""
-    ann = read_annotation(Path(gtf))
+    junctions = read_sj(Path(sj))
+    ann = read_annotation(Path(gtf)).in_naming_of(sorted(set(junctions["chrom"])))
     unknown = [g for g in genes if ann.gene_by_name(g) is None]
     if len(unknown) == len(genes):
         raise InputError(gtf, f"none of the genes {', '.join(genes)} is in the GTF")
-    table = find_lesions(sample, read_sj(Path(sj)), ann, genes, min_reads)
+    table = find_lesions(sample, junctions, ann, genes, min_reads)
     dest = Path(outdir) / f"{sample}.splice_lesions.tsv"
     with atomic_path(dest) as tmp:
         table.to_csv(tmp, sep="\t", index=False)
