@@ -3,7 +3,7 @@
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
     tkiseq: RNA-seq of B-ALL against ex vivo TKI response
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
-    The data flow: VALIDATE -> ALIGN -> VARIANTS, FUSIONS, EXPRESSION -> COHORT -> STUDY.
+    The data flow: VALIDATE -> ALIGN -> VARIANTS, FUSIONS, EXPRESSION -> COHORT -> STUDY -> REPORT.
     Every stage is a `tkiseq <stage>` call (modules/local/<stage>/main.nf) declared in the
     stage registry (python/tkiseq/stages.py), the same calls the local runner (`tkiseq run`)
     makes. Which phenotypes DE tests is decided once, by `tkiseq validate`.
@@ -17,6 +17,7 @@ include { FUSIONS            } from './subworkflows/local/fusions'
 include { EXPRESSION         } from './subworkflows/local/expression'
 include { COHORT             } from './subworkflows/local/cohort'
 include { STUDY              } from './subworkflows/local/study'
+include { REPORT             } from './modules/local/report'
 
 workflow TKISEQ {
     take:
@@ -104,6 +105,27 @@ workflow TKISEQ {
         EXPRESSION.out.h5ad,
     )
 
+    //
+    // The report, last: one self-contained HTML page, and MultiQC over the STAR and markdup
+    // logs plus tkiseq's per-sample columns. Its inputs are recognised by their file names.
+    //
+    ch_report_files = VALIDATE.out.samplesheet
+        .mix(
+            ALIGN.out.log_final,
+            ALIGN.out.markdup,
+            ALIGN.out.reads_per_gene,
+            EXPRESSION.out.counts,
+            EXPRESSION.out.strandedness,
+            COHORT.out.variants,
+            COHORT.out.fusions,
+            EXPRESSION.out.de,
+            EXPRESSION.out.gsea,
+        )                                   // [ val(meta), path(file) ]
+        .map { _meta, f -> f }
+        .toSortedList { a, b -> a.name <=> b.name }
+        .map { files -> [[id: 'cohort'], files] } // [ val(meta), [ path(file), ... ] ]
+    REPORT(ch_report_files)
+
     ch_versions = VALIDATE.out.versions
         .mix(ALIGN.out.versions)
         .mix(VARIANTS.out.versions)
@@ -111,6 +133,7 @@ workflow TKISEQ {
         .mix(EXPRESSION.out.versions)
         .mix(COHORT.out.versions)
         .mix(STUDY.out.versions)
+        .mix(REPORT.out.versions)
 
     emit:
     samplesheet    = VALIDATE.out.samplesheet     // [ val(meta), path(samplesheet.valid.csv) ]
@@ -127,6 +150,7 @@ workflow TKISEQ {
     lesions        = STUDY.out.lesions            // [ val(meta), path(lesions.tsv) ]
     profile        = STUDY.out.profile            // [ val(meta), path(profile.tsv) ]
     associations   = STUDY.out.associations       // [ val(meta), path(associations.tsv) ]
+    report         = REPORT.out.html              // [ val(meta), path(report.html) ]
     versions       = ch_versions                  // path(versions.yml)
 }
 

@@ -10,8 +10,9 @@ main.nf on the tiny dataset, so each runs once: VALIDATE -> STAR_INDEX -> STAR_A
 samples) -> VARIANTS_CALL -> VARIANTS_FILTER -> VARIANTS_ANNOTATE -> VARIANTS_COHORT;
 STAR_ALIGN -> FUSIONS_CALL -> FUSIONS_COHORT; STAR_ALIGN -> SPLICE_LESIONS;
 STAR_ALIGN -> COUNTS -> DE -> GSEA; VALIDATE -> RESPONSE; the cohort tables -> LESIONS ->
-ASSOCIATIONS. Every declared output must appear, versions.yml must name the stage's tools and
-versions, and each output's first contract (its header or records) must hold.
+ASSOCIATIONS; all of them -> REPORT. Every declared output must appear, versions.yml must
+name the stage's tools and versions, and each output's first contract (its header or
+records) must hold.
 """
 
 from __future__ import annotations
@@ -123,9 +124,12 @@ TINY_NAMES = {
 }  # fmt: skip
 
 
-def check_command(run: TaskRun, samples: list[str] = (), **context: object) -> None:
+def check_command(
+    run: TaskRun, samples: list[str] = (), phenotypes: list[str] = (), **context: object
+) -> None:
     """The script block ran the command line the registry gives this task (the local runner's),
-    with staged file names for paths; `context` adds row values (fastq_1, vcf, gene_sets)."""
+    with staged file names for paths; `context` adds row values (fastq_1, vcf, gene_sets); a
+    cohort stage reads the per-sample files of `samples` and per-phenotype ones of `phenotypes`."""
     stage = BY_PROCESS[run.module.name]
     meta = run.scope["meta"]
     names = {"sample": meta.id, "phenotype": meta.id}
@@ -133,7 +137,10 @@ def check_command(run: TaskRun, samples: list[str] = (), **context: object) -> N
     values |= {"strandedness": meta.strandedness, **context}
 
     def upstream(producer: str, name: str) -> list[str]:
-        cohort = stage.scope == "cohort" and BY_NAME[producer].scope == "sample"
+        scope = BY_NAME[producer].scope if stage.scope == "cohort" else ""
+        if scope == "phenotype":
+            return [name.format(**{**names, "phenotype": p}) for p in phenotypes]
+        cohort = scope == "sample"
         return [name.format(**{**names, "sample": s}) for s in (samples if cohort else [meta.id])]
 
     expected = command_line(stage, values, upstream, stage.outdir).args
@@ -762,6 +769,50 @@ def test_associations_contract(associations: TaskRun) -> None:
         "effect", "pvalue", "padj", "method", "eligibility",
     ]  # fmt: skip
     assert "auc_z_by_deletion_group" in set(column(table, "analysis"))
+
+
+@pytest.fixture(scope="session")
+def report(
+    validated: TaskRun,
+    aligned: list[TaskRun],
+    counted: TaskRun,
+    variants_cohort: TaskRun,
+    fusions_cohort: TaskRun,
+    de: TaskRun,
+    gsea: TaskRun,
+    work: Path,
+) -> TaskRun:
+    """The report of the chain, its inputs staged flat as main.nf's toSortedList gives them."""
+    files = [*validated.outputs["samplesheet"], *counted.outputs["counts"]]
+    files += [*counted.outputs["strandedness"], *variants_cohort.outputs["variants"]]
+    files += [*fusions_cohort.outputs["fusions"], *de.outputs["table"], *gsea.outputs["table"]]
+    for name in ("log_final", "markdup", "reads_per_gene"):
+        files += [p for run in aligned for p in run.outputs[name]]
+    values = {"meta": Obj(id="cohort"), "files": sorted(files, key=lambda p: p.name)}
+    return run_task(MODULES["REPORT"], work / "report", values, PARAMS)
+
+
+@pytest.mark.slow
+def test_report_contract(report: TaskRun, aligned: list[TaskRun], gene_sets: list[Path]) -> None:
+    samples = [run.scope["meta"].id for run in aligned]
+    check_task(report)
+    check_command(report, samples, [PHENOTYPE], gene_sets=[gmt.name for gmt in gene_sets])
+    (html,) = report.outputs["html"]
+    page = html.read_text()
+    cards = re.search(r'id="data-cards">(.*?)</script>', page, re.S).group(1)
+    with open(report.workdir / "samplesheet.valid.csv", newline="") as handle:  # staged input
+        listed = [row["sample"] for row in csv.DictReader(handle)]
+    assert [c["sample"] for c in json.loads(cards)] == listed  # the chain aligns a subset
+    for sample in set(listed) - set(samples):
+        assert f"<code>align/{sample}/{sample}.Log.final.out</code> was not found" in page
+    assert f'alt="Volcano: {PHENOTYPE}"' in page and f'id="data-gsea-{PHENOTYPE}"' in page
+    (multiqc,) = report.outputs["multiqc"]
+    stats = multiqc / "multiqc_data" / "multiqc_general_stats.txt"
+    star = column(stats, "star-uniquely_mapped_percent")
+    assert sorted(s for s, v in zip(column(stats, "Sample"), star, strict=True) if v) == sorted(
+        samples
+    )
+    assert not list(report.workdir.glob(".report-inputs.*")), "staging folder left behind"
 
 
 def test_modules_are_parsed() -> None:

@@ -72,7 +72,7 @@ def test_cohort_tasks_take_every_sample_and_each_phenotype() -> None:
     names = [t.name for t in tasks]
     assert names == [
         "counts", "variants_cohort", "fusions_cohort", "de.auc_x", "de.auc_y", "gsea.auc_x",
-        "gsea.auc_y", "response", "lesions", "associations",
+        "gsea.auc_y", "response", "lesions", "associations", "report",
     ]  # fmt: skip
     counts = tasks[0]
     tables = ["/o/align/P1/P1.ReadsPerGene.out.tab", "/o/align/P2/P2.ReadsPerGene.out.tab"]
@@ -84,7 +84,7 @@ def test_cohort_tasks_take_every_sample_and_each_phenotype() -> None:
     assert lesions.args[i + 1 : i + 3] == [
         "/o/splicing/P1.splice_lesions.tsv", "/o/splicing/P2.splice_lesions.tsv"
     ]  # fmt: skip
-    assert tasks[-1].outputs[-1] == Path("/o/stats/associations.tsv")
+    assert tasks[-2].outputs[-1] == Path("/o/stats/associations.tsv")
     gsea = next(t for t in tasks if t.name == "gsea.auc_y")
     assert gsea.args[:5] == [
         "gsea",
@@ -95,6 +95,15 @@ def test_cohort_tasks_take_every_sample_and_each_phenotype() -> None:
     ]
     assert gsea.inputs == [Path("/o/de/de_auc_y.tsv"), Path("/g/a.gmt"), Path("/g/b.gmt")]
     assert "gsea" not in {t.stage for t in plan([]).cohort_tasks(["auc_x"])}
+    report = tasks[-1]  # last: every sample's logs, every phenotype's tables
+    logs = {
+        f"/o/align/{s}/{s}{x}" for s in ("P1", "P2") for x in (".Log.final.out", ".markdup.txt")
+    }
+    tables = {f"/o/{d}/{d}_{p}.tsv" for d in ("de", "gsea") for p in ("auc_x", "auc_y")}
+    assert logs | tables <= set(map(str, report.inputs)) == set(report.args[1:-2])
+    assert report.args[-2:] == ["--outdir", "/o/report"]
+    without_sets = plan([]).cohort_tasks(["auc_x"])[-1]
+    assert not any("gsea" in str(p) for p in without_sets.inputs)
 
 
 def test_tested_phenotypes_need_three_values(tmp_path: Path) -> None:

@@ -646,6 +646,61 @@ def _associations(a: argparse.Namespace) -> None:
     run(a.outdir, params, a.response, expression=a.expression, **inputs)
 
 
+# -- report ---------------------------------------------------------------------------------------
+def _report_options(p: Parser) -> None:
+    from tkiseq.report.params import ReportParams
+
+    p.add_argument(
+        "files", type=Path, nargs="*", help="the run's output files the report reads (by name)"
+    )
+    p.add_argument("--results", type=Path, help="instead of files: a tkiseq run --outdir folder")
+    p.add_argument(
+        "--outlier-z", type=float, default=default(ReportParams, "outlier_z"),
+        help="QC outliers: modified z-score cut-off",
+    )  # fmt: skip
+    p.add_argument(
+        "--outlier-min-fraction", type=float,
+        default=default(ReportParams, "outlier_min_fraction"),
+        help="QC outliers: counts must also lie this share of the median away",
+    )  # fmt: skip
+    p.add_argument(
+        "--outlier-min-points", type=float, default=default(ReportParams, "outlier_min_points"),
+        help="QC outliers: percentages must also lie this many points away",
+    )  # fmt: skip
+    p.add_argument(
+        "--min-reads-detected", type=int, default=default(ReportParams, "min_reads_detected"),
+        help="reads that make a gene detected",
+    )  # fmt: skip
+    p.add_argument(
+        "--top-genes", type=int, default=default(ReportParams, "top_genes"),
+        help="DE rows shown per phenotype",
+    )  # fmt: skip
+    p.add_argument("--no-multiqc", action="store_true", help="the HTML report only")
+    p.add_argument("--outdir", type=Path, required=True, help="folder for report.html, multiqc/")
+
+
+def _report(a: argparse.Namespace) -> None:
+    from tkiseq.report.build import run, run_files
+    from tkiseq.report.params import ReportParams
+
+    params = ReportParams(
+        outlier_z=a.outlier_z,
+        outlier_min_fraction=a.outlier_min_fraction,
+        outlier_min_points=a.outlier_min_points,
+        min_reads_detected=a.min_reads_detected,
+        top_genes=a.top_genes,
+        multiqc=not a.no_multiqc,
+    )
+    if a.results is not None:
+        if a.files:
+            raise InputError("--results", "give a results folder or files, not both")
+        run(a.results, a.outdir, params)
+    elif a.files:
+        run_files(a.files, a.outdir, params)
+    else:
+        raise InputError("tkiseq report", "nothing to report", hint="give --results or files")
+
+
 # -- the parser -----------------------------------------------------------------------------------
 Command = tuple[str, str, Callable[[Parser], None], Callable[[argparse.Namespace], None]]
 
@@ -669,6 +724,7 @@ COMMANDS: list[Command] = [
      _lesions),
     ("associations", "the core study's tests and figures", _associations_options,
      _associations),
+    ("report", "the cohort report (one HTML file) and MultiQC", _report_options, _report),
     ("versions", "versions.yml of a stage: tkiseq and the tools it uses", _versions_options,
      _versions),
 ]  # fmt: skip

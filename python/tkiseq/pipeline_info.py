@@ -25,7 +25,7 @@ TRACE_COLUMNS = (
 )  # fmt: skip
 PYTHON_PACKAGES = (
     "pysam", "numpy", "pandas", "scipy", "anndata", "pydeseq2", "gseapy", "scikit-posthocs",
-    "marsilea",
+    "marsilea", "multiqc", "jinja2",
 )  # fmt: skip
 
 WARNING_PREFIX = "tkiseq: warning: "

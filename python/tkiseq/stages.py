@@ -238,6 +238,16 @@ STAGES: tuple[Stage, ...] = (
         params="tkiseq.stats.associations:AssociationParams",
         tools=("scipy", "scikit-posthocs", "marsilea"),
     ),
+    Stage(
+        "report", "REPORT", ("report",), "cohort",
+        (_o("", "validate:samplesheet.valid.csv"), _o("", "align:{sample}.Log.final.out"),
+         _o("", "align:{sample}.markdup.txt"), _o("", "align:{sample}.ReadsPerGene.out.tab"),
+         _o("", "counts:counts.tsv"), _o("", "counts:strandedness.tsv"),
+         _o("", "variants_cohort:cohort_variants.tsv"), _o("", "fusions_cohort:cohort_fusions.tsv"),
+         _o("", "de:de_{phenotype}.tsv"), _o("", "gsea:gsea_{phenotype}.tsv", when="gene_sets")),
+        ("report.html", "multiqc"), "report", "process_medium",
+        params="tkiseq.report.params:ReportParams", tools=("multiqc",),
+    ),
 )  # fmt: skip
 
 BY_NAME = {stage.name: stage for stage in STAGES}

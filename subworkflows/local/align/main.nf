@@ -32,5 +32,6 @@ workflow ALIGN {
     reads_per_gene = STAR_ALIGN.out.reads_per_gene // [ val(meta), path(ReadsPerGene.out.tab) ]
     strandedness   = STAR_ALIGN.out.strandedness   // [ val(meta), path(strandedness.json) ]
     log_final      = STAR_ALIGN.out.log_final      // [ val(meta), path(Log.final.out) ]
+    markdup        = STAR_ALIGN.out.markdup        // [ val(meta), path(markdup.txt) ]
     versions       = ch_versions                   // path(versions.yml)
 }

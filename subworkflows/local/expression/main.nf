@@ -27,14 +27,18 @@ workflow EXPRESSION {
     ch_versions = channel.empty()
         .mix(COUNTS.out.versions)
         .mix(DE.out.versions.first())
+    ch_gsea = channel.empty()
     if (gene_sets) {
         GSEA(DE.out.table, channel.value([[id: 'gene_sets'], gene_sets]))
+        ch_gsea = GSEA.out.table
         ch_versions = ch_versions.mix(GSEA.out.versions.first())
     }
 
     emit:
-    counts   = COUNTS.out.counts // [ val(meta), path(counts.tsv) ]
-    h5ad     = COUNTS.out.h5ad   // [ val(meta), path(cohort.h5ad) ]
-    de       = DE.out.table      // [ val(meta), path(de_<phenotype>.tsv) ]
-    versions = ch_versions       // path(versions.yml)
+    counts       = COUNTS.out.counts       // [ val(meta), path(counts.tsv) ]
+    h5ad         = COUNTS.out.h5ad         // [ val(meta), path(cohort.h5ad) ]
+    strandedness = COUNTS.out.strandedness // [ val(meta), path(strandedness.tsv) ]
+    de           = DE.out.table            // [ val(meta), path(de_<phenotype>.tsv) ]
+    gsea         = ch_gsea                 // [ val(meta), path(gsea_<phenotype>.tsv) ], empty without gene sets
+    versions     = ch_versions             // path(versions.yml)
 }
