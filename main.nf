@@ -3,7 +3,7 @@
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
     tkiseq: RNA-seq of B-ALL against ex vivo TKI response
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
-    The data flow: VALIDATE -> ALIGN -> VARIANTS, FUSIONS, EXPRESSION -> COHORT (with SUBTYPES) -> REPORT.
+    The data flow: VALIDATE -> ALIGN -> VARIANTS, FUSIONS, EXPRESSION -> COHORT (with SUBTYPES) -> STUDY -> REPORT.
     Every stage is a `tkiseq <stage>` call (modules/local/<stage>/main.nf) declared in the
     stage registry (python/tkiseq/stages.py), the same calls the local runner (`tkiseq run`)
     makes. Which phenotypes DE tests is decided once, by `tkiseq validate`.
@@ -16,6 +16,7 @@ include { VARIANTS           } from './subworkflows/local/variants'
 include { FUSIONS            } from './subworkflows/local/fusions'
 include { EXPRESSION         } from './subworkflows/local/expression'
 include { COHORT             } from './subworkflows/local/cohort'
+include { STUDY              } from './subworkflows/local/study'
 include { REPORT             } from './modules/local/report'
 
 workflow TKISEQ {
@@ -106,6 +107,18 @@ workflow TKISEQ {
         channel.value([[id: 'subtype_reference'], subtype_reference]),
         channel.value([[id: 'karyotype_reference'], karyotype_reference]),
     )
+    STUDY(
+        VALIDATE.out.samplesheet
+            .join(VALIDATE.out.cnv, remainder: true)
+            .map { meta, sheet, cnv_valid -> [meta, sheet, cnv_valid ?: []] },
+                                            // [ val(meta), path(samplesheet.valid.csv), path(cnv.valid.csv) or [] ]
+        VALIDATE.out.phenotypes,
+        FUSIONS.out.lesions,
+        COHORT.out.fusions,
+        COHORT.out.variants,
+        EXPRESSION.out.h5ad,
+        COHORT.out.karyotype,
+    )
 
     //
     // The report, last: one self-contained HTML page, and MultiQC over the STAR and markdup
@@ -121,6 +134,10 @@ workflow TKISEQ {
             COHORT.out.variants,
             COHORT.out.fusions,
             COHORT.out.subtypes,
+            STUDY.out.response,
+            STUDY.out.lesions,
+            STUDY.out.profile,
+            STUDY.out.associations,
             EXPRESSION.out.de,
             EXPRESSION.out.gsea,
         )                                   // [ val(meta), path(file) ]
@@ -135,6 +152,7 @@ workflow TKISEQ {
         .mix(FUSIONS.out.versions)
         .mix(EXPRESSION.out.versions)
         .mix(COHORT.out.versions)
+        .mix(STUDY.out.versions)
         .mix(REPORT.out.versions)
 
     emit:
@@ -149,6 +167,10 @@ workflow TKISEQ {
     fusions        = COHORT.out.fusions           // [ val(meta), path(cohort_fusions.tsv) ]
     subtypes       = COHORT.out.subtypes          // [ val(meta), path(subtypes.tsv) ]
     de             = EXPRESSION.out.de            // [ val(meta), path(de_<phenotype>.tsv) ]
+    response       = STUDY.out.response           // [ val(meta), path(response.tsv) ]
+    lesions        = STUDY.out.lesions            // [ val(meta), path(lesions.tsv) ]
+    profile        = STUDY.out.profile            // [ val(meta), path(profile.tsv) ]
+    associations   = STUDY.out.associations       // [ val(meta), path(associations.tsv) ]
     report         = REPORT.out.html              // [ val(meta), path(report.html) ]
     versions       = ch_versions                  // path(versions.yml)
 }

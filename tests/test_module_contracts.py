@@ -9,9 +9,10 @@ work dir where the inputs are symlinks, as Nextflow stages them. The processes a
 main.nf on the tiny dataset, so each runs once: VALIDATE -> STAR_INDEX -> STAR_ALIGN (three
 samples) -> VARIANTS_CALL -> VARIANTS_FILTER -> VARIANTS_ANNOTATE -> VARIANTS_COHORT;
 STAR_ALIGN -> FUSIONS_CALL -> FUSIONS_COHORT; STAR_ALIGN -> SPLICE_LESIONS;
-STAR_ALIGN -> COUNTS -> DE -> GSEA; all of them -> REPORT. Every declared output must appear,
-versions.yml must name the stage's tools and versions, and each output's first contract (its
-header or records) must hold.
+STAR_ALIGN -> COUNTS -> DE -> GSEA; VALIDATE -> RESPONSE; the cohort tables -> LESIONS ->
+ASSOCIATIONS; all of them -> REPORT. Every declared output must appear, versions.yml must
+name the stage's tools and versions, and each output's first contract (its header or
+records) must hold.
 """
 
 from __future__ import annotations
@@ -528,6 +529,66 @@ def subtyped(
     return run_task(MODULES["SUBTYPES"], work / "subtypes", values, PARAMS)
 
 
+@pytest.fixture(scope="session")
+def response(validated: TaskRun, work: Path) -> TaskRun:
+    values = {"meta": Obj(id="inputs"), "phenotypes": validated.outputs["phenotypes"][0]}
+    return run_task(MODULES["RESPONSE"], work / "response", values, PARAMS)
+
+
+@pytest.fixture(scope="session")
+def lesions(
+    validated: TaskRun,
+    splice_lesions: list[TaskRun],
+    fusions_cohort: TaskRun,
+    variants_cohort: TaskRun,
+    counted: TaskRun,
+    subtyped: TaskRun,
+    work: Path,
+) -> TaskRun:
+    """As main.nf feeds it: valid samplesheet and cnv, every sample's splice lesions, the cohort
+    fusion and variant tables, the AnnData and the RNA karyotype."""
+    values = {
+        "meta": Obj(id="inputs"),
+        "samplesheet": validated.outputs["samplesheet"][0],
+        "cnv": validated.outputs["cnv"][0],
+        "meta2": Obj(id="cohort"),
+        "splice_lesions": sorted(p for run in splice_lesions for p in run.outputs["lesions"]),
+        "meta3": Obj(id="cohort"),
+        "fusions": fusions_cohort.outputs["fusions"][0],
+        "meta4": Obj(id="cohort"),
+        "variants": variants_cohort.outputs["variants"][0],
+        "meta5": Obj(id="cohort"),
+        "h5ad": counted.outputs["h5ad"][0],
+        "meta6": Obj(id="cohort"),
+        "karyotype": subtyped.outputs["karyotype"][0],
+    }
+    return run_task(MODULES["LESIONS"], work / "lesions", values, PARAMS)
+
+
+@pytest.fixture(scope="session")
+def associations(
+    response: TaskRun,
+    validated: TaskRun,
+    lesions: TaskRun,
+    fusions_cohort: TaskRun,
+    counted: TaskRun,
+    work: Path,
+) -> TaskRun:
+    values = {
+        "meta": Obj(id="inputs"),
+        "response": response.outputs["response"][0],
+        "meta2": Obj(id="inputs"),
+        "phenotypes": validated.outputs["phenotypes"][0],
+        "meta3": Obj(id="inputs"),
+        "profile": lesions.outputs["profile"][0],
+        "meta4": Obj(id="cohort"),
+        "fusions": fusions_cohort.outputs["fusions"][0],
+        "meta5": Obj(id="cohort"),
+        "h5ad": counted.outputs["h5ad"][0],
+    }
+    return run_task(MODULES["ASSOCIATIONS"], work / "associations", values, PARAMS)
+
+
 @pytest.mark.slow
 def test_validate_contract(validated: TaskRun) -> None:
     check_task(validated)
@@ -728,6 +789,38 @@ def test_subtypes_contract(subtyped: TaskRun, fusions: list[TaskRun]) -> None:
     assert header(karyotype)[:4] == ["sample", "chrom", "arm", "n_genes"]
 
 
+@pytest.mark.slow
+def test_response_contract(response: TaskRun) -> None:
+    check_task(response)
+    check_command(response)
+    (table,) = response.outputs["response"]
+    assert header(table)[:6] == ["sample", "drug", "auc", "auc_capped", "z", "class"]
+    assert set(column(table, "drug")) == {"imatinib", "dasatinib", "bosutinib"}
+
+
+@pytest.mark.slow
+def test_lesions_contract(lesions: TaskRun, splice_lesions: list[TaskRun]) -> None:
+    check_task(lesions)
+    check_command(lesions, [run.scope["meta"].id for run in splice_lesions])
+    table, profile = lesions.outputs["lesions"][0], lesions.outputs["profile"][0]
+    assert header(table) == ["sample", "lesion", "source", "status", "evidence"]
+    assert header(profile)[:4] == ["sample", "ikzf1plus_core", "ikzf1plus_stanulla",
+                                   "deletion_group"]  # fmt: skip
+    assert {"cnv", "junction", "fusion", "variant"} <= set(column(table, "source"))
+
+
+@pytest.mark.slow
+def test_associations_contract(associations: TaskRun) -> None:
+    check_task(associations)
+    check_command(associations)
+    (table,) = associations.outputs["associations"]
+    assert header(table)[:12] == [
+        "analysis", "variable", "group", "reference_group", "n", "n_reference", "statistic",
+        "effect", "pvalue", "padj", "method", "eligibility",
+    ]  # fmt: skip
+    assert "auc_z_by_deletion_group" in set(column(table, "analysis"))
+
+
 @pytest.fixture(scope="session")
 def report(
     validated: TaskRun,
@@ -736,6 +829,9 @@ def report(
     variants_cohort: TaskRun,
     fusions_cohort: TaskRun,
     subtyped: TaskRun,
+    response: TaskRun,
+    lesions: TaskRun,
+    associations: TaskRun,
     de: TaskRun,
     gsea: TaskRun,
     work: Path,
@@ -745,6 +841,8 @@ def report(
     files += [*counted.outputs["strandedness"], *variants_cohort.outputs["variants"]]
     files += [*fusions_cohort.outputs["fusions"], *de.outputs["table"], *gsea.outputs["table"]]
     files += subtyped.outputs["subtypes"]
+    files += [*response.outputs["response"], *lesions.outputs["lesions"]]
+    files += [*lesions.outputs["profile"], *associations.outputs["associations"]]
     for name in ("log_final", "markdup", "reads_per_gene"):
         files += [p for run in aligned for p in run.outputs[name]]
     values = {"meta": Obj(id="cohort"), "files": sorted(files, key=lambda p: p.name)}

@@ -72,13 +72,20 @@ def test_cohort_tasks_take_every_sample_and_each_phenotype() -> None:
     names = [t.name for t in tasks]
     assert names == [
         "counts", "variants_cohort", "fusions_cohort", "subtypes", "de.auc_x", "de.auc_y",
-        "gsea.auc_x", "gsea.auc_y", "report",
+        "gsea.auc_x", "gsea.auc_y", "response", "lesions", "associations", "report",
     ]  # fmt: skip
     counts = tasks[0]
     tables = ["/o/align/P1/P1.ReadsPerGene.out.tab", "/o/align/P2/P2.ReadsPerGene.out.tab"]
     assert counts.args[-len(tables) - 2 : -2] == tables
     assert counts.args[-2:] == ["--outdir", "/o/expression"]
-    gsea = tasks[-2]
+    lesions = next(t for t in tasks if t.stage == "lesions")
+    assert "--cnv" not in lesions.args  # the run has no cnv.csv
+    i = lesions.args.index("--splice")
+    assert lesions.args[i + 1 : i + 3] == [
+        "/o/splicing/P1.splice_lesions.tsv", "/o/splicing/P2.splice_lesions.tsv"
+    ]  # fmt: skip
+    assert tasks[-2].outputs[-1] == Path("/o/stats/associations.tsv")
+    gsea = next(t for t in tasks if t.name == "gsea.auc_y")
     assert gsea.args[:5] == [
         "gsea",
         "--de",

@@ -632,6 +632,92 @@ def _subtypes(a: argparse.Namespace) -> None:
     run(inputs, a.outdir, params)
 
 
+# -- response -------------------------------------------------------------------------------------
+def _response_options(p: Parser) -> None:
+    from tkiseq.response.scores import ResponseParams
+
+    classes = " ".join(f"{d}:{lo:g},{hi:g}" for d, lo, hi in ResponseParams().classes)
+    p.add_argument("--phenotypes", type=Path, required=True, help="auc_<drug> columns")
+    p.add_argument("--viability", type=Path, help="sample,drug,concentration,viability_pct")
+    p.add_argument("--cap", type=float, default=default(ResponseParams, "cap"), help="AUC cap")
+    p.add_argument(
+        "--classes",
+        nargs="*",
+        default=[classes],
+        help="class thresholds per drug, drug:sensitive_below,resistant_above",
+    )
+    p.add_argument("--outdir", type=Path, required=True, help="folder for response.tsv")
+
+
+def _response(a: argparse.Namespace) -> None:
+    from tkiseq.response.scores import ResponseParams, run
+
+    classes = []
+    for text in " ".join(a.classes).split():
+        drug, _, bounds = text.partition(":")
+        try:
+            low, high = (float(b) for b in bounds.split(","))
+        except ValueError:
+            raise InputError("--classes", f"{text!r} is not drug:low,high") from None
+        classes.append((drug, low, high))
+    run(a.phenotypes, a.outdir, ResponseParams(cap=a.cap, classes=tuple(classes)), a.viability)
+
+
+# -- lesions --------------------------------------------------------------------------------------
+def _lesions_options(p: Parser) -> None:
+    from tkiseq.lesions.sources import LesionParams
+
+    rules = ", ".join(f"{g} VST >= {t:g}" for g, t in LesionParams().expression_rules)
+    p.add_argument("--samplesheet", type=Path, required=True, help="sample column: the cohort")
+    p.add_argument("--cnv", type=Path, help="cnv.csv (sample,gene,status)")
+    p.add_argument("--splice", type=Path, nargs="*", default=[], help="*.splice_lesions.tsv")
+    p.add_argument("--fusions", type=Path, help="cohort_fusions.tsv")
+    p.add_argument("--variants", type=Path, help="cohort_variants.tsv (PASS rows)")
+    p.add_argument("--expression", type=Path, help=f"cohort.h5ad ({rules})")
+    p.add_argument("--karyotype", type=Path, help="subtypes/karyotype.tsv")
+    p.add_argument("--outdir", type=Path, required=True, help="folder for the two tables")
+
+
+def _lesions(a: argparse.Namespace) -> None:
+    from tkiseq.lesions import run
+    from tkiseq.lesions.sources import LesionParams
+
+    inputs = dict(cnv=a.cnv, splice=a.splice, fusions=a.fusions, variants=a.variants)
+    inputs |= dict(expression=a.expression, karyotype=a.karyotype)
+    run(a.samplesheet, a.outdir, LesionParams(), **inputs)
+
+
+# -- associations ---------------------------------------------------------------------------------
+def _associations_options(p: Parser) -> None:
+    from tkiseq.stats.associations import AssociationParams
+
+    p.add_argument("--response", type=Path, required=True, help="response.tsv")
+    p.add_argument("--phenotypes", type=Path, help="relapse, MRD, timing, age_group columns")
+    p.add_argument("--profile", type=Path, help="lesions/profile.tsv")
+    p.add_argument("--fusions", type=Path, help="cohort_fusions.tsv (BCR::ABL1 expression)")
+    p.add_argument("--expression", type=Path, help="cohort.h5ad (ABL1 expression)")
+    p.add_argument(
+        "--min-group",
+        type=int,
+        default=default(AssociationParams, "min_group"),
+        help="smallest group that is tested",
+    )
+    p.add_argument(
+        "--dunn-adjust",
+        default=default(AssociationParams, "dunn_adjust"),
+        help="p adjustment over Dunn's pairs (scikit-posthocs p_adjust)",
+    )
+    p.add_argument("--outdir", type=Path, required=True, help="folder for the table and figures/")
+
+
+def _associations(a: argparse.Namespace) -> None:
+    from tkiseq.stats.associations import AssociationParams, run
+
+    params = AssociationParams(min_group=a.min_group, dunn_adjust=a.dunn_adjust)
+    inputs = dict(phenotypes=a.phenotypes, profile=a.profile, fusions=a.fusions)
+    run(a.outdir, params, a.response, expression=a.expression, **inputs)
+
+
 # -- report ---------------------------------------------------------------------------------------
 def _report_options(p: Parser) -> None:
     from tkiseq.report.params import ReportParams
@@ -707,6 +793,11 @@ COMMANDS: list[Command] = [
      _splice_lesions_options, _splice_lesions),
     ("subtypes", "subtype, RNA karyotype, risk group, CD19/CD22 per sample", _subtypes_options,
      _subtypes),
+    ("response", "AUC per drug: cap, z-score, class", _response_options, _response),
+    ("lesions", "lesions from every source; IKZF1plus and deletion group", _lesions_options,
+     _lesions),
+    ("associations", "the core study's tests and figures", _associations_options,
+     _associations),
     ("report", "the cohort report (one HTML file) and MultiQC", _report_options, _report),
     ("versions", "versions.yml of a stage: tkiseq and the tools it uses", _versions_options,
      _versions),

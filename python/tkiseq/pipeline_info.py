@@ -24,7 +24,8 @@ TRACE_COLUMNS = (
     "stage", "sample", "start", "wall_s", "cpu_s", "peak_rss_mb", "exit_code", "status"
 )  # fmt: skip
 PYTHON_PACKAGES = (
-    "pysam", "numpy", "pandas", "scipy", "anndata", "pydeseq2", "gseapy", "multiqc", "jinja2"
+    "pysam", "numpy", "pandas", "scipy", "anndata", "pydeseq2", "gseapy", "scikit-posthocs",
+    "marsilea", "multiqc", "jinja2",
 )  # fmt: skip
 
 WARNING_PREFIX = "tkiseq: warning: "

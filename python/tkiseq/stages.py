@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from tkiseq.stats import FIGURE_FILES
+
 Scope = Literal["cohort", "sample", "phenotype"]
 
 ALIGN_SUFFIXES = (
@@ -223,12 +225,42 @@ STAGES: tuple[Stage, ...] = (
         tools=("gseapy",), when="gene_sets",
     ),
     Stage(
+        "response", "RESPONSE", ("response",), "cohort",
+        (_o("--phenotypes", "validate:phenotypes.valid.csv"),),
+        ("response.tsv",), "response", params="tkiseq.response.scores:ResponseParams",
+    ),
+    Stage(
+        "lesions", "LESIONS", ("lesions",), "cohort",
+        (_o("--samplesheet", "validate:samplesheet.valid.csv"),
+         _o("--cnv", "validate:cnv.valid.csv", when="cnv"),
+         _o("--splice", "splice_lesions:{sample}.splice_lesions.tsv"),
+         _o("--fusions", "fusions_cohort:cohort_fusions.tsv"),
+         _o("--variants", "variants_cohort:cohort_variants.tsv"),
+         _o("--expression", "counts:cohort.h5ad"),
+         _o("--karyotype", "subtypes:karyotype.tsv")),
+        ("lesions.tsv", "profile.tsv"), "lesions", params="tkiseq.lesions.sources:LesionParams",
+        tools=("anndata",),
+    ),
+    Stage(
+        "associations", "ASSOCIATIONS", ("associations",), "cohort",
+        (_o("--response", "response:response.tsv"),
+         _o("--phenotypes", "validate:phenotypes.valid.csv"),
+         _o("--profile", "lesions:profile.tsv"),
+         _o("--fusions", "fusions_cohort:cohort_fusions.tsv"),
+         _o("--expression", "counts:cohort.h5ad")),
+        (*FIGURE_FILES, "associations.tsv"), "stats",
+        params="tkiseq.stats.associations:AssociationParams",
+        tools=("scipy", "scikit-posthocs", "marsilea"),
+    ),
+    Stage(
         "report", "REPORT", ("report",), "cohort",
         (_o("", "validate:samplesheet.valid.csv"), _o("", "align:{sample}.Log.final.out"),
          _o("", "align:{sample}.markdup.txt"), _o("", "align:{sample}.ReadsPerGene.out.tab"),
          _o("", "counts:counts.tsv"), _o("", "counts:strandedness.tsv"),
          _o("", "variants_cohort:cohort_variants.tsv"), _o("", "fusions_cohort:cohort_fusions.tsv"),
-         _o("", "subtypes:subtypes.tsv"),
+         _o("", "subtypes:subtypes.tsv"), _o("", "response:response.tsv"),
+         _o("", "lesions:lesions.tsv"), _o("", "lesions:profile.tsv"),
+         _o("", "associations:associations.tsv"),
          _o("", "de:de_{phenotype}.tsv"), _o("", "gsea:gsea_{phenotype}.tsv", when="gene_sets")),
         ("report.html", "multiqc"), "report", "process_medium",
         params="tkiseq.report.params:ReportParams", tools=("multiqc",),

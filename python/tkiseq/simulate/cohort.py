@@ -95,6 +95,33 @@ class Sample:
             self.cnv[g] in dele for g in ("CDKN2A", "CDKN2B", "PAX5")
         )
 
+    @property
+    def ikzf1plus_stanulla(self) -> bool | None:
+        """Stanulla 2018: IKZF1 deletion plus CDKN2A/B homozygous, PAX5 or PAR1 deletion, and no
+        ERG deletion; None (unknown) when only an ERG status of NA stands in the way."""
+        dele = {"DEL", "HOM_DEL"}
+        partner = (
+            "HOM_DEL" in (self.cnv["CDKN2A"], self.cnv["CDKN2B"])
+            or self.cnv["PAX5"] in dele
+            or self.cnv["PAR1"] in dele
+        )
+        if not (self.cnv["IKZF1"] in dele and partner) or self.cnv["ERG"] in dele:
+            return False
+        return None if self.cnv["ERG"] == "NA" else True
+
+    @property
+    def deletion_group(self) -> str:
+        """Figure 3B groups; OTHER DEL: only CDKN2A/B, RB1 or BTG1 deleted (not in any group)."""
+        dele = {"DEL", "HOM_DEL"}
+        if self.ikzf1plus:
+            return "IKZF1plus"
+        if self.cnv["IKZF1"] in dele:
+            return "IKZF1"
+        if self.cnv["PAX5"] in dele:
+            return "PAX5+"
+        others = ("CDKN2A", "CDKN2B", "RB1", "BTG1")
+        return "OTHER DEL" if any(self.cnv[g] in dele for g in others) else "NO DEL"
+
 
 @dataclass
 class Cohort:
@@ -124,6 +151,12 @@ def _aucs(rng: np.random.Generator, n: int) -> pd.DataFrame:
 
 
 def _clinical(rng: np.random.Generator, preset: Preset, z: np.ndarray) -> pd.DataFrame:
+    """Age, source, relapse, MRD and treatment timing; every eligibility branch is planted.
+
+    The timing columns come from a child generator (``rng.spawn`` does not advance ``rng``), so
+    adding them left every later draw of the cohort unchanged. The first six of a random order
+    get one eligibility case each (tiny has exactly six samples); the rest are drawn.
+    """
     n = preset.n_samples
     age = np.array(["adult"] * n, dtype=object)
     paed = rng.permutation(n)[: preset.n_paediatric]
@@ -135,14 +168,32 @@ def _clinical(rng: np.random.Generator, preset: Preset, z: np.ndarray) -> pd.Dat
     mrd_txt = [f"{m:.2g}" for m in mrd]
     for i in rng.permutation(n)[: max(1, n // 7)]:
         mrd_txt[i] = ""
+    rng.integers(3, 70, n), rng.integers(200, 3000, n)  # former timing draws, kept for the stream
+    timing = rng.spawn(1)[0]
+    start = timing.choice([6, 10, 14, 25, 40, 48, 65, 90], size=n).astype(object)
+    follow = timing.integers(400, 3000, n).astype(object)
+    died = np.where(timing.random(n) < 0.08, "yes", "no").astype(object)
+    died[relapse == "yes"] = "no"
+    follow[(died == "yes") & (timing.random(n) < 0.5)] = 250  # death in CR within a year
+    case = timing.permutation(n)[:6]
+    # missing start | late start (> 50 d) | short follow-up in CCR | relapse within a year |
+    # death in CR | early start (<= 15 d) without MRD
+    start[case] = ["", 65, 20, 12, 30, 9]
+    follow[case[2:5]] = [300, 200, 800]
+    relapse[case[2:5]] = ["no", "yes", "no"]
+    died[case[2:5]] = ["no", "no", "yes"]
+    mrd_txt[case[5]] = ""
+    for i in case[2:4]:
+        mrd_txt[i] = mrd_txt[i] or "0.0005"
     return pd.DataFrame(
         {
             "relapse": relapse,
             "age_group": age,
             "source": source,
             "mrd_eoi": mrd_txt,
-            "tki_start_days": rng.integers(3, 70, n),
-            "followup_days": rng.integers(200, 3000, n),
+            "tki_start_days": start,
+            "followup_days": follow,
+            "died_in_cr": died,
         }
     )
 

@@ -252,6 +252,21 @@ def _subtypes(results: list[SampleTruth]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def _lesion_profiles(results: list[SampleTruth]) -> pd.DataFrame:
+    """IKZF1plus by both definitions and the Figure 3B deletion group, from the planted cnv."""
+    rows = [
+        (
+            s.sample,
+            "yes" if s.ikzf1plus else "no",
+            {True: "yes", False: "no", None: "NA"}[s.ikzf1plus_stanulla],
+            s.deletion_group,
+        )
+        for s in (r.sample for r in results)
+    ]
+    cols = ["sample", "ikzf1plus_core", "ikzf1plus_stanulla", "deletion_group"]
+    return pd.DataFrame(rows, columns=cols)
+
+
 def write_truth(genome: Genome, cohort: Cohort, results: list[SampleTruth], out: Path) -> None:
     """All truth tables into ``out`` (tab-separated, header row, 1-based positions)."""
     out.mkdir()
@@ -273,3 +288,4 @@ def write_truth(genome: Genome, cohort: Cohort, results: list[SampleTruth], out:
     _tsv(_variants(results), out / "variants.tsv")
     _tsv(_splice(genome, results), out / "splice_lesions.tsv")
     _tsv(_subtypes(results), out / "subtypes.tsv")
+    _tsv(_lesion_profiles(results), out / "lesion_profiles.tsv")

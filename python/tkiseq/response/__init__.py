@@ -1,0 +1,1 @@
+"""Ex vivo TKI response: AUC per drug (given, or from viability points), cap, z-score, class."""

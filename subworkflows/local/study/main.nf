@@ -1,0 +1,44 @@
+//
+// STUDY: drug response (AUC z-scores, classes), lesions from every source with the IKZF1plus
+// profile, then the core study's tests and figures
+//
+include { RESPONSE     } from '../../../modules/local/response'
+include { LESIONS      } from '../../../modules/local/lesions'
+include { ASSOCIATIONS } from '../../../modules/local/associations'
+
+workflow STUDY {
+    take:
+    ch_inputs     // [ val(meta), path(samplesheet.valid.csv), path(cnv.valid.csv) or [] ]
+    ch_phenotypes // [ val(meta), path(phenotypes.valid.csv) ]
+    ch_splice     // [ val(meta), path(splice_lesions.tsv) ] per sample
+    ch_fusions    // [ val(meta), path(cohort_fusions.tsv) ]
+    ch_variants   // [ val(meta), path(cohort_variants.tsv) ]
+    ch_h5ad       // [ val(meta), path(cohort.h5ad) ]
+    ch_karyotype  // [ val(meta), path(karyotype.tsv) ]
+
+    main:
+    RESPONSE(ch_phenotypes)
+    LESIONS(
+        ch_inputs,
+        ch_splice
+            .map { _meta, tsv -> tsv }
+            .toSortedList { a, b -> a.name <=> b.name }
+            .map { tables -> [[id: 'cohort'], tables] }, // [ val(meta), [ path(splice_lesions.tsv), ... ] ]
+        ch_fusions,
+        ch_variants,
+        ch_h5ad,
+        ch_karyotype,
+    )
+    ASSOCIATIONS(RESPONSE.out.response, ch_phenotypes, LESIONS.out.profile, ch_fusions, ch_h5ad)
+    ch_versions = channel.empty()
+        .mix(RESPONSE.out.versions)
+        .mix(LESIONS.out.versions)
+        .mix(ASSOCIATIONS.out.versions)
+
+    emit:
+    response     = RESPONSE.out.response         // [ val(meta), path(response.tsv) ]
+    lesions      = LESIONS.out.lesions           // [ val(meta), path(lesions.tsv) ]
+    profile      = LESIONS.out.profile           // [ val(meta), path(profile.tsv) ]
+    associations = ASSOCIATIONS.out.associations // [ val(meta), path(associations.tsv) ]
+    versions     = ch_versions                   // path(versions.yml)
+}
