@@ -3,21 +3,27 @@
 A diploid genotype model (``bcftools call``) discards alleles at VAF 0.1-0.3, which are common
 in leukemic RNA; the study's decision is made on read counts anyway (>= 3 alt reads, VAF > 0.1,
 applied by ``filter``). So every alt allele seen in the pileup is emitted with FORMAT/AD and DP
-and the filter decides. Candidates come from the pileup; their AD is then recounted read by
-read (see ``counts``), so only candidate sites pay for per-read work. Pileup settings:
+and the filter decides. Candidates come from the pileup; where the decision can still change
+their AD is recounted read by read (see ``counts``). Pileup settings:
 
 - reads: skip unmapped, secondary, QC-failed and duplicate-flagged reads; mapping quality
   >= 20 (STAR gives 255 to unique and <= 3 to multi-mapped reads, so this keeps unique
-  alignments and works for other aligners' BAMs too);
+  alignments and works for other aligners' BAMs too); reads of improper pairs kept (-A) and
+  both mates counted where they overlap (-x), as the recount counts them;
 - bases: base quality >= 20, BAQ off (-B) so AD equals the reads observed;
-- indels: candidates from >= 2 gapped reads making >= 1 % of the reads, no depth cap;
-- evidence rules of ``counts`` (alignment ends, soft clips, unannotated junctions, short
-  overhangs) applied in the recount, with the GTF's introns as the annotation.
+- indels: candidates from >= 2 gapped reads making >= 1 % of the reads, no depth cap.
+
+So the pileup sees every read the recount can count, and an SNV's pileup alt count bounds
+its recount: an SNV with fewer than ``min_alt_reads`` alt reads in the pileup (almost all
+candidates: sequencing errors) cannot pass and keeps its pileup AD, marked INFO/PILEUP
+(``counts.needs_recount``). The rest, and every indel, are recounted with the evidence rules
+of ``counts``, with the GTF's introns as the annotation.
 
 Regions: exons plus 10 bp of splice region at internal exon boundaries (not beyond the
 transcript's ends) from the GTF. Each contig is one job (pileup streamed over the contig with
 the regions as targets, ``-T``, so spliced reads are read once rather than once per exon as
-with ``-R``; then the recount), at most ``threads`` at a time.
+with ``-R``; then the recount, one fetch per window of nearby candidates), at most
+``threads`` at a time.
 """
 
 from __future__ import annotations
@@ -32,13 +38,14 @@ import pysam
 from tkiseq.errors import InputError
 from tkiseq.genome.contigs import require_shared
 from tkiseq.genome.gtf import iter_records
-from tkiseq.variants.counts import MIN_BASEQ, MIN_MAPQ, Intron, add_allele_depths
+from tkiseq.variants.counts import MIN_BASEQ, MIN_MAPQ, CallParams, Intron, add_allele_depths
 from tkiseq.variants.normalise import fasta_contigs
 from tkiseq.variants.transcripts import Transcript, merge_intervals, read_transcripts
 from tkiseq.variants.vcfio import bcftools, indexed_vcf_output
 
 SPLICE_PAD = 10
 MAX_DEPTH = 1_000_000
+__all__ = ["CallParams", "call_bam"]
 
 
 def exon_regions(
@@ -72,28 +79,44 @@ def annotated_introns(
 
 
 def _call_contig(
-    bam: str, fasta: str, chrom: str, bed: str, introns: frozenset[Intron], out: str
+    bam: str,
+    fasta: str,
+    chrom: str,
+    bed: str,
+    introns: frozenset[Intron],
+    out: str,
+    params: CallParams,
 ) -> str:
     """mpileup -> split + left-align -> alleles with alt reads -> recount; a worker process."""
     raw, split, kept = f"{out}.raw.bcf", f"{out}.split.bcf", f"{out}.kept.vcf"
     bcftools(
         "mpileup", "-f", fasta, "-r", chrom, "-T", bed, "-a", "FORMAT/AD,FORMAT/DP",
-        "-q", str(MIN_MAPQ), "-Q", str(MIN_BASEQ), "-B", "--ff", "UNMAP,SECONDARY,QCFAIL,DUP",
+        "-q", str(MIN_MAPQ), "-Q", str(MIN_BASEQ), "-B", "-A", "-x",
+        "--ff", "UNMAP,SECONDARY,QCFAIL,DUP",
         "-d", str(MAX_DEPTH), "-L", str(MAX_DEPTH), "-m", "2", "-F", "0.01",
         "-Ob", "-o", raw, bam,
     )  # fmt: skip
     bcftools("norm", "-m", "-any", "-f", fasta, "-Ob", "-o", split, raw)
     bcftools("view", "-i", 'ALT!="<*>" && FMT/AD[0:1]>0', "-Ov", "-o", kept, split)
-    add_allele_depths(Path(kept), Path(bam), Path(fasta), Path(out), {chrom: introns})
+    add_allele_depths(
+        Path(kept), Path(bam), Path(fasta), Path(out), {chrom: introns}, params, shortcut=True
+    )
     for path in (raw, split, kept):
         Path(path).unlink()
     return out
 
 
 def call_bam(
-    sample: str, bam: Path, fasta: Path, gtf: Path, outdir: Path, threads: int = 1
+    sample: str,
+    bam: Path,
+    fasta: Path,
+    gtf: Path,
+    outdir: Path,
+    threads: int = 1,
+    params: CallParams | None = None,
 ) -> Path:
     """Write ``<sample>.calls.vcf.gz`` (+ .tbi): every exonic allele with alt reads."""
+    params = params or CallParams()
     for path in (bam, fasta, gtf):
         if not path.exists():
             raise InputError(path, "file not found")
@@ -118,9 +141,8 @@ def call_bam(
             bed = Path(tmp) / f"{i}.bed"
             bed.write_text("".join(f"{chrom}\t{a - 1}\t{b}\n" for a, b in regions[chrom]))
             part = str(Path(tmp) / f"{i}.vcf.gz")
-            jobs.append(
-                (str(bam), str(fasta), chrom, str(bed), introns.get(chrom, frozenset()), part)
-            )
+            known = introns.get(chrom, frozenset())
+            jobs.append((str(bam), str(fasta), chrom, str(bed), known, part, params))
         with ProcessPoolExecutor(max_workers=max(1, threads)) as pool:
             parts = list(pool.map(_call_contig, *zip(*jobs, strict=True)))
         listing = Path(tmp) / "parts.txt"

@@ -4,27 +4,36 @@ Used for user VCFs without FORMAT/AD and to recount the pileup's candidates (bcf
 AD undercounts reads that carry the indel). Reads: no duplicates, secondary or QC-failed
 reads, mapping quality >= 20 (STAR: unique); substitutions need base quality >= 20.
 
-Where a read's bases are not evidence (for either allele), and why:
+Where a read's bases are not evidence (for either allele), and why (``CallParams``; 0 turns a
+rule off; ``tests/benchmarks/README.md`` has each rule's measured recall cost and precision
+gain, which chose the defaults):
 
-- within ``EDGE`` (5) bases of a plain end of the alignment: the aligner extends ends with
-  mismatches rather than open a gap or a junction it cannot see;
-- within ``PAD`` (8) bases of a soft clip, or of a splice junction (N) that is not an
-  annotated intron: the read continued elsewhere (another exon, a fusion partner) and the
-  aligner chose where to cut. STAR places a short overhang at a nearby wrong acceptor or
-  soft-clips it, so the few intronic or shifted bases next to the cut mismatch the genome
-  in read after read, which is a recurrent artefact with 3+ alt reads, not a variant.
-  Annotated junctions are not cuts of this kind: their bases keep counting, so variants at
-  exon boundaries keep their spliced reads. Without an annotation (user VCFs) junctions
-  are not checked;
-- in a block shorter than ``OVERHANG`` (10) between a junction and an end of the alignment
-  (a short overhang: its placement is a guess).
+- ``edge``: bases next to a plain end of the alignment (the aligner extends ends with
+  mismatches rather than open a gap or a junction it cannot see). Off: STAR soft-clips
+  mismatching ends itself, and true alleles near read ends (ABL1 E255K) lost their reads;
+- ``clip_pad``: bases next to a soft clip. Off for the same reason;
+- ``junction_pad`` (8): bases next to a splice junction (N) that is not an annotated
+  intron: STAR places a short overhang at a nearby wrong acceptor, so the few shifted bases
+  next to the cut mismatch the genome in read after read, a recurrent artefact with 3+ alt
+  reads. Annotated junctions keep counting, so variants at exon boundaries keep their spliced
+  reads; without an annotation (user VCFs) junctions are not checked;
+- ``overhang`` (10): a block shorter than this between a junction and an end of the
+  alignment (its placement is a guess).
 
-Reads are walked by their CIGAR from ``fetch`` rather than through the pileup engine, which
-rebuilds every column from the first overlapping read and dominated the run time.
+Besides AD and DP, each recounted allele gets INFO/AMM (mean mismatches of its alt reads
+other than the allele itself, from NM) and INFO/LMQ (fraction of the reads over the site
+with mapping quality < 20): reads of a paralog carry the paralog's differences and sit among
+multi-mapped reads, which ``filter`` turns into FILTER ``paralog``.
+
+Candidates are grouped into windows of nearby sites and each window's reads are fetched once
+and walked by their CIGAR (one streaming pass per region, not one fetch per site).
 """
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pysam
@@ -33,16 +42,46 @@ from tkiseq.errors import InputError
 
 MIN_MAPQ = 20
 MIN_BASEQ = 20
-EDGE = 5
-PAD = 8
-OVERHANG = 10
 SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400  # unmapped, secondary, QC fail, duplicate
+WINDOW_GAP = 1000  # sites closer than this share one fetch ...
+WINDOW_SITES = 5000  # ... up to this many, so memory stays flat in depth
 
 Intron = tuple[int, int]  # 0-based half-open reference span of an N operation
 Cut = str | Intron  # "end", "clip" or the intron at a segment's boundary
 _INS, _DEL, _SKIP, _SOFT = 1, 2, 3, 4
 _ALIGNED = frozenset({0, 7, 8})
 _CLIPS = frozenset({_SOFT, 5})  # soft and hard clips
+HEADER_LINES = (
+    '##INFO=<ID=AMM,Number=1,Type=Float,Description="Mean mismatches of the alt reads besides '
+    'the allele (NM minus its own edit), counted by tkiseq">',
+    '##INFO=<ID=LMQ,Number=1,Type=Float,Description="Fraction of the reads over the site with '
+    'mapping quality < 20, counted by tkiseq">',
+    '##INFO=<ID=PILEUP,Number=0,Type=Flag,Description="AD and DP from the pileup, not recounted:'
+    ' its alt reads bound the recount and are below the study minimum">',
+)
+
+
+@dataclass(frozen=True)
+class CallParams:
+    """Tunables of ``variants call``: the recount shortcut and the evidence rules."""
+
+    min_alt_reads: int = 3  # SNVs with fewer alt reads in the pileup are not recounted
+    edge: int = 0
+    clip_pad: int = 0
+    junction_pad: int = 8
+    overhang: int = 10
+
+
+@dataclass
+class SiteCount:
+    """Reads of one split allele: ref, alt, any base (DP), alt mismatches, low-MAPQ reads."""
+
+    ref: int = 0
+    alt: int = 0
+    depth: int = 0
+    alt_mismatches: int = 0
+    covering: int = 0
+    low_mapq: int = 0
 
 
 def locate(cigar: list[tuple[int, int]], start: int, site: int) -> tuple[int, int] | None:
@@ -79,17 +118,20 @@ def segment(cigar: list[tuple[int, int]], start: int, site: int) -> tuple[int, i
     return seg_start, r, left, "clip" if cigar[-1][0] in _CLIPS else "end"
 
 
-def pad(cut: Cut, introns: frozenset[Intron] | None) -> int:
+def pad(cut: Cut, introns: frozenset[Intron] | None, p: CallParams) -> int:
     """Bases next to ``cut`` that are not evidence (module docstring)."""
     if cut == "end":
-        return EDGE
-    if cut == "clip" or (introns is not None and cut not in introns):
-        return PAD
-    return 0
+        return p.edge
+    if cut == "clip":
+        return p.clip_pad
+    return p.junction_pad if introns is not None and cut not in introns else 0
 
 
 def read_at(
-    aln: pysam.AlignedSegment, site: int, introns: frozenset[Intron] | None
+    aln: pysam.AlignedSegment,
+    site: int,
+    introns: frozenset[Intron] | None,
+    p: CallParams = CallParams(),
 ) -> tuple[int, int] | None:
     """``locate`` for a read whose base at ``site`` is evidence, else None."""
     cigar = aln.cigartuples
@@ -97,10 +139,54 @@ def read_at(
     if found is None:
         return None
     start, end, left, right = segment(cigar, aln.reference_start, site)
-    if site - start < pad(left, introns) or end - 1 - site < pad(right, introns):
+    if site - start < pad(left, introns, p) or end - 1 - site < pad(right, introns, p):
         return None
-    overhang = isinstance(left, tuple) != isinstance(right, tuple) and end - start < OVERHANG
+    overhang = isinstance(left, tuple) != isinstance(right, tuple) and end - start < p.overhang
     return None if overhang else found
+
+
+def add_read(
+    c: SiteCount,
+    aln: pysam.AlignedSegment,
+    site: int,
+    ref: str,
+    alt: str,
+    introns: frozenset[Intron] | None,
+    p: CallParams,
+) -> None:
+    """Add one read's evidence at 0-based ``site`` for the split allele ``ref``>``alt``."""
+    if aln.flag & SKIP_FLAGS:
+        return
+    if aln.mapping_quality < MIN_MAPQ:
+        if locate(aln.cigartuples, aln.reference_start, site) is not None:
+            c.covering += 1
+            c.low_mapq += 1
+        return
+    found = read_at(aln, site, introns, p)
+    if found is None:
+        return
+    c.covering += 1
+    q, read_indel = found
+    seq = aln.query_sequence
+    indel = len(alt) - len(ref)
+    is_alt = is_ref = False
+    if indel == 0:
+        quals = aln.query_qualities
+        if quals is not None and quals[q] < MIN_BASEQ:
+            return
+        base = seq[q : q + len(alt)]
+        is_alt, is_ref = base == alt, base == ref
+    elif read_indel == indel and (indel < 0 or seq[q : q + len(alt)] == alt):
+        is_alt = True
+    elif read_indel == 0:
+        is_ref = True
+    c.depth += 1
+    c.ref += is_ref
+    if is_alt:
+        c.alt += 1
+        own = abs(indel) if indel else len(alt)
+        nm = aln.get_tag("NM") if aln.has_tag("NM") else own
+        c.alt_mismatches += max(0, nm - own)
 
 
 def count_alleles(
@@ -110,31 +196,63 @@ def count_alleles(
     ref: str,
     alt: str,
     introns: frozenset[Intron] | None = None,
+    p: CallParams = CallParams(),
 ) -> tuple[int, int]:
     """(ref reads, alt reads) of a split, left-aligned allele at 1-based ``pos``."""
-    ref_n = alt_n = 0
-    site = pos - 1
-    indel = len(alt) - len(ref)
-    for aln in bam.fetch(chrom, site, site + 1):
-        if aln.flag & SKIP_FLAGS or aln.mapping_quality < MIN_MAPQ:
-            continue
-        found = read_at(aln, site, introns)
-        if found is None:
-            continue
-        q, read_indel = found
-        seq = aln.query_sequence
-        if indel == 0:
-            quals = aln.query_qualities
-            if quals is not None and quals[q] < MIN_BASEQ:
-                continue
-            base = seq[q : q + len(alt)]
-            alt_n += base == alt
-            ref_n += base == ref
-        elif read_indel == indel and (indel < 0 or seq[q : q + len(alt)] == alt):
-            alt_n += 1
-        elif read_indel == 0:
-            ref_n += 1
-    return ref_n, alt_n
+    c = SiteCount()
+    for aln in bam.fetch(chrom, pos - 1, pos):
+        add_read(c, aln, pos - 1, ref, alt, introns, p)
+    return c.ref, c.alt
+
+
+def count_window(
+    bam: pysam.AlignmentFile,
+    chrom: str,
+    sites: list[tuple[int, str, str]],
+    introns: frozenset[Intron] | None,
+    p: CallParams,
+) -> list[SiteCount]:
+    """Counts of sorted split alleles (1-based pos, ref, alt) from one fetch of their span."""
+    counts = [SiteCount() for _ in sites]
+    starts = [pos - 1 for pos, _, _ in sites]
+    for aln in bam.fetch(chrom, starts[0], starts[-1] + 1):
+        lo = bisect.bisect_left(starts, aln.reference_start)
+        hi = bisect.bisect_left(starts, aln.reference_end)
+        for k in range(lo, hi):
+            pos, ref, alt = sites[k]
+            add_read(counts[k], aln, pos - 1, ref, alt, introns, p)
+    return counts
+
+
+def _windows(records: Iterator[pysam.VariantRecord]) -> Iterator[list[pysam.VariantRecord]]:
+    """Sorted records in runs on one contig: gaps below WINDOW_GAP, at most WINDOW_SITES."""
+    run: list[pysam.VariantRecord] = []
+    for rec in records:
+        if run and (
+            rec.chrom != run[-1].chrom
+            or rec.pos - run[-1].pos >= WINDOW_GAP
+            or len(run) >= WINDOW_SITES
+        ):
+            yield run
+            run = []
+        run.append(rec)
+    if run:
+        yield run
+
+
+def needs_recount(rec: pysam.VariantRecord, p: CallParams, shortcut: bool) -> bool:
+    """False for an SNV whose pileup alt count is below ``min_alt_reads``.
+
+    With the pileup run on the recount's read set (``call``: -A -x, same flags, MAPQ and
+    base quality), the recount's SNV reads are a subset of the pileup's, so its alt count
+    cannot exceed the pileup's: such an allele fails ``min_alt_reads`` whatever the recount
+    finds. VAF gives no such bound (the rules may drop ref reads), nor do indels (bcftools'
+    indel AD undercounts), so both are always recounted.
+    """
+    if not shortcut or len(rec.ref) != len(rec.alts[0]):
+        return True
+    ad = rec.samples[0].get("AD")
+    return ad is None or len(ad) < 2 or ad[1] is None or ad[1] >= p.min_alt_reads
 
 
 def add_allele_depths(
@@ -143,10 +261,14 @@ def add_allele_depths(
     fasta: Path,
     out: Path,
     introns: dict[str, frozenset[Intron]] | None = None,
+    params: CallParams = CallParams(),
+    shortcut: bool = False,
 ) -> None:
     """Copy ``vcf`` (split, normalised) to bgzipped ``out`` with FORMAT/AD counted from ``bam``.
 
     ``introns``: annotated introns per contig (BAM naming); None when there is no annotation.
+    ``shortcut``: the VCF's AD comes from the pileup; keep it where a recount cannot change
+    the decision (``needs_recount``), marked INFO/PILEUP.
     """
     try:
         aligned = pysam.AlignmentFile(str(bam), reference_filename=str(fasta))
@@ -158,20 +280,31 @@ def add_allele_depths(
                 '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths counted from '
                 'the BAM by tkiseq">'
             )
-        with_dp = "DP" in vf.header.formats
-        if not with_dp:
+        if "DP" not in vf.header.formats:
             vf.header.add_line(
-                '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="ref + alt reads">'
+                '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Reads with a base (any allele)'
+                ' at the site that are evidence, counted by tkiseq">'
             )
+        for line in HEADER_LINES:
+            vf.header.add_line(line)
         with pysam.VariantFile(str(out), "wz", header=vf.header) as writer:
-            for rec in vf:
-                if rec.chrom not in aligned.references:
-                    raise InputError(bam, f"no contig {rec.chrom} (used by the VCF)")
-                known = None if introns is None else introns.get(rec.chrom, frozenset())
-                ref_n, alt_n = count_alleles(
-                    aligned, rec.chrom, rec.pos, rec.ref, rec.alts[0], known
-                )
-                rec.samples[0]["AD"] = (ref_n, alt_n)
-                if not with_dp:
-                    rec.samples[0]["DP"] = ref_n + alt_n
-                writer.write(rec)
+            for run in _windows(iter(vf)):
+                chrom = run[0].chrom
+                if chrom not in aligned.references:
+                    raise InputError(bam, f"no contig {chrom} (used by the VCF)")
+                todo = [r for r in run if needs_recount(r, params, shortcut)]
+                recounted = {id(r) for r in todo}
+                if todo:
+                    known = None if introns is None else introns.get(chrom, frozenset())
+                    sites = [(r.pos, r.ref, r.alts[0]) for r in todo]
+                    for rec, c in zip(
+                        todo, count_window(aligned, chrom, sites, known, params), strict=True
+                    ):
+                        rec.samples[0]["AD"] = (c.ref, c.alt)
+                        rec.samples[0]["DP"] = c.depth
+                        rec.info["AMM"] = round(c.alt_mismatches / c.alt, 2) if c.alt else 0.0
+                        rec.info["LMQ"] = round(c.low_mapq / c.covering, 3) if c.covering else 0.0
+                for rec in run:
+                    if id(rec) not in recounted:
+                        rec.info["PILEUP"] = True
+                    writer.write(rec)
