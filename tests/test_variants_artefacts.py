@@ -139,30 +139,47 @@ def test_alt_reads_near_read_ends_and_soft_clips_count(tmp_path: Path, genome: s
     assert before[(s + 1, alt)] == {"min_alt_reads", "min_vaf"}
 
 
-def fusion_reads(genome: str, bases: str) -> tuple[list[Read], int]:
-    """6 reads ending in exon 1 of GENE1 (the 5' partner) that continue into the 3' partner:
-    the aligner put the partner's first 2 bases (``bases``) into the intron, then clipped."""
-    end = EXON1[1]  # last exon base, 1-based = 0-based index of the first intron base
-    seq = genome[end - 48 : end] + bases + "TTGACCAGTTGACCAGTTGAC"
-    reads: list[Read] = [(end - 48, "50M21S", seq, 255)] * 6
-    reads += [(end - 60, "50M", genome[end - 60 : end - 10], 255)] * 10
-    return reads, end
+def junction_reads(genome: str, last: int) -> tuple[list[Read], str]:
+    """6 reads whose aligned part ends at 1-based ``last`` and continues with 2 bases that
+    differ from the genome, then 21 clipped bases (the aligner placed the first 2 bases of
+    the read's next piece after ``last``); 10 reads end well before ``last``."""
+    bases = other(genome[last]) + other(genome[last + 1])
+    seq = genome[last - 48 : last] + bases + "TTGACCAGTTGACCAGTTGAC"
+    reads: list[Read] = [(last - 48, "50M21S", seq, 255)] * 6
+    reads += [(last - 60, "50M", genome[last - 60 : last - 10], 255)] * 10
+    return reads, bases
+
+
+def test_spliced_reads_extended_into_the_intron_are_not_evidence(
+    tmp_path: Path, genome: str
+) -> None:
+    """Reads whose next exon piece was too short to place, extended 2 bases into the
+    annotated intron after exon 1 (or across a fusion junction at that exon end): without
+    the ``intron_end`` rule their mismatches pass at VAF 1.0, with it they count for
+    neither allele."""
+    last = EXON1[1]
+    reads, bases = junction_reads(genome, last)
+    sites = {(last + 1, bases[0]), (last + 2, bases[1])}
+    kept = run_stage(tmp_path / "off", reads, CallParams(intron_end=0))
+    assert all(kept[k] == {"PASS"} for k in sites)
+    got = run_stage(tmp_path / "on", reads)
+    assert all(got[k] == {"min_alt_reads", "min_vaf"} for k in sites)
 
 
 def test_fusion_junction_calls_flagged(tmp_path: Path, genome: str) -> None:
-    """(b) without the sample's fusions the 2 intronic mismatches pass at VAF 1.0; with its
-    fusions.tsv they are ``fusion_junction``."""
-    end = EXON1[1]
-    bases = other(genome[end]) + other(genome[end + 1])
-    reads, end = fusion_reads(genome, bases)
+    """(b) A fusion whose breakpoint is inside exon 1 (no annotated intron to explain the
+    reads): without the sample's fusions the 2 mismatches past it pass at VAF 1.0; with its
+    fusions.tsv they are ``fusion_junction`` and nothing else changes."""
+    last = 1200
+    reads, bases = junction_reads(genome, last)
     fusions = tmp_path / "S1.fusions.tsv"
     fusions.write_text(
         "sample\tgene5\tgene3\tbreakpoint5\tbreakpoint3\tsplit_reads\n"
-        f"S1\tGENE1\tPARTNER\tchr1:{end}:+\tchr2:20000:+\t6\n"
+        f"S1\tGENE1\tPARTNER\tchr1:{last}:+\tchr2:20000:+\t6\n"
     )
     plain = run_stage(tmp_path / "plain", reads)
     flagged = run_stage(tmp_path / "flagged", reads, fusions=fusions)
-    sites = {(end + 1, bases[0]), (end + 2, bases[1])}
+    sites = {(last + 1, bases[0]), (last + 2, bases[1])}
     assert all(plain[k] == {"PASS"} for k in sites)
     assert all(flagged[k] == {"fusion_junction"} for k in sites)
     assert {k: v for k, v in flagged.items() if k not in sites} == {

@@ -87,21 +87,26 @@ def _call_contig(
     out: str,
     params: CallParams,
 ) -> str:
-    """mpileup -> split + left-align -> alleles with alt reads -> recount; a worker process."""
-    raw, split, kept = f"{out}.raw.bcf", f"{out}.split.bcf", f"{out}.kept.vcf"
+    """mpileup -> sites with an allele -> split + left-align -> alleles with alt reads ->
+    recount; a worker process."""
+    raw, seen, split, kept = (
+        f"{out}.{x}" for x in ("raw.bcf", "seen.bcf", "split.bcf", "kept.vcf")
+    )
     bcftools(
         "mpileup", "-f", fasta, "-r", chrom, "-T", bed, "-a", "FORMAT/AD,FORMAT/DP",
         "-q", str(MIN_MAPQ), "-Q", str(MIN_BASEQ), "-B", "-A", "-x",
         "--ff", "UNMAP,SECONDARY,QCFAIL,DUP",
         "-d", str(MAX_DEPTH), "-L", str(MAX_DEPTH), "-m", "2", "-F", "0.01",
-        "-Ob", "-o", raw, bam,
+        "-Ou", "-o", raw, bam,
     )  # fmt: skip
-    bcftools("norm", "-m", "-any", "-f", fasta, "-Ob", "-o", split, raw)
+    # every covered base is a record with ALT <*>; keep those with an allele before splitting
+    bcftools("view", "-i", 'N_ALT>1 || ALT!="<*>"', "-Ou", "-o", seen, raw)
+    bcftools("norm", "-m", "-any", "-f", fasta, "-Ou", "-o", split, seen)
     bcftools("view", "-i", 'ALT!="<*>" && FMT/AD[0:1]>0', "-Ov", "-o", kept, split)
     add_allele_depths(
         Path(kept), Path(bam), Path(fasta), Path(out), {chrom: introns}, params, shortcut=True
     )
-    for path in (raw, split, kept):
+    for path in (raw, seen, split, kept):
         Path(path).unlink()
     return out
 

@@ -11,14 +11,23 @@ gain, which chose the defaults):
 - ``edge``: bases next to a plain end of the alignment (the aligner extends ends with
   mismatches rather than open a gap or a junction it cannot see). Off: STAR soft-clips
   mismatching ends itself, and true alleles near read ends (ABL1 E255K) lost their reads;
-- ``clip_pad``: bases next to a soft clip. Off for the same reason;
+- ``clip_pad``: bases next to a soft clip. Off for the same reason; the false calls these
+  two rules removed are the ``intron_end`` artefact, which that rule removes alone;
 - ``junction_pad`` (8): bases next to a splice junction (N) that is not an annotated
   intron: STAR places a short overhang at a nearby wrong acceptor, so the few shifted bases
   next to the cut mismatch the genome in read after read, a recurrent artefact with 3+ alt
-  reads. Annotated junctions keep counting, so variants at exon boundaries keep their spliced
-  reads; without an annotation (user VCFs) junctions are not checked;
-- ``overhang`` (10): a block shorter than this between a junction and an end of the
-  alignment (its placement is a guess).
+  reads (no measured recall cost; the simulator makes no such junction, the unit test
+  does). Annotated junctions keep counting, so variants at exon boundaries keep their
+  spliced reads; without an annotation (user VCFs) junctions are not checked;
+- ``overhang``: a block shorter than this between a junction and an end of the alignment
+  (its placement is a guess). Off: it cost alt reads and removed no false call; a short
+  block after an unannotated junction is inside ``junction_pad`` anyway;
+- ``intron_end`` (10): bases of an annotated intron in the last ``intron_end`` bases of a
+  segment that runs into the intron from its exon and stops there (end or clip): a spliced
+  read whose next exon piece was too short for the aligner to place, so it extended the read
+  into the intron, where the next exon's bases mismatch (a few bases past an exon end, 3+
+  reads, VAF up to 1: the same mechanism as reads crossing a fusion junction). Unlike
+  ``edge``/``clip_pad`` it spares exonic bases, so true alleles near read ends keep counting.
 
 Besides AD and DP, each recounted allele gets INFO/AMM (mean mismatches of its alt reads
 other than the allele itself, from NM) and INFO/LMQ (fraction of the reads over the site
@@ -34,6 +43,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pysam
@@ -69,7 +79,8 @@ class CallParams:
     edge: int = 0
     clip_pad: int = 0
     junction_pad: int = 8
-    overhang: int = 10
+    overhang: int = 0
+    intron_end: int = 10
 
 
 @dataclass
@@ -142,7 +153,35 @@ def read_at(
     if site - start < pad(left, introns, p) or end - 1 - site < pad(right, introns, p):
         return None
     overhang = isinstance(left, tuple) != isinstance(right, tuple) and end - start < p.overhang
-    return None if overhang else found
+    if overhang or (introns and into_intron(introns, site, start, end, left, right, p.intron_end)):
+        return None
+    return found
+
+
+@cache
+def _bounds(introns: frozenset[Intron]) -> tuple[list[int], list[int]]:
+    """Sorted starts and sorted ends of the annotated introns (built once per set)."""
+    return sorted(a for a, _ in introns), sorted(b for _, b in introns)
+
+
+def into_intron(
+    introns: frozenset[Intron], site: int, start: int, end: int, left: Cut, right: Cut, n: int
+) -> bool:
+    """True when ``site`` is in the last ``n`` bases of a segment that ran from an exon into an
+    annotated intron and stopped there (alignment end or clip): a spliced read whose next
+    exon was too short to place, extended into the intron with mismatches."""
+    if n <= 0:
+        return False
+    starts, ends = _bounds(introns)
+    if not isinstance(right, tuple):  # an intron start in [max(start + 1, end - n), site]
+        i = bisect.bisect_left(starts, max(start + 1, end - n))
+        if i < len(starts) and starts[i] <= site:
+            return True
+    if not isinstance(left, tuple):  # an intron end in [site + 1, min(start + n, end - 1)]
+        i = bisect.bisect_left(ends, site + 1)
+        if i < len(ends) and ends[i] <= min(start + n, end - 1):
+            return True
+    return False
 
 
 def add_read(
@@ -286,7 +325,8 @@ def add_allele_depths(
                 ' at the site that are evidence, counted by tkiseq">'
             )
         for line in HEADER_LINES:
-            vf.header.add_line(line)
+            if line.split(",")[0].removeprefix("##INFO=<ID=") not in vf.header.info:
+                vf.header.add_line(line)
         with pysam.VariantFile(str(out), "wz", header=vf.header) as writer:
             for run in _windows(iter(vf)):
                 chrom = run[0].chrom
