@@ -334,11 +334,11 @@ def add_allele_depths(
                     raise InputError(bam, f"no contig {chrom} (used by the VCF)")
                 todo = [r for r in run if needs_recount(r, params, shortcut)]
                 recounted = {id(r) for r in todo}
-                if todo:
-                    known = None if introns is None else introns.get(chrom, frozenset())
-                    sites = [(r.pos, r.ref, r.alts[0]) for r in todo]
+                known = None if introns is None else introns.get(chrom, frozenset())
+                for group in _windows(iter(todo)):  # fetch only around sites to recount
+                    sites = [(r.pos, r.ref, r.alts[0]) for r in group]
                     for rec, c in zip(
-                        todo, count_window(aligned, chrom, sites, known, params), strict=True
+                        group, count_window(aligned, chrom, sites, known, params), strict=True
                     ):
                         rec.samples[0]["AD"] = (c.ref, c.alt)
                         rec.samples[0]["DP"] = c.depth
