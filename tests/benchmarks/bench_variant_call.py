@@ -12,8 +12,9 @@ available without aligning anew) and on that merged BAM with every base quality 
 (the simulator gives its sequencing errors low qualities, which -Q 20 drops; with confident
 errors every one-read error is a candidate, the regime of issue 13). Runs alternate in order
 so all see the same machine load; peak RSS is that of each process tree. bcftools (pysam's)
-gets the same target regions (exons + splice regions from the GTF) and no depth cap, as
-`variants call` has.
+gets the same target regions (exons + splice regions from the GTF), no depth cap and one
+sample per BAM (--ignore-RG: the merged BAM keeps its six read groups), as `variants call`
+has.
 
 `rules` takes every sample's candidates (the pileup's alleles, which do not depend on the
 rules), recounts them under each rule set, applies the study filter and scores the PASS calls
@@ -48,10 +49,10 @@ RULES = ("edge", "clip_pad", "junction_pad", "overhang", "intron_end")
 
 
 def bcftools_call(bam: str, fasta: str, bed: str, out: str) -> None:
-    """`bcftools mpileup -a AD,DP -T bed -d 1000000 | bcftools call -mv` (uncompressed BCF)."""
+    """`bcftools mpileup -a AD,DP -T bed -d 1000000 --ignore-RG | bcftools call -mv`."""
     raw = f"{out}.mpileup.bcf"
     pysam.bcftools.mpileup("-f", fasta, "-T", bed, "-a", "FORMAT/AD,FORMAT/DP", "-d", "1000000",
-                           "-Ou", "-o", raw, bam, catch_stdout=False)  # fmt: skip
+                           "--ignore-RG", "-Ou", "-o", raw, bam, catch_stdout=False)  # fmt: skip
     pysam.bcftools.call("-mv", "-Oz", "-o", out, raw, catch_stdout=False)
     Path(raw).unlink()
 

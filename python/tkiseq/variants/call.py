@@ -11,7 +11,8 @@ their AD is recounted read by read (see ``counts``). Pileup settings:
   alignments and works for other aligners' BAMs too); reads of improper pairs kept (-A) and
   both mates counted where they overlap (-x), as the recount counts them;
 - bases: base quality >= 20, BAQ off (-B) so AD equals the reads observed;
-- indels: candidates from >= 2 gapped reads making >= 1 % of the reads, no depth cap.
+- indels: candidates from >= 2 gapped reads making >= 1 % of the reads, no depth cap;
+- the BAM is one sample whatever its read groups say (--ignore-RG), as the recount reads it.
 
 So the pileup sees every read the recount can count, and an SNV's pileup alt count bounds
 its recount: an SNV with fewer than ``min_alt_reads`` alt reads in the pileup (almost all
@@ -94,7 +95,7 @@ def _call_contig(
     )
     bcftools(
         "mpileup", "-f", fasta, "-r", chrom, "-T", bed, "-a", "FORMAT/AD,FORMAT/DP",
-        "-q", str(MIN_MAPQ), "-Q", str(MIN_BASEQ), "-B", "-A", "-x",
+        "-q", str(MIN_MAPQ), "-Q", str(MIN_BASEQ), "-B", "-A", "-x", "--ignore-RG",
         "--ff", "UNMAP,SECONDARY,QCFAIL,DUP",
         "-d", str(MAX_DEPTH), "-L", str(MAX_DEPTH), "-m", "2", "-F", "0.01",
         "-Ou", "-o", raw, bam,
