@@ -21,10 +21,10 @@ candidates: sequencing errors) cannot pass and keeps its pileup AD, marked INFO/
 of ``counts``, with the GTF's introns as the annotation.
 
 Regions: exons plus 10 bp of splice region at internal exon boundaries (not beyond the
-transcript's ends) from the GTF. Each contig is one job (pileup streamed over the contig with
-the regions as targets, ``-T``, so spliced reads are read once rather than once per exon as
-with ``-R``; then the recount, one fetch per window of nearby candidates), at most
-``threads`` at a time.
+transcript's ends) from the GTF. The contigs are split into ``threads`` consecutive runs of
+about equal exonic length, one job each (pileup streamed over whole contigs with the exons as
+targets, ``-T``, so spliced reads are read once rather than once per exon as with exon
+regions; then the recount, one fetch per window of nearby candidates).
 """
 
 from __future__ import annotations
@@ -79,22 +79,39 @@ def annotated_introns(
     return {chrom: frozenset(spans) for chrom, spans in found.items()}
 
 
-def _call_contig(
+def contig_groups(contigs: list[str], weight: dict[str, int], n: int) -> list[list[str]]:
+    """At most ``n`` consecutive runs of ``contigs`` of about equal total ``weight``; order is
+    kept, so the runs' outputs concatenate sorted."""
+    total = sum(weight[c] for c in contigs)
+    groups: list[list[str]] = []
+    run: list[str] = []
+    done = 0
+    for c in contigs:
+        run.append(c)
+        done += weight[c]
+        if len(groups) < n - 1 and done >= total * (len(groups) + 1) / n:
+            groups.append(run)
+            run = []
+    return [*groups, run] if run else groups
+
+
+def _call_part(
+    sample: str,
     bam: str,
     fasta: str,
-    chrom: str,
-    bed: str,
-    introns: frozenset[Intron],
+    contigs: str,
+    targets: str,
+    introns: dict[str, frozenset[Intron]],
     out: str,
     params: CallParams,
 ) -> str:
     """mpileup -> sites with an allele -> split + left-align -> alleles with alt reads ->
-    recount; a worker process."""
-    raw, seen, split, kept = (
-        f"{out}.{x}" for x in ("raw.bcf", "seen.bcf", "split.bcf", "kept.vcf")
+    recount, over the whole contigs listed in ``contigs`` (BED); a worker process."""
+    raw, seen, split, kept, named, names = (
+        f"{out}.{x}" for x in ("raw.bcf", "seen.bcf", "split.bcf", "kept.vcf", "named.vcf", "txt")
     )
     bcftools(
-        "mpileup", "-f", fasta, "-r", chrom, "-T", bed, "-a", "FORMAT/AD,FORMAT/DP",
+        "mpileup", "-f", fasta, "-R", contigs, "-T", targets, "-a", "FORMAT/AD,FORMAT/DP",
         "-q", str(MIN_MAPQ), "-Q", str(MIN_BASEQ), "-B", "-A", "-x", "--ignore-RG",
         "--ff", "UNMAP,SECONDARY,QCFAIL,DUP",
         "-d", str(MAX_DEPTH), "-L", str(MAX_DEPTH), "-m", "2", "-F", "0.01",
@@ -104,10 +121,12 @@ def _call_contig(
     bcftools("view", "-i", 'N_ALT>1 || ALT!="<*>"', "-Ou", "-o", seen, raw)
     bcftools("norm", "-m", "-any", "-f", fasta, "-Ou", "-o", split, seen)
     bcftools("view", "-i", 'ALT!="<*>" && FMT/AD[0:1]>0', "-Ov", "-o", kept, split)
+    Path(names).write_text(f"{sample}\n")  # --ignore-RG names the sample after the file
+    bcftools("reheader", "-s", names, "-o", named, kept)
     add_allele_depths(
-        Path(kept), Path(bam), Path(fasta), Path(out), {chrom: introns}, params, shortcut=True
+        Path(named), Path(bam), Path(fasta), Path(out), introns, params, shortcut=True
     )
-    for path in (raw, seen, split, kept):
+    for path in (raw, seen, split, kept, named, names):
         Path(path).unlink()
     return out
 
@@ -129,6 +148,7 @@ def call_bam(
     try:
         with pysam.AlignmentFile(str(bam)) as af:
             bam_contigs = list(af.references)
+            lengths = dict(zip(af.references, af.lengths, strict=True))
             if not af.has_index():
                 raise InputError(bam, "no index (.bai/.csi)", hint=f"run `samtools index {bam}`")
     except (OSError, ValueError) as exc:
@@ -142,15 +162,25 @@ def call_bam(
     outdir.mkdir(parents=True, exist_ok=True)
     dest = outdir / f"{sample}.calls.vcf.gz"
     with tempfile.TemporaryDirectory(dir=outdir, prefix=f".{sample}.call.") as tmp:
+        called = [c for c in bam_contigs if c in regions]
+        weight = {c: sum(b - a + 1 for a, b in regions[c]) for c in called}
         jobs = []
-        for i, chrom in enumerate(c for c in bam_contigs if c in regions):
-            bed = Path(tmp) / f"{i}.bed"
-            bed.write_text("".join(f"{chrom}\t{a - 1}\t{b}\n" for a, b in regions[chrom]))
+        for i, group in enumerate(contig_groups(called, weight, max(1, threads))):
+            whole, targets = Path(tmp) / f"{i}.contigs.bed", Path(tmp) / f"{i}.targets.bed"
+            whole.write_text("".join(f"{c}\t0\t{lengths[c]}\n" for c in group))
+            targets.write_text(
+                "".join(f"{c}\t{a - 1}\t{b}\n" for c in group for a, b in regions[c])
+            )
+            known = {c: introns.get(c, frozenset()) for c in group}
             part = str(Path(tmp) / f"{i}.vcf.gz")
-            known = introns.get(chrom, frozenset())
-            jobs.append((str(bam), str(fasta), chrom, str(bed), known, part, params))
-        with ProcessPoolExecutor(max_workers=max(1, threads)) as pool:
-            parts = list(pool.map(_call_contig, *zip(*jobs, strict=True)))
+            jobs.append(
+                (sample, str(bam), str(fasta), str(whole), str(targets), known, part, params)
+            )
+        if len(jobs) == 1:  # no worker process to start
+            parts = [_call_part(*jobs[0])]
+        else:
+            with ProcessPoolExecutor(max_workers=len(jobs)) as pool:
+                parts = list(pool.map(_call_part, *zip(*jobs, strict=True)))
         listing = Path(tmp) / "parts.txt"
         listing.write_text("".join(f"{p}\n" for p in parts))
         with indexed_vcf_output(dest) as out:
