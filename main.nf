@@ -144,16 +144,14 @@ workflow TKISEQ {
         .mix(SPLICE_LESIONS.out.versions.first())
 
     //
-    // Differential expression against every AUC column with >= 3 values, then GSEA
+    // Differential expression against each phenotype validate chose (tested_phenotypes.txt),
+    // then GSEA
     //
-    ch_phenotype_names = VALIDATE.out.phenotypes
-        .map { _meta, csv -> csv }
-        .splitCsv(header: true)
-        .flatMap { row -> row.findAll { key, value -> key.startsWith('auc_') && value && value != 'NA' }.collect { key, _value -> key } }
-        .map { name -> [name, 1] }
-        .groupTuple()
-        .filter { _name, seen -> seen.size() >= 3 }
-        .map { name, _seen -> name }                // val(phenotype)
+    ch_phenotype_names = VALIDATE.out.tested_phenotypes
+        .map { _meta, txt -> txt }
+        .splitText()
+        .map { line -> line.trim() }
+        .filter { name -> name != '' }              // val(phenotype)
     ch_de_input = COUNTS.out.h5ad
         .combine(ch_phenotype_names)
         .map { _meta, h5ad, phenotype -> [[id: phenotype], h5ad, phenotype] }

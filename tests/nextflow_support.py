@@ -439,14 +439,21 @@ class Module:
 
     @property
     def subcommands(self) -> list[str]:
-        """The command words of each `tkiseq` call: `counts`, `variants call`."""
-        return re.findall(r"^\s*tkiseq ([a-z][a-z-]*(?: [a-z][a-z-]*)*)", self.script, re.M)
+        """The command words of each stage `tkiseq` call (`counts`, `variants call`); the
+        `tkiseq versions` line that writes versions.yml is not one."""
+        calls = re.findall(r"^\s*tkiseq ([a-z][a-z-]*(?: [a-z][a-z-]*)*)", self.script, re.M)
+        return [call for call in calls if call != "versions"]
+
+    @property
+    def command(self) -> str:
+        """The script block's stage call, before the versions line."""
+        return self.script.split("tkiseq versions")[0]
 
     @property
     def flags(self) -> set[str]:
         """Options passed to tkiseq by the script block and its def lines."""
-        command = self.script.split("cat <<-END_VERSIONS")[0]
-        return set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", self.script_preamble + command))
+        text = self.script_preamble + self.command
+        return set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", text))
 
 
 def _section(text: str, name: str, following: tuple[str, ...]) -> str:

@@ -1,22 +1,25 @@
 """Module contracts: each Nextflow process's script block, run as Nextflow would run it.
 
-Every `modules/local/*/main.nf` script block is rendered (def lines, ext.args from
+Every module is held to its entry in the stage registry (`tkiseq.stages`): declared outputs,
+publish folder, resource label, and the command line its script block runs, which must be the one
+the registry gives the local runner for the same task. Every `modules/local/*/main.nf` script
+block is rendered (def lines, ext.args from
 conf/modules.config, task.cpus, staged input names) and executed with `bash -euo pipefail` in a
 work dir where the inputs are symlinks, as Nextflow stages them. The processes are chained as in
 main.nf on the tiny dataset, so each runs once: VALIDATE -> STAR_INDEX -> STAR_ALIGN (three
 samples) -> VARIANTS_CALL -> VARIANTS_FILTER -> VARIANTS_ANNOTATE -> VARIANTS_COHORT;
 STAR_ALIGN -> FUSIONS -> FUSIONS_COHORT; STAR_ALIGN -> SPLICE_LESIONS; STAR_ALIGN -> COUNTS -> DE
--> GSEA. Every declared output must appear, versions.yml must name the tools and their versions,
+-> GSEA. Every declared output must appear, versions.yml must name the stage's tools and versions,
 and each output's first contract (its header or records) must hold.
 """
 
 from __future__ import annotations
 
-import ast
 import csv
 import functools
 import importlib.metadata
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -33,28 +36,19 @@ from nextflow_support import (
     config_params,
     evaluate,
     ext_args,
+    interpolate,
     modules,
     parse_versions,
     publish_path,
     run_task,
 )
+from tkiseq.stages import BY_NAME, BY_PROCESS, STAGES, command_line
 
 MODULES = {m.name: m for m in modules()}
 PARAMS = config_params(profile_configs=("conf/test.config",))
-PIPELINE = {
-    "VALIDATE", "STAR_INDEX", "STAR_ALIGN", "COUNTS", "VARIANTS_CALL", "VARIANTS_FILTER",
-    "VARIANTS_ANNOTATE", "VARIANTS_COHORT", "FUSIONS", "FUSIONS_COHORT", "SPLICE_LESIONS", "DE",
-    "GSEA",
-}  # fmt: skip
-# Where each process publishes below --outdir: the folders the local runner writes (runner.py).
-PUBLISHED = {
-    "VALIDATE": "pipeline_info", "STAR_INDEX": "reference", "STAR_ALIGN": "align/S1",
-    "COUNTS": "expression", "VARIANTS_CALL": "variants", "VARIANTS_FILTER": "variants",
-    "VARIANTS_ANNOTATE": "variants", "VARIANTS_COHORT": "variants", "FUSIONS": "fusions",
-    "FUSIONS_COHORT": "fusions", "SPLICE_LESIONS": "splicing", "DE": "de", "GSEA": "gsea",
-}  # fmt: skip
 SAMPLES = 3  # aligned samples: DE needs at least 3 with the phenotype; each takes about a minute
 PHENOTYPE = "auc_imatinib"  # the AUC the simulator's immune gene set follows
+FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 
 
 def tkiseq(*args: str) -> str:
@@ -70,19 +64,85 @@ def usage(command: str = "") -> str:
     return tkiseq(*command.split(), "--help")
 
 
+def expected_versions(tools: tuple[str, ...]) -> dict[str, str]:
+    """What a stage's versions.yml must say, found here independently of tkiseq."""
+    expected = {"tkiseq": tkiseq("--version").split()[-1]}
+    for tool in tools:
+        if tool == "star":
+            star = subprocess.run(["STAR", "--version"], capture_output=True, text=True)
+            expected["star"] = star.stdout.strip()
+            continue
+        expected[tool] = importlib.metadata.version(tool)
+        if tool == "pysam":  # the C libraries and tools pysam bundles, as its version says
+            expected |= {f: getattr(pysam.version, f"__{f}_version__") for f in PYSAM_BUNDLED}
+    return expected
+
+
+PYSAM_BUNDLED = ("htslib", "samtools", "bcftools")
+
+
 def check_task(run: TaskRun) -> None:
-    """Declared outputs exist; versions.yml names this process, tkiseq, STAR (if used) and the
-    Python packages the stage relies on, with the versions installed here."""
+    """Declared outputs exist; versions.yml names this process, tkiseq and the tools its stage
+    uses (registry), with the versions installed here."""
     assert not run.missing, f"{run.module.name}: declared outputs not written: {run.missing}"
     versions = parse_versions(run.workdir / "versions.yml")
     assert list(versions) == [run.scope["task"].process]
     tools = versions[run.scope["task"].process]
-    assert tools.pop("tkiseq") == tkiseq("--version").split()[-1]
-    if "star" in run.module.name.lower():
-        star = subprocess.run(["STAR", "--version"], capture_output=True, text=True).stdout
-        assert tools.pop("star") == star.strip()
-    for package, version in tools.items():  # Python packages, e.g. pysam, pydeseq2, gseapy
-        assert version == importlib.metadata.version(package), f"{run.module.name}: {package}"
+    assert tools == expected_versions(BY_PROCESS[run.module.name].tools), run.module.name
+
+
+def parse_command(tokens: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """`--flag value` pairs (every tkiseq stage option takes a value) and positional arguments."""
+    options: dict[str, list[str]] = {}
+    positional: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if tokens[i].startswith("--"):
+            options.setdefault(tokens[i], []).append(tokens[i + 1])
+            i += 2
+        else:
+            positional.append(tokens[i])
+            i += 1
+    return options, positional
+
+
+def module_command(run: TaskRun) -> list[str]:
+    """The stage's `tkiseq` call as the executed .command.sh has it (after `tkiseq`)."""
+    text = (run.workdir / ".command.sh").read_text().split("tkiseq versions")[0]
+    tokens = shlex.split(text.replace("\\\n", " "), comments=True)
+    return tokens[tokens.index("tkiseq") + 1 :]
+
+
+# file names of the tiny dataset's run inputs, as Nextflow stages them
+TINY_NAMES = {
+    "input": "samplesheet.csv", "phenotypes": "phenotypes.csv", "cnv": "cnv.csv",
+    "fasta": "genome.fa", "gtf": "genes.gtf", "dbsnp": "dbsnp.vcf.gz", "star_index": "star_index",
+}  # fmt: skip
+
+
+def check_command(run: TaskRun, samples: list[str] = (), **context: object) -> None:
+    """The script block ran the command line the registry gives this task (the local runner's),
+    with staged file names for paths; `context` adds row values (fastq_1, vcf, gene_sets)."""
+    stage = BY_PROCESS[run.module.name]
+    meta = run.scope["meta"]
+    names = {"sample": meta.id, "phenotype": meta.id}
+    values = {**TINY_NAMES, **names, "threads": run.scope["task"].cpus}
+    values |= {"strandedness": meta.strandedness, **context}
+
+    def upstream(producer: str, name: str) -> list[str]:
+        cohort = stage.scope == "cohort" and BY_NAME[producer].scope == "sample"
+        return [name.format(**{**names, "sample": s}) for s in (samples if cohort else [meta.id])]
+
+    expected = command_line(stage, values, upstream, stage.outdir).args
+    got = module_command(run)
+    assert got[: len(stage.command)] == list(stage.command), got
+    got_options, got_positional = parse_command(got[len(stage.command) :])
+    want_options, want_positional = parse_command(expected[len(stage.command) :])
+    extra = ext_args(run.module.name, PARAMS) or ""
+    for flag in FLAG.findall(extra.split("'")[0]):  # tuning from conf/modules.config, not files
+        got_options.pop(flag)
+    assert got_options == want_options, f"{run.module.name}: Nextflow {got} != registry {expected}"
+    assert sorted(got_positional) == sorted(want_positional), run.module.name
 
 
 def header(path: Path) -> list[str]:
@@ -95,20 +155,40 @@ def column(path: Path, name: str) -> list[str]:
         return [row[name] for row in csv.DictReader(handle, delimiter="\t")]
 
 
-# -- static checks (fast) ------------------------------------------------------------------------
+# -- static checks (fast): every module against its registry entry ------------------------------
 def test_every_stage_has_a_module() -> None:
-    assert set(MODULES) == PIPELINE, "a new process needs its contract test here"
+    assert set(MODULES) == set(BY_PROCESS), "a registry stage without module, or the reverse"
+    for stage in STAGES:
+        assert MODULES[stage.process].path.parent.name == stage.module
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
-def test_outputs_are_published_where_the_runner_writes_them(name: str) -> None:
+def test_outputs_are_published_where_the_registry_says(name: str) -> None:
     path = publish_path(name)
     if path is None:  # the default publishDir: <outdir>/<process name in lower case>
         folder = name.lower()
     else:
         scope = {"params": Obj(outdir="results"), "meta": Obj(id="S1")}
         folder = evaluate(path, scope).removeprefix("results/")
-    assert folder == PUBLISHED[name]
+    assert folder == BY_PROCESS[name].publish.format(sample="S1")
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_module_declares_the_registry_inputs_and_outputs(name: str) -> None:
+    module, stage = MODULES[name], BY_PROCESS[name]
+    assert module.subcommands == [" ".join(stage.command)]
+    assert module.flags == {o.flag for o in stage.options if o.flag} | {"--outdir"}
+    assert f"--outdir {stage.outdir} " in module.command.replace("\\", "") + " "
+    scope = {"prefix": "X", "meta": Obj(id="X"), "phenotype": "X"}
+    declared = {interpolate(p, scope) for o in module.outputs[:-1] for p in o.patterns}
+    registry = {f.format(sample="X", phenotype="X") for f in stage.outputs + stage.optional}
+    assert declared == registry
+    optional = {interpolate(p, scope) for o in module.outputs if o.optional for p in o.patterns}
+    assert optional == set(stage.optional)
+    text = module.path.read_text()
+    assert re.search(rf"^\s*label '{stage.label}'", text, re.M), "resource label"
+    line = f'tkiseq versions --process "${{task.process}}" --stage {stage.name} > versions.yml'
+    assert module.script.count(line) == module.stub.count(line) == 1, "versions.yml line"
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
@@ -116,13 +196,12 @@ def test_module_follows_the_house_contract(name: str) -> None:
     module = MODULES[name]
     text = module.path.read_text()
     assert re.search(r"^\s*tag ", text, re.M), "tag"
-    assert re.search(r"^\s*label 'process_(low|medium|high)'", text, re.M), "resource label"
     assert re.search(r"^\s*conda ", text, re.M), "conda"
     assert all(o.emit for o in module.outputs), "every output has an emit name"
     assert module.outputs[-1].patterns == ["versions.yml"]
     assert module.inputs[0][0] == ("val", "meta"), "first input is tuple val(meta), path(...)"
     assert "def args = task.ext.args ?: ''" in module.script_preamble
-    assert len(module.subcommands) == 1, "one tkiseq call per script block"
+    assert "python" not in module.script + module.stub, "versions come from tkiseq itself"
     env = module.path.parent / "environment.yml"
     assert env.exists(), f"{env} (named by the conda directive)"
 
@@ -147,121 +226,16 @@ def test_stub_writes_declared_outputs(name: str, tmp_path: Path) -> None:
     check_task(run)
 
 
-# -- same code path as the local runner ----------------------------------------------------------
-@functools.cache
-def _steps(command: str = "") -> tuple[str, ...]:
-    """The subcommands `tkiseq <command> --help` offers (`variants` -> call, filter, ...); none
-    for a command that does the work itself."""
-    text = usage(command)
-    if not re.search(r"^usage: .*<\w+> \.\.\.", text, re.M):
-        return ()
-    listed = text.split("positional arguments:")[1].split("options:")[0]
-    return tuple(re.findall(r"^\s{4}([a-z][a-z-]+)", listed, re.M))
-
-
-def _is_command(command: str) -> bool:
-    """`counts` and `variants call` are; `variants` (a group of steps) and `count` are not."""
-    words = command.split()
-    for depth, word in enumerate(words):
-        if word not in _steps(" ".join(words[:depth])):
-            return False
-    return not _steps(command)
-
-
-def _cli_flags(command: str) -> set[str]:
-    return set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", usage(command))) - {"--help"}
-
-
-def _lists(node: ast.expr) -> list[ast.List]:
-    """The argument lists an expression may be: `[...]`, or each branch of `[...] if c else
-    [...]`."""
-    if isinstance(node, ast.List):
-        return [node]
-    if isinstance(node, ast.IfExp):
-        return _lists(node.body) + _lists(node.orelse)
-    return []
-
-
-def _list_flags(node: ast.List, lists_by_name: dict[str, list[ast.List]]) -> set[str]:
-    """`--options` in an argument list, following `*name` splices of lists built alongside."""
-    found = set()
-    for element in node.elts:
-        if isinstance(element, ast.Constant) and str(element.value).startswith("--"):
-            found.add(element.value)
-        elif isinstance(element, ast.Starred) and isinstance(element.value, ast.Name):
-            for spliced in lists_by_name.get(element.value.id, []):
-                found |= _list_flags(spliced, lists_by_name)
-    return found
-
-
-def _command_words(node: ast.List) -> str | None:
-    """The `tkiseq` command an argument list starts with: `["variants", "call", "--sample", ...]`
-    -> `variants call`; None for a list that is not a command line."""
-    words: list[str] = []
-    for element in node.elts:
-        if not isinstance(element, ast.Constant) or element.value not in _steps(" ".join(words)):
-            break
-        words.append(element.value)
-    command = " ".join(words)
-    return command if words and _is_command(command) else None
-
-
-def _runner_calls() -> dict[str, set[str]]:
-    """Command -> options the local runner passes, read from the argument lists in runner.py
-    (`["align", "--sample", sample, *reads, ...]`, `["variants", "call", ...]`), following lists
-    spliced in with `*` (both branches of a conditional list) and lists extended with `+=` in
-    the same function."""
-    tree = ast.parse((REPO / "python" / "tkiseq" / "runner.py").read_text())
-    calls: dict[str, set[str]] = {}
-    for function in ast.walk(tree):
-        if not isinstance(function, ast.FunctionDef):
-            continue
-        lists_by_name: dict[str, list[ast.List]] = {}
-        for node in ast.walk(function):
-            if isinstance(node, ast.Assign | ast.AugAssign):
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    if isinstance(target, ast.Name):
-                        lists_by_name.setdefault(target.id, []).extend(_lists(node.value))
-        for node in ast.walk(function):
-            if not isinstance(node, ast.List) or not node.elts:
-                continue
-            command = _command_words(node)
-            if command is None:
-                continue
-            # the call's list, and any list added to the same variable with +=
-            parts = [node]
-            for lists in lists_by_name.values():
-                if node in lists:
-                    parts += lists
-            found = calls.setdefault(command, set())
-            for part in parts:
-                found |= _list_flags(part, lists_by_name)
-    return calls
-
-
-def test_modules_and_runner_call_the_same_subcommands() -> None:
-    runner = _runner_calls()
-    assert {"validate", "align", "variants call"} <= set(runner), sorted(runner)
-    for module in MODULES.values():
-        (command,) = module.subcommands
-        assert _is_command(command), f"{module.name}: `tkiseq {command}` is not a CLI command"
-        assert command in runner, f"{module.name}: the local runner never calls {command}"
-
-
 @pytest.mark.parametrize("name", sorted(MODULES))
-def test_modules_and_runner_pass_the_same_options(name: str) -> None:
-    module = MODULES[name]
-    (command,) = module.subcommands
-    cli = _cli_flags(command)
-    runner = _runner_calls()[command] & cli  # options the CLI does not know are its own bug
-    assert module.flags <= cli, f"{name}: options unknown to tkiseq {command}"
-    assert module.flags == runner, (
-        f"tkiseq {command}: Nextflow only {sorted(module.flags - runner)}, "
-        f"runner only {sorted(runner - module.flags)}"
-    )
+def test_registry_commands_are_cli_commands(name: str) -> None:
+    """The registry's subcommand and options exist in `tkiseq <command> --help`, and so do
+    the tuning options conf/modules.config appends."""
+    stage = BY_PROCESS[name]
+    command = " ".join(stage.command)
+    cli = set(FLAG.findall(usage(command))) - {"--help"}
+    assert {o.flag for o in stage.options if o.flag} | {"--outdir"} <= cli, command
     extra = ext_args(name, PARAMS) or ""
-    tuning = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", extra.split("'")[0]))
+    tuning = set(FLAG.findall(extra.split("'")[0]))
     assert tuning <= cli, f"{name}: ext.args {extra!r} has options unknown to tkiseq {command}"
 
 
@@ -473,6 +447,7 @@ def gsea(de: TaskRun, gene_sets: list[Path], work: Path) -> TaskRun:
 @pytest.mark.slow
 def test_validate_contract(validated: TaskRun) -> None:
     check_task(validated)
+    check_command(validated)
     assert validated.outputs["cnv"], "cnv.valid.csv is written when --cnv is given"
     (sheet,) = validated.outputs["samplesheet"]
     with open(sheet, newline="") as handle:
@@ -487,6 +462,7 @@ def test_validate_contract(validated: TaskRun) -> None:
 @pytest.mark.slow
 def test_star_index_contract(star_index: TaskRun) -> None:
     check_task(star_index)
+    check_command(star_index)
     (index,) = star_index.outputs["index"]
     assert (index / "SA").exists() and (index / "Genome").exists()
 
@@ -495,6 +471,8 @@ def test_star_index_contract(star_index: TaskRun) -> None:
 def test_star_align_contract(aligned: list[TaskRun]) -> None:
     for run in aligned:
         check_task(run)
+        fastqs = [f.name for f in run.scope["reads"]]
+        check_command(run, fastq_1=fastqs[0], fastq_2=fastqs[1] if len(fastqs) > 1 else "")
         (bam, bai) = run.outputs["bam"]
         assert bam.name == f"{run.scope['meta'].id}.bam" and bai.name == f"{bam.name}.bai"
 
@@ -502,6 +480,7 @@ def test_star_align_contract(aligned: list[TaskRun]) -> None:
 @pytest.mark.slow
 def test_counts_contract(counted: TaskRun, aligned: list[TaskRun]) -> None:
     check_task(counted)
+    check_command(counted, [run.scope["meta"].id for run in aligned])
     (counts,) = counted.outputs["counts"]
     header = counts.read_text().splitlines()[0].split("\t")
     assert header[:2] == ["gene_id", "gene_name"]
@@ -515,6 +494,7 @@ VARIANT_COLUMNS = ["sample", "chrom", "pos", "ref", "alt", "gene"]
 def test_variants_call_contract(variants_called: list[TaskRun]) -> None:
     for run in variants_called:
         check_task(run)
+        check_command(run)
         vcf, tbi = run.outputs["vcf"]
         assert tbi.name == f"{vcf.name}.tbi"
         with pysam.VariantFile(str(vcf)) as calls:
@@ -541,6 +521,7 @@ def test_variants_call_from_a_user_vcf_contract(
     values |= _fasta(tiny, "meta2") | _gtf(tiny, "meta3")
     run = run_task(MODULES["VARIANTS_CALL"], work / f"variants_call_user_{meta.id}", values, PARAMS)
     check_task(run)
+    check_command(run, vcf=user_vcf.name)
     command = (run.workdir / ".command.sh").read_text()
     assert f"--vcf {user_vcf.name}" in command and "--gtf" not in command
     with (
@@ -554,6 +535,7 @@ def test_variants_call_from_a_user_vcf_contract(
 def test_variants_filter_contract(variants_filtered: list[TaskRun]) -> None:
     for run in variants_filtered:
         check_task(run)
+        check_command(run)
         all_vcf, pass_vcf = run.outputs["all"][0], run.outputs["pass"][0]
         with pysam.VariantFile(str(all_vcf)) as everything:
             every = [(r.pos, r.alts, list(r.filter)) for r in everything]
@@ -567,6 +549,7 @@ def test_variants_filter_contract(variants_filtered: list[TaskRun]) -> None:
 def test_variants_annotate_contract(variants_annotated: list[TaskRun]) -> None:
     for run in variants_annotated:
         check_task(run)
+        check_command(run)
         (table,) = run.outputs["tsv"]
         assert header(table)[:6] == VARIANT_COLUMNS
         assert set(column(table, "sample")) <= {run.scope["meta"].id}
@@ -577,6 +560,7 @@ def test_variants_cohort_contract(
     variants_cohort: TaskRun, variants_annotated: list[TaskRun]
 ) -> None:
     check_task(variants_cohort)
+    check_command(variants_cohort, [run.scope["meta"].id for run in variants_annotated])
     (table,) = variants_cohort.outputs["variants"]
     assert header(table)[:6] == VARIANT_COLUMNS
     samples = {run.scope["meta"].id for run in variants_annotated}
@@ -593,6 +577,7 @@ FUSION_COLUMNS = ["sample", "gene5", "gene3"]
 def test_fusions_contract(fusions: list[TaskRun]) -> None:
     for run in fusions:
         check_task(run)
+        check_command(run)
         (table,) = run.outputs["fusions"]
         assert header(table)[:3] == FUSION_COLUMNS
         assert set(column(table, "sample")) == {run.scope["meta"].id}
@@ -601,6 +586,7 @@ def test_fusions_contract(fusions: list[TaskRun]) -> None:
 @pytest.mark.slow
 def test_fusions_cohort_contract(fusions_cohort: TaskRun, fusions: list[TaskRun]) -> None:
     check_task(fusions_cohort)
+    check_command(fusions_cohort, [run.scope["meta"].id for run in fusions])
     (table,) = fusions_cohort.outputs["fusions"]
     assert header(table)[:3] == FUSION_COLUMNS
     assert set(column(table, "sample")) == {run.scope["meta"].id for run in fusions}
@@ -610,6 +596,7 @@ def test_fusions_cohort_contract(fusions_cohort: TaskRun, fusions: list[TaskRun]
 def test_splice_lesions_contract(splice_lesions: list[TaskRun]) -> None:
     for run in splice_lesions:
         check_task(run)
+        check_command(run)
         (table,) = run.outputs["lesions"]
         assert header(table)[:3] == ["sample", "gene", "lesion"]
         assert set(column(table, "sample")) <= {run.scope["meta"].id}
@@ -618,6 +605,7 @@ def test_splice_lesions_contract(splice_lesions: list[TaskRun]) -> None:
 @pytest.mark.slow
 def test_de_contract(de: TaskRun, counted: TaskRun) -> None:
     check_task(de)
+    check_command(de)
     (table,) = de.outputs["table"]
     assert table.name == f"de_{PHENOTYPE}.tsv"
     columns = ["gene_id", "gene_name", "base_mean", "log2fc", "stat", "pvalue", "padj"]
@@ -633,6 +621,7 @@ def test_de_contract(de: TaskRun, counted: TaskRun) -> None:
 @pytest.mark.slow
 def test_gsea_contract(gsea: TaskRun, gene_sets: list[Path]) -> None:
     check_task(gsea)
+    check_command(gsea, gene_sets=[gmt.name for gmt in gene_sets])
     (table,) = gsea.outputs["table"]
     assert table.name == f"gsea_{PHENOTYPE}.tsv"
     assert header(table)[:3] == ["term", "es", "nes"]

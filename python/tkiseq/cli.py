@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tkiseq import __version__
 from tkiseq.errors import InputError, ToolError
+from tkiseq.stages import BY_NAME
 
 
 def _simulate(a: argparse.Namespace) -> None:
@@ -23,9 +24,21 @@ def _simulate(a: argparse.Namespace) -> None:
 
 
 def _validate(a: argparse.Namespace) -> None:
+    from tkiseq.atomic import write_text
+    from tkiseq.expression.de import phenotypes_for_de
     from tkiseq.inputs import validate_inputs
+    from tkiseq.stages import TESTED_PHENOTYPES
 
     validate_inputs(a.input, a.phenotypes, a.cnv, a.outdir)
+    tested = phenotypes_for_de(a.outdir / "phenotypes.valid.csv")
+    write_text(a.outdir / TESTED_PHENOTYPES, "".join(f"{name}\n" for name in tested))
+
+
+def _versions(a: argparse.Namespace) -> None:
+    from tkiseq.pipeline_info import versions_yml
+    from tkiseq.stages import BY_NAME
+
+    sys.stdout.write(versions_yml(a.process, BY_NAME[a.stage].tools))
 
 
 def _star_index(a: argparse.Namespace) -> None:
@@ -180,6 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", choices=["tiny", "cohort"], default="tiny")
     p.add_argument("--seed", type=int, default=1)
     p.set_defaults(func=_simulate)
+
+    p = sub.add_parser("versions", help="versions.yml of a stage: tkiseq and the tools it uses")
+    p.add_argument("--process", required=True, help="the Nextflow process name (task.process)")
+    p.add_argument("--stage", required=True, choices=sorted(BY_NAME), help="registry stage name")
+    p.set_defaults(func=_versions)
 
     p = sub.add_parser("validate", help="check samplesheet, phenotypes and cnv tables")
     p.add_argument("--input", type=Path, required=True, help="samplesheet.csv")

@@ -43,24 +43,43 @@ def write_trace(path: Path, rows: list[TraceRow]) -> None:
     write_text(path, "\n".join(lines) + "\n")
 
 
-def software_versions() -> dict[str, str]:
-    """Versions of everything that shapes results: tkiseq, Python packages, STAR, samtools."""
-    import pysam
+def tool_versions(tool: str) -> dict[str, str]:
+    """Version(s) of one tool a stage runs with: ``star`` (the binary on PATH), ``pysam``
+    (with the htslib, samtools and bcftools it bundles) or another Python package."""
+    if tool == "star":
+        star = shutil.which("STAR")
+        if star is None:
+            return {"star": "not installed"}
+        run = subprocess.run([star, "--version"], capture_output=True, text=True)
+        return {"star": run.stdout.strip()}
+    try:
+        versions = {tool: importlib.metadata.version(tool)}
+    except importlib.metadata.PackageNotFoundError:
+        return {tool: "not installed"}
+    if tool == "pysam":
+        from pysam import version
 
-    versions = {"tkiseq": __version__, "python": platform.python_version()}
-    for name in PYTHON_PACKAGES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    versions["samtools"] = pysam.__samtools_version__
-    star = shutil.which("STAR")
-    versions["star"] = (
-        subprocess.run([star, "--version"], capture_output=True, text=True).stdout.strip()
-        if star
-        else "not installed"
-    )
+        versions["htslib"] = version.__htslib_version__
+        versions["samtools"] = version.__samtools_version__
+        versions["bcftools"] = version.__bcftools_version__
     return versions
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of everything that shapes results: tkiseq, Python packages, STAR, htslib."""
+    versions = {"tkiseq": __version__, "python": platform.python_version()}
+    for name in (*PYTHON_PACKAGES, "star"):
+        versions |= tool_versions(name)
+    return versions
+
+
+def versions_yml(process: str, tools: tuple[str, ...]) -> str:
+    """A Nextflow module's ``versions.yml``: tkiseq and the tools its stage uses."""
+    versions = {"tkiseq": __version__}
+    for tool in tools:
+        versions |= tool_versions(tool)
+    body = "".join(f"    {k}: '{v}'\n" for k, v in versions.items())
+    return f'"{process}":\n{body}'
 
 
 def write_versions(path: Path) -> None:

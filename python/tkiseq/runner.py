@@ -23,12 +23,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tkiseq import __version__
-from tkiseq.align.star import OUTPUT_SUFFIXES, star_binary
+from tkiseq.align.star import star_binary
 from tkiseq.atomic import write_text
 from tkiseq.errors import InputError, ToolError
 from tkiseq.pipeline_info import TraceRow, write_trace, write_versions
+from tkiseq.stages import (
+    BY_NAME,
+    STAGES,
+    TESTED_PHENOTYPES,
+    Stage,
+    command_line,
+    read_tested_phenotypes,
+)
 
-STAR_INDEX_FILES = ("SA", "SAindex", "Genome", "chrName.txt", "geneInfo.tab")
 JOB_OVERHEAD_BYTES = 1 << 30  # samtools sort buffers and Python per alignment job
 
 
@@ -193,106 +200,72 @@ def _check_files(cfg: RunConfig) -> None:
             raise InputError(path, f"file not found (given as {flag})")
 
 
-def sample_chain(
-    row: dict[str, str], index: Path, out: Path, cfg: RunConfig, threads: int
-) -> list[Task]:
-    """One sample's tasks in order: alignment, then variants, fusions and splice lesions."""
-    sample = row["sample"]
-    align = out / "align" / sample
-    if row.get("fastq_1"):
-        reads = ["--fastq-1", row["fastq_1"]]
-        if row.get("fastq_2"):
-            reads += ["--fastq-2", row["fastq_2"]]
-    else:
-        reads = ["--bam", row["bam"]]
-    aligned = [align / f"{sample}{s}" for s in OUTPUT_SUFFIXES]
-    bam, sj, chimeric, log_final = (
-        align / f"{sample}{s}"
-        for s in (".bam", ".SJ.out.tab", ".Chimeric.out.junction", ".Log.final.out")
-    )
-    ref = ["--fasta", str(cfg.fasta)]
-    gtf = ["--gtf", str(cfg.gtf)]
-    var = out / "variants"
-    calls, all_calls = var / f"{sample}.calls.vcf.gz", var / f"{sample}.all.vcf.gz"
-    user_vcf = ["--vcf", row["vcf"]] if row.get("vcf") else [*gtf, "--threads", str(threads)]
-    return [
-        Task("align", sample, [
-            "align", "--sample", sample, *reads, "--strandedness", row["strandedness"],
-            "--star-index", str(index), "--outdir", str(align), "--threads", str(threads),
-        ], [Path(p) for p in reads[1::2]] + [index / f for f in STAR_INDEX_FILES], aligned),
-        Task("variants_call", sample, [
-            "variants", "call", "--sample", sample, "--bam", str(bam), *ref, *user_vcf,
-            "--outdir", str(var),
-        ], [bam, cfg.fasta, cfg.gtf, *([Path(row["vcf"])] if row.get("vcf") else [])],
-            [calls]),
-        Task("variants_filter", sample, [
-            "variants", "filter", "--sample", sample, "--vcf", str(calls),
-            "--dbsnp", str(cfg.dbsnp), *ref, "--outdir", str(var),
-        ], [calls, cfg.dbsnp, cfg.fasta], [all_calls, var / f"{sample}.pass.vcf.gz"]),
-        Task("variants_annotate", sample, [
-            "variants", "annotate", "--sample", sample, "--vcf", str(all_calls), *ref, *gtf,
-            "--outdir", str(var),
-        ], [all_calls, cfg.fasta, cfg.gtf], [var / f"{sample}.variants.tsv"]),
-        Task("fusions", sample, [
-            "fusions", "call", "--sample", sample, "--chimeric", str(chimeric), "--sj", str(sj),
-            *gtf, "--log-final", str(log_final), *ref, "--bam", str(bam),
-            "--outdir", str(out / "fusions"),
-        ], [chimeric, sj, log_final, bam, cfg.gtf, cfg.fasta],
-            [out / "fusions" / f"{sample}.fusions.tsv"]),
-        Task("splice_lesions", sample, [
-            "splice-lesions", "--sample", sample, "--sj", str(sj), *gtf,
-            "--outdir", str(out / "splicing"),
-        ], [sj, cfg.gtf], [out / "splicing" / f"{sample}.splice_lesions.tsv"]),
-    ]  # fmt: skip
+class Plan:
+    """Tasks built from the stage registry for one run: paths below ``out``, values from
+    the run's parameters and each sample's samplesheet row."""
 
+    def __init__(self, cfg: RunConfig, out: Path, index: Path, rows: list[dict[str, str]]):
+        self.out = out
+        self.rows = rows
+        self.phenotypes: list[str] = []  # the tested phenotypes, once validate chose them
+        self.run_values: dict[str, object] = {
+            "input": cfg.input, "phenotypes": cfg.phenotypes, "cnv": cfg.cnv,
+            "fasta": cfg.fasta, "gtf": cfg.gtf, "dbsnp": cfg.dbsnp,
+            "gene_sets": list(cfg.gene_sets), "star_index": index, "threads": cfg.threads,
+        }  # fmt: skip
 
-def tested_phenotypes(phenotypes: Path) -> list[str]:
-    """AUC columns with enough samples for differential expression (at least 3 values)."""
-    with phenotypes.open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    columns = [c for c in (rows[0].keys() if rows else []) if c.startswith("auc_")]
-    return [c for c in columns if sum(1 for r in rows if r[c] not in ("", "NA")) >= 3]
+    @property
+    def samples(self) -> list[str]:
+        return [r["sample"] for r in self.rows]
 
+    def folder(self, stage: Stage, sample: str = "") -> Path:
+        return self.out / stage.publish.format(sample=sample)
 
-def cohort_tasks(
-    chains: list[list[Task]], out: Path, cfg: RunConfig, phenotypes: Path
-) -> list[Task]:
-    """Cohort-level tasks after every sample: count matrix, cohort tables, DE and GSEA."""
+    def task(self, stage: Stage, sample: str = "", phenotype: str = "", **values: object) -> Task:
+        """The task of ``stage`` for one sample, one phenotype or the cohort."""
+        row = next((r for r in self.rows if r["sample"] == sample), {})
+        context = {**self.run_values, **row, "phenotype": phenotype, **values}
+        names = {"sample": sample, "phenotype": phenotype}
 
-    def output(stage: str, suffix: str) -> list[Path]:
-        return [p for chain in chains for t in chain if t.stage == stage
-                for p in t.outputs if p.name.endswith(suffix)]  # fmt: skip
+        def upstream(producer: str, name: str) -> list[str]:
+            """The producer's file for this task; in a cohort task, for every sample (or
+            tested phenotype) when the producer runs per sample (or per phenotype)."""
+            made_by = BY_NAME[producer]
+            if made_by.scope == "sample":
+                each = [{"sample": s} for s in ([sample] if sample else self.samples)]
+            elif made_by.scope == "phenotype":
+                each = [{"phenotype": p} for p in ([phenotype] if phenotype else self.phenotypes)]
+            else:
+                each = [{}]
+            return [
+                str(self.folder(made_by, ns.get("sample", "")) / name.format(**{**names, **ns}))
+                for ns in each
+            ]
 
-    rpg = output("align", ".ReadsPerGene.out.tab")
-    expr, var, fus = out / "expression", out / "variants", out / "fusions"
-    h5ad = expr / "cohort.h5ad"
-    tables = output("variants_annotate", ".variants.tsv")
-    fusions = output("fusions", ".fusions.tsv")
-    tasks = [
-        Task("counts", "", [
-            "counts", *map(str, rpg), "--gtf", str(cfg.gtf), "--phenotypes", str(phenotypes),
-            "--outdir", str(expr),
-        ], [*rpg, cfg.gtf, phenotypes], [expr / "counts.tsv", h5ad, expr / "strandedness.tsv"]),
-        Task("variants_cohort", "", [
-            "variants", "cohort", *map(str, tables), "--outdir", str(var),
-        ], tables, [var / "cohort_variants.tsv", var / "alterations.tsv"]),
-        Task("fusions_cohort", "", [
-            "fusions", "cohort", *map(str, fusions), "--outdir", str(fus),
-        ], fusions, [fus / "cohort_fusions.tsv"]),
-    ]  # fmt: skip
-    for phenotype in tested_phenotypes(phenotypes):
-        de = out / "de" / f"de_{phenotype}.tsv"
-        tasks.append(Task("de", phenotype, [
-            "de", "--counts", str(h5ad), "--phenotypes", str(phenotypes),
-            "--phenotype", phenotype, "--threads", str(cfg.threads),
-            "--outdir", str(out / "de"),
-        ], [h5ad, phenotypes], [de]))  # fmt: skip
-        if cfg.gene_sets:
-            tasks.append(Task("gsea", phenotype, [
-                "gsea", "--de", str(de), "--gene-sets", ",".join(map(str, cfg.gene_sets)),
-                "--threads", str(cfg.threads), "--outdir", str(out / "gsea"),
-            ], [de, *cfg.gene_sets], [out / "gsea" / f"gsea_{phenotype}.tsv"]))  # fmt: skip
-    return tasks
+        folder = self.folder(stage, sample)
+        rendered = command_line(stage, context, upstream, str(folder / stage.outdir))
+        outputs = [folder / name.format(**names) for name in stage.outputs]
+        inputs = [Path(p) for p in rendered.inputs]
+        return Task(stage.name, sample or phenotype, rendered.args, inputs, outputs)
+
+    def sample_chain(self, sample: str, threads: int) -> list[Task]:
+        """One sample's tasks in registry order: alignment, variants, fusions, splice lesions."""
+        stages = [s for s in STAGES if s.scope == "sample"]
+        return [self.task(s, sample, threads=threads) for s in stages]
+
+    def cohort_tasks(self, phenotypes: list[str]) -> list[Task]:
+        """The stages after every sample: cohort tables, then one task per tested phenotype."""
+        last = max(i for i, s in enumerate(STAGES) if s.scope == "sample")
+        self.phenotypes = phenotypes
+        tasks = []
+        for stage in STAGES[last + 1 :]:
+            if stage.when and not self.run_values.get(stage.when):
+                continue
+            if stage.scope == "phenotype":
+                tasks += [self.task(stage, phenotype=p) for p in phenotypes]
+            else:
+                tasks.append(self.task(stage))
+        return tasks
 
 
 def run_pipeline(cfg: RunConfig) -> None:
@@ -307,35 +280,25 @@ def run_pipeline(cfg: RunConfig) -> None:
     write_text(info / "params.json", json.dumps(params, indent=2) + "\n")
     write_versions(info / "software_versions.yml")
 
-    inputs_dir = info / "inputs"
-    validate_args = ["validate", "--input", str(cfg.input), "--phenotypes", str(cfg.phenotypes)]
-    validate_in = [cfg.input, cfg.phenotypes]
-    if cfg.cnv:
-        validate_args += ["--cnv", str(cfg.cnv)]
-        validate_in.append(cfg.cnv)
-    validate_args += ["--outdir", str(inputs_dir)]
-    validated = [inputs_dir / "samplesheet.valid.csv", inputs_dir / "phenotypes.valid.csv"]
-
     runner = Runner(out, cfg.resume, total=0)
     status = "FAILED"
+    validate, star_index = BY_NAME["validate"], BY_NAME["star_index"]
+    built_index = Plan(cfg, out, Path(), []).folder(star_index) / star_index.outdir
+    index = cfg.star_index.resolve() if cfg.star_index else built_index
+    plan = Plan(cfg, out, index, [])
     try:
-        runner.total = 1
-        runner.run(Task("validate", "", validate_args, validate_in, validated))
-        rows = _read_valid_samplesheet(validated[0])
-        index = cfg.star_index.resolve() if cfg.star_index else out / "reference" / "star_index"
-        runner.total += cfg.star_index is None
+        runner.total = 1 + (cfg.star_index is None)
+        runner.run(plan.task(validate))
+        inputs = plan.folder(validate)
+        plan.rows = _read_valid_samplesheet(inputs / "samplesheet.valid.csv")
         if cfg.star_index is None:
-            index_args = [
-                "star-index", "--fasta", str(cfg.fasta), "--gtf", str(cfg.gtf),
-                "--outdir", str(index), "--threads", str(cfg.threads),
-            ]  # fmt: skip
-            index_out = [index / f for f in STAR_INDEX_FILES]
-            runner.run(Task("star_index", "", index_args, [cfg.fasta, cfg.gtf], index_out))
+            runner.run(plan.task(star_index))
         elif not (index / "SA").exists():
             raise InputError(index, "not a STAR index (no SA file)", hint="omit --star-index")
-        jobs = parallel_jobs(cfg.threads, len(rows), _index_bytes(index), _free_memory())
-        chains = [sample_chain(r, index, out, cfg, max(1, cfg.threads // jobs)) for r in rows]
-        cohort = cohort_tasks(chains, out, cfg, validated[1])
+        jobs = parallel_jobs(cfg.threads, len(plan.rows), _index_bytes(index), _free_memory())
+        threads = max(1, cfg.threads // jobs)
+        chains = [plan.sample_chain(r["sample"], threads) for r in plan.rows]
+        cohort = plan.cohort_tasks(read_tested_phenotypes(str(inputs / TESTED_PHENOTYPES)))
         runner.total += sum(map(len, chains)) + len(cohort)
         runner.run_chains(chains, jobs)
         for task in cohort:

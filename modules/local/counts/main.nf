@@ -25,19 +25,13 @@ process COUNTS {
         ${args} \\
         ${reads_per_gene}
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage counts > versions.yml
     """
 
     stub:
     """
     touch counts.tsv cohort.h5ad strandedness.tsv
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage counts > versions.yml
     """
 }

@@ -24,21 +24,13 @@ process DE {
         --outdir . \\
         ${args}
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-        pydeseq2: \$(python -c 'import pydeseq2; print(pydeseq2.__version__)')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage de > versions.yml
     """
 
     stub:
     """
     touch de_${phenotype}.tsv volcano_${phenotype}.png top_genes_${phenotype}.png
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-        pydeseq2: \$(python -c 'import pydeseq2; print(pydeseq2.__version__)')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage de > versions.yml
     """
 }

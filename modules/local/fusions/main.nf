@@ -28,10 +28,7 @@ process FUSIONS {
         --outdir . \\
         ${args}
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage fusions > versions.yml
     """
 
     stub:
@@ -39,9 +36,6 @@ process FUSIONS {
     """
     touch ${prefix}.fusions.tsv
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage fusions > versions.yml
     """
 }

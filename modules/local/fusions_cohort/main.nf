@@ -19,19 +19,13 @@ process FUSIONS_COHORT {
         ${args} \\
         ${tables}
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage fusions_cohort > versions.yml
     """
 
     stub:
     """
     touch cohort_fusions.tsv
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage fusions_cohort > versions.yml
     """
 }

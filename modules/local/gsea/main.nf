@@ -9,9 +9,9 @@ process GSEA {
     tuple val(meta2), path(gene_sets, arity: '1..*')
 
     output:
-    tuple val(meta), path("gsea_*.tsv")      , emit: table
-    tuple val(meta), path("enrichment_*.png"), emit: plots, optional: true
-    path 'versions.yml'                      , emit: versions
+    tuple val(meta), path("gsea_${meta.id}.tsv"), emit: table
+    tuple val(meta), path("enrichment_*.png")  , emit: plots, optional: true
+    path 'versions.yml'                        , emit: versions
 
     script:
     def args = task.ext.args ?: ''
@@ -24,21 +24,13 @@ process GSEA {
         --outdir . \\
         ${args}
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-        gseapy: \$(python -c 'import gseapy; print(gseapy.__version__)')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage gsea > versions.yml
     """
 
     stub:
     """
     touch gsea_${meta.id}.tsv
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-        gseapy: \$(python -c 'import gseapy; print(gseapy.__version__)')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage gsea > versions.yml
     """
 }

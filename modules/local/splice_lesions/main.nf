@@ -23,10 +23,7 @@ process SPLICE_LESIONS {
         --outdir . \\
         ${args}
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage splice_lesions > versions.yml
     """
 
     stub:
@@ -34,9 +31,6 @@ process SPLICE_LESIONS {
     """
     touch ${prefix}.splice_lesions.tsv
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage splice_lesions > versions.yml
     """
 }

@@ -34,11 +34,7 @@ process STAR_ALIGN {
         --threads ${task.cpus} \\
         ${args}
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-        star: \$(STAR --version | sed 's/STAR_//')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage align > versions.yml
     """
 
     stub:
@@ -48,10 +44,6 @@ process STAR_ALIGN {
     touch ${prefix}.ReadsPerGene.out.tab ${prefix}.strandedness.json ${prefix}.Log.final.out
     touch ${prefix}.markdup.txt
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-        star: \$(STAR --version | sed 's/STAR_//')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage align > versions.yml
     """
 }

@@ -21,11 +21,7 @@ process STAR_INDEX {
         --threads ${task.cpus} \\
         ${args}
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-        star: \$(STAR --version | sed 's/STAR_//')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage star_index > versions.yml
     """
 
     stub:
@@ -33,10 +29,6 @@ process STAR_INDEX {
     mkdir star_index
     touch star_index/Genome star_index/SA star_index/SAindex
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-        star: \$(STAR --version | sed 's/STAR_//')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage star_index > versions.yml
     """
 }

@@ -11,6 +11,7 @@ process VALIDATE {
     tuple val(meta), path('samplesheet.valid.csv'), emit: samplesheet
     tuple val(meta), path('phenotypes.valid.csv') , emit: phenotypes
     tuple val(meta), path('cnv.valid.csv')        , emit: cnv, optional: true
+    tuple val(meta), path('tested_phenotypes.txt'), emit: tested_phenotypes
     path 'versions.yml'                           , emit: versions
 
     script:
@@ -24,21 +25,15 @@ process VALIDATE {
         --outdir . \\
         ${args}
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage validate > versions.yml
     """
 
     stub:
     def cnv_out = cnv ? 'touch cnv.valid.csv' : ''
     """
-    touch samplesheet.valid.csv phenotypes.valid.csv
+    touch samplesheet.valid.csv phenotypes.valid.csv tested_phenotypes.txt
     ${cnv_out}
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage validate > versions.yml
     """
 }

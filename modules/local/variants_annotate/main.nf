@@ -25,10 +25,7 @@ process VARIANTS_ANNOTATE {
         --outdir . \\
         ${args}
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage variants_annotate > versions.yml
     """
 
     stub:
@@ -36,9 +33,6 @@ process VARIANTS_ANNOTATE {
     """
     touch ${prefix}.variants.tsv
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage variants_annotate > versions.yml
     """
 }

@@ -26,11 +26,7 @@ process VARIANTS_CALL {
         --outdir . \\
         ${args}
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-        pysam: \$(python -c 'import pysam; print(pysam.__version__)')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage variants_call > versions.yml
     """
 
     stub:
@@ -38,10 +34,6 @@ process VARIANTS_CALL {
     """
     touch ${prefix}.calls.vcf.gz ${prefix}.calls.vcf.gz.tbi
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-        pysam: \$(python -c 'import pysam; print(pysam.__version__)')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage variants_call > versions.yml
     """
 }

@@ -20,19 +20,13 @@ process VARIANTS_COHORT {
         ${args} \\
         ${tables}
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage variants_cohort > versions.yml
     """
 
     stub:
     """
     touch cohort_variants.tsv alterations.tsv
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage variants_cohort > versions.yml
     """
 }

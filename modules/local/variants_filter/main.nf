@@ -26,10 +26,7 @@ process VARIANTS_FILTER {
         --outdir . \\
         ${args}
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage variants_filter > versions.yml
     """
 
     stub:
@@ -37,9 +34,6 @@ process VARIANTS_FILTER {
     """
     touch ${prefix}.all.vcf.gz ${prefix}.all.vcf.gz.tbi ${prefix}.pass.vcf.gz ${prefix}.pass.vcf.gz.tbi
 
-    cat <<-END_VERSIONS > versions.yml
-    "${task.process}":
-        tkiseq: \$(tkiseq --version | sed 's/tkiseq //')
-    END_VERSIONS
+    tkiseq versions --process "${task.process}" --stage variants_filter > versions.yml
     """
 }

@@ -26,6 +26,7 @@ from tkiseq.atomic import atomic_dir
 from tkiseq.errors import InputError, ToolError
 from tkiseq.genome.contigs import require_shared
 from tkiseq.genome.gtf import iter_records, open_text
+from tkiseq.stages import ALIGN_SUFFIXES as OUTPUT_SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +51,6 @@ CHIMERIC_ARGS = [
     "--chimOutType", "Junctions",
     "--chimOutJunctionFormat", "1",
 ]  # fmt: skip
-
-OUTPUT_SUFFIXES = (
-    ".bam",
-    ".bam.bai",
-    ".SJ.out.tab",
-    ".Chimeric.out.junction",
-    ".ReadsPerGene.out.tab",
-    ".Log.final.out",
-    ".markdup.txt",
-    ".strandedness.json",  # last: its presence means the sample is complete
-)
 
 
 def star_binary() -> str:

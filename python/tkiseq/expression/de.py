@@ -14,6 +14,7 @@ empty statistics. DESeq2's independent filtering then applies to the BH adjustme
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import logging
 import warnings
@@ -39,6 +40,17 @@ COLUMNS = [
     "log2fc_per_sd", "lfc_se", "cooks_max", "cooks_sample", "loo_p",
 ]  # fmt: skip
 MIN_SAMPLES = 3
+
+
+def phenotypes_for_de(phenotypes_csv: Path) -> list[str]:
+    """The AUC columns DE is run against: those with a value for at least MIN_SAMPLES samples.
+
+    The one place this rule lives: ``validate`` writes its result for both runners.
+    """
+    with open(phenotypes_csv, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    columns = [c for c in (rows[0].keys() if rows else []) if c.startswith("auc_")]
+    return [c for c in columns if sum(r[c] not in ("", "NA") for r in rows) >= MIN_SAMPLES]
 
 
 @dataclass(frozen=True)

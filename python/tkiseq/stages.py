@@ -1,0 +1,241 @@
+"""The stage registry: one declarative entry per pipeline stage.
+
+Each entry says what a stage is: its ``tkiseq`` subcommand, whether it runs once per sample, per
+cohort or per tested phenotype, the options its command line takes and where their values come
+from, the files it writes and the folder (below ``--outdir``) they are published in, its
+resource label and its tunable parameters. The local runner builds its tasks from these entries;
+the module contract tests hold every Nextflow module (``modules/local/<stage>/main.nf``) to its
+entry, so the two runners cannot drift apart.
+
+Option values are templates. ``{name}`` is filled from the task's context: a run input
+(``fasta``, ``gtf``, ``dbsnp``, ``star_index``, ``gene_sets``...), a samplesheet column
+(``sample``, ``fastq_1``, ``strandedness``, ``vcf``...), ``phenotype`` or ``threads``.
+``"<stage>:<file>"`` names a file another stage writes (``"align:{sample}.bam"``); in a cohort
+stage it means that file of every sample.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+Scope = Literal["cohort", "sample", "phenotype"]
+
+ALIGN_SUFFIXES = (
+    ".bam",
+    ".bam.bai",
+    ".SJ.out.tab",
+    ".Chimeric.out.junction",
+    ".ReadsPerGene.out.tab",
+    ".Log.final.out",
+    ".markdup.txt",
+    ".strandedness.json",  # last: its presence means the sample is complete
+)
+TESTED_PHENOTYPES = "tested_phenotypes.txt"  # written by validate, read by both runners
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a stage's command line, and where its value comes from."""
+
+    flag: str  # "--bam"; "" for positional arguments
+    value: str  # a template (module docstring)
+    file: bool = True  # a file the stage reads: part of the task's cache key
+    when: str = ""  # only when this context value is set ("vcf"), or "!vcf": when it is not
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A pipeline stage: a ``tkiseq`` subcommand with its inputs, outputs and publish folder."""
+
+    name: str  # registry key, the local runner's trace name
+    process: str  # the Nextflow process (modules/local/<name in lower case>/main.nf)
+    command: tuple[str, ...]  # ("variants", "call") -> `tkiseq variants call`
+    scope: Scope
+    options: tuple[Option, ...]
+    outputs: tuple[str, ...]  # file names in the publish folder; all exist when it is complete
+    publish: str  # folder below --outdir; "{sample}" for per-sample folders
+    label: Literal["process_low", "process_medium", "process_high"] = "process_low"
+    outdir: str = "."  # the stage's --outdir, relative to its publish folder
+    optional: tuple[str, ...] = ()  # outputs (or glob patterns) written only in some cases
+    params: str = ""  # "module:Class" of the frozen dataclass with its tunable defaults
+    tools: tuple[str, ...] = ()  # what its versions.yml names besides tkiseq
+    when: str = ""  # the stage runs only when this run value is set ("gene_sets")
+    skip_when: str = ""  # ... and is skipped when this one is ("star_index": given)
+
+    @property
+    def module(self) -> str:
+        return self.process.lower()
+
+    def params_class(self) -> type | None:
+        """The parameter dataclass (imported only when asked: stage modules are heavy)."""
+        if not self.params:
+            return None
+        module, _, name = self.params.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+
+def _o(flag: str, value: str, **kw: object) -> Option:
+    return Option(flag, value, **kw)  # type: ignore[arg-type]
+
+
+def _v(flag: str, value: str, **kw: object) -> Option:
+    """An option whose value is not a file."""
+    return Option(flag, value, file=False, **kw)  # type: ignore[arg-type]
+
+
+SAMPLE = _v("--sample", "{sample}")
+FASTA = _o("--fasta", "{fasta}")
+GTF = _o("--gtf", "{gtf}")
+THREADS = _v("--threads", "{threads}")
+
+STAGES: tuple[Stage, ...] = (
+    Stage(
+        "validate", "VALIDATE", ("validate",), "cohort",
+        (_o("--input", "{input}"), _o("--phenotypes", "{phenotypes}"),
+         _o("--cnv", "{cnv}", when="cnv")),
+        ("samplesheet.valid.csv", "phenotypes.valid.csv", TESTED_PHENOTYPES),
+        "pipeline_info/inputs", optional=("cnv.valid.csv",),
+    ),
+    Stage(
+        "star_index", "STAR_INDEX", ("star-index",), "cohort",
+        (FASTA, GTF, THREADS),
+        ("star_index",), "reference", "process_high", outdir="star_index",
+        tools=("star",), skip_when="star_index",
+    ),
+    Stage(
+        "align", "STAR_ALIGN", ("align",), "sample",
+        (SAMPLE, _o("--fastq-1", "{fastq_1}", when="fastq_1"),
+         _o("--fastq-2", "{fastq_2}", when="fastq_2"), _o("--bam", "{bam}", when="!fastq_1"),
+         _v("--strandedness", "{strandedness}"), _o("--star-index", "{star_index}"), THREADS),
+        tuple(f"{{sample}}{s}" for s in ALIGN_SUFFIXES), "align/{sample}", "process_high",
+        tools=("star",),
+    ),
+    Stage(
+        "variants_call", "VARIANTS_CALL", ("variants", "call"), "sample",
+        (SAMPLE, _o("--bam", "align:{sample}.bam"), FASTA, _o("--vcf", "{vcf}", when="vcf"),
+         _o("--gtf", "{gtf}", when="!vcf"), _v("--threads", "{threads}", when="!vcf")),
+        ("{sample}.calls.vcf.gz", "{sample}.calls.vcf.gz.tbi"), "variants", "process_medium",
+        tools=("pysam",),
+    ),
+    Stage(
+        "variants_filter", "VARIANTS_FILTER", ("variants", "filter"), "sample",
+        (SAMPLE, _o("--vcf", "variants_call:{sample}.calls.vcf.gz"), _o("--dbsnp", "{dbsnp}"),
+         FASTA),
+        ("{sample}.all.vcf.gz", "{sample}.all.vcf.gz.tbi", "{sample}.pass.vcf.gz",
+         "{sample}.pass.vcf.gz.tbi"),
+        "variants", params="tkiseq.variants.filter:FilterParams", tools=("pysam",),
+    ),
+    Stage(
+        "variants_annotate", "VARIANTS_ANNOTATE", ("variants", "annotate"), "sample",
+        (SAMPLE, _o("--vcf", "variants_filter:{sample}.all.vcf.gz"), FASTA, GTF),
+        ("{sample}.variants.tsv",), "variants", tools=("pysam",),
+    ),
+    Stage(
+        "fusions", "FUSIONS", ("fusions", "call"), "sample",
+        (SAMPLE, _o("--chimeric", "align:{sample}.Chimeric.out.junction"),
+         _o("--sj", "align:{sample}.SJ.out.tab"), _o("--log-final", "align:{sample}.Log.final.out"),
+         _o("--bam", "align:{sample}.bam"), GTF, FASTA),
+        ("{sample}.fusions.tsv",), "fusions", params="tkiseq.fusions.artifacts:Thresholds",
+        tools=("pysam",),
+    ),
+    Stage(
+        "splice_lesions", "SPLICE_LESIONS", ("splice-lesions",), "sample",
+        (SAMPLE, _o("--sj", "align:{sample}.SJ.out.tab"), GTF),
+        ("{sample}.splice_lesions.tsv",), "splicing",
+    ),
+    Stage(
+        "counts", "COUNTS", ("counts",), "cohort",
+        (GTF, _o("--phenotypes", "validate:phenotypes.valid.csv"),
+         _o("", "align:{sample}.ReadsPerGene.out.tab")),
+        ("counts.tsv", "cohort.h5ad", "strandedness.tsv"), "expression", "process_medium",
+        tools=("anndata",),
+    ),
+    Stage(
+        "variants_cohort", "VARIANTS_COHORT", ("variants", "cohort"), "cohort",
+        (_o("", "variants_annotate:{sample}.variants.tsv"),),
+        ("cohort_variants.tsv", "alterations.tsv"), "variants",
+    ),
+    Stage(
+        "fusions_cohort", "FUSIONS_COHORT", ("fusions", "cohort"), "cohort",
+        (_o("", "fusions:{sample}.fusions.tsv"),),
+        ("cohort_fusions.tsv",), "fusions",
+    ),
+    Stage(
+        "de", "DE", ("de",), "phenotype",
+        (_o("--counts", "counts:cohort.h5ad"), _o("--phenotypes", "validate:phenotypes.valid.csv"),
+         _v("--phenotype", "{phenotype}"), THREADS),
+        ("de_{phenotype}.tsv", "volcano_{phenotype}.png", "top_genes_{phenotype}.png"), "de",
+        "process_medium", params="tkiseq.expression.de:DeParams", tools=("pydeseq2",),
+    ),
+    Stage(
+        "gsea", "GSEA", ("gsea",), "phenotype",
+        (_o("--de", "de:de_{phenotype}.tsv"), _o("--gene-sets", "{gene_sets}"), THREADS),
+        ("gsea_{phenotype}.tsv",), "gsea", "process_medium",
+        optional=("enrichment_*.png",), params="tkiseq.enrichment.gsea:GseaParams",
+        tools=("gseapy",), when="gene_sets",
+    ),
+)  # fmt: skip
+
+BY_NAME = {stage.name: stage for stage in STAGES}
+BY_PROCESS = {stage.process: stage for stage in STAGES}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A stage's command line for one task, with the files it reads."""
+
+    args: list[str]
+    inputs: list[str] = field(default_factory=list)
+
+
+def _applies(option: Option, context: dict[str, object]) -> bool:
+    if not option.when:
+        return True
+    if option.when.startswith("!"):
+        return not context.get(option.when[1:])
+    return bool(context.get(option.when))
+
+
+def command_line(
+    stage: Stage,
+    context: dict[str, object],
+    upstream: Callable[[str, str], list[str]],
+    outdir: str,
+) -> Rendered:
+    """The ``tkiseq`` arguments of one task of ``stage``.
+
+    ``context`` fills ``{name}`` templates (a list value is joined with commas);
+    ``upstream(stage, file)`` gives the paths of another stage's output ``file`` (one per sample
+    in a cohort task); ``outdir`` is the folder the task writes to.
+    """
+    args: list[str] = list(stage.command)
+    inputs: list[str] = []
+    for option in stage.options:
+        if not _applies(option, context):
+            continue
+        producer, sep, name = option.value.partition(":")
+        if sep:
+            values = upstream(producer, name)
+        else:
+            value = context[option.value.strip("{}")]
+            values = [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+        if option.file:
+            inputs += values
+        if not option.flag:
+            args += values
+        elif sep:
+            args += [option.flag, *values]
+        else:
+            args += [option.flag, ",".join(values)]
+    args += ["--outdir", outdir]
+    return Rendered(args, inputs)
+
+
+def read_tested_phenotypes(path: str) -> list[str]:
+    """The phenotype columns validate chose for differential expression (its TESTED_PHENOTYPES
+    file: one name per line)."""
+    with open(path) as handle:
+        return [line.strip() for line in handle if line.strip()]
