@@ -99,29 +99,8 @@ workflow TKISEQ {
     COUNTS(ch_counts_input, ch_gtf, VALIDATE.out.phenotypes)
     ch_versions = ch_versions.mix(COUNTS.out.versions)
 
-    //
-    // Variants: allele counts at exonic sites, the study filter, annotation
-    //
     ch_fasta = channel.value([[id: fasta.baseName], fasta, fasta_fai]) // [ val(meta), path(fasta), path(fai) ]
     ch_dbsnp = channel.value([[id: 'dbsnp'], dbsnp, dbsnp_tbi])        // [ val(meta), path(vcf), path(tbi) ]
-    VARIANTS_CALL(
-        STAR_ALIGN.out.bam.join(ch_user_vcf),      // [ val(meta), path(bam), path(bai), path(vcf), path(tbi) ]
-        ch_fasta,
-        ch_gtf,
-    )
-    VARIANTS_FILTER(VARIANTS_CALL.out.vcf, ch_dbsnp, ch_fasta)
-    VARIANTS_ANNOTATE(VARIANTS_FILTER.out.all, ch_fasta, ch_gtf)
-    VARIANTS_COHORT(
-        VARIANTS_ANNOTATE.out.tsv                   // [ val(meta), path(variants.tsv) ]
-            .map { _meta, tsv -> tsv }
-            .toSortedList { a, b -> a.name <=> b.name }
-            .map { tables -> [[id: 'cohort'], tables] }
-    )                                               // [ val(meta), [ path(variants.tsv), ... ] ]
-    ch_versions = ch_versions
-        .mix(VARIANTS_CALL.out.versions.first())
-        .mix(VARIANTS_FILTER.out.versions.first())
-        .mix(VARIANTS_ANNOTATE.out.versions.first())
-        .mix(VARIANTS_COHORT.out.versions)
 
     //
     // Fusions from chimeric and spliced junctions; exon-deletion junctions
@@ -142,6 +121,33 @@ workflow TKISEQ {
         .mix(FUSIONS.out.versions.first())
         .mix(FUSIONS_COHORT.out.versions)
         .mix(SPLICE_LESIONS.out.versions.first())
+
+    //
+    // Variants: allele counts at exonic sites, the study filter (with the sample's fusion
+    // breakpoints: calls they explain are flagged), annotation
+    //
+    VARIANTS_CALL(
+        STAR_ALIGN.out.bam.join(ch_user_vcf),      // [ val(meta), path(bam), path(bai), path(vcf), path(tbi) ]
+        ch_fasta,
+        ch_gtf,
+    )
+    VARIANTS_FILTER(
+        VARIANTS_CALL.out.vcf.join(FUSIONS.out.fusions), // [ val(meta), path(vcf), path(tbi), path(fusions.tsv) ]
+        ch_dbsnp,
+        ch_fasta,
+    )
+    VARIANTS_ANNOTATE(VARIANTS_FILTER.out.all, ch_fasta, ch_gtf)
+    VARIANTS_COHORT(
+        VARIANTS_ANNOTATE.out.tsv                   // [ val(meta), path(variants.tsv) ]
+            .map { _meta, tsv -> tsv }
+            .toSortedList { a, b -> a.name <=> b.name }
+            .map { tables -> [[id: 'cohort'], tables] }
+    )                                               // [ val(meta), [ path(variants.tsv), ... ] ]
+    ch_versions = ch_versions
+        .mix(VARIANTS_CALL.out.versions.first())
+        .mix(VARIANTS_FILTER.out.versions.first())
+        .mix(VARIANTS_ANNOTATE.out.versions.first())
+        .mix(VARIANTS_COHORT.out.versions)
 
     //
     // Differential expression against each phenotype validate chose (tested_phenotypes.txt),

@@ -135,7 +135,7 @@ def _variants_filter(a: argparse.Namespace) -> None:
     from tkiseq.variants.filter import FilterParams, filter_calls
 
     params = FilterParams(min_alt_reads=a.min_alt_reads, min_vaf=a.min_vaf)
-    filter_calls(a.sample, a.vcf, a.dbsnp, a.fasta, a.outdir, params)
+    filter_calls(a.sample, a.vcf, a.dbsnp, a.fasta, a.outdir, params, fusions=a.fusions)
 
 
 def _variants_annotate(a: argparse.Namespace) -> None:
@@ -302,6 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--fasta", type=Path, required=True)
     v.add_argument("--min-alt-reads", type=int, default=3)
     v.add_argument("--min-vaf", type=float, default=0.1, help="VAF must be strictly above")
+    v.add_argument(
+        "--fusions", type=Path, help="<sample>.fusions.tsv: calls past its breakpoints are flagged"
+    )
     v.add_argument("--outdir", type=Path, required=True)
     v.set_defaults(func=_variants_filter)
     v = vsub.add_parser("annotate", help="gene, consequence, HGVS, ABL1 KD and TKI flags")

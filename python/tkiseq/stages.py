@@ -118,20 +118,7 @@ STAGES: tuple[Stage, ...] = (
         (SAMPLE, _o("--bam", "align:{sample}.bam"), FASTA, _o("--vcf", "{vcf}", when="vcf"),
          _o("--gtf", "{gtf}", when="!vcf"), _v("--threads", "{threads}", when="!vcf")),
         ("{sample}.calls.vcf.gz", "{sample}.calls.vcf.gz.tbi"), "variants", "process_medium",
-        tools=("pysam",),
-    ),
-    Stage(
-        "variants_filter", "VARIANTS_FILTER", ("variants", "filter"), "sample",
-        (SAMPLE, _o("--vcf", "variants_call:{sample}.calls.vcf.gz"), _o("--dbsnp", "{dbsnp}"),
-         FASTA),
-        ("{sample}.all.vcf.gz", "{sample}.all.vcf.gz.tbi", "{sample}.pass.vcf.gz",
-         "{sample}.pass.vcf.gz.tbi"),
-        "variants", params="tkiseq.variants.filter:FilterParams", tools=("pysam",),
-    ),
-    Stage(
-        "variants_annotate", "VARIANTS_ANNOTATE", ("variants", "annotate"), "sample",
-        (SAMPLE, _o("--vcf", "variants_filter:{sample}.all.vcf.gz"), FASTA, GTF),
-        ("{sample}.variants.tsv",), "variants", tools=("pysam",),
+        params="tkiseq.variants.call:CallParams", tools=("pysam",),
     ),
     Stage(
         "fusions", "FUSIONS", ("fusions", "call"), "sample",
@@ -140,6 +127,19 @@ STAGES: tuple[Stage, ...] = (
          _o("--bam", "align:{sample}.bam"), GTF, FASTA),
         ("{sample}.fusions.tsv",), "fusions", params="tkiseq.fusions.artifacts:Thresholds",
         tools=("pysam",),
+    ),
+    Stage(
+        "variants_filter", "VARIANTS_FILTER", ("variants", "filter"), "sample",
+        (SAMPLE, _o("--vcf", "variants_call:{sample}.calls.vcf.gz"), _o("--dbsnp", "{dbsnp}"),
+         FASTA, _o("--fusions", "fusions:{sample}.fusions.tsv")),
+        ("{sample}.all.vcf.gz", "{sample}.all.vcf.gz.tbi", "{sample}.pass.vcf.gz",
+         "{sample}.pass.vcf.gz.tbi"),
+        "variants", params="tkiseq.variants.filter:FilterParams", tools=("pysam",),
+    ),
+    Stage(
+        "variants_annotate", "VARIANTS_ANNOTATE", ("variants", "annotate"), "sample",
+        (SAMPLE, _o("--vcf", "variants_filter:{sample}.all.vcf.gz"), FASTA, GTF),
+        ("{sample}.variants.tsv",), "variants", tools=("pysam",),
     ),
     Stage(
         "splice_lesions", "SPLICE_LESIONS", ("splice-lesions",), "sample",

@@ -16,9 +16,11 @@ their AD is recounted read by read (see ``counts``). Pileup settings:
 
 So the pileup sees every read the recount can count, and an SNV's pileup alt count bounds
 its recount: an SNV with fewer than ``min_alt_reads`` alt reads in the pileup (almost all
-candidates: sequencing errors) cannot pass and keeps its pileup AD, marked INFO/PILEUP
-(``counts.needs_recount``). The rest, and every indel, are recounted with the evidence rules
-of ``counts``, with the GTF's introns as the annotation.
+candidates: sequencing errors) cannot pass and keeps its pileup AD, marked INFO/PILEUP.
+VAF gives no such bound (the rules may drop ref reads), nor do indels (bcftools' indel AD
+undercounts), so both are recounted with the evidence rules of ``counts``, with the GTF's
+introns as the annotation. The split is made by ``bcftools view`` and the recounts merged
+back by ``bcftools annotate``, so the many skipped candidates never pass through Python.
 
 Regions: exons plus 10 bp of splice region at internal exon boundaries (not beyond the
 transcript's ends) from the GTF. The contigs are split into ``threads`` consecutive runs of
@@ -46,6 +48,10 @@ from tkiseq.variants.vcfio import bcftools, indexed_vcf_output
 
 SPLICE_PAD = 10
 MAX_DEPTH = 1_000_000
+PILEUP_HEADER = (
+    '##INFO=<ID=PILEUP,Number=0,Type=Flag,Description="AD and DP from the pileup, not '
+    'recounted: an SNV whose alt reads bound the recount and are below the study minimum">'
+)
 __all__ = ["CallParams", "call_bam"]
 
 
@@ -107,9 +113,11 @@ def _call_part(
 ) -> str:
     """mpileup -> sites with an allele -> split + left-align -> alleles with alt reads ->
     recount, over the whole contigs listed in ``contigs`` (BED); a worker process."""
-    raw, seen, split, kept, named, names = (
-        f"{out}.{x}" for x in ("raw.bcf", "seen.bcf", "split.bcf", "kept.vcf", "named.vcf", "txt")
-    )
+    raw, seen, split, kept, named, names, todo, counted = (
+        f"{out}.{x}"
+        for x in ("raw.bcf", "seen.bcf", "split.bcf", "kept.vcf.gz", "named.vcf.gz", "txt",
+                  "todo.vcf", "counted.vcf.gz")
+    )  # fmt: skip
     bcftools(
         "mpileup", "-f", fasta, "-R", contigs, "-T", targets, "-a", "FORMAT/AD,FORMAT/DP",
         "-q", str(MIN_MAPQ), "-Q", str(MIN_BASEQ), "-B", "-A", "-x", "--ignore-RG",
@@ -120,13 +128,31 @@ def _call_part(
     # every covered base is a record with ALT <*>; keep those with an allele before splitting
     bcftools("view", "-i", 'N_ALT>1 || ALT!="<*>"', "-Ou", "-o", seen, raw)
     bcftools("norm", "-m", "-any", "-f", fasta, "-Ou", "-o", split, seen)
-    bcftools("view", "-i", 'ALT!="<*>" && FMT/AD[0:1]>0', "-Ov", "-o", kept, split)
+    bcftools("view", "-i", 'ALT!="<*>" && FMT/AD[0:1]>0', "-Oz", "-o", kept, split)
     Path(names).write_text(f"{sample}\n")  # --ignore-RG names the sample after the file
     bcftools("reheader", "-s", names, "-o", named, kept)
-    add_allele_depths(
-        Path(named), Path(bam), Path(fasta), Path(out), introns, params, shortcut=True
-    )
-    for path in (raw, seen, split, kept, named, names):
+    pysam.tabix_index(named, preset="vcf", force=True)  # annotate reads both through an index
+    # the recount shortcut (module docstring): only indels and SNVs that can still pass
+    need = f'TYPE!="snp" || FMT/AD[0:1]>={params.min_alt_reads}'
+    bcftools("view", "-i", need, "-Ov", "-o", todo, named)
+    add_allele_depths(Path(todo), Path(bam), Path(fasta), Path(counted), introns, params)
+    pysam.tabix_index(counted, preset="vcf", force=True)
+    bcftools(
+        "annotate", "-a", counted, "-c", "FORMAT/AD,FORMAT/DP,INFO/AMM,INFO/LMQ",
+        "--pair-logic", "exact", "-m", "-PILEUP", "-H", PILEUP_HEADER, "-Oz", "-o", out, named,
+    )  # fmt: skip
+    for path in (
+        raw,
+        seen,
+        split,
+        kept,
+        named,
+        f"{named}.tbi",
+        names,
+        todo,
+        counted,
+        f"{counted}.tbi",
+    ):
         Path(path).unlink()
     return out
 

@@ -66,8 +66,6 @@ HEADER_LINES = (
     'the allele (NM minus its own edit), counted by tkiseq">',
     '##INFO=<ID=LMQ,Number=1,Type=Float,Description="Fraction of the reads over the site with '
     'mapping quality < 20, counted by tkiseq">',
-    '##INFO=<ID=PILEUP,Number=0,Type=Flag,Description="AD and DP from the pileup, not recounted:'
-    ' its alt reads bound the recount and are below the study minimum">',
 )
 
 
@@ -75,7 +73,7 @@ HEADER_LINES = (
 class CallParams:
     """Tunables of ``variants call``: the recount shortcut and the evidence rules."""
 
-    min_alt_reads: int = 3  # SNVs with fewer alt reads in the pileup are not recounted
+    min_alt_reads: int = 3  # SNVs with fewer alt reads in the pileup are not recounted (call)
     edge: int = 0
     clip_pad: int = 0
     junction_pad: int = 8
@@ -279,21 +277,6 @@ def _windows(records: Iterator[pysam.VariantRecord]) -> Iterator[list[pysam.Vari
         yield run
 
 
-def needs_recount(rec: pysam.VariantRecord, p: CallParams, shortcut: bool) -> bool:
-    """False for an SNV whose pileup alt count is below ``min_alt_reads``.
-
-    With the pileup run on the recount's read set (``call``: -A -x, same flags, MAPQ and
-    base quality), the recount's SNV reads are a subset of the pileup's, so its alt count
-    cannot exceed the pileup's: such an allele fails ``min_alt_reads`` whatever the recount
-    finds. VAF gives no such bound (the rules may drop ref reads), nor do indels (bcftools'
-    indel AD undercounts), so both are always recounted.
-    """
-    if not shortcut or len(rec.ref) != len(rec.alts[0]):
-        return True
-    ad = rec.samples[0].get("AD")
-    return ad is None or len(ad) < 2 or ad[1] is None or ad[1] >= p.min_alt_reads
-
-
 def add_allele_depths(
     vcf: Path,
     bam: Path,
@@ -301,13 +284,10 @@ def add_allele_depths(
     out: Path,
     introns: dict[str, frozenset[Intron]] | None = None,
     params: CallParams = CallParams(),
-    shortcut: bool = False,
 ) -> None:
     """Copy ``vcf`` (split, normalised) to bgzipped ``out`` with FORMAT/AD counted from ``bam``.
 
     ``introns``: annotated introns per contig (BAM naming); None when there is no annotation.
-    ``shortcut``: the VCF's AD comes from the pileup; keep it where a recount cannot change
-    the decision (``needs_recount``), marked INFO/PILEUP.
     """
     try:
         aligned = pysam.AlignmentFile(str(bam), reference_filename=str(fasta))
@@ -332,19 +312,13 @@ def add_allele_depths(
                 chrom = run[0].chrom
                 if chrom not in aligned.references:
                     raise InputError(bam, f"no contig {chrom} (used by the VCF)")
-                todo = [r for r in run if needs_recount(r, params, shortcut)]
-                recounted = {id(r) for r in todo}
                 known = None if introns is None else introns.get(chrom, frozenset())
-                for group in _windows(iter(todo)):  # fetch only around sites to recount
-                    sites = [(r.pos, r.ref, r.alts[0]) for r in group]
-                    for rec, c in zip(
-                        group, count_window(aligned, chrom, sites, known, params), strict=True
-                    ):
-                        rec.samples[0]["AD"] = (c.ref, c.alt)
-                        rec.samples[0]["DP"] = c.depth
-                        rec.info["AMM"] = round(c.alt_mismatches / c.alt, 2) if c.alt else 0.0
-                        rec.info["LMQ"] = round(c.low_mapq / c.covering, 3) if c.covering else 0.0
-                for rec in run:
-                    if id(rec) not in recounted:
-                        rec.info["PILEUP"] = True
+                sites = [(r.pos, r.ref, r.alts[0]) for r in run]
+                for rec, c in zip(
+                    run, count_window(aligned, chrom, sites, known, params), strict=True
+                ):
+                    rec.samples[0]["AD"] = (c.ref, c.alt)
+                    rec.samples[0]["DP"] = c.depth
+                    rec.info["AMM"] = round(c.alt_mismatches / c.alt, 2) if c.alt else 0.0
+                    rec.info["LMQ"] = round(c.low_mapq / c.covering, 3) if c.covering else 0.0
                     writer.write(rec)
