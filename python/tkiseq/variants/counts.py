@@ -136,18 +136,37 @@ def pad(cut: Cut, introns: frozenset[Intron] | None, p: CallParams) -> int:
     return p.junction_pad if introns is not None and cut not in introns else 0
 
 
+@dataclass(frozen=True)
+class Read:
+    """What the rules and counts need of an alignment, taken from pysam once per read (each
+    pysam property builds a new object on every access)."""
+
+    start: int
+    cigar: list[tuple[int, int]]
+    seq: str
+    quals: object  # array of base qualities, or None
+    mapq: int
+    nm: int | None
+
+    @classmethod
+    def of(cls, aln: pysam.AlignedSegment) -> Read:
+        nm = aln.get_tag("NM") if aln.has_tag("NM") else None
+        return cls(aln.reference_start, aln.cigartuples, aln.query_sequence or "",
+                   aln.query_qualities, aln.mapping_quality, nm)  # fmt: skip
+
+
 def read_at(
-    aln: pysam.AlignedSegment,
+    read: Read,
     site: int,
     introns: frozenset[Intron] | None,
     p: CallParams = CallParams(),
 ) -> tuple[int, int] | None:
     """``locate`` for a read whose base at ``site`` is evidence, else None."""
-    cigar = aln.cigartuples
-    found = locate(cigar, aln.reference_start, site)
+    cigar = read.cigar
+    found = locate(cigar, read.start, site)
     if found is None:
         return None
-    start, end, left, right = segment(cigar, aln.reference_start, site)
+    start, end, left, right = segment(cigar, read.start, site)
     if site - start < pad(left, introns, p) or end - 1 - site < pad(right, introns, p):
         return None
     overhang = isinstance(left, tuple) != isinstance(right, tuple) and end - start < p.overhang
@@ -184,32 +203,30 @@ def into_intron(
 
 def add_read(
     c: SiteCount,
-    aln: pysam.AlignedSegment,
+    read: Read,
     site: int,
     ref: str,
     alt: str,
     introns: frozenset[Intron] | None,
     p: CallParams,
 ) -> None:
-    """Add one read's evidence at 0-based ``site`` for the split allele ``ref``>``alt``."""
-    if aln.flag & SKIP_FLAGS:
-        return
-    if aln.mapping_quality < MIN_MAPQ:
-        if locate(aln.cigartuples, aln.reference_start, site) is not None:
+    """Add one read's evidence at 0-based ``site`` for the split allele ``ref``>``alt`` (the
+    read's flags already checked)."""
+    if read.mapq < MIN_MAPQ:
+        if locate(read.cigar, read.start, site) is not None:
             c.covering += 1
             c.low_mapq += 1
         return
-    found = read_at(aln, site, introns, p)
+    found = read_at(read, site, introns, p)
     if found is None:
         return
     c.covering += 1
     q, read_indel = found
-    seq = aln.query_sequence
+    seq = read.seq
     indel = len(alt) - len(ref)
     is_alt = is_ref = False
     if indel == 0:
-        quals = aln.query_qualities
-        if quals is not None and quals[q] < MIN_BASEQ:
+        if read.quals is not None and read.quals[q] < MIN_BASEQ:  # type: ignore[index]
             return
         base = seq[q : q + len(alt)]
         is_alt, is_ref = base == alt, base == ref
@@ -222,8 +239,7 @@ def add_read(
     if is_alt:
         c.alt += 1
         own = abs(indel) if indel else len(alt)
-        nm = aln.get_tag("NM") if aln.has_tag("NM") else own
-        c.alt_mismatches += max(0, nm - own)
+        c.alt_mismatches += max(0, (own if read.nm is None else read.nm) - own)
 
 
 def count_alleles(
@@ -238,7 +254,8 @@ def count_alleles(
     """(ref reads, alt reads) of a split, left-aligned allele at 1-based ``pos``."""
     c = SiteCount()
     for aln in bam.fetch(chrom, pos - 1, pos):
-        add_read(c, aln, pos - 1, ref, alt, introns, p)
+        if not aln.flag & SKIP_FLAGS:
+            add_read(c, Read.of(aln), pos - 1, ref, alt, introns, p)
     return c.ref, c.alt
 
 
@@ -253,11 +270,16 @@ def count_window(
     counts = [SiteCount() for _ in sites]
     starts = [pos - 1 for pos, _, _ in sites]
     for aln in bam.fetch(chrom, starts[0], starts[-1] + 1):
+        if aln.flag & SKIP_FLAGS:
+            continue
         lo = bisect.bisect_left(starts, aln.reference_start)
         hi = bisect.bisect_left(starts, aln.reference_end)
+        if lo == hi:
+            continue
+        read = Read.of(aln)
         for k in range(lo, hi):
             pos, ref, alt = sites[k]
-            add_read(counts[k], aln, pos - 1, ref, alt, introns, p)
+            add_read(counts[k], read, pos - 1, ref, alt, introns, p)
     return counts
 
 
