@@ -193,7 +193,7 @@ def rules(a: argparse.Namespace) -> None:
     dbsnp = a.data / "dbsnp.vcf.gz"
     transcripts = read_transcripts(gtf)
     default = CallParams()
-    configs = {"former (issue 12)": FORMER}
+    configs = {"former": FORMER}
     configs |= {f"former without {r}": replace(FORMER, **{r: 0}) for r in RULES[:4]}
     configs |= {"none": replace(FORMER, **dict.fromkeys(RULES, 0))}
     configs |= {"default": default}
