@@ -240,3 +240,29 @@ def test_paralog_reads_flagged(tmp_path: Path, genome: str) -> None:
     with pysam.VariantFile(str(tmp_path / "run" / "filter" / "S1.all.vcf.gz")) as vf:
         info = {r.pos: (r.info["AMM"], r.info["LMQ"]) for r in vf if r.pos in (s + 1, t + 1)}
     assert info == {s + 1: (4.0, 0.0), t + 1: (0.0, 0.0)}
+
+
+@pytest.mark.parametrize("spliced", [True, False])
+def test_vaf_shortcut_is_bounded_by_the_reads_rules_can_remove(
+    tmp_path: Path, genome: str, spliced: bool
+) -> None:
+    """4 alt of 44 reads in the pileup (VAF 0.09). When 20 ref reads carry an unannotated
+    junction 4 bases after the site, the recount removes them (VAF 4/24) and the call passes:
+    the shortcut must not skip it. Without those junctions the pileup VAF bounds the recount
+    and the call keeps its pileup counts (INFO/PILEUP) and fails min_vaf."""
+    s = 3199
+    alt = other(genome[s])
+    g = mutate(genome, {s: alt})
+    reads: list[Read] = [(s - 25, "50M", g[s - 25 : s + 25], 255)] * 4
+    reads += [(s - 25, "50M", genome[s - 25 : s + 25], 255)] * 20
+    if spliced:
+        seq = genome[s - 30 : s + 4] + genome[s + 504 : s + 520]
+        reads += [(s - 30, "34M500N16M", seq, 255)] * 20
+    else:
+        reads += [(s - 30, "50M", genome[s - 30 : s + 20], 255)] * 20
+    got = run_stage(tmp_path / "run", reads)
+    with pysam.VariantFile(str(tmp_path / "run" / "call" / "S1.calls.vcf.gz")) as vf:
+        rec = next(r for r in vf if r.pos == s + 1)
+        assert ("PILEUP" in rec.info) is not spliced
+        assert rec.samples[0]["AD"] == ((20, 4) if spliced else (40, 4))
+    assert got[(s + 1, alt)] == ({"PASS"} if spliced else {"min_vaf"})

@@ -16,11 +16,13 @@ their AD is recounted read by read (see ``counts``). Pileup settings:
 
 So the pileup sees every read the recount can count, and an SNV's pileup alt count bounds
 its recount: an SNV with fewer than ``min_alt_reads`` alt reads in the pileup (almost all
-candidates: sequencing errors) cannot pass and keeps its pileup AD, marked INFO/PILEUP.
-VAF gives no such bound (the rules may drop ref reads), nor do indels (bcftools' indel AD
-undercounts), so both are recounted with the evidence rules of ``counts``, with the GTF's
-introns as the annotation. The split is made by ``bcftools view`` and the recounts merged
-back by ``bcftools annotate``, so the many skipped candidates never pass through Python.
+candidates: sequencing errors) cannot pass and keeps its pileup AD, marked INFO/PILEUP. Nor
+can an SNV whose VAF stays <= ``min_vaf`` with every ref read the rules could remove taken
+away (``counts.vaf_bounded``: at depth, errors reach 3 alt reads at a VAF far below 0.1).
+Indels are always recounted (bcftools' indel AD undercounts), the rest with the evidence rules
+of ``counts``, with the GTF's introns as the annotation. The alt-count split is made by
+``bcftools view`` and the recounts merged back by ``bcftools annotate``, so most skipped
+candidates never pass through Python.
 
 Regions: exons plus 10 bp of splice region at internal exon boundaries (not beyond the
 transcript's ends) from the GTF. The contigs are split into ``threads`` consecutive runs of
@@ -50,7 +52,7 @@ SPLICE_PAD = 10
 MAX_DEPTH = 1_000_000
 PILEUP_HEADER = (
     '##INFO=<ID=PILEUP,Number=0,Type=Flag,Description="AD and DP from the pileup, not '
-    'recounted: an SNV whose alt reads bound the recount and are below the study minimum">'
+    'recounted: an SNV whose pileup counts bound the recount below the study thresholds">'
 )
 __all__ = ["CallParams", "call_bam"]
 
@@ -135,7 +137,9 @@ def _call_part(
     # the recount shortcut (module docstring): only indels and SNVs that can still pass
     need = f'TYPE!="snp" || FMT/AD[0:1]>={params.min_alt_reads}'
     bcftools("view", "-i", need, "-Ov", "-o", todo, named)
-    add_allele_depths(Path(todo), Path(bam), Path(fasta), Path(counted), introns, params)
+    add_allele_depths(
+        Path(todo), Path(bam), Path(fasta), Path(counted), introns, params, pileup_counts=True
+    )
     pysam.tabix_index(counted, preset="vcf", force=True)
     bcftools(
         "annotate", "-a", counted, "-c", "FORMAT/AD,FORMAT/DP,INFO/AMM,INFO/LMQ",

@@ -74,6 +74,7 @@ class CallParams:
     """Tunables of ``variants call``: the recount shortcut and the evidence rules."""
 
     min_alt_reads: int = 3  # SNVs with fewer alt reads in the pileup are not recounted (call)
+    min_vaf: float = 0.1  # ... nor those whose VAF bound (``vaf_bounded``) is not above this
     edge: int = 0
     clip_pad: int = 0
     junction_pad: int = 8
@@ -283,6 +284,52 @@ def count_window(
     return counts
 
 
+def vaf_bounded(
+    bam: pysam.AlignmentFile,
+    chrom: str,
+    snvs: list[tuple[int, int, int]],
+    introns: frozenset[Intron] | None,
+    p: CallParams,
+) -> list[bool]:
+    """For sorted SNVs (1-based pos, pileup ref reads, pileup alt reads): True when no recount
+    can give a VAF above ``p.min_vaf``.
+
+    A recount removes reads, never adds them (the pileup reads what it reads), so alt' <= alt
+    and ref' >= ref - X, where X bounds the reads the rules can remove at the site; then
+    VAF' <= alt / (max(0, ref - X) + alt). With ``edge``, ``clip_pad`` and ``overhang`` off,
+    only two rules remove reads: ``junction_pad`` (X = reads with an unannotated junction
+    within ``junction_pad`` bases, counted here in one pass over the window's spliced reads)
+    and ``intron_end`` (no bound: sites within ``intron_end`` bases inside an annotated
+    intron's edge are always recounted).
+    """
+    if p.edge or p.clip_pad or p.overhang or not snvs:
+        return [False] * len(snvs)
+    starts = [pos - 1 for pos, _, _ in snvs]
+    near_cut = [0] * len(snvs)
+    for aln in bam.fetch(chrom, starts[0], starts[-1] + 1):
+        if aln.flag & SKIP_FLAGS or aln.mapping_quality < MIN_MAPQ:
+            continue
+        r = aln.reference_start
+        for op, n in aln.cigartuples:
+            if op == _SKIP and p.junction_pad and (introns is None or (r, r + n) not in introns):
+                for lo, hi in ((r - p.junction_pad, r), (r + n, r + n + p.junction_pad)):
+                    for k in range(bisect.bisect_left(starts, lo), bisect.bisect_left(starts, hi)):
+                        near_cut[k] += 1
+            if op in _ALIGNED or op in (_DEL, _SKIP):
+                r += n
+    out = []
+    edges: tuple[list[int], list[int]] = _bounds(introns) if introns else ([], [])
+    for (_, ref, alt), site, x in zip(snvs, starts, near_cut, strict=True):
+        a = bisect.bisect_right(edges[0], site)  # intron starts <= site
+        b = bisect.bisect_right(edges[1], site)  # intron ends <= site
+        at_edge = (a and site - edges[0][a - 1] < p.intron_end) or (
+            b < len(edges[1]) and edges[1][b] - site <= p.intron_end
+        )
+        rest = max(0, ref - x) + alt
+        out.append(not at_edge and (alt == 0 or alt / rest <= p.min_vaf))
+    return out
+
+
 def _windows(records: Iterator[pysam.VariantRecord]) -> Iterator[list[pysam.VariantRecord]]:
     """Sorted records in runs on one contig: gaps below WINDOW_GAP, at most WINDOW_SITES."""
     run: list[pysam.VariantRecord] = []
@@ -306,10 +353,13 @@ def add_allele_depths(
     out: Path,
     introns: dict[str, frozenset[Intron]] | None = None,
     params: CallParams = CallParams(),
+    pileup_counts: bool = False,
 ) -> None:
     """Copy ``vcf`` (split, normalised) to bgzipped ``out`` with FORMAT/AD counted from ``bam``.
 
     ``introns``: annotated introns per contig (BAM naming); None when there is no annotation.
+    ``pileup_counts``: the VCF's AD comes from a pileup on the same reads (``call``); SNVs that
+    ``vaf_bounded`` shows cannot pass are left out of ``out`` (they keep the pileup's AD).
     """
     try:
         aligned = pysam.AlignmentFile(str(bam), reference_filename=str(fasta))
@@ -335,6 +385,20 @@ def add_allele_depths(
                 if chrom not in aligned.references:
                     raise InputError(bam, f"no contig {chrom} (used by the VCF)")
                 known = None if introns is None else introns.get(chrom, frozenset())
+                if pileup_counts:
+                    snvs = [r for r in run if len(r.ref) == len(r.alts[0])]
+                    ads = [r.samples[0]["AD"] for r in snvs]
+                    bounded = vaf_bounded(
+                        aligned,
+                        chrom,
+                        [(r.pos, a[0], a[1]) for r, a in zip(snvs, ads, strict=True)],
+                        known,
+                        params,
+                    )
+                    skip = {id(r) for r, b in zip(snvs, bounded, strict=True) if b}
+                    run = [r for r in run if id(r) not in skip]
+                    if not run:
+                        continue
                 sites = [(r.pos, r.ref, r.alts[0]) for r in run]
                 for rec, c in zip(
                     run, count_window(aligned, chrom, sites, known, params), strict=True
