@@ -1,5 +1,5 @@
 # Container for -profile docker/singularity: the tkiseq package with STAR.
-# Build from the repository root: docker build -t tkiseq:0.1.0 .
+# Build from the repository root: docker build -t ghcr.io/tkiseq/tkiseq:0.1.0 .
 FROM python:3.11-slim-bookworm
 RUN apt-get update \
     && apt-get install -y --no-install-recommends rna-star procps \

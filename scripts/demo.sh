@@ -8,5 +8,5 @@ rm -rf tiny
 .venv/bin/tkiseq run \
     --input tiny/samplesheet.csv --phenotypes tiny/phenotypes.csv --cnv tiny/cnv.csv \
     --fasta tiny/genome.fa --gtf tiny/genes.gtf --dbsnp tiny/dbsnp.vcf.gz \
-    --gene-sets tiny/gene_sets.gmt --outdir results --threads "${THREADS:-2}"
+    --gene-sets tiny/gene_sets.gmt --outdir results --overwrite --threads "${THREADS:-2}"
 echo "done: see results/ (pipeline_info/trace.tsv for timings)" >&2

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install tkiseq on Debian/Ubuntu: STAR and Java (for the Nextflow lint test) from apt, the
-# Python package with its test extra into ./.venv (Debian's system Python is externally managed).
+# Install tkiseq on Debian/Ubuntu: STAR and Java (for the Nextflow lint test) from apt, Chromium
+# if possible (the report's browser test), the Python package with its test extra (MultiQC and
+# Jinja2 come as dependencies) into ./.venv (Debian's system Python is externally managed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,17 @@ if [ ${#need[@]} -gt 0 ]; then
     echo "installing with apt-get: ${need[*]}" >&2
     $sudo apt-get update -qq
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# Optional: headless Chromium for the report's browser test (tests/test_report_browser.py),
+# which skips with its reason when Chromium is absent.
+if ! command -v chromium >/dev/null 2>&1; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "installing with apt-get (optional): chromium" >&2
+    { $sudo apt-get update -qq \
+        && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+        || echo "chromium could not be installed: the report's browser test will skip" >&2
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv

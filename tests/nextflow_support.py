@@ -308,6 +308,15 @@ def _string_literal(text: str, start: int) -> int:
         if text[i] == "\\":
             i += 2
             continue
+        if quote == '"' and text.startswith("${", i):  # may hold strings of its own
+            depth, i = 1, i + 2
+            while depth:
+                if text[i] in "'\"":
+                    i = _string_literal(text, i)
+                    continue
+                depth += {"{": 1, "}": -1}.get(text[i], 0)
+                i += 1
+            continue
         if text[i] == quote:
             return i + 1
         i += 1

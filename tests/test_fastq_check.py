@@ -25,11 +25,20 @@ def test_truncated_gzip_is_an_input_error(tmp_path):
         count_records(path)
 
 
-def test_not_gzip_and_not_fastq(tmp_path):
-    plain = tmp_path / "p.fastq.gz"
-    plain.write_text(RECORD.format(n=1))
+def test_plain_fastq_is_read_by_content_and_broken_gzip_refused(tmp_path):
+    plain = tmp_path / "p.fastq"
+    plain.write_text("".join(RECORD.format(n=i) for i in range(7)))
+    assert count_records(plain) == 7
+    misnamed = tmp_path / "m.fastq.gz"  # plain text despite its name: content decides
+    misnamed.write_text(RECORD.format(n=1))
+    assert count_records(misnamed) == 1
+    broken = tmp_path / "b.fastq.gz"
+    broken.write_bytes(b"\x1f\x8b" + b"not deflate data" * 10)
     with pytest.raises(InputError, match="not a valid gzip file"):
-        count_records(plain)
+        count_records(broken)
+
+
+def test_not_fastq(tmp_path):
     other = tmp_path / "o.fastq.gz"
     with gzip.open(other, "wt") as fh:
         fh.write(">seq\nACGT\n")

@@ -279,7 +279,7 @@ def test_cohort_merges_tables(gtf: Path, empty_sj: Path, tmp_path: Path) -> None
     cohort = run_cohort(paths, tmp_path / "f")
     lines = cohort.read_text().splitlines()
     assert lines[0].split("\t") == COLUMNS and len(lines) == 3
-    with pytest.raises(InputError, match="missing column"):
+    with pytest.raises(InputError, match="not a fusions table of tkiseq table schema v1"):
         run_cohort([empty_sj], tmp_path / "g")
 
 
@@ -371,3 +371,34 @@ def test_immunoglobulin_segments_stand_for_their_locus() -> None:
     assert known_subtype(known, "CRLF2", "IGHM").startswith("Ph-like JAK-class")
     assert known_subtype(known, "DUX4", "IGHM") == "DUX4-r"
     assert known_subtype(known, "ABL1", "BCR") is None  # only IG pairs match reversed
+
+
+def test_artefact_filters_are_named_predicates_in_column_order() -> None:
+    from tkiseq.fusions.annotation import Gene
+
+    near5 = Gene("g1", "CD19", "protein_coding", "chr1", 1_000, 5_000, "+")
+    near3 = Gene("g2", "PAX5", "protein_coding", "chr1", 20_000, 30_000, "+")
+    mito = Gene("g3", "MT-CO1", "protein_coding", "chrM", 100, 900, "+")
+    t = af.Thresholds()
+
+    def evidence(**changes: object) -> af.Evidence:
+        values: dict = dict(
+            gene5=near5, gene3=near3, split=5, spanning=3, max_anchor=40, multimapping=0,
+            known=False, partners=1, low_complexity=False,
+        )  # fmt: skip
+        return af.Evidence(**(values | changes))
+
+    # neighbours 15 kb apart on one strand: read-through, unless a known fusion
+    assert af.flags(evidence(), t) == ["read_through"]
+    assert af.flags(evidence(known=True), t) == []
+    # 1 split + 1 spanning: rescued only when known; every flag, in the column's order
+    assert af.flags(evidence(split=1, spanning=1, known=True), t) == ["known_fusion_rescue"]
+    everything = evidence(
+        gene3=mito, split=1, spanning=1, max_anchor=5, multimapping=1, partners=12,
+        low_complexity=True,
+    )  # fmt: skip
+    assert af.flags(everything, t) == [
+        "low_support", "short_anchor", "promiscuous", "homolog", "mitochondrial",
+        "low_complexity",
+    ]  # fmt: skip
+    assert [name for name, _ in af.FILTERS][-1] == "low_complexity"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 from pathlib import Path
 
+import pysam
 import pytest
 from jsonschema import Draft202012Validator
 
@@ -24,12 +26,26 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def write_fastq(path: Path) -> Path:
+    """A one-record gzipped FASTQ whose read name is the file name (each file distinct)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(f"@{path.name}\nACGT\n+\nIIII\n".encode()))
+    return path
+
+
+def write_bam(path: Path) -> Path:
+    header = {"HD": {"VN": "1.6", "SO": "unsorted"}, "SQ": [{"SN": "chr1", "LN": 1000}]}
+    with pysam.AlignmentFile(str(path), "wb", header=header):
+        pass
+    return path
+
+
 @pytest.fixture
 def inputs(tmp_path: Path) -> dict[str, Path]:
     """A valid cohort of two samples (one paired-end, one single-end) under tmp_path/in."""
     folder = tmp_path / "in"
     for name in ("P01_R1.fastq.gz", "P01_R2.fastq.gz", "P02_R1.fq.gz"):
-        write(folder / "fastq" / name, "")
+        write_fastq(folder / "fastq" / name)
     return {
         "samplesheet": write(
             folder / "samplesheet.csv",
@@ -88,7 +104,6 @@ def test_valid_inputs_round_trip_with_absolute_paths(inputs: dict[str, Path]) ->
         "strandedness",
         "bam",
         "vcf",
-        "junctions",
     ]
     assert rows[0]["fastq_1"] == str(fastq / "P01_R1.fastq.gz")
     assert rows[0]["fastq_2"] == str(fastq / "P01_R2.fastq.gz")
@@ -125,7 +140,7 @@ def test_relative_paths_resolve_against_the_csv_folder(
 
 def test_bam_entry_point(inputs: dict[str, Path]) -> None:
     folder = inputs["samplesheet"].parent
-    write(folder / "P03.bam", "")
+    write_bam(folder / "P03.bam")
     write(inputs["samplesheet"], f"{HEADER},bam\nP03,,,auto,P03.bam\n")
     write(inputs["phenotypes"], "sample\nP03\n")
     inputs["cnv"] = None
@@ -206,7 +221,7 @@ def test_sample_without_phenotypes_only_warns(
 def test_unknown_column(inputs: dict[str, Path]) -> None:
     write(inputs["samplesheet"], f"{HEADER},strandness\nP01,fastq/P01_R1.fastq.gz,,auto,x\n")
     message = error_of(inputs)
-    assert "line 1: found unknown column(s) 'strandness'" in message and "junctions" in message
+    assert "line 1: found unknown column(s) 'strandness'" in message and "vcf" in message
 
 
 def test_empty_samplesheet(inputs: dict[str, Path]) -> None:

@@ -8,9 +8,10 @@ conf/modules.config, task.cpus, staged input names) and executed with `bash -euo
 work dir where the inputs are symlinks, as Nextflow stages them. The processes are chained as in
 main.nf on the tiny dataset, so each runs once: VALIDATE -> STAR_INDEX -> STAR_ALIGN (three
 samples) -> VARIANTS_CALL -> VARIANTS_FILTER -> VARIANTS_ANNOTATE -> VARIANTS_COHORT;
-STAR_ALIGN -> FUSIONS -> FUSIONS_COHORT; STAR_ALIGN -> SPLICE_LESIONS; STAR_ALIGN -> COUNTS -> DE
--> GSEA. Every declared output must appear, versions.yml must name the stage's tools and versions,
-and each output's first contract (its header or records) must hold.
+STAR_ALIGN -> FUSIONS_CALL -> FUSIONS_COHORT; STAR_ALIGN -> SPLICE_LESIONS;
+STAR_ALIGN -> COUNTS -> DE -> GSEA; all of them -> REPORT. Every declared output must appear,
+versions.yml must name the stage's tools and versions, and each output's first contract (its
+header or records) must hold.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import csv
 import functools
 import importlib.metadata
+import json
 import re
 import shlex
 import shutil
@@ -27,6 +29,7 @@ from pathlib import Path
 
 import pysam
 import pytest
+import yaml
 
 from nextflow_support import (
     REPO,
@@ -42,7 +45,7 @@ from nextflow_support import (
     publish_path,
     run_task,
 )
-from tkiseq.stages import BY_NAME, BY_PROCESS, STAGES, command_line
+from tkiseq.stages import BY_NAME, BY_PROCESS, STAGES, Stage, command_line
 
 MODULES = {m.name: m for m in modules()}
 PARAMS = config_params(profile_configs=("conf/test.config",))
@@ -120,9 +123,12 @@ TINY_NAMES = {
 }  # fmt: skip
 
 
-def check_command(run: TaskRun, samples: list[str] = (), **context: object) -> None:
+def check_command(
+    run: TaskRun, samples: list[str] = (), phenotypes: list[str] = (), **context: object
+) -> None:
     """The script block ran the command line the registry gives this task (the local runner's),
-    with staged file names for paths; `context` adds row values (fastq_1, vcf, gene_sets)."""
+    with staged file names for paths; `context` adds row values (fastq_1, vcf, gene_sets); a
+    cohort stage reads the per-sample files of `samples` and per-phenotype ones of `phenotypes`."""
     stage = BY_PROCESS[run.module.name]
     meta = run.scope["meta"]
     names = {"sample": meta.id, "phenotype": meta.id}
@@ -130,7 +136,10 @@ def check_command(run: TaskRun, samples: list[str] = (), **context: object) -> N
     values |= {"strandedness": meta.strandedness, **context}
 
     def upstream(producer: str, name: str) -> list[str]:
-        cohort = stage.scope == "cohort" and BY_NAME[producer].scope == "sample"
+        scope = BY_NAME[producer].scope if stage.scope == "cohort" else ""
+        if scope == "phenotype":
+            return [name.format(**{**names, "phenotype": p}) for p in phenotypes]
+        cohort = scope == "sample"
         return [name.format(**{**names, "sample": s}) for s in (samples if cohort else [meta.id])]
 
     expected = command_line(stage, values, upstream, stage.outdir).args
@@ -196,14 +205,58 @@ def test_module_follows_the_house_contract(name: str) -> None:
     module = MODULES[name]
     text = module.path.read_text()
     assert re.search(r"^\s*tag ", text, re.M), "tag"
-    assert re.search(r"^\s*conda ", text, re.M), "conda"
     assert all(o.emit for o in module.outputs), "every output has an emit name"
     assert module.outputs[-1].patterns == ["versions.yml"]
     assert module.inputs[0][0] == ("val", "meta"), "first input is tuple val(meta), path(...)"
     assert "def args = task.ext.args ?: ''" in module.script_preamble
+    assert re.search(r"^    when:\n    task\.ext\.when == null \|\| task\.ext\.when\n", text, re.M)
     assert "python" not in module.script + module.stub, "versions come from tkiseq itself"
-    env = module.path.parent / "environment.yml"
-    assert env.exists(), f"{env} (named by the conda directive)"
+    (conda,) = re.findall(r'^\s*conda "\$\{moduleDir\}/(.+)"$', text, re.M)
+    env = (module.path.parent / conda).resolve()
+    assert env == REPO / "modules" / "local" / "environment.yml", "the one shared environment"
+
+
+def _meta_yml_files(entries: list[dict]) -> list[str]:
+    """The names in a meta.yml channel list: [{"meta": {...}}, {"file": {...}}] -> names."""
+    return [name for entry in entries for name in entry]
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_meta_yml_describes_the_module(name: str) -> None:
+    """meta.yml (nf-core layout) names every input and output, with a pattern per file."""
+    module = MODULES[name]
+    meta = yaml.safe_load((module.path.parent / "meta.yml").read_text())
+    assert meta["name"] == name.lower() and meta["description"]
+    assert [_meta_yml_files(channel) for channel in meta["input"]] == [
+        [var for _, var in channel] for channel in module.inputs
+    ]
+    outputs = {emit: entries for item in meta["output"] for emit, entries in item.items()}
+    assert list(outputs) == [o.emit for o in module.outputs]
+    for output in module.outputs:
+        files = _meta_yml_files(outputs[output.emit])
+        assert [f for f in files if f != "meta"] == output.patterns, output.emit
+    for channel in [*meta["input"], *outputs.values()]:
+        for entry in channel:
+            for var, spec in entry.items():
+                assert spec["type"] in ("map", "file", "string") and spec["description"], var
+                assert spec["type"] != "file" or spec["pattern"], f"{var}: pattern"
+
+
+@pytest.mark.parametrize("stage", [s for s in STAGES if s.tuning], ids=lambda s: s.name)
+def test_study_thresholds_reach_the_stage_only_when_set(stage: Stage) -> None:
+    """Each registry tuning is a Nextflow param (null: the stage's default), documented in the
+    schema, and ext.args hands it to the stage as its option only when set."""
+    schema = json.loads((REPO / "nextflow_schema.json").read_text())
+    documented = {n for group in schema["$defs"].values() for n in group["properties"]}
+    unset = Obj({**PARAMS, **{t.name: None for t in stage.tuning}})
+    assert not FLAG.findall(ext_args(stage.process, unset) or ""), "nothing when unset"
+    for tuning in stage.tuning:
+        assert tuning.name in PARAMS and PARAMS[tuning.name] is None, tuning.name
+        assert tuning.name in documented, f"{tuning.name}: nextflow_schema.json"
+        value = "IKZF1,PAX5" if tuning.field == "genes" else "7"
+        args = ext_args(stage.process, Obj({**unset, tuning.name: value}))
+        options, positional = parse_command(shlex.split(args))
+        assert options == {tuning.flag: [value]} and not positional, args
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
@@ -395,7 +448,7 @@ def fusions(aligned: list[TaskRun], tiny: Path, work: Path) -> list[TaskRun]:
         }
         return values | _fasta(tiny, "meta2") | _gtf(tiny, "meta3")
 
-    return _per_sample("FUSIONS", aligned, work, inputs)
+    return _per_sample("FUSIONS_CALL", aligned, work, inputs)
 
 
 @pytest.fixture(scope="session")
@@ -458,7 +511,7 @@ def test_validate_contract(validated: TaskRun) -> None:
     with open(sheet, newline="") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:
-        for column in ("fastq_1", "fastq_2", "bam", "vcf", "junctions"):
+        for column in ("fastq_1", "fastq_2", "bam", "vcf"):
             if row.get(column):
                 path = Path(row[column])
                 assert path.is_absolute() and path.exists(), f"{sheet}: {column} {path}"
@@ -631,6 +684,50 @@ def test_gsea_contract(gsea: TaskRun, gene_sets: list[Path]) -> None:
     assert table.name == f"gsea_{PHENOTYPE}.tsv"
     assert header(table)[:3] == ["term", "es", "nes"]
     assert set(column(table, "gene_set_file")) == {gmt.name for gmt in gene_sets}
+
+
+@pytest.fixture(scope="session")
+def report(
+    validated: TaskRun,
+    aligned: list[TaskRun],
+    counted: TaskRun,
+    variants_cohort: TaskRun,
+    fusions_cohort: TaskRun,
+    de: TaskRun,
+    gsea: TaskRun,
+    work: Path,
+) -> TaskRun:
+    """The report of the chain, its inputs staged flat as main.nf's toSortedList gives them."""
+    files = [*validated.outputs["samplesheet"], *counted.outputs["counts"]]
+    files += [*counted.outputs["strandedness"], *variants_cohort.outputs["variants"]]
+    files += [*fusions_cohort.outputs["fusions"], *de.outputs["table"], *gsea.outputs["table"]]
+    for name in ("log_final", "markdup", "reads_per_gene"):
+        files += [p for run in aligned for p in run.outputs[name]]
+    values = {"meta": Obj(id="cohort"), "files": sorted(files, key=lambda p: p.name)}
+    return run_task(MODULES["REPORT"], work / "report", values, PARAMS)
+
+
+@pytest.mark.slow
+def test_report_contract(report: TaskRun, aligned: list[TaskRun], gene_sets: list[Path]) -> None:
+    samples = [run.scope["meta"].id for run in aligned]
+    check_task(report)
+    check_command(report, samples, [PHENOTYPE], gene_sets=[gmt.name for gmt in gene_sets])
+    (html,) = report.outputs["html"]
+    page = html.read_text()
+    cards = re.search(r'id="data-cards">(.*?)</script>', page, re.S).group(1)
+    with open(report.workdir / "samplesheet.valid.csv", newline="") as handle:  # staged input
+        listed = [row["sample"] for row in csv.DictReader(handle)]
+    assert [c["sample"] for c in json.loads(cards)] == listed  # the chain aligns a subset
+    for sample in set(listed) - set(samples):
+        assert f"<code>align/{sample}/{sample}.Log.final.out</code> was not found" in page
+    assert f'alt="Volcano: {PHENOTYPE}"' in page and f'id="data-gsea-{PHENOTYPE}"' in page
+    (multiqc,) = report.outputs["multiqc"]
+    stats = multiqc / "multiqc_data" / "multiqc_general_stats.txt"
+    star = column(stats, "star-uniquely_mapped_percent")
+    assert sorted(s for s, v in zip(column(stats, "Sample"), star, strict=True) if v) == sorted(
+        samples
+    )
+    assert not list(report.workdir.glob(".report-inputs.*")), "staging folder left behind"
 
 
 def test_modules_are_parsed() -> None:

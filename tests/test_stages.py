@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from pathlib import Path
 
@@ -71,13 +72,13 @@ def test_cohort_tasks_take_every_sample_and_each_phenotype() -> None:
     names = [t.name for t in tasks]
     assert names == [
         "counts", "variants_cohort", "fusions_cohort", "de.auc_x", "de.auc_y", "gsea.auc_x",
-        "gsea.auc_y",
+        "gsea.auc_y", "report",
     ]  # fmt: skip
     counts = tasks[0]
     tables = ["/o/align/P1/P1.ReadsPerGene.out.tab", "/o/align/P2/P2.ReadsPerGene.out.tab"]
     assert counts.args[-len(tables) - 2 : -2] == tables
     assert counts.args[-2:] == ["--outdir", "/o/expression"]
-    gsea = tasks[-1]
+    gsea = tasks[-2]
     assert gsea.args[:5] == [
         "gsea",
         "--de",
@@ -87,6 +88,15 @@ def test_cohort_tasks_take_every_sample_and_each_phenotype() -> None:
     ]
     assert gsea.inputs == [Path("/o/de/de_auc_y.tsv"), Path("/g/a.gmt"), Path("/g/b.gmt")]
     assert "gsea" not in {t.stage for t in plan([]).cohort_tasks(["auc_x"])}
+    report = tasks[-1]  # last: every sample's logs, every phenotype's tables
+    logs = {
+        f"/o/align/{s}/{s}{x}" for s in ("P1", "P2") for x in (".Log.final.out", ".markdup.txt")
+    }
+    tables = {f"/o/{d}/{d}_{p}.tsv" for d in ("de", "gsea") for p in ("auc_x", "auc_y")}
+    assert logs | tables <= set(map(str, report.inputs)) == set(report.args[1:-2])
+    assert report.args[-2:] == ["--outdir", "/o/report"]
+    without_sets = plan([]).cohort_tasks(["auc_x"])[-1]
+    assert not any("gsea" in str(p) for p in without_sets.inputs)
 
 
 def test_tested_phenotypes_need_three_values(tmp_path: Path) -> None:
@@ -105,3 +115,56 @@ def test_validate_writes_the_tested_phenotypes(tiny_data: Path, tmp_path: Path) 
     written = read_tested_phenotypes(str(tmp_path / TESTED_PHENOTYPES))
     assert written == phenotypes_for_de(tmp_path / "phenotypes.valid.csv")
     assert "auc_imatinib" in written
+
+
+def _table(heading: str) -> list[list[str]]:
+    """The rows (cells without backticks) of the first table after ``heading`` in usage.md."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "usage.md").read_text()
+    block = text.split(heading, 1)[1].split("\n\n|", 1)[1].split("\n\n", 1)[0]
+    rows = [line.strip("|").split("|") for line in ("|" + block).splitlines()[2:]]
+    return [[cell.strip().replace("`", "") for cell in row] for row in rows]
+
+
+def test_usage_stage_table_follows_the_registry() -> None:
+    documented = {(row[0], row[1], row[2]) for row in _table("### Stages")}
+    registry = {
+        (" ".join(s.command), s.scope, s.publish.replace("{sample}", "<sample>")) for s in STAGES
+    }
+    assert documented == registry
+
+
+def test_usage_threshold_table_follows_the_registry() -> None:
+    documented = {tuple(row) for row in _table("### Study thresholds")}
+    registry = {
+        (f"--{t.name.replace('_', '-')}", t.name, f"tkiseq {' '.join(s.command)} {t.flag}")
+        for s in STAGES
+        for t in s.tuning
+    }
+    assert documented == registry
+
+
+def _parsers(parser: argparse.ArgumentParser, name: str = "tkiseq"):
+    yield name, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub_name, sub in action.choices.items():
+                yield from _parsers(sub, f"{name} {sub_name}")
+
+
+def test_every_option_has_help_and_shows_its_default() -> None:
+    from tkiseq.cli import build_parser
+    from tkiseq.variants.filter import FilterParams
+
+    seen = 0
+    for name, parser in _parsers(build_parser()):
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+                continue
+            assert action.help, f"{name} {action.option_strings or action.dest}: no help text"
+            seen += 1
+    assert seen > 80
+    helps = {n: " ".join(p.format_help().split()) for n, p in _parsers(build_parser())}
+    assert f"(default: {FilterParams().min_vaf})" in helps["tkiseq variants filter"]
+    assert (
+        "--min-vaf MIN_VAF" in helps["tkiseq run"] and "(default: None)" not in helps["tkiseq run"]
+    )

@@ -38,6 +38,11 @@ def atomic_path(dest: str | Path) -> Iterator[Path]:
         if tmp_path.exists():
             tmp_path.chmod(0o666 & ~_UMASK)
         os.replace(tmp_path, dest)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        if exc.filename is None:  # a writer's flush (a full disk) does not say which file
+            raise OSError(exc.errno, exc.strerror, str(tmp_path)) from exc
+        raise
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise

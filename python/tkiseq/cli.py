@@ -1,20 +1,104 @@
 """Command line: one subcommand per stage. Argument parsing only; the work is in the stages.
 
 The Nextflow processes and the local runner call these same subcommands, so a stage behaves
-the same on a laptop and on a cluster.
+the same on a laptop and on a cluster. Each subcommand's options sit next to its handler; a
+tunable option's default is read from the stage's parameter dataclass (the one place it is
+written) and shown in ``--help``. Stage modules are imported only for the subcommand asked for,
+so ``tkiseq --version`` and ``tkiseq versions`` stay fast.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
+import dataclasses
+import inspect
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tkiseq import __version__
-from tkiseq.errors import InputError, ToolError
-from tkiseq.stages import BY_NAME
+from tkiseq.errors import (
+    STOP_WITH_PARENT_ENV,
+    InputError,
+    Interrupted,
+    ToolError,
+    environment_message,
+    interruptible,
+    stop_with_parent,
+)
+from tkiseq.pipeline_info import configure_logging
+from tkiseq.stages import BY_NAME, STAGES, Stage, Tuning
+
+Parser = argparse.ArgumentParser
+
+
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows ``(default: x)`` for options that have a default (not for required ones)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.required or action.default in (None, False, ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def default(cls: type, name: str) -> object:
+    """The default of field ``name`` of the parameter dataclass ``cls``."""
+    value = getattr(cls(), name)
+    return ",".join(value) if isinstance(value, tuple) else value
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def positive_int(text: str) -> int:
+    """An argparse type for counts such as ``--threads``: 0 or less is refused here, in
+    words, not by the tool that receives it."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"found '{text}'; expected a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"found {value}; expected 1 or more")
+    return value
+
+
+def _allow_same_reads(p: Parser) -> None:
+    p.add_argument(
+        "--allow-same-reads",
+        action="store_true",
+        help="accept the same reads (file or copy) for two samples, e.g. technical replicates",
+    )
+
+
+# -- versions -------------------------------------------------------------------------------------
+def _versions_options(p: Parser) -> None:
+    p.add_argument("--process", required=True, help="the Nextflow process name (task.process)")
+    p.add_argument("--stage", required=True, choices=sorted(BY_NAME), help="registry stage name")
+
+
+def _versions(a: argparse.Namespace) -> None:
+    from tkiseq.pipeline_info import versions_yml
+
+    sys.stdout.write(versions_yml(a.process, BY_NAME[a.stage].tools))
+
+
+# -- simulate -------------------------------------------------------------------------------------
+def _simulate_options(p: Parser) -> None:
+    from tkiseq.simulate import PRESETS, simulate
+
+    defaults = inspect.signature(simulate).parameters
+    p.add_argument("--outdir", type=Path, required=True, help="new or empty folder to write")
+    p.add_argument(
+        "--preset", choices=list(PRESETS), default=defaults["preset"].default, help="dataset size"
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=defaults["seed"].default,
+        help="same preset and seed: same bytes",
+    )
 
 
 def _simulate(a: argparse.Namespace) -> None:
@@ -23,28 +107,81 @@ def _simulate(a: argparse.Namespace) -> None:
     simulate(a.outdir, preset=a.preset, seed=a.seed)
 
 
+# -- validate -------------------------------------------------------------------------------------
+def _validate_options(p: Parser) -> None:
+    p.add_argument("--input", type=Path, required=True, help="samplesheet.csv")
+    p.add_argument("--phenotypes", type=Path, required=True, help="phenotypes.csv")
+    p.add_argument("--cnv", type=Path, help="cnv.csv (MLPA or SNP array), optional")
+    p.add_argument("--fasta", type=Path, help="check it opens with its .fai (made if missing)")
+    p.add_argument("--gtf", type=Path, help="check it reads")
+    p.add_argument("--dbsnp", type=Path, help="check it is bgzipped with a .tbi/.csi index")
+    p.add_argument("--gene-sets", help="comma-separated GMT files to check")
+    _allow_same_reads(p)
+    p.add_argument(
+        "--outdir", type=Path, required=True, help="where *.valid.csv (absolute paths) go"
+    )
+
+
 def _validate(a: argparse.Namespace) -> None:
     from tkiseq.atomic import write_text
     from tkiseq.expression.de import phenotypes_for_de
     from tkiseq.inputs import validate_inputs
+    from tkiseq.inputs.references import References
     from tkiseq.stages import TESTED_PHENOTYPES
 
-    validate_inputs(a.input, a.phenotypes, a.cnv, a.outdir)
+    gene_sets = tuple(Path(p) for p in _split(a.gene_sets or ""))
+    validate_inputs(
+        a.input,
+        a.phenotypes,
+        a.cnv,
+        a.outdir,
+        references=References(a.fasta, a.gtf, a.dbsnp, gene_sets),
+        allow_same_reads=a.allow_same_reads,
+    )
     tested = phenotypes_for_de(a.outdir / "phenotypes.valid.csv")
     write_text(a.outdir / TESTED_PHENOTYPES, "".join(f"{name}\n" for name in tested))
 
 
-def _versions(a: argparse.Namespace) -> None:
-    from tkiseq.pipeline_info import versions_yml
-    from tkiseq.stages import BY_NAME
+# -- star-index -----------------------------------------------------------------------------------
+def _star_index_options(p: Parser) -> None:
+    from tkiseq.align.star import IndexParams
 
-    sys.stdout.write(versions_yml(a.process, BY_NAME[a.stage].tools))
+    p.add_argument("--fasta", type=Path, required=True, help="genome FASTA")
+    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF")
+    p.add_argument("--outdir", type=Path, required=True, help="the index folder to create")
+    p.add_argument("--threads", type=positive_int, default=1, help="STAR threads")
+    p.add_argument(
+        "--read-length",
+        type=int,
+        default=default(IndexParams, "read_length"),
+        help="sets --sjdbOverhang to read length - 1",
+    )
 
 
 def _star_index(a: argparse.Namespace) -> None:
-    from tkiseq.align.star import build_index
+    from tkiseq.align.star import IndexParams, build_index
 
-    build_index(a.fasta, a.gtf, a.outdir, threads=a.threads, read_length=a.read_length)
+    params = IndexParams(read_length=a.read_length)
+    build_index(a.fasta, a.gtf, a.outdir, threads=a.threads, read_length=params.read_length)
+
+
+# -- align ----------------------------------------------------------------------------------------
+def _align_options(p: Parser) -> None:
+    p.add_argument("--sample", required=True, help="sample name: the output files' stem")
+    reads = p.add_mutually_exclusive_group(required=True)
+    reads.add_argument("--fastq-1", type=Path, help="read 1 (.fastq.gz)")
+    reads.add_argument("--bam", type=Path, help="realign the reads of an existing BAM")
+    p.add_argument("--fastq-2", type=Path, help="read 2 (.fastq.gz); none for single-end")
+    p.add_argument("--star-index", type=Path, required=True, help="STAR index folder")
+    p.add_argument("--outdir", type=Path, required=True, help="folder for the sample's files")
+    p.add_argument(
+        "--strandedness",
+        choices=["auto", "unstranded", "forward", "reverse"],
+        default="auto",
+        help="library strandedness; auto: inferred from the gene counts",
+    )
+    p.add_argument("--threads", type=positive_int, default=1, help="STAR and samtools threads")
+    p.add_argument("--star-args", default="", help="extra STAR options, appended last (they win)")
 
 
 def _align(a: argparse.Namespace) -> None:
@@ -63,15 +200,85 @@ def _align(a: argparse.Namespace) -> None:
     )
 
 
+# -- counts ---------------------------------------------------------------------------------------
+def _counts_options(p: Parser) -> None:
+    p.add_argument("reads_per_gene", type=Path, nargs="+", help="<sample>.ReadsPerGene.out.tab")
+    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF (gene names)")
+    p.add_argument("--phenotypes", type=Path, required=True, help="phenotypes.valid.csv")
+    p.add_argument("--outdir", type=Path, required=True, help="folder for the cohort files")
+
+
 def _counts(a: argparse.Namespace) -> None:
     from tkiseq.expression.counts import build_cohort
 
     build_cohort(a.reads_per_gene, a.gtf, a.phenotypes, a.outdir)
 
 
+# -- run ------------------------------------------------------------------------------------------
+def _tuning_option(p: argparse._ArgumentGroup, stage: Stage, tuning: Tuning) -> None:
+    """A study threshold of ``tkiseq run``: passed on to the stages that take it only when
+    given, so their own default (shown here) applies otherwise."""
+    cls = stage.params_class()
+    assert cls is not None, f"{stage.name}: a tuning option needs a parameter dataclass"
+    shown = default(cls, tuning.field)
+    takers = "; ".join(
+        f"tkiseq {' '.join(s.command)} {t.flag}"
+        for s in STAGES
+        for t in s.tuning
+        if t.name == tuning.name
+    )
+    p.add_argument(
+        f"--{tuning.name.replace('_', '-')}",
+        type=type(shown) if isinstance(shown, int | float) else str,
+        help=f"{tuning.help} (default: {shown}; {takers})",
+    )
+
+
+def _run_options(p: Parser) -> None:
+    from tkiseq.runner import RunConfig
+
+    defaults = {f.name: f.default for f in dataclasses.fields(RunConfig)}
+    p.add_argument("--input", type=Path, required=True, help="samplesheet.csv")
+    p.add_argument("--phenotypes", type=Path, required=True, help="phenotypes.csv")
+    p.add_argument("--cnv", type=Path, help="cnv.csv (MLPA or SNP array), optional")
+    p.add_argument("--fasta", type=Path, required=True, help="genome FASTA")
+    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF")
+    p.add_argument("--dbsnp", type=Path, required=True, help="dbSNP VCF (bgzip + tabix)")
+    p.add_argument("--gene-sets", help="comma-separated GMT files (no GSEA without)")
+    p.add_argument("--outdir", type=Path, required=True, help="results folder")
+    p.add_argument("--star-index", type=Path, help="reuse a STAR index instead of building one")
+    p.add_argument(
+        "--threads", type=positive_int, default=defaults["threads"], help="CPU threads for the run"
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --outdir: skip stages already complete",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the tkiseq results already in --outdir (refused without it)",
+    )
+    _allow_same_reads(p)
+    study = p.add_argument_group("study thresholds (default: the stage's own)")
+    added: set[str] = set()
+    for stage in STAGES:
+        for tuning in stage.tuning:
+            if tuning.name not in added:  # one option may reach several stages (min_vaf)
+                _tuning_option(study, stage, tuning)
+                added.add(tuning.name)
+
+
 def _run(a: argparse.Namespace) -> None:
     from tkiseq.runner import RunConfig, run_pipeline
 
+    tuning = {
+        t.name: str(getattr(a, t.name))
+        for stage in STAGES
+        for t in stage.tuning
+        if getattr(a, t.name) is not None
+    }
     run_pipeline(
         RunConfig(
             input=a.input,
@@ -80,22 +287,74 @@ def _run(a: argparse.Namespace) -> None:
             fasta=a.fasta,
             gtf=a.gtf,
             dbsnp=a.dbsnp,
-            gene_sets=[Path(p) for p in a.gene_sets.split(",")] if a.gene_sets else [],
+            gene_sets=[Path(p) for p in _split(a.gene_sets or "")],
             outdir=a.outdir,
             star_index=a.star_index,
             threads=a.threads,
             resume=a.resume,
+            overwrite=a.overwrite,
+            allow_same_reads=a.allow_same_reads,
+            tuning=tuning,
         )
     )
+
+
+# -- de -------------------------------------------------------------------------------------------
+def _de_options(p: Parser) -> None:
+    from tkiseq.expression.de import DeParams
+
+    p.add_argument(
+        "--counts",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="cohort.h5ad, counts.tsv/.csv, featureCounts output or *.ReadsPerGene.out.tab",
+    )
+    p.add_argument("--phenotypes", type=Path, required=True, help="phenotypes.csv")
+    p.add_argument(
+        "--phenotype", default=default(DeParams, "phenotype"), help="numeric column to test"
+    )
+    p.add_argument("--covariates", default="", help="comma-separated extra design terms")
+    p.add_argument(
+        "--cap",
+        type=float,
+        default=default(DeParams, "cap"),
+        help="cap the phenotype at this value (0: no cap)",
+    )
+    p.add_argument("--zscore", action="store_true", help="fit on the z-scored phenotype")
+    p.add_argument(
+        "--min-count",
+        type=int,
+        default=default(DeParams, "min_count"),
+        help="low-count filter: a gene needs this many reads ...",
+    )
+    p.add_argument(
+        "--min-samples",
+        type=int,
+        default=default(DeParams, "min_samples"),
+        help="... in at least this many samples",
+    )
+    p.add_argument(
+        "--alpha",
+        type=float,
+        default=default(DeParams, "alpha"),
+        help="adjusted p-value threshold (independent filtering, significance)",
+    )
+    p.add_argument(
+        "--threads",
+        type=positive_int,
+        default=default(DeParams, "threads"),
+        help="PyDESeq2 worker processes",
+    )
+    p.add_argument("--outdir", type=Path, required=True, help="folder for the table and plots")
 
 
 def _de(a: argparse.Namespace) -> None:
     from tkiseq.expression.de import DeParams, run
 
-    covariates = tuple(c for c in a.covariates.split(",") if c) if a.covariates else ()
     params = DeParams(
         phenotype=a.phenotype,
-        covariates=covariates,
+        covariates=_split(a.covariates),
         cap=a.cap if a.cap > 0 else None,
         zscore=a.zscore,
         min_count=a.min_count,
@@ -104,6 +363,37 @@ def _de(a: argparse.Namespace) -> None:
         threads=a.threads,
     )
     run(a.counts, a.phenotypes, params, a.outdir)
+
+
+# -- gsea -----------------------------------------------------------------------------------------
+def _gsea_options(p: Parser) -> None:
+    from tkiseq.enrichment.gsea import GseaParams
+
+    p.add_argument("--de", type=Path, required=True, help="de_<phenotype>.tsv")
+    p.add_argument("--gene-sets", required=True, help="comma-separated GMT files")
+    p.add_argument(
+        "--min-size",
+        type=int,
+        default=default(GseaParams, "min_size"),
+        help="smallest gene set tested (genes in the ranking)",
+    )
+    p.add_argument(
+        "--max-size", type=int, default=default(GseaParams, "max_size"), help="largest gene set"
+    )
+    p.add_argument(
+        "--permutations",
+        type=int,
+        default=default(GseaParams, "permutations"),
+        help="gene-set permutations for the p-values",
+    )
+    p.add_argument("--seed", type=int, default=default(GseaParams, "seed"), help="permutation seed")
+    p.add_argument(
+        "--threads",
+        type=positive_int,
+        default=default(GseaParams, "threads"),
+        help="gseapy threads",
+    )
+    p.add_argument("--outdir", type=Path, required=True, help="folder for the table and plots")
 
 
 def _gsea(a: argparse.Namespace) -> None:
@@ -116,11 +406,41 @@ def _gsea(a: argparse.Namespace) -> None:
         seed=a.seed,
         threads=a.threads,
     )
-    run(a.de, [Path(p) for p in a.gene_sets.split(",") if p], params, a.outdir)
+    run(a.de, [Path(p) for p in _split(a.gene_sets)], params, a.outdir)
+
+
+# -- variants -------------------------------------------------------------------------------------
+def _variants_call_options(p: Parser) -> None:
+    from tkiseq.variants.call import CallParams
+
+    p.add_argument("--sample", required=True, help="sample name: the output files' stem")
+    p.add_argument("--bam", type=Path, help="coordinate-sorted, indexed BAM")
+    p.add_argument("--vcf", type=Path, help="user VCF entry point (split + left-aligned)")
+    p.add_argument("--fasta", type=Path, required=True, help="genome FASTA")
+    p.add_argument("--gtf", type=Path, help="exons + splice regions to call (with --bam)")
+    p.add_argument("--outdir", type=Path, required=True, help="folder for the calls")
+    p.add_argument("--threads", type=positive_int, default=1, help="regions called in parallel")
+    helps = {
+        "min_alt_reads": "SNVs with fewer alt reads in the pileup are not recounted (the "
+        "filter's --min-alt-reads)",
+        "min_vaf": "nor SNVs whose VAF stays at or below this whatever the recount removes "
+        "(the filter's --min-vaf)",
+        "edge": "bases this close to a plain alignment end are not evidence (0: off)",
+        "clip_pad": "bases this close to a soft clip are not evidence (0: off)",
+        "junction_pad": "bases this close to an unannotated splice junction are not evidence",
+        "overhang": "a block shorter than this between a junction and a read end is not "
+        "evidence (0: off)",
+        "intron_end": "intron bases within this many of the end of a segment that runs into "
+        "an annotated intron are not evidence",
+    }
+    for name, text in helps.items():
+        value = default(CallParams, name)
+        flag = f"--{name.replace('_', '-')}"
+        p.add_argument(flag, type=type(value), default=value, help=text)
 
 
 def _variants_call(a: argparse.Namespace) -> None:
-    from tkiseq.variants.call import call_bam
+    from tkiseq.variants.call import CallParams, call_bam
     from tkiseq.variants.user_vcf import call_from_vcf
 
     if a.vcf is not None:
@@ -128,14 +448,68 @@ def _variants_call(a: argparse.Namespace) -> None:
     elif a.bam is None or a.gtf is None:
         raise InputError("--bam", "variants call needs --bam and --gtf, or --vcf")
     else:
-        call_bam(a.sample, a.bam, a.fasta, a.gtf, a.outdir, threads=a.threads)
+        params = CallParams(**{f.name: getattr(a, f.name) for f in dataclasses.fields(CallParams)})
+        call_bam(a.sample, a.bam, a.fasta, a.gtf, a.outdir, threads=a.threads, params=params)
+
+
+def _variants_filter_options(p: Parser) -> None:
+    from tkiseq.variants.filter import FilterParams
+
+    p.add_argument("--sample", required=True, help="sample name: the output files' stem")
+    p.add_argument("--vcf", type=Path, required=True, help="<sample>.calls.vcf.gz")
+    p.add_argument("--dbsnp", type=Path, required=True, help="dbSNP VCF (bgzip + tabix)")
+    p.add_argument("--fasta", type=Path, required=True, help="genome FASTA")
+    p.add_argument(
+        "--min-alt-reads",
+        type=int,
+        default=default(FilterParams, "min_alt_reads"),
+        help="a PASS call has at least this many alt reads",
+    )
+    p.add_argument(
+        "--min-vaf",
+        type=float,
+        default=default(FilterParams, "min_vaf"),
+        help="a PASS call's VAF is strictly above this",
+    )
+    p.add_argument(
+        "--fusions",
+        type=Path,
+        help="<sample>.fusions.tsv: calls just past its breakpoints get FILTER fusion_junction",
+    )
+    p.add_argument(
+        "--fusion-window",
+        type=int,
+        default=default(FilterParams, "fusion_window"),
+        help="fusion_junction: bases past a breakpoint, on the intron side",
+    )
+    p.add_argument(
+        "--paralog-mismatches",
+        type=float,
+        default=default(FilterParams, "paralog_mismatches"),
+        help="paralog: mean other mismatches of the alt reads (INFO/AMM) at least this",
+    )
+    p.add_argument(
+        "--paralog-low-mapq",
+        type=float,
+        default=default(FilterParams, "paralog_low_mapq"),
+        help="paralog: or this fraction of the reads over the site multi-mapped (INFO/LMQ)",
+    )
+    p.add_argument("--outdir", type=Path, required=True, help="folder for the filtered calls")
 
 
 def _variants_filter(a: argparse.Namespace) -> None:
     from tkiseq.variants.filter import FilterParams, filter_calls
 
-    params = FilterParams(min_alt_reads=a.min_alt_reads, min_vaf=a.min_vaf)
+    params = FilterParams(**{f.name: getattr(a, f.name) for f in dataclasses.fields(FilterParams)})
     filter_calls(a.sample, a.vcf, a.dbsnp, a.fasta, a.outdir, params, fusions=a.fusions)
+
+
+def _variants_annotate_options(p: Parser) -> None:
+    p.add_argument("--sample", required=True, help="sample name: the output files' stem")
+    p.add_argument("--vcf", type=Path, required=True, help="<sample>.all.vcf.gz")
+    p.add_argument("--fasta", type=Path, required=True, help="genome FASTA")
+    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF")
+    p.add_argument("--outdir", type=Path, required=True, help="folder for the table")
 
 
 def _variants_annotate(a: argparse.Namespace) -> None:
@@ -144,13 +518,46 @@ def _variants_annotate(a: argparse.Namespace) -> None:
     annotate_calls(a.sample, a.vcf, a.fasta, a.gtf, a.outdir)
 
 
+def _variants_cohort_options(p: Parser) -> None:
+    p.add_argument("tables", type=Path, nargs="+", help="<sample>.variants.tsv")
+    p.add_argument("--outdir", type=Path, required=True, help="folder for the cohort tables")
+
+
 def _variants_cohort(a: argparse.Namespace) -> None:
     from tkiseq.variants.cohort import build_cohort
 
     build_cohort(a.tables, a.outdir)
 
 
-def _fusions(a: argparse.Namespace) -> None:
+# -- fusions --------------------------------------------------------------------------------------
+def _fusions_call_options(p: Parser) -> None:
+    from tkiseq.fusions.artifacts import Thresholds
+
+    p.add_argument("--sample", required=True, help="sample name: the output files' stem")
+    p.add_argument("--chimeric", type=Path, required=True, help="<sample>.Chimeric.out.junction")
+    p.add_argument("--sj", type=Path, required=True, help="<sample>.SJ.out.tab")
+    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF")
+    p.add_argument(
+        "--log-final", type=Path, help="<sample>.Log.final.out (FFPM denominator; else footer)"
+    )
+    p.add_argument("--fasta", type=Path, help="genome FASTA: enables the low_complexity filter")
+    p.add_argument(
+        "--bam", type=Path, help="<sample>.bam (indexed): spanning pairs of spliced fusions"
+    )
+    helps = {
+        "min_split": "split reads that suffice alone",
+        "min_support": "split + spanning fragments that suffice (with >= 1 split read)",
+        "min_anchor": "bases aligned on both sides of the breakpoint",
+        "readthrough_distance": "partners closer than this (bp, same strand) are read-through",
+        "promiscuous_partners": "a gene with more partners than this is promiscuous",
+    }
+    for name, text in helps.items():
+        flag = f"--{name.replace('_', '-')}"
+        p.add_argument(flag, type=int, default=default(Thresholds, name), help=text)
+    p.add_argument("--outdir", type=Path, required=True, help="folder for the table")
+
+
+def _fusions_call(a: argparse.Namespace) -> None:
     from tkiseq.fusions import run_fusions
     from tkiseq.fusions.artifacts import Thresholds
 
@@ -166,206 +573,190 @@ def _fusions(a: argparse.Namespace) -> None:
     )
 
 
+def _fusions_cohort_options(p: Parser) -> None:
+    p.add_argument("tables", type=Path, nargs="+", help="<sample>.fusions.tsv")
+    p.add_argument("--outdir", type=Path, required=True, help="folder for the cohort table")
+
+
 def _fusions_cohort(a: argparse.Namespace) -> None:
     from tkiseq.fusions import run_cohort
 
     run_cohort(a.tables, a.outdir)
 
 
+# -- splice-lesions -------------------------------------------------------------------------------
+def _splice_lesions_options(p: Parser) -> None:
+    from tkiseq.splicing.lesions import LesionParams
+
+    p.add_argument("--sample", required=True, help="sample name: the output files' stem")
+    p.add_argument("--sj", type=Path, required=True, help="<sample>.SJ.out.tab")
+    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF")
+    p.add_argument(
+        "--genes",
+        default=default(LesionParams, "genes"),
+        help="comma-separated genes whose exon-deletion junctions are reported",
+    )
+    p.add_argument(
+        "--min-reads",
+        type=int,
+        default=default(LesionParams, "min_reads"),
+        help="junction reads a lesion needs",
+    )
+    p.add_argument("--outdir", type=Path, required=True, help="folder for the table")
+
+
 def _splice_lesions(a: argparse.Namespace) -> None:
-    from tkiseq.splicing.lesions import run_splice_lesions
+    from tkiseq.splicing.lesions import LesionParams, run_splice_lesions
 
-    genes = tuple(g.strip() for g in a.genes.split(",") if g.strip())
-    run_splice_lesions(a.sample, a.sj, a.gtf, a.outdir, genes, a.min_reads)
+    params = LesionParams(genes=_split(a.genes), min_reads=a.min_reads)
+    run_splice_lesions(a.sample, a.sj, a.gtf, a.outdir, params.genes, params.min_reads)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full ``tkiseq`` argument parser."""
-    parser = argparse.ArgumentParser(
-        prog="tkiseq",
-        description="RNA-seq pipeline for B-ALL and ex vivo TKI response.",
+# -- report ---------------------------------------------------------------------------------------
+def _report_options(p: Parser) -> None:
+    from tkiseq.report.params import ReportParams
+
+    p.add_argument(
+        "files", type=Path, nargs="*", help="the run's output files the report reads (by name)"
+    )
+    p.add_argument("--results", type=Path, help="instead of files: a tkiseq run --outdir folder")
+    p.add_argument(
+        "--outlier-z", type=float, default=default(ReportParams, "outlier_z"),
+        help="QC outliers: modified z-score cut-off",
+    )  # fmt: skip
+    p.add_argument(
+        "--outlier-min-fraction", type=float,
+        default=default(ReportParams, "outlier_min_fraction"),
+        help="QC outliers: counts must also lie this share of the median away",
+    )  # fmt: skip
+    p.add_argument(
+        "--outlier-min-points", type=float, default=default(ReportParams, "outlier_min_points"),
+        help="QC outliers: percentages must also lie this many points away",
+    )  # fmt: skip
+    p.add_argument(
+        "--min-reads-detected", type=int, default=default(ReportParams, "min_reads_detected"),
+        help="reads that make a gene detected",
+    )  # fmt: skip
+    p.add_argument(
+        "--top-genes", type=int, default=default(ReportParams, "top_genes"),
+        help="DE rows shown per phenotype",
+    )  # fmt: skip
+    p.add_argument("--no-multiqc", action="store_true", help="the HTML report only")
+    p.add_argument("--outdir", type=Path, required=True, help="folder for report.html, multiqc/")
+
+
+def _report(a: argparse.Namespace) -> None:
+    from tkiseq.report.build import run, run_files
+    from tkiseq.report.params import ReportParams
+
+    params = ReportParams(
+        outlier_z=a.outlier_z,
+        outlier_min_fraction=a.outlier_min_fraction,
+        outlier_min_points=a.outlier_min_points,
+        min_reads_detected=a.min_reads_detected,
+        top_genes=a.top_genes,
+        multiqc=not a.no_multiqc,
+    )
+    if a.results is not None:
+        if a.files:
+            raise InputError("--results", "give a results folder or files, not both")
+        run(a.results, a.outdir, params)
+    elif a.files:
+        run_files(a.files, a.outdir, params)
+    else:
+        raise InputError("tkiseq report", "nothing to report", hint="give --results or files")
+
+
+# -- the parser -----------------------------------------------------------------------------------
+Command = tuple[str, str, Callable[[Parser], None], Callable[[argparse.Namespace], None]]
+
+COMMANDS: list[Command] = [
+    ("run", "the whole pipeline on this machine (no Nextflow)", _run_options, _run),
+    ("simulate", "write the tiny or cohort test dataset with its truth", _simulate_options,
+     _simulate),
+    ("validate", "check the input tables, read files, references and free space",
+     _validate_options, _validate),
+    ("star-index", "build the STAR genome index (once per reference)", _star_index_options,
+     _star_index),
+    ("align", "STAR alignment with chimeric output, BAM and gene counts", _align_options, _align),
+    ("counts", "cohort count matrix and AnnData from ReadsPerGene files", _counts_options,
+     _counts),
+    ("de", "differential expression against a phenotype, outlier flags", _de_options, _de),
+    ("gsea", "gene set enrichment (prerank) of a DE table", _gsea_options, _gsea),
+    ("splice-lesions", "exon-deletion junctions such as IKZF1 delta4-7",
+     _splice_lesions_options, _splice_lesions),
+    ("report", "the cohort report (one HTML file) and MultiQC", _report_options, _report),
+    ("versions", "versions.yml of a stage: tkiseq and the tools it uses", _versions_options,
+     _versions),
+]  # fmt: skip
+STEPS: dict[str, tuple[str, list[Command]]] = {
+    "variants": ("SNV/indel calling, study filter and annotation", [
+        ("call", "allele counts at exonic sites from a BAM, or a user VCF",
+         _variants_call_options, _variants_call),
+        ("filter", ">= N alt reads, VAF > x, not in dbSNP", _variants_filter_options,
+         _variants_filter),
+        ("annotate", "gene, consequence, HGVS, ABL1 KD and TKI flags",
+         _variants_annotate_options, _variants_annotate),
+        ("cohort", "cohort PASS table and sample x gene alteration matrix",
+         _variants_cohort_options, _variants_cohort),
+    ]),
+    "fusions": ("fusion calls from STAR chimeric and spliced junctions", [
+        ("call", "one sample's fusions, filtered and annotated", _fusions_call_options,
+         _fusions_call),
+        ("cohort", "merge per-sample fusion tables", _fusions_cohort_options, _fusions_cohort),
+    ]),
+}  # fmt: skip
+
+
+def _add(sub: argparse._SubParsersAction, command: Command, full: bool) -> None:
+    name, text, options, handler = command
+    p = sub.add_parser(name, help=text, description=text, formatter_class=_Help)
+    if full:
+        options(p)
+    p.set_defaults(func=handler)
+
+
+def build_parser(only: str | None = None) -> Parser:
+    """The ``tkiseq`` argument parser; with ``only``, just that command gets its options (the
+    others are listed), so a call imports only its own stage's modules."""
+    parser = Parser(
+        prog="tkiseq", description="RNA-seq pipeline for B-ALL and ex vivo TKI response."
     )
     parser.add_argument("--version", action="version", version=f"tkiseq {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="<command>")
-
-    p = sub.add_parser("simulate", help="write the tiny or cohort test dataset with its truth")
-    p.add_argument("--outdir", type=Path, required=True)
-    p.add_argument("--preset", choices=["tiny", "cohort"], default="tiny")
-    p.add_argument("--seed", type=int, default=1)
-    p.set_defaults(func=_simulate)
-
-    p = sub.add_parser("versions", help="versions.yml of a stage: tkiseq and the tools it uses")
-    p.add_argument("--process", required=True, help="the Nextflow process name (task.process)")
-    p.add_argument("--stage", required=True, choices=sorted(BY_NAME), help="registry stage name")
-    p.set_defaults(func=_versions)
-
-    p = sub.add_parser("validate", help="check samplesheet, phenotypes and cnv tables")
-    p.add_argument("--input", type=Path, required=True, help="samplesheet.csv")
-    p.add_argument("--phenotypes", type=Path, required=True)
-    p.add_argument("--cnv", type=Path)
-    p.add_argument(
-        "--outdir", type=Path, required=True, help="where *.valid.csv (absolute paths) go"
-    )
-    p.set_defaults(func=_validate)
-
-    p = sub.add_parser("star-index", help="build the STAR genome index (once per reference)")
-    p.add_argument("--fasta", type=Path, required=True)
-    p.add_argument("--gtf", type=Path, required=True)
-    p.add_argument("--outdir", type=Path, required=True)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument(
-        "--read-length", type=int, default=101, help="sets --sjdbOverhang to read length - 1"
-    )
-    p.set_defaults(func=_star_index)
-
-    p = sub.add_parser("align", help="STAR alignment with chimeric output, BAM and gene counts")
-    p.add_argument("--sample", required=True)
-    reads = p.add_mutually_exclusive_group(required=True)
-    reads.add_argument("--fastq-1", type=Path)
-    reads.add_argument("--bam", type=Path, help="realign the reads of an existing BAM")
-    p.add_argument("--fastq-2", type=Path)
-    p.add_argument("--star-index", type=Path, required=True)
-    p.add_argument("--outdir", type=Path, required=True)
-    p.add_argument(
-        "--strandedness", choices=["auto", "unstranded", "forward", "reverse"], default="auto"
-    )
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--star-args", default="", help="extra STAR options, appended last (they win)")
-    p.set_defaults(func=_align)
-
-    p = sub.add_parser("counts", help="cohort count matrix and AnnData from ReadsPerGene files")
-    p.add_argument("reads_per_gene", type=Path, nargs="+", help="<sample>.ReadsPerGene.out.tab")
-    p.add_argument("--gtf", type=Path, required=True)
-    p.add_argument("--phenotypes", type=Path, required=True)
-    p.add_argument("--outdir", type=Path, required=True)
-    p.set_defaults(func=_counts)
-
-    p = sub.add_parser("run", help="the whole pipeline on this machine (no Nextflow)")
-    p.add_argument("--input", type=Path, required=True, help="samplesheet.csv")
-    p.add_argument("--phenotypes", type=Path, required=True)
-    p.add_argument("--cnv", type=Path)
-    p.add_argument("--fasta", type=Path, required=True)
-    p.add_argument("--gtf", type=Path, required=True)
-    p.add_argument("--dbsnp", type=Path, required=True)
-    p.add_argument("--gene-sets", help="comma-separated GMT files")
-    p.add_argument("--outdir", type=Path, required=True)
-    p.add_argument("--star-index", type=Path, help="reuse a STAR index instead of building one")
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--resume", action="store_true", help="skip stages already complete")
-    p.set_defaults(func=_run)
-    p = sub.add_parser("de", help="differential expression against a phenotype, outlier flags")
-    p.add_argument(
-        "--counts",
-        type=Path,
-        nargs="+",
-        required=True,
-        help="cohort.h5ad, counts.tsv/.csv, featureCounts output or *.ReadsPerGene.out.tab",
-    )
-    p.add_argument("--phenotypes", type=Path, required=True)
-    p.add_argument("--phenotype", default="auc_imatinib", help="numeric column to test")
-    p.add_argument("--covariates", default="", help="comma-separated extra design terms")
-    p.add_argument("--cap", type=float, default=150.0, help="cap the phenotype (0: no cap)")
-    p.add_argument("--zscore", action="store_true", help="fit on the z-scored phenotype")
-    p.add_argument("--min-count", type=int, default=10, help="low-count filter: reads ...")
-    p.add_argument("--min-samples", type=int, default=3, help="... in at least this many")
-    p.add_argument("--alpha", type=float, default=0.05)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--outdir", type=Path, required=True)
-    p.set_defaults(func=_de)
-
-    p = sub.add_parser("gsea", help="gene set enrichment (prerank) of a DE table")
-    p.add_argument("--de", type=Path, required=True, help="de_<phenotype>.tsv")
-    p.add_argument("--gene-sets", required=True, help="comma-separated GMT files")
-    p.add_argument("--min-size", type=int, default=5)
-    p.add_argument("--max-size", type=int, default=500)
-    p.add_argument("--permutations", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--outdir", type=Path, required=True)
-    p.set_defaults(func=_gsea)
-
-    p = sub.add_parser("variants", help="SNV/indel calling, study filter and annotation")
-    vsub = p.add_subparsers(dest="variants_command", required=True, metavar="<step>")
-    v = vsub.add_parser("call", help="allele counts at exonic sites from a BAM, or a user VCF")
-    v.add_argument("--sample", required=True)
-    v.add_argument("--bam", type=Path, help="coordinate-sorted, indexed BAM")
-    v.add_argument("--vcf", type=Path, help="user VCF entry point (split + left-aligned)")
-    v.add_argument("--fasta", type=Path, required=True)
-    v.add_argument("--gtf", type=Path, help="exons + splice regions to call (with --bam)")
-    v.add_argument("--outdir", type=Path, required=True)
-    v.add_argument("--threads", type=int, default=1)
-    v.set_defaults(func=_variants_call)
-    v = vsub.add_parser("filter", help=">= N alt reads, VAF > x, not in dbSNP")
-    v.add_argument("--sample", required=True)
-    v.add_argument("--vcf", type=Path, required=True)
-    v.add_argument("--dbsnp", type=Path, required=True)
-    v.add_argument("--fasta", type=Path, required=True)
-    v.add_argument("--min-alt-reads", type=int, default=3)
-    v.add_argument("--min-vaf", type=float, default=0.1, help="VAF must be strictly above")
-    v.add_argument(
-        "--fusions", type=Path, help="<sample>.fusions.tsv: calls past its breakpoints are flagged"
-    )
-    v.add_argument("--outdir", type=Path, required=True)
-    v.set_defaults(func=_variants_filter)
-    v = vsub.add_parser("annotate", help="gene, consequence, HGVS, ABL1 KD and TKI flags")
-    v.add_argument("--sample", required=True)
-    v.add_argument("--vcf", type=Path, required=True, help="<sample>.all.vcf.gz")
-    v.add_argument("--fasta", type=Path, required=True)
-    v.add_argument("--gtf", type=Path, required=True)
-    v.add_argument("--outdir", type=Path, required=True)
-    v.set_defaults(func=_variants_annotate)
-    v = vsub.add_parser("cohort", help="cohort PASS table and sample x gene alteration matrix")
-    v.add_argument("tables", type=Path, nargs="+", help="<sample>.variants.tsv")
-    v.add_argument("--outdir", type=Path, required=True)
-    v.set_defaults(func=_variants_cohort)
-
-    p = sub.add_parser("fusions", help="fusion calls from STAR chimeric and spliced junctions")
-    fsub = p.add_subparsers(dest="fusions_command", required=True, metavar="<step>")
-    f = fsub.add_parser("call", help="one sample's fusions, filtered and annotated")
-    f.add_argument("--sample", required=True)
-    f.add_argument("--chimeric", type=Path, required=True, help="<sample>.Chimeric.out.junction")
-    f.add_argument("--sj", type=Path, required=True, help="<sample>.SJ.out.tab")
-    f.add_argument("--gtf", type=Path, required=True)
-    f.add_argument(
-        "--log-final", type=Path, help="<sample>.Log.final.out (FFPM denominator; else footer)"
-    )
-    f.add_argument("--fasta", type=Path, help="genome FASTA: enables the low_complexity filter")
-    f.add_argument(
-        "--bam", type=Path, help="<sample>.bam (indexed): spanning pairs of spliced fusions"
-    )
-    f.add_argument("--min-split", type=int, default=2, help="split reads that suffice alone")
-    f.add_argument("--min-support", type=int, default=3, help="split + spanning that suffice")
-    f.add_argument("--min-anchor", type=int, default=20, help="bases aligned on both sides")
-    f.add_argument("--readthrough-distance", type=int, default=100_000)
-    f.add_argument("--promiscuous-partners", type=int, default=10)
-    f.add_argument("--outdir", type=Path, required=True)
-    f.set_defaults(func=_fusions)
-    f = fsub.add_parser("cohort", help="merge per-sample fusion tables")
-    f.add_argument("tables", type=Path, nargs="+", help="<sample>.fusions.tsv")
-    f.add_argument("--outdir", type=Path, required=True)
-    f.set_defaults(func=_fusions_cohort)
-
-    p = sub.add_parser("splice-lesions", help="exon-deletion junctions such as IKZF1 delta4-7")
-    p.add_argument("--sample", required=True)
-    p.add_argument("--sj", type=Path, required=True, help="<sample>.SJ.out.tab")
-    p.add_argument("--gtf", type=Path, required=True)
-    p.add_argument("--genes", default="IKZF1,PAX5,ERG,CDKN2A,RB1,BTG1")
-    p.add_argument("--min-reads", type=int, default=2)
-    p.add_argument("--outdir", type=Path, required=True)
-    p.set_defaults(func=_splice_lesions)
+    for command in COMMANDS:
+        _add(sub, command, only in (None, command[0]))
+    for group, (text, steps) in STEPS.items():
+        p = sub.add_parser(group, help=text, description=text)
+        steps_sub = p.add_subparsers(dest=f"{group}_command", required=True, metavar="<step>")
+        for step in steps:
+            _add(steps_sub, step, only in (None, group))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point: bad input and tool failures become one line on stderr, not a traceback."""
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(format="tkiseq: %(levelname)s: %(message)s", level=logging.INFO)
+    """Entry point: bad input, tool failures, file-system failures (read-only folder, full
+    disk) and interrupts (Ctrl-C, SIGTERM) become one line on stderr, not a traceback."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    names = {c[0] for c in COMMANDS} | set(STEPS)
+    first = next((word for word in argv if not word.startswith("-")), "")
+    args = build_parser(only=first if first in names else "").parse_args(argv)
+    configure_logging()
     try:
-        args.func(args)
+        with interruptible():
+            if os.environ.get(STOP_WITH_PARENT_ENV):
+                stop_with_parent()
+            args.func(args)
     except InputError as exc:
         print(f"tkiseq: error: {exc}", file=sys.stderr)
         return 2
     except ToolError as exc:
         print(f"tkiseq: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        print(f"tkiseq: error: {environment_message(exc)}", file=sys.stderr)
+        return 1
+    except Interrupted as exc:
+        print(f"tkiseq: interrupted ({exc}): stopped, temporaries removed", file=sys.stderr)
+        return exc.exit_code
     return 0

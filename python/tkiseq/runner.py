@@ -8,25 +8,40 @@ and input files (path, size, modification time: Nextflow's default cache key) ar
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tkiseq import __version__
 from tkiseq.align.star import star_binary
 from tkiseq.atomic import write_text
-from tkiseq.errors import InputError, ToolError
-from tkiseq.pipeline_info import TraceRow, write_trace, write_versions
+from tkiseq.console import Console
+from tkiseq.errors import STOP_WITH_PARENT_ENV, InputError, Interrupted, ToolError
+from tkiseq.inputs.references import References, check_references
+from tkiseq.pipeline_info import (
+    RUN_FILE,
+    TraceRow,
+    append_trace,
+    claim_outdir,
+    start_trace,
+    stray_samples,
+    sweep_temporaries,
+    warnings_in,
+    write_versions,
+    write_warnings,
+)
 from tkiseq.stages import (
     BY_NAME,
     STAGES,
@@ -37,6 +52,9 @@ from tkiseq.stages import (
 )
 
 JOB_OVERHEAD_BYTES = 1 << 30  # samtools sort buffers and Python per alignment job
+# Seconds a stopped task gets to stop its own tools (align gives STAR 10) and remove its
+# temporaries before its process group is killed.
+STOP_GRACE_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,9 @@ class RunConfig:
     star_index: Path | None = None
     threads: int = 2
     resume: bool = False
+    overwrite: bool = False
+    allow_same_reads: bool = False
+    tuning: dict[str, str] = field(default_factory=dict)  # study thresholds set (stages.Tuning)
 
 
 @dataclass(frozen=True)
@@ -88,32 +109,75 @@ def cache_key(task: Task) -> str:
 
 
 class Runner:
-    """Runs tasks, records the trace, prints progress, honours ``--resume``."""
+    """Runs tasks, records the trace, prints progress and warnings, honours ``--resume``,
+    and stops every task's process group when the run is interrupted.
 
-    def __init__(self, outdir: Path, resume: bool, total: int) -> None:
+    Each task runs in its own session (process group), so stopping it reaches the tools it
+    started; ``trace.tsv`` gets a row as each task ends, so it survives a kill of the runner.
+    """
+
+    def __init__(self, outdir: Path, resume: bool, console: Console | None = None) -> None:
         self.info = outdir / "pipeline_info"
         self.cache = outdir / ".tkiseq" / "cache"
         self.logs = self.info / "logs"
         for folder in (self.cache, self.logs):
             folder.mkdir(parents=True, exist_ok=True)
+        self.trace_path = self.info / "trace.tsv"
+        self.warnings_path = self.info / "warnings.tsv"
+        start_trace(self.trace_path)
+        write_warnings(self.warnings_path, [])
         self.resume = resume
-        self.total = total
-        self.done = 0
-        self.trace: list[TraceRow] = []
+        self.console = console or Console()
+        self.warnings: list[tuple[str, str, str]] = []
+        self.children: dict[int, subprocess.Popen] = {}
+        self.stopping = threading.Event()  # a task failed or the run was interrupted
+        self.aborting = threading.Event()  # the run was interrupted: tasks are being killed
         self._lock = threading.Lock()
 
-    def _say(self, text: str) -> None:
-        print(f"[tkiseq] {text}", file=sys.stderr, flush=True)
-
-    def _finish(self, task: Task, row: TraceRow) -> None:
+    def _finish(self, task: Task, row: TraceRow, log_path: Path) -> None:
+        """Record a finished task: trace row, progress line, and the warnings it printed."""
+        text = log_path.read_text(errors="replace") if log_path.exists() else ""
         with self._lock:
-            self.done += 1
-            self.trace.append(row)
-            note = "" if row.status == "CACHED" else f" ({row.wall_s:.1f} s)"
-            self._say(f"[{self.done}/{self.total}] {task.name}: {row.status.lower()}{note}")
+            append_trace(self.trace_path, row)
+            if row.status == "ABORTED":
+                return
+            wall = None if row.status == "CACHED" else row.wall_s
+            self.console.finished(task.name, row.status, wall)
+            for message in warnings_in(text):
+                self.console.say(f"warning: {task.name}: {message}")
+                self.warnings.append((task.stage, task.sample, message))
+            write_warnings(self.warnings_path, self.warnings)
+
+    def stop(self) -> None:
+        """Interrupted: SIGTERM to every running task's process group, SIGKILL to those
+        still there after :data:`STOP_GRACE_S`; the threads waiting on them reap them.
+        Further Ctrl-C or SIGTERM are ignored while the run winds down."""
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)
+        if self.aborting.is_set():
+            return
+        self.stopping.set()
+        self.aborting.set()
+        with self._lock:
+            groups = list(self.children)
+        for pgid in groups:
+            _signal_group(pgid, signal.SIGTERM)
+
+        def kill_remaining() -> None:
+            with self._lock:
+                remaining = [g for g in groups if g in self.children]
+            for pgid in remaining:
+                _signal_group(pgid, signal.SIGKILL)
+
+        timer = threading.Timer(STOP_GRACE_S, kill_remaining)
+        timer.daemon = True
+        timer.start()
 
     def run(self, task: Task) -> None:
         """Run one task unless resumable; a failure raises with the stage's own message."""
+        if self.stopping.is_set():
+            raise _Stopped(task.name)
         key = cache_key(task)
         marker = self.cache / f"{task.name}.json"
         start = datetime.now(UTC).isoformat(timespec="seconds")
@@ -123,25 +187,45 @@ class Runner:
             and json.loads(marker.read_text()).get("key") == key
             and all(p.exists() for p in task.outputs)
         ):
-            self._finish(task, TraceRow(task.stage, task.sample, start, 0, 0, 0, 0, "CACHED"))
+            cached = TraceRow(task.stage, task.sample, start, 0, 0, 0, 0, "CACHED")
+            self._finish(task, cached, self.logs / f"{task.name}.log")
             return
         marker.unlink(missing_ok=True)
+        self.console.started(task.name)
         log_path = self.logs / f"{task.name}.log"
         cmd = [sys.executable, "-m", "tkiseq", *task.args]
         t0 = time.perf_counter()
         with log_path.open("w") as log_fh:
             log_fh.write(f"$ tkiseq {shlex.join(task.args)}\n")
             log_fh.flush()
-            proc = subprocess.Popen(cmd, stdout=log_fh, stderr=subprocess.STDOUT)
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.perf_counter() - t0
-        code = proc.returncode
-        row = TraceRow(
-            task.stage, task.sample, start, wall, usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss / 1024, code, "COMPLETED" if code == 0 else "FAILED",
-        )  # fmt: skip
-        self._finish(task, row)
+            with self._lock:
+                if self.stopping.is_set():
+                    raise _Stopped(task.name)
+                proc = subprocess.Popen(
+                    cmd, stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True,
+                    env={**os.environ, STOP_WITH_PARENT_ENV: "1"},
+                )  # fmt: skip
+                self.children[proc.pid] = proc
+            try:
+                _, status, usage = os.wait4(proc.pid, 0)
+            except BaseException:  # the main thread, interrupted while it waited
+                self.stop()
+                _, status, usage = os.wait4(proc.pid, 0)
+                raise
+            finally:
+                with self._lock:
+                    self.children.pop(proc.pid, None)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                wall = time.perf_counter() - t0
+                code = proc.returncode
+                state = "COMPLETED" if code == 0 else "FAILED"
+                row = TraceRow(
+                    task.stage, task.sample, start, wall, usage.ru_utime + usage.ru_stime,
+                    usage.ru_maxrss / 1024, code, "ABORTED" if self.aborting.is_set() else state,
+                )  # fmt: skip
+                self._finish(task, row, log_path)
+        if self.aborting.is_set():
+            raise _Stopped(task.name)
         if code != 0:
             lines = log_path.read_text(errors="replace").strip().splitlines()
             errors = [ln for ln in lines if ln.startswith("tkiseq: error:")]
@@ -161,9 +245,21 @@ class Runner:
             try:
                 for fut in as_completed(futures):
                     fut.result()
-            except BaseException:
+            except BaseException as exc:
+                if isinstance(exc, Interrupted):
+                    self.stop()
+                self.stopping.set()  # chains end after their running task
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.killpg(pgid, signum)
+
+
+class _Stopped(Exception):
+    """A task not started, or killed, because the run is stopping."""
 
 
 class _StageFailed(Exception):
@@ -191,15 +287,6 @@ def _free_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
 
 
-def _check_files(cfg: RunConfig) -> None:
-    """Reference files are checked before any work starts, not when a late stage needs them."""
-    named = [("--fasta", cfg.fasta), ("--gtf", cfg.gtf), ("--dbsnp", cfg.dbsnp)]
-    named += [("--gene-sets", p) for p in cfg.gene_sets]
-    for flag, path in named:
-        if not path.exists():
-            raise InputError(path, f"file not found (given as {flag})")
-
-
 class Plan:
     """Tasks built from the stage registry for one run: paths below ``out``, values from
     the run's parameters and each sample's samplesheet row."""
@@ -212,6 +299,7 @@ class Plan:
             "input": cfg.input, "phenotypes": cfg.phenotypes, "cnv": cfg.cnv,
             "fasta": cfg.fasta, "gtf": cfg.gtf, "dbsnp": cfg.dbsnp,
             "gene_sets": list(cfg.gene_sets), "star_index": index, "threads": cfg.threads,
+            **cfg.tuning,
         }  # fmt: skip
 
     @property
@@ -248,6 +336,16 @@ class Plan:
         inputs = [Path(p) for p in rendered.inputs]
         return Task(stage.name, sample or phenotype, rendered.args, inputs, outputs)
 
+    def reports(self) -> list[Path]:
+        """The HTML reports the registry's stages write (a user opens these first)."""
+        return [
+            self.folder(stage) / name
+            for stage in STAGES
+            if stage.scope == "cohort"
+            for name in stage.outputs
+            if name.endswith(".html")
+        ]
+
     def sample_chain(self, sample: str, threads: int) -> list[Task]:
         """One sample's tasks in registry order: alignment, variants, fusions, splice lesions."""
         stages = [s for s in STAGES if s.scope == "sample"]
@@ -269,55 +367,111 @@ class Plan:
 
 
 def run_pipeline(cfg: RunConfig) -> None:
-    """Run every stage for the cohort in ``cfg``; see interface.md for the outputs."""
+    """Run every stage for the cohort in ``cfg``; see interface.md for the outputs.
+
+    Before anything is written: STAR is found, the references and their indexes are checked,
+    and ``--outdir`` must be new, empty, or this run's results (``--resume``, or replaced with
+    ``--overwrite``). An interrupt (Ctrl-C, SIGTERM) stops every task with its tools, removes
+    temporaries and records the run as ABORTED before :class:`Interrupted` reaches ``main``.
+    """
     star_binary()  # fail now, with the install hint, rather than after validation
-    _check_files(cfg)
+    check_references(References(cfg.fasta, cfg.gtf, cfg.dbsnp, tuple(cfg.gene_sets)))
     out = cfg.outdir.resolve()
+    claim_outdir(out, cfg.input, resume=cfg.resume, overwrite=cfg.overwrite)
     info = out / "pipeline_info"
     started = datetime.now(UTC)
     params = {k: str(v) if v is not None else None for k, v in asdict(cfg).items()}
     params["gene_sets"] = [str(p) for p in cfg.gene_sets]
+    params |= dict(cfg.tuning)
+    del params["tuning"]
+    run_meta: dict[str, object] = {
+        "tkiseq_version": __version__,
+        "command": shlex.join(sys.argv),
+        "input": str(cfg.input.resolve()),
+        "started": started.isoformat(timespec="seconds"),
+        "status": "RUNNING",
+    }
+    write_text(info / RUN_FILE, json.dumps(run_meta, indent=2) + "\n")
     write_text(info / "params.json", json.dumps(params, indent=2) + "\n")
     write_versions(info / "software_versions.yml")
 
-    runner = Runner(out, cfg.resume, total=0)
+    console = Console()
+    runner = Runner(out, cfg.resume, console)
+    if cfg.resume:
+        swept = sweep_temporaries(out)
+        if swept:
+            console.say(f"removed {len(swept)} temporary file(s) or folder(s) of an earlier run")
     status = "FAILED"
+    failure = None
     validate, star_index = BY_NAME["validate"], BY_NAME["star_index"]
     built_index = Plan(cfg, out, Path(), []).folder(star_index) / star_index.outdir
     index = cfg.star_index.resolve() if cfg.star_index else built_index
     plan = Plan(cfg, out, index, [])
+    first_sample_stage = next(i for i, s in enumerate(STAGES) if s.scope == "sample")
+    setup = [  # before any sample: validate, and the STAR index unless one is given
+        s for s in STAGES[:first_sample_stage] if not (s.skip_when and getattr(cfg, s.skip_when))
+    ]
     try:
-        runner.total = 1 + (cfg.star_index is None)
-        runner.run(plan.task(validate))
+        console.total = len(setup)
+        for stage in setup:
+            task = plan.task(stage)
+            if stage is validate and cfg.allow_same_reads:
+                task = replace(task, args=[*task.args, "--allow-same-reads"])
+            runner.run(task)
+        if cfg.star_index and not (index / "SA").exists():
+            raise InputError(index, "not a STAR index (no SA file)", hint="omit --star-index")
         inputs = plan.folder(validate)
         plan.rows = _read_valid_samplesheet(inputs / "samplesheet.valid.csv")
-        if cfg.star_index is None:
-            runner.run(plan.task(star_index))
-        elif not (index / "SA").exists():
-            raise InputError(index, "not a STAR index (no SA file)", hint="omit --star-index")
         jobs = parallel_jobs(cfg.threads, len(plan.rows), _index_bytes(index), _free_memory())
         threads = max(1, cfg.threads // jobs)
         chains = [plan.sample_chain(r["sample"], threads) for r in plan.rows]
         cohort = plan.cohort_tasks(read_tested_phenotypes(str(inputs / TESTED_PHENOTYPES)))
-        runner.total += sum(map(len, chains)) + len(cohort)
+        console.total += sum(map(len, chains)) + len(cohort)
+        console.workers = jobs
         runner.run_chains(chains, jobs)
+        console.workers = 1
         for task in cohort:
             runner.run(task)
+            _refuse_stray_samples(task, plan.samples)
         status = "COMPLETED"
+    except Interrupted:
+        status = "ABORTED"
+        runner.stop()
+        sweep_temporaries(out)
+        raise
     except _StageFailed as exc:
+        failure = (exc.task.name, f"exit {exc.code}: {exc}", str(exc.log_path))
         where = f"{exc.task.name} failed (exit {exc.code}; log: {exc.log_path})"
         if exc.code == 2:
             raise InputError(where, str(exc)) from None
         raise ToolError(f"{where}: {exc}") from None
     finally:
-        write_trace(info / "trace.tsv", runner.trace)
         finished = datetime.now(UTC)
-        run_meta = {
-            "tkiseq_version": __version__,
-            "command": shlex.join(sys.argv),
-            "started": started.isoformat(timespec="seconds"),
+        run_meta |= {
             "finished": finished.isoformat(timespec="seconds"),
             "duration_s": round((finished - started).total_seconds(), 2),
             "status": status,
         }
-        write_text(info / "run.json", json.dumps(run_meta, indent=2) + "\n")
+        write_text(info / RUN_FILE, json.dumps(run_meta, indent=2) + "\n")
+        if status != "ABORTED":
+            console.summary(status, str(out), [str(p) for p in plan.reports()], failure)
+            if runner.warnings:
+                console.say(f"{len(runner.warnings)} warning(s), also in {runner.warnings_path}:")
+                for stage, sample, message in runner.warnings:
+                    console.say(f"  {stage}{'.' + sample if sample else ''}: {message}")
+
+
+def _refuse_stray_samples(task: Task, samples: list[str]) -> None:
+    """A cohort table must hold the samplesheet's samples only; one naming others (files of
+    an earlier run found beside this run's) is removed, and the run stops."""
+    for path in task.outputs:
+        if path.suffix != ".tsv" or not path.exists():
+            continue
+        strays = stray_samples(path, samples)
+        if strays:
+            path.unlink()
+            raise InputError(
+                path,
+                f"names sample(s) not in the samplesheet: {', '.join(strays)}; removed",
+                hint="results of another run are in --outdir; rerun with --overwrite",
+            )

@@ -12,6 +12,10 @@ Option values are templates. ``{name}`` is filled from the task's context: a run
 (``sample``, ``fastq_1``, ``strandedness``, ``vcf``...), ``phenotype`` or ``threads``.
 ``"<stage>:<file>"`` names a file another stage writes (``"align:{sample}.bam"``); in a cohort
 stage it means that file of every sample.
+
+Entries are in data-flow order, which is the local runner's order: the stages before the first
+per-sample stage set up the run, the per-sample stages form each sample's chain, and the
+stages after them run once every sample is done.
 """
 
 from __future__ import annotations
@@ -47,6 +51,18 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Tuning:
+    """A study threshold a user may set for a whole run: a ``tkiseq run`` option and a Nextflow
+    param named ``name``, handed to the stage as ``flag`` only when set (ext.args in
+    conf/modules.config), so its default stays the one in the stage's parameter dataclass."""
+
+    name: str  # min_vaf -> `tkiseq run --min-vaf`, `--min_vaf` (params.min_vaf)
+    flag: str  # the stage's own option
+    field: str  # the parameter dataclass field that holds the default
+    help: str
+
+
+@dataclass(frozen=True)
 class Stage:
     """A pipeline stage: a ``tkiseq`` subcommand with its inputs, outputs and publish folder."""
 
@@ -62,6 +78,7 @@ class Stage:
     optional: tuple[str, ...] = ()  # outputs (or glob patterns) written only in some cases
     params: str = ""  # "module:Class" of the frozen dataclass with its tunable defaults
     tools: tuple[str, ...] = ()  # what its versions.yml names besides tkiseq
+    tuning: tuple[Tuning, ...] = ()  # run-wide study thresholds it takes
     when: str = ""  # the stage runs only when this run value is set ("gene_sets")
     skip_when: str = ""  # ... and is skipped when this one is ("star_index": given)
 
@@ -90,6 +107,14 @@ SAMPLE = _v("--sample", "{sample}")
 FASTA = _o("--fasta", "{fasta}")
 GTF = _o("--gtf", "{gtf}")
 THREADS = _v("--threads", "{threads}")
+# variants call skips recounting the SNVs that cannot pass the filter, so both take the thresholds
+VARIANTS_MIN_ALT_READS = Tuning(
+    "min_alt_reads", "--min-alt-reads", "min_alt_reads",
+    "variants: a PASS call has at least this many alt reads",
+)  # fmt: skip
+VARIANTS_MIN_VAF = Tuning(
+    "min_vaf", "--min-vaf", "min_vaf", "variants: a PASS call's VAF is strictly above this"
+)
 
 STAGES: tuple[Stage, ...] = (
     Stage(
@@ -103,7 +128,9 @@ STAGES: tuple[Stage, ...] = (
         "star_index", "STAR_INDEX", ("star-index",), "cohort",
         (FASTA, GTF, THREADS),
         ("star_index",), "reference", "process_high", outdir="star_index",
-        tools=("star",), skip_when="star_index",
+        params="tkiseq.align.star:IndexParams", tools=("star",), skip_when="star_index",
+        tuning=(Tuning("read_length", "--read-length", "read_length",
+                       "read length of the library (STAR's --sjdbOverhang is one less)"),),
     ),
     Stage(
         "align", "STAR_ALIGN", ("align",), "sample",
@@ -119,14 +146,19 @@ STAGES: tuple[Stage, ...] = (
          _o("--gtf", "{gtf}", when="!vcf"), _v("--threads", "{threads}", when="!vcf")),
         ("{sample}.calls.vcf.gz", "{sample}.calls.vcf.gz.tbi"), "variants", "process_medium",
         params="tkiseq.variants.call:CallParams", tools=("pysam",),
+        tuning=(VARIANTS_MIN_ALT_READS, VARIANTS_MIN_VAF),
     ),
     Stage(
-        "fusions", "FUSIONS", ("fusions", "call"), "sample",
+        "fusions", "FUSIONS_CALL", ("fusions", "call"), "sample",
         (SAMPLE, _o("--chimeric", "align:{sample}.Chimeric.out.junction"),
          _o("--sj", "align:{sample}.SJ.out.tab"), _o("--log-final", "align:{sample}.Log.final.out"),
          _o("--bam", "align:{sample}.bam"), GTF, FASTA),
         ("{sample}.fusions.tsv",), "fusions", params="tkiseq.fusions.artifacts:Thresholds",
         tools=("pysam",),
+        tuning=(Tuning("fusion_min_split", "--min-split", "min_split",
+                       "fusions: split reads that support a fusion alone"),
+                Tuning("fusion_min_support", "--min-support", "min_support",
+                       "fusions: split + spanning fragments that support a fusion")),
     ),
     Stage(
         "variants_filter", "VARIANTS_FILTER", ("variants", "filter"), "sample",
@@ -135,6 +167,7 @@ STAGES: tuple[Stage, ...] = (
         ("{sample}.all.vcf.gz", "{sample}.all.vcf.gz.tbi", "{sample}.pass.vcf.gz",
          "{sample}.pass.vcf.gz.tbi"),
         "variants", params="tkiseq.variants.filter:FilterParams", tools=("pysam",),
+        tuning=(VARIANTS_MIN_ALT_READS, VARIANTS_MIN_VAF),
     ),
     Stage(
         "variants_annotate", "VARIANTS_ANNOTATE", ("variants", "annotate"), "sample",
@@ -145,6 +178,9 @@ STAGES: tuple[Stage, ...] = (
         "splice_lesions", "SPLICE_LESIONS", ("splice-lesions",), "sample",
         (SAMPLE, _o("--sj", "align:{sample}.SJ.out.tab"), GTF),
         ("{sample}.splice_lesions.tsv",), "splicing",
+        params="tkiseq.splicing.lesions:LesionParams",
+        tuning=(Tuning("splice_genes", "--genes", "genes",
+                       "splice lesions: comma-separated genes to report"),),
     ),
     Stage(
         "counts", "COUNTS", ("counts",), "cohort",
@@ -169,6 +205,8 @@ STAGES: tuple[Stage, ...] = (
          _v("--phenotype", "{phenotype}"), THREADS),
         ("de_{phenotype}.tsv", "volcano_{phenotype}.png", "top_genes_{phenotype}.png"), "de",
         "process_medium", params="tkiseq.expression.de:DeParams", tools=("pydeseq2",),
+        tuning=(Tuning("auc_cap", "--cap", "cap", "DE: cap the AUC at this value (0: no cap)"),
+                Tuning("de_alpha", "--alpha", "alpha", "DE: adjusted p-value threshold")),
     ),
     Stage(
         "gsea", "GSEA", ("gsea",), "phenotype",
@@ -176,6 +214,16 @@ STAGES: tuple[Stage, ...] = (
         ("gsea_{phenotype}.tsv",), "gsea", "process_medium",
         optional=("enrichment_*.png",), params="tkiseq.enrichment.gsea:GseaParams",
         tools=("gseapy",), when="gene_sets",
+    ),
+    Stage(
+        "report", "REPORT", ("report",), "cohort",
+        (_o("", "validate:samplesheet.valid.csv"), _o("", "align:{sample}.Log.final.out"),
+         _o("", "align:{sample}.markdup.txt"), _o("", "align:{sample}.ReadsPerGene.out.tab"),
+         _o("", "counts:counts.tsv"), _o("", "counts:strandedness.tsv"),
+         _o("", "variants_cohort:cohort_variants.tsv"), _o("", "fusions_cohort:cohort_fusions.tsv"),
+         _o("", "de:de_{phenotype}.tsv"), _o("", "gsea:gsea_{phenotype}.tsv", when="gene_sets")),
+        ("report.html", "multiqc"), "report", "process_medium",
+        params="tkiseq.report.params:ReportParams", tools=("multiqc",),
     ),
 )  # fmt: skip
 
@@ -207,7 +255,8 @@ def command_line(
 ) -> Rendered:
     """The ``tkiseq`` arguments of one task of ``stage``.
 
-    ``context`` fills ``{name}`` templates (a list value is joined with commas);
+    ``context`` fills ``{name}`` templates (a list value is joined with commas) and holds the
+    tuning values the user set;
     ``upstream(stage, file)`` gives the paths of another stage's output ``file`` (one per sample
     in a cohort task); ``outdir`` is the folder the task writes to.
     """
@@ -230,6 +279,9 @@ def command_line(
             args += [option.flag, *values]
         else:
             args += [option.flag, ",".join(values)]
+    for tuning in stage.tuning:
+        if context.get(tuning.name) is not None:
+            args += [tuning.flag, str(context[tuning.name])]
     args += ["--outdir", outdir]
     return Rendered(args, inputs)
 

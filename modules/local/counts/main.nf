@@ -2,7 +2,7 @@ process COUNTS {
     tag "${meta.id}"
     label 'process_medium'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(reads_per_gene), path(strandedness)
@@ -14,6 +14,9 @@ process COUNTS {
     tuple val(meta), path('cohort.h5ad')     , emit: h5ad
     tuple val(meta), path('strandedness.tsv'), emit: strandedness
     path 'versions.yml'                      , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''

@@ -2,7 +2,7 @@ process DE {
     tag "${meta.id}"
     label 'process_medium'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(counts), val(phenotype) // meta.id: the phenotype, so its DE table and GSEA are told apart
@@ -12,6 +12,9 @@ process DE {
     tuple val(meta), path("de_${phenotype}.tsv")                                       , emit: table
     tuple val(meta), path("volcano_${phenotype}.png"), path("top_genes_${phenotype}.png"), emit: plots
     path 'versions.yml'                                                                , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''

@@ -2,7 +2,7 @@ process FUSIONS_COHORT {
     tag "${meta.id}"
     label 'process_low'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(tables)
@@ -10,6 +10,9 @@ process FUSIONS_COHORT {
     output:
     tuple val(meta), path('cohort_fusions.tsv'), emit: fusions
     path 'versions.yml'                        , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''

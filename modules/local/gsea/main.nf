@@ -2,7 +2,7 @@ process GSEA {
     tag "${meta.id}"
     label 'process_medium'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(de_table)
@@ -12,6 +12,9 @@ process GSEA {
     tuple val(meta), path("gsea_${meta.id}.tsv"), emit: table
     tuple val(meta), path("enrichment_*.png")  , emit: plots, optional: true
     path 'versions.yml'                        , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''

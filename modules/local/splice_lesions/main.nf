@@ -2,7 +2,7 @@ process SPLICE_LESIONS {
     tag "${meta.id}"
     label 'process_low'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(sj)
@@ -11,6 +11,9 @@ process SPLICE_LESIONS {
     output:
     tuple val(meta), path("${prefix}.splice_lesions.tsv"), emit: lesions
     path 'versions.yml'                                  , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''

@@ -2,7 +2,7 @@ process STAR_ALIGN {
     tag "${meta.id}"
     label 'process_high'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(reads, arity: '1..2') // FASTQ(s), or one BAM to realign (meta.from_bam)
@@ -17,6 +17,9 @@ process STAR_ALIGN {
     tuple val(meta), path("${prefix}.Log.final.out")                 , emit: log_final
     tuple val(meta), path("${prefix}.markdup.txt")                   , emit: markdup
     path 'versions.yml'                                              , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''

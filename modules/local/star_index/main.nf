@@ -2,7 +2,7 @@ process STAR_INDEX {
     tag "${fasta.name}"
     label 'process_high'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(fasta), path(gtf)
@@ -10,6 +10,9 @@ process STAR_INDEX {
     output:
     tuple val(meta), path('star_index'), emit: index
     path 'versions.yml'                , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''

@@ -2,7 +2,7 @@ process VALIDATE {
     tag "${samplesheet.name}"
     label 'process_low'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(samplesheet), path(phenotypes), path(cnv)
@@ -13,6 +13,9 @@ process VALIDATE {
     tuple val(meta), path('cnv.valid.csv')        , emit: cnv, optional: true
     tuple val(meta), path('tested_phenotypes.txt'), emit: tested_phenotypes
     path 'versions.yml'                           , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''

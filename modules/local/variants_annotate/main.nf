@@ -2,7 +2,7 @@ process VARIANTS_ANNOTATE {
     tag "${meta.id}"
     label 'process_low'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(vcf), path(tbi)
@@ -12,6 +12,9 @@ process VARIANTS_ANNOTATE {
     output:
     tuple val(meta), path("${prefix}.variants.tsv"), emit: tsv
     path 'versions.yml'                            , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''

@@ -2,7 +2,7 @@ process VARIANTS_CALL {
     tag "${meta.id}"
     label 'process_medium'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(bam), path(bai), path(vcf), path(vcf_index) // user VCF (+ index) entry point, or [] []
@@ -12,6 +12,9 @@ process VARIANTS_CALL {
     output:
     tuple val(meta), path("${prefix}.calls.vcf.gz"), path("${prefix}.calls.vcf.gz.tbi"), emit: vcf
     path 'versions.yml'                                                               , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''

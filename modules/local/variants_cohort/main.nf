@@ -2,7 +2,7 @@ process VARIANTS_COHORT {
     tag "${meta.id}"
     label 'process_low'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(tables)
@@ -11,6 +11,9 @@ process VARIANTS_COHORT {
     tuple val(meta), path('cohort_variants.tsv'), emit: variants
     tuple val(meta), path('alterations.tsv')    , emit: alterations
     path 'versions.yml'                         , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''

@@ -2,7 +2,7 @@ process VARIANTS_FILTER {
     tag "${meta.id}"
     label 'process_low'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(vcf), path(tbi), path(fusions)
@@ -13,6 +13,9 @@ process VARIANTS_FILTER {
     tuple val(meta), path("${prefix}.all.vcf.gz"), path("${prefix}.all.vcf.gz.tbi")  , emit: all
     tuple val(meta), path("${prefix}.pass.vcf.gz"), path("${prefix}.pass.vcf.gz.tbi"), emit: pass
     path 'versions.yml'                                                             , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''

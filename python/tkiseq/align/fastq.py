@@ -1,27 +1,48 @@
-"""FASTQ.gz integrity: a truncated or mismatched file must stop the sample, not shrink it.
+"""FASTQ integrity: a truncated or mismatched file must stop the sample, not shrink it.
 
-STAR reads through ``gzip -cd`` and does not see gzip's error on a truncated file, so the
-check runs beside it and its verdict decides whether the alignment is kept.
+STAR reads gzipped files through ``gzip -cd`` and does not see gzip's error on a truncated
+file, so the check runs beside it and its verdict decides whether the alignment is kept.
+Plain (uncompressed) FASTQ is accepted too; compression is told by the gzip magic bytes,
+not the file name.
 """
 
 from __future__ import annotations
 
 import gzip
+import threading
 import zlib
+from concurrent.futures import CancelledError
 from pathlib import Path
+from typing import BinaryIO
 
 from tkiseq.errors import InputError
 
 CHUNK = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b"
 
 
-def count_records(path: Path) -> int:
-    """Number of FASTQ records; the whole stream is decompressed so truncation is caught."""
+def is_gzip(path: Path) -> bool:
+    """True if ``path`` starts with the gzip magic bytes."""
+    with path.open("rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def open_reads(path: Path) -> BinaryIO:
+    """A FASTQ opened for binary reading, decompressed if it is gzipped."""
+    return gzip.open(path, "rb") if is_gzip(path) else path.open("rb")  # type: ignore[return-value]
+
+
+def count_records(path: Path, stop: threading.Event | None = None) -> int:
+    """Number of FASTQ records; the whole stream is read so truncation is caught.
+
+    ``stop`` set (the alignment beside it was interrupted) ends the count early with
+    CancelledError, so an interrupted sample does not wait for its whole FASTQ to be read.
+    """
     if not path.exists():
         raise InputError(path, "file not found")
     lines = 0
     try:
-        with gzip.open(path, "rb") as fh:
+        with open_reads(path) as fh:
             head = fh.read(CHUNK)
             if head and not head.startswith(b"@"):
                 raise InputError(
@@ -29,6 +50,8 @@ def count_records(path: Path) -> int:
                 )
             chunk = head
             while chunk:
+                if stop is not None and stop.is_set():
+                    raise CancelledError
                 lines += chunk.count(b"\n")
                 last = chunk
                 chunk = fh.read(CHUNK)
@@ -47,9 +70,9 @@ def count_records(path: Path) -> int:
     return lines // 4
 
 
-def check_pair(paths: list[Path]) -> int:
+def check_pair(paths: list[Path], stop: threading.Event | None = None) -> int:
     """Check every file of a sample; mates must hold the same number of records."""
-    counts = [count_records(p) for p in paths]
+    counts = [count_records(p, stop) for p in paths]
     if len(set(counts)) > 1:
         raise InputError(
             paths[1],
@@ -59,8 +82,8 @@ def check_pair(paths: list[Path]) -> int:
 
 
 def is_empty(path: Path) -> bool:
-    """True for a missing file or a gzip file without content."""
-    if not path.exists():
+    """True for a missing file or a (gzipped) file without content."""
+    if not path.exists() or path.stat().st_size == 0:
         return True
-    with gzip.open(path, "rb") as fh:
+    with open_reads(path) as fh:
         return not fh.read(1)

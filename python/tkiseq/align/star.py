@@ -6,6 +6,7 @@ multimapping chimeras written to ``Chimeric.out.junction`` in format 1.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
@@ -13,9 +14,12 @@ import math
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import pysam
@@ -23,7 +27,7 @@ import pysam
 from tkiseq.align import fastq
 from tkiseq.align.strandedness import read_reads_per_gene, resolve
 from tkiseq.atomic import atomic_dir
-from tkiseq.errors import InputError, ToolError
+from tkiseq.errors import InputError, ToolError, disk_full
 from tkiseq.genome.contigs import require_shared
 from tkiseq.genome.gtf import iter_records, open_text
 from tkiseq.stages import ALIGN_SUFFIXES as OUTPUT_SUFFIXES
@@ -53,6 +57,13 @@ CHIMERIC_ARGS = [
 ]  # fmt: skip
 
 
+@dataclass(frozen=True)
+class IndexParams:
+    """The index's read length: STAR's --sjdbOverhang is read_length - 1 (junction flanks)."""
+
+    read_length: int = 101
+
+
 def star_binary() -> str:
     """Path of STAR, or a ToolError that says how to install it."""
     star = shutil.which("STAR")
@@ -70,10 +81,53 @@ def star_version() -> str:
 def _run(cmd: list[str], log_path: Path, what: str) -> None:
     """Run a tool with its output in ``log_path``; failure raises ToolError with the log tail."""
     with log_path.open("w") as log_fh:
-        proc = subprocess.run(cmd, stdout=log_fh, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd, stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            proc.wait()
+        except BaseException:  # interrupted: stop the tool and what it started (gzip -cd)
+            stop_group(proc)
+            raise
     if proc.returncode != 0:
+        _raise_if_disk_full(log_path.parent, what)
         tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
         raise ToolError(f"{what} failed (exit {proc.returncode}): {' | '.join(tail)}")
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """SIGTERM to a tool's process group (it runs in its own session), SIGKILL after
+    ``grace`` seconds; returns when the tool is gone."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _raise_if_disk_full(folder: Path, what: str) -> None:
+    """Tools report a full disk in their own words ('Couldn't write to output file: No such
+    file or directory'); say what it is, naming the output folder (not the hidden temporary
+    folder inside it)."""
+    if disk_full(folder):
+        while folder.name.startswith("."):
+            folder = folder.parent
+        raise ToolError(
+            f"{folder}: no space left on device ({what} could not write its output);"
+            " free space or choose another --outdir"
+        )
+
+
+def _samtools(command: str, *args: str, work: Path) -> None:
+    """One ``pysam.samtools`` command; its failure becomes a one-line ToolError."""
+    try:
+        getattr(pysam.samtools, command)(*args, catch_stdout=False)
+    except pysam.utils.SamtoolsError as exc:
+        _raise_if_disk_full(work, f"samtools {command}")
+        raise ToolError(f"samtools {command} failed: {' '.join(str(exc).split())}") from None
 
 
 def fasta_contigs(fasta: Path) -> dict[str, int]:
@@ -145,7 +199,11 @@ def build_index(fasta: Path, gtf: Path, outdir: Path, *, threads: int, read_leng
     """Build a STAR index with the GTF's splice junctions; ``outdir`` appears only when done."""
     star = star_binary()
     contigs = fasta_contigs(fasta)
-    with atomic_dir(outdir) as tmp, tempfile.TemporaryDirectory(dir=outdir.parent) as work:
+    hidden = f".{outdir.name}.tmp"  # swept by --resume if a kill leaves it behind
+    with (
+        atomic_dir(outdir) as tmp,
+        tempfile.TemporaryDirectory(prefix=hidden, dir=outdir.parent) as work,
+    ):
         work_dir = Path(work)
         annotation = harmonised_gtf(gtf, contigs, work_dir)
         genome = _plain_copy(fasta, work_dir / "genome.fa")
@@ -171,13 +229,17 @@ def align_command(
     threads: int,
     extra_args: str,
 ) -> list[str]:
-    """The STAR command: unsorted BAM (sorted after duplicate marking), gene counts, chimeras."""
+    """The STAR command: unsorted BAM (sorted after duplicate marking), gene counts, chimeras.
+
+    STAR applies one ``--readFilesCommand`` to every file: ``gzip -cd`` when all are gzipped,
+    none when all are plain, and ``gzip -cdf`` (plain files pass through) for a mixed pair.
+    """
     return [
         star, "--runMode", "alignReads",
         "--runThreadN", str(threads),
         "--genomeDir", str(index),
         "--readFilesIn", *map(str, fastqs),
-        "--readFilesCommand", "gzip", "-cd",
+        *read_files_command(fastqs),
         "--outFileNamePrefix", prefix,
         "--outTmpDir", f"{prefix}STARtmp",
         "--outSAMtype", "BAM", "Unsorted",
@@ -191,21 +253,27 @@ def align_command(
     ]  # fmt: skip
 
 
+def read_files_command(fastqs: list[Path]) -> list[str]:
+    """STAR's ``--readFilesCommand`` for these files, told by their content, not their names."""
+    gzipped = [fastq.is_gzip(p) for p in fastqs]
+    if not any(gzipped):
+        return []
+    return ["--readFilesCommand", "gzip", "-cd" if all(gzipped) else "-cdf"]
+
+
 def mark_duplicates(unsorted_bam: Path, out_bam: Path, stats: Path, threads: int) -> None:
     """samtools fixmate -m | sort | markdup: flag (not remove) PCR duplicates, then index."""
     work = out_bam.parent
     fixed = work / "fixmate.bam"
     sorted_bam = work / "sorted.bam"
     n = str(max(1, threads))
-    pysam.samtools.fixmate("-m", "-@", n, str(unsorted_bam), str(fixed), catch_stdout=False)
-    pysam.samtools.sort(
-        "-@", n, "-m", "768M", "-T", str(work / "sort"), "-o", str(sorted_bam), str(fixed),
-        catch_stdout=False,
+    _samtools("fixmate", "-m", "-@", n, str(unsorted_bam), str(fixed), work=work)
+    _samtools(
+        "sort", "-@", n, "-m", "768M", "-T", str(work / "sort"), "-o", str(sorted_bam),
+        str(fixed), work=work,
     )  # fmt: skip
-    pysam.samtools.markdup(
-        "-@", n, "-s", "-f", str(stats), str(sorted_bam), str(out_bam), catch_stdout=False
-    )
-    pysam.samtools.index("-@", n, str(out_bam), catch_stdout=False)
+    _samtools("markdup", "-@", n, "-s", "-f", str(stats), str(sorted_bam), str(out_bam), work=work)
+    _samtools("index", "-@", n, str(out_bam), work=work)
     fixed.unlink()
     sorted_bam.unlink()
 
@@ -226,13 +294,26 @@ def bam_to_fastq(bam: Path, workdir: Path, threads: int) -> list[Path]:
         )
     except pysam.utils.SamtoolsError as exc:
         raise InputError(bam, f"not a readable BAM ({exc})") from exc
-    r1, r2, single = (workdir / f"{x}.fastq.gz" for x in ("R1", "R2", "single"))
-    pysam.samtools.fastq(
-        "-@", n, "-F", "0x900", "-1", str(r1), "-2", str(r2), "-0", str(single),
-        "-s", os.devnull, "-n", str(collated), catch_stdout=False,
+    r1, r2, single, orphans = (workdir / f"{x}.fastq.gz" for x in ("R1", "R2", "single", "orphans"))
+    _samtools(
+        "fastq", "-@", n, "-F", "0x900", "-1", str(r1), "-2", str(r2), "-0", str(single),
+        "-s", str(orphans), "-n", str(collated), work=workdir,
     )  # fmt: skip
     collated.unlink()
-    if fastq.is_empty(r1):
+    paired = not fastq.is_empty(r1)
+    left_out = fastq.count_records(orphans) + (fastq.count_records(single) if paired else 0)
+    if left_out:
+        log.warning(
+            "%s: %d read(s) without their mate (or unpaired among pairs) left out of the"
+            " realignment; the BAM may have been filtered",
+            bam, left_out,
+        )  # fmt: skip
+    if not paired:
+        log.warning(
+            "%s holds single-end reads: realigned single-end, so its fusions get no"
+            " spanning-pair support",
+            bam,
+        )
         return [single]
     return [r1, r2]
 
@@ -268,14 +349,20 @@ def align_sample(
             raise InputError(sample, "neither FASTQ nor BAM given")
         prefix = f"{work_dir}/{sample}."
         cmd = align_command(star, reads, star_index, prefix, sample, threads, extra_args)
+        stop = threading.Event()
         with ThreadPoolExecutor(max_workers=1) as pool:
-            check = pool.submit(fastq.check_pair, reads)
+            check = pool.submit(fastq.check_pair, reads, stop)
             try:
                 _run(cmd, work_dir / "star.log", f"STAR alignment of {sample}")
             except ToolError:
                 check.result()  # a broken input file explains STAR's failure better
                 raise
+            except BaseException:  # interrupted: do not wait for the check to read it all
+                stop.set()
+                raise
             check.result()
+        # STAR may exit 0 with a truncated BAM when the disk fills up.
+        _raise_if_disk_full(work_dir, f"STAR alignment of {sample}")
         mark_duplicates(
             work_dir / f"{sample}.Aligned.out.bam",
             work_dir / f"{sample}.bam",
@@ -285,7 +372,7 @@ def align_sample(
         counts, _ = read_reads_per_gene(work_dir / f"{sample}.ReadsPerGene.out.tab")
         decision = resolve(sample, strandedness, counts)
         if decision.warning:
-            log.warning("%s: %s", sample, decision.warning)
+            log.warning("sample %s: %s", sample, decision.warning)
         (work_dir / f"{sample}.strandedness.json").write_text(
             json.dumps(decision.to_dict(), indent=2) + "\n"
         )

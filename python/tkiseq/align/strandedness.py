@@ -99,5 +99,8 @@ def resolve(sample: str, declared: str, counts: pd.DataFrame) -> Strandedness:
     else:
         used = declared
         if inferred not in ("undetermined", declared):
-            warning = f"declared {declared} but the reads look {inferred}"
+            warning = (
+                f"declared {declared} but the reads look {inferred} (forward share"
+                f" {share:.2f}); counted {declared} as declared: check the samplesheet"
+            )
     return Strandedness(sample, declared, inferred, used, share, forward, reverse, warning)

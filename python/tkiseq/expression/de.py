@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from tkiseq import tables
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.expression import outliers
@@ -34,11 +35,7 @@ from tkiseq.expression.matrix_input import CountMatrix, read_counts
 matplotlib.use("Agg")
 log = logging.getLogger(__name__)
 
-COLUMNS = [
-    "gene_id", "gene_name", "base_mean", "log2fc", "stat", "pvalue", "padj",
-    "spearman_rho", "spearman_p", "outlier_driven",
-    "log2fc_per_sd", "lfc_se", "cooks_max", "cooks_sample", "loo_p",
-]  # fmt: skip
+COLUMNS = tables.columns("de")
 MIN_SAMPLES = 3
 
 
@@ -112,7 +109,7 @@ def design_table(
         )  # fmt: skip
     if missing_rows or missing_values:
         log.warning(
-            "dropping %d sample(s) without %s: %s",
+            "differential expression: %d sample(s) left out for lack of %s: %s",
             len(missing_rows) + len(missing_values),
             " / ".join([params.phenotype, *params.covariates]),
             ", ".join(missing_rows + missing_values),

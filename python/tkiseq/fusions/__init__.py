@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 
 from tkiseq.atomic import atomic_path
-from tkiseq.errors import InputError
 from tkiseq.fusions.annotation import read_annotation
 from tkiseq.fusions.artifacts import Thresholds
 from tkiseq.fusions.call import COLUMNS, call_fusions
 from tkiseq.fusions.junctions import read_chimeric, read_mapped_total, read_sj
+from tkiseq.tables import read_table
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,8 @@ def run_fusions(
     mapped = read_mapped_total(Path(log_final)) if log_final else footer_mapped
     if mapped is None and len(reads):
         log.warning("%s: no mapped-read total (give --log-final); FFPM left empty", sample)
-    ann = read_annotation(Path(gtf))
+    named = set(reads["chr_a"]) | set(reads["chr_b"]) | set(junctions["chrom"])
+    ann = read_annotation(Path(gtf)).in_naming_of(sorted(named))
     table = call_fusions(sample, reads, junctions, ann, mapped, thresholds, fasta, bam)
     dest = Path(outdir) / f"{sample}.fusions.tsv"
     with atomic_path(dest) as tmp:
@@ -50,18 +51,7 @@ def run_fusions(
 def run_cohort(tables: list[Path], outdir: Path) -> Path:
     """Concatenate per-sample fusion tables into ``<outdir>/cohort_fusions.tsv`` (all rows;
     filter on ``confidence`` downstream)."""
-    frames = []
-    for path in tables:
-        path = Path(path)
-        if not path.exists():
-            raise InputError(path, "file not found")
-        frame = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-        missing = [c for c in COLUMNS if c not in frame.columns]
-        if missing:
-            raise InputError(
-                path, f"missing column(s) {', '.join(missing)}", hint="is this a fusions.tsv?"
-            )
-        frames.append(frame[COLUMNS])
+    frames = [read_table(path, "fusions") for path in tables]
     cohort = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     dest = Path(outdir) / COHORT_FILE
     with atomic_path(dest) as tmp:

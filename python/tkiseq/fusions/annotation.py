@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from tkiseq.errors import InputError
+from tkiseq.genome.contigs import harmonise
 from tkiseq.genome.gtf import TranscriptAttributes, canonical_rank, gc_paused, iter_records
 
 _FEATURES = frozenset({"gene", "transcript", "exon", "CDS"})
@@ -121,6 +123,17 @@ class Annotation:
     @property
     def contigs(self) -> list[str]:
         return list(self._starts)
+
+    def in_naming_of(self, contigs: Iterable[str]) -> Annotation:
+        """This annotation with contigs named as in ``contigs`` (the FASTA's, as STAR writes
+        them), so fusion and splice outputs name contigs as the BAM and the variants do."""
+        mapping = harmonise(self.contigs, contigs)
+        if all(mapping.get(c, c) == c for c in self.contigs):
+            return self
+        genes = {
+            gid: replace(g, chrom=mapping.get(g.chrom, g.chrom)) for gid, g in self.genes.items()
+        }
+        return _index(genes, self.transcripts)
 
     def genes_at(self, chrom: str, pos: int, strand: str) -> tuple[str, ...]:
         """IDs of genes on ``strand`` whose span holds ``pos``."""

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 MIN_SPLIT = 2
 MIN_SUPPORT = 3
@@ -109,6 +111,72 @@ def dust(seq: str) -> float:
         return 0.0
     counts = Counter(seq[i : i + 3] for i in range(n))
     return sum(c * (c - 1) / 2 for c in counts.values()) / (n - 1)
+
+
+class GeneSpan(Protocol):
+    """What the filters read of a partner gene (annotation.Gene)."""
+
+    name: str
+    gene_type: str
+    chrom: str
+    start: int
+    end: int
+    strand: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One candidate breakpoint pair as the artefact filters see it."""
+
+    gene5: GeneSpan
+    gene3: GeneSpan
+    split: int  # split reads
+    spanning: int  # spanning pairs
+    max_anchor: int  # longest aligned bases on both sides, over its reads
+    multimapping: int  # reads that align to several places
+    known: bool  # a recurrent fusion of the catalogue
+    partners: int  # supported partners of the more promiscuous gene
+    low_complexity: bool  # a low-complexity flank (only checked with the genome FASTA)
+
+
+def _rescue(e: Evidence, t: Thresholds) -> bool:
+    return not supported(e.split, e.spanning, t) and e.known and rescued(e.split, e.spanning)
+
+
+def _low_support(e: Evidence, t: Thresholds) -> bool:
+    return not supported(e.split, e.spanning, t) and not (e.known and rescued(e.split, e.spanning))
+
+
+def _read_through(e: Evidence, t: Thresholds) -> bool:
+    g5, g3 = e.gene5, e.gene3
+    gap = readthrough_distance(g5.strand, g5.start, g5.end, g3.strand, g3.start, g3.end)
+    same_chrom = g5.chrom == g3.chrom
+    return not e.known and same_chrom and gap is not None and gap <= t.readthrough_distance
+
+
+def _either(test: Callable[[GeneSpan], bool]) -> Callable[[Evidence, Thresholds], bool]:
+    return lambda e, _t: test(e.gene5) or test(e.gene3)
+
+
+# The filters in the order they are listed in the `filters` column (module docstring: why each).
+FILTERS: tuple[tuple[str, Callable[[Evidence, Thresholds], bool]], ...] = (
+    ("known_fusion_rescue", _rescue),
+    ("low_support", _low_support),
+    ("short_anchor", lambda e, t: e.max_anchor < t.min_anchor),
+    ("read_through", _read_through),
+    ("promiscuous", lambda e, t: not e.known and e.partners >= t.promiscuous_partners),
+    ("paralog", lambda e, _t: paralogs(e.gene5.name, e.gene3.name)),
+    ("homolog", lambda e, _t: not e.known and e.multimapping > HOMOLOG_FRACTION * e.split),
+    ("mitochondrial", _either(lambda g: mitochondrial(g.chrom, g.name))),
+    ("rRNA", _either(lambda g: rrna(g.gene_type, g.name))),
+    ("low_complexity", lambda e, _t: e.low_complexity),
+)
+
+
+def flags(evidence: Evidence, thresholds: Thresholds) -> list[str]:
+    """The names of the filters a candidate hits (known_fusion_rescue is a note, not an
+    artefact: see confidence)."""
+    return [name for name, hits in FILTERS if hits(evidence, thresholds)]
 
 
 def confidence(filters: list[str], at_exon_boundaries: bool) -> str:

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tkiseq import tables
 from tkiseq.fusions import artifacts as af
 from tkiseq.fusions.annotation import Annotation, Site
 from tkiseq.fusions.frame import bcr_abl1_isoform, bcr_abl1_protein, reading_frame
@@ -37,12 +38,10 @@ from tkiseq.genome.contigs import harmonise
 
 log = logging.getLogger(__name__)
 
-COLUMNS = [
-    "sample", "gene5", "gene3", "breakpoint5", "breakpoint3", "split_reads", "spanning_pairs",
-    "ffpm", "reading_frame", "isoform", "confidence", "filters", "exon5", "exon3",
-    "transcript5", "transcript3", "fusion_length", "expression_fpm", "source", "known_fusion",
-    "subtype", "bcr_abl1_protein", "bcr_abl1_abl1_ratio",
-]  # fmt: skip
+# One breakpoint pair: both oriented ends (5' partner, 3' partner) and their genes.
+BREAKPOINT_KEY = ("chrom5", "pos5", "strand5", "gene5_id", "chrom3", "pos3", "strand3", "gene3_id")
+
+COLUMNS = tables.columns("fusions")
 _FLIP = {"+": "-", "-": "+"}
 _RAW = ["chr_a", "pos_a", "str_a", "chr_b", "pos_b", "str_b", "rep_l", "rep_r"]
 SJ_SLACK = 10  # bases a spliced junction may slide within a repeat (STAR reports no length)
@@ -238,7 +237,7 @@ def chimeric_candidates(reads: pd.DataFrame, ann: Annotation) -> pd.DataFrame:
     ends = [orient(ann, *k) for k in keys]
     oriented = pd.DataFrame(
         [_flat(e) for e in ends],
-        columns=["chrom5", "pos5", "strand5", "gene5_id", "chrom3", "pos3", "strand3", "gene3_id"],
+        columns=list(BREAKPOINT_KEY),
     )
     per_read = oriented.iloc[gid].reset_index(drop=True)
     per_read["read"] = reads["read"].to_numpy()
@@ -247,7 +246,7 @@ def chimeric_candidates(reads: pd.DataFrame, ann: Annotation) -> pd.DataFrame:
     per_read["split"] = reads["jtype"].to_numpy() >= 0
     per_read = per_read[per_read["gene5_id"].notna()]
     split = per_read[per_read["split"]]
-    key = ["chrom5", "pos5", "strand5", "gene5_id", "chrom3", "pos3", "strand3", "gene3_id"]
+    key = list(BREAKPOINT_KEY)
     grouped = split.groupby(key, sort=False)
     calls = grouped.agg(split_reads=("read", "nunique"), max_anchor=("anchor", "max"))
     calls["multimapping_reads"] = (
@@ -308,11 +307,8 @@ def spliced_candidates(sj: pd.DataFrame, ann: Annotation) -> pd.DataFrame:
         rows.append((*_flat(ends), reads, overhang))
     calls = pd.DataFrame(
         rows,
-        columns=[
-            "chrom5", "pos5", "strand5", "gene5_id", "chrom3", "pos3", "strand3", "gene3_id",
-            "split_reads", "max_anchor",
-        ],
-    )  # fmt: skip
+        columns=[*BREAKPOINT_KEY, "split_reads", "max_anchor"],
+    )
     calls["multimapping_reads"] = 0
     calls["spanning_pairs"] = 0
     calls["source"] = "spliced"
@@ -322,7 +318,7 @@ def spliced_candidates(sj: pd.DataFrame, ann: Annotation) -> pd.DataFrame:
 def _empty_candidates() -> pd.DataFrame:
     return pd.DataFrame(
         columns=[
-            "chrom5", "pos5", "strand5", "gene5_id", "chrom3", "pos3", "strand3", "gene3_id",
+            *BREAKPOINT_KEY,
             "split_reads", "max_anchor", "multimapping_reads", "spanning_pairs", "source",
         ]
     )  # fmt: skip
@@ -334,7 +330,7 @@ def merge_candidates(chimeric: pd.DataFrame, spliced: pd.DataFrame) -> pd.DataFr
     if not frames:
         return _empty_candidates()
     both = pd.concat(frames, ignore_index=True)
-    key = ["chrom5", "pos5", "strand5", "gene5_id", "chrom3", "pos3", "strand3", "gene3_id"]
+    key = list(BREAKPOINT_KEY)
     return both.groupby(key, sort=False, as_index=False).agg(
         split_reads=("split_reads", "sum"),
         spanning_pairs=("spanning_pairs", "sum"),
@@ -377,36 +373,18 @@ def annotate_calls(
         exon3 = site3.exon if site3 else None
         subtype = known_subtype(known, g5.name, g3.name)
         is_known = subtype is not None
-        filters: list[str] = []
-        if not af.supported(split, span, thresholds):
-            if is_known and af.rescued(split, span):
-                filters.append("known_fusion_rescue")
-            else:
-                filters.append("low_support")
-        if c.max_anchor < thresholds.min_anchor:
-            filters.append("short_anchor")
-        gap = af.readthrough_distance(g5.strand, g5.start, g5.end, g3.strand, g3.start, g3.end)
-        if (
-            not is_known
-            and g5.chrom == g3.chrom
-            and gap is not None
-            and gap <= thresholds.readthrough_distance
-        ):
-            filters.append("read_through")
-        if not is_known and max(partners[g5.name], partners[g3.name]) >= (
-            thresholds.promiscuous_partners
-        ):
-            filters.append("promiscuous")
-        if af.paralogs(g5.name, g3.name):
-            filters.append("paralog")
-        if not is_known and c.multimapping_reads > af.HOMOLOG_FRACTION * split:
-            filters.append("homolog")
-        if af.mitochondrial(g5.chrom, g5.name) or af.mitochondrial(g3.chrom, g3.name):
-            filters.append("mitochondrial")
-        if af.rrna(g5.gene_type, g5.name) or af.rrna(g3.gene_type, g3.name):
-            filters.append("rRNA")
-        if low_complexity is not None and i in low_complexity:
-            filters.append("low_complexity")
+        evidence = af.Evidence(
+            gene5=g5,
+            gene3=g3,
+            split=split,
+            spanning=span,
+            max_anchor=c.max_anchor,
+            multimapping=c.multimapping_reads,
+            known=is_known,
+            partners=max(partners[g5.name], partners[g3.name]),
+            low_complexity=low_complexity is not None and i in low_complexity,
+        )
+        filters = af.flags(evidence, thresholds)
         isoform = bcr_abl1_isoform(g5.name, g3.name, exon5, exon3)
         length = (tx5.mrna_bases(c.pos5, True) if tx5 else 0) + (
             tx3.mrna_bases(c.pos3, False) if tx3 else 0

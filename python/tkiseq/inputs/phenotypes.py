@@ -30,7 +30,8 @@ def load_phenotypes(path: str | Path, sample_ids: Collection[str]) -> pd.DataFra
     absent = [s for s in sample_ids if s not in given]
     if absent:
         log.warning(
-            "%s: no row for %d samplesheet sample(s): %s; they are left out of response analyses",
+            "%s: no row for %d samplesheet sample(s): %s; they are left out of differential"
+            " expression and response analyses",
             path,
             len(absent),
             ", ".join(absent),

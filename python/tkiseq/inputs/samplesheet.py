@@ -1,4 +1,4 @@
-"""The samplesheet: which samples exist and where their reads (or BAM, VCF, junctions) are."""
+"""The samplesheet: which samples exist and where their reads (or BAM, VCF) are."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tkiseq.inputs.table import check_unique, read_table
 
 SCHEMA = "schema_input.json"
 HEADER = ("sample", "fastq_1", "fastq_2", "strandedness")
-FILE_COLUMNS = ("fastq_1", "fastq_2", "bam", "vcf", "junctions")
+FILE_COLUMNS = ("fastq_1", "fastq_2", "bam", "vcf")
 
 
 @dataclass(frozen=True)
@@ -27,14 +27,18 @@ class Sample:
     strandedness: str
     bam: Path | None = None
     vcf: Path | None = None
-    junctions: Path | None = None
 
 
 def load_samplesheet(path: str | Path) -> list[Sample]:
     """Validated samples in file order; raises InputError on the first problem."""
+    return load_samplesheet_lines(path)[0]
+
+
+def load_samplesheet_lines(path: str | Path) -> tuple[list[Sample], list[int]]:
+    """Validated samples and the line each is on, for messages about several rows."""
     table = read_table(path, SCHEMA, HEADER)
     check_unique(table, ("sample",), "each sample once")
-    return [_sample(row.values, table.base) for row in table.rows]
+    return [_sample(row.values, table.base) for row in table.rows], [r.line for r in table.rows]
 
 
 def _sample(values: dict[str, Any], base: Path) -> Sample:

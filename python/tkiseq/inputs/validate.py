@@ -1,6 +1,7 @@
-"""``tkiseq validate``: check all input tables together, then write normalised copies.
+"""``tkiseq validate``: check all inputs together, then write normalised copies.
 
-Everything is checked before anything is written, so a bad input leaves no output behind.
+Tables, read files, references with their indexes and free space are all checked before
+anything is written (and before any alignment), so a bad input leaves no output behind.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ import pandas as pd
 from tkiseq.atomic import atomic_path
 from tkiseq.inputs.cnv import load_cnv
 from tkiseq.inputs.phenotypes import load_phenotypes
-from tkiseq.inputs.samplesheet import Sample, load_samplesheet, write_samplesheet
+from tkiseq.inputs.reads import (
+    check_distinct_reads,
+    check_free_space,
+    estimate_output_bytes,
+    read_files,
+    warn_mixed_layouts,
+)
+from tkiseq.inputs.references import References, check_bam, check_references
+from tkiseq.inputs.samplesheet import Sample, load_samplesheet_lines, write_samplesheet
 
 
 @dataclass(frozen=True)
@@ -25,10 +34,31 @@ class Cohort:
     cnv: pd.DataFrame | None
 
 
-def validate_inputs(samplesheet: Path, phenotypes: Path, cnv: Path | None, outdir: Path) -> Cohort:
-    """Validate the tables and write ``samplesheet.valid.csv`` (absolute paths),
-    ``phenotypes.valid.csv`` and, if given, ``cnv.valid.csv`` into ``outdir``."""
-    samples = load_samplesheet(samplesheet)
+def validate_inputs(
+    samplesheet: Path,
+    phenotypes: Path,
+    cnv: Path | None,
+    outdir: Path,
+    *,
+    references: References | None = None,
+    allow_same_reads: bool = False,
+) -> Cohort:
+    """Validate the inputs and write ``samplesheet.valid.csv`` (absolute paths),
+    ``phenotypes.valid.csv`` and, if given, ``cnv.valid.csv`` into ``outdir``.
+
+    The same reads for two samples are refused unless ``allow_same_reads``; samples whose
+    layout (single/paired-end) differs from the rest are warned about.
+    """
+    samples, lines = load_samplesheet_lines(samplesheet)
+    files = read_files(samples, lines)
+    if not allow_same_reads:
+        check_distinct_reads(Path(samplesheet), files)
+    warn_mixed_layouts(Path(samplesheet), samples, lines)
+    for f in files:
+        if f.column == "bam":
+            check_bam(f.path, Path(samplesheet), f.line)
+    if references is not None:
+        check_references(references)
     sample_ids = [s.sample for s in samples]
     cohort = Cohort(
         samples=samples,
@@ -36,6 +66,7 @@ def validate_inputs(samplesheet: Path, phenotypes: Path, cnv: Path | None, outdi
         cnv=load_cnv(cnv, sample_ids) if cnv is not None else None,
     )
     outdir = Path(outdir)
+    check_free_space(outdir, estimate_output_bytes(files))
     write_samplesheet(cohort.samples, outdir / "samplesheet.valid.csv")
     _write_frame(cohort.phenotypes, outdir / "phenotypes.valid.csv")
     if cohort.cnv is not None:

@@ -18,10 +18,12 @@ shared donor; exon j-1 -> j, shared acceptor).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from tkiseq import tables
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.fusions.annotation import Annotation, read_annotation
@@ -30,12 +32,19 @@ from tkiseq.genome.contigs import harmonise
 
 DEFAULT_GENES = ("IKZF1", "PAX5", "ERG", "CDKN2A", "RB1", "BTG1")
 MIN_READS = 2  # one read is within the noise of aligners at novel junctions
+
+
+@dataclass(frozen=True)
+class LesionParams:
+    """The genes whose exon-deletion junctions are reported, and the reads a junction needs."""
+
+    genes: tuple[str, ...] = DEFAULT_GENES
+    min_reads: int = MIN_READS
+
+
 # (gene, donor exon, acceptor exon) of deletions recognised in B-ALL, on the MANE transcript.
 RECOGNISED = frozenset({("IKZF1", 3, 8), ("IKZF1", 1, 8)})
-COLUMNS = [
-    "sample", "gene", "lesion", "donor_exon", "acceptor_exon", "intron", "junction_reads",
-    "canonical_reads", "fraction", "annotated",
-]  # fmt: skip
+COLUMNS = tables.columns("splice_lesions")
 
 
 def _intron(first: tuple[int, int, int], second: tuple[int, int, int], strand: str) -> tuple:
@@ -133,11 +142,12 @@ def run_splice_lesions(
     min_reads: int = MIN_READS,
 ) -> Path:
     """Write ``<outdir>/<sample>.splice_lesions.tsv``."""
-    ann = read_annotation(Path(gtf))
+    junctions = read_sj(Path(sj))
+    ann = read_annotation(Path(gtf)).in_naming_of(sorted(set(junctions["chrom"])))
     unknown = [g for g in genes if ann.gene_by_name(g) is None]
     if len(unknown) == len(genes):
         raise InputError(gtf, f"none of the genes {', '.join(genes)} is in the GTF")
-    table = find_lesions(sample, read_sj(Path(sj)), ann, genes, min_reads)
+    table = find_lesions(sample, junctions, ann, genes, min_reads)
     dest = Path(outdir) / f"{sample}.splice_lesions.tsv"
     with atomic_path(dest) as tmp:
         table.to_csv(tmp, sep="\t", index=False)

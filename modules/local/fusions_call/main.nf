@@ -1,8 +1,8 @@
-process FUSIONS {
+process FUSIONS_CALL {
     tag "${meta.id}"
     label 'process_low'
 
-    conda "${moduleDir}/environment.yml"
+    conda "${moduleDir}/../environment.yml"
 
     input:
     tuple val(meta), path(chimeric), path(sj), path(log_final), path(bam), path(bai)
@@ -12,6 +12,9 @@ process FUSIONS {
     output:
     tuple val(meta), path("${prefix}.fusions.tsv"), emit: fusions
     path 'versions.yml'                           , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
 
     script:
     def args = task.ext.args ?: ''
