@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pysam
 
+from tkiseq import tables
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.genome.contigs import require_shared
@@ -20,11 +21,7 @@ from tkiseq.variants.tki import abl1_kd, panel_genes, tki_resistance
 from tkiseq.variants.transcripts import Transcript, TranscriptIndex
 from tkiseq.variants.vcfio import check_indexed, check_single_sample, open_vcf
 
-COLUMNS = [
-    "sample", "chrom", "pos", "ref", "alt", "gene", "consequence", "hgvsc", "hgvsp",
-    "alt_reads", "depth", "vaf", "in_dbsnp", "filter", "abl1_kd", "tki_resistance",
-    "transcript", "hgvsp_short", "panel_gene", "dbsnp_id",
-]  # fmt: skip
+COLUMNS = tables.columns("variants")
 WINDOW = 300  # genomic bases each side of a call, room for shifting indels in repeats
 
 
