@@ -3,7 +3,8 @@
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
     tkiseq: RNA-seq of B-ALL against ex vivo TKI response
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
-    The data flow: VALIDATE -> ALIGN -> VARIANTS, FUSIONS, EXPRESSION -> COHORT (with SUBTYPES) -> STUDY -> REPORT.
+    The data flow: VALIDATE -> ALIGN -> FUSIONS -> VARIANTS (the filter reads each sample's
+    fusions), EXPRESSION -> COHORT (with SUBTYPES) -> STUDY -> REPORT.
     Every stage is a `tkiseq <stage>` call (modules/local/<stage>/main.nf) declared in the
     stage registry (python/tkiseq/stages.py), the same calls the local runner (`tkiseq run`)
     makes. Which phenotypes DE tests is decided once, by `tkiseq validate`.
@@ -72,12 +73,6 @@ workflow TKISEQ {
     ch_dbsnp = channel.value([[id: 'dbsnp'], dbsnp, dbsnp_tbi])        // [ val(meta), path(vcf), path(tbi) ]
 
     ALIGN(ch_reads, fasta, gtf, star_index)
-    VARIANTS(
-        ALIGN.out.bam.join(ch_user_vcf),    // [ val(meta), path(bam), path(bai), path(vcf), path(tbi) ]
-        ch_fasta,
-        ch_gtf,
-        ch_dbsnp,
-    )
     FUSIONS(
         ALIGN.out.chimeric
             .join(ALIGN.out.junctions)
@@ -86,6 +81,13 @@ workflow TKISEQ {
         ALIGN.out.junctions,
         ch_fasta,
         ch_gtf,
+    )
+    VARIANTS(
+        ALIGN.out.bam.join(ch_user_vcf),    // [ val(meta), path(bam), path(bai), path(vcf), path(tbi) ]
+        FUSIONS.out.fusions,                // [ val(meta), path(fusions.tsv) ]: the filter flags calls at their breakpoints
+        ch_fasta,
+        ch_gtf,
+        ch_dbsnp,
     )
     EXPRESSION(
         ALIGN.out.reads_per_gene.join(ALIGN.out.strandedness), // [ val(meta), path(ReadsPerGene.out.tab), path(strandedness.json) ]

@@ -406,12 +406,17 @@ def variants_called(aligned: list[TaskRun], tiny: Path, work: Path) -> list[Task
 
 
 @pytest.fixture(scope="session")
-def variants_filtered(variants_called: list[TaskRun], tiny: Path, work: Path) -> list[TaskRun]:
+def variants_filtered(
+    variants_called: list[TaskRun], fusions: list[TaskRun], tiny: Path, work: Path
+) -> list[TaskRun]:
+    """The study filter with each sample's fusions.tsv, joined by meta as in main.nf."""
     dbsnp = {"dbsnp": tiny / "dbsnp.vcf.gz", "dbsnp_tbi": tiny / "dbsnp.vcf.gz.tbi"}
+    tables = {run.scope["meta"].id: run.outputs["fusions"][0] for run in fusions}
 
     def inputs(call: TaskRun) -> dict:
         vcf, tbi = call.outputs["vcf"]
-        return {"vcf": vcf, "tbi": tbi, "meta2": Obj(id="dbsnp")} | dbsnp | _fasta(tiny, "meta3")
+        values = {"vcf": vcf, "tbi": tbi, "fusions": tables[call.scope["meta"].id]}
+        return values | {"meta2": Obj(id="dbsnp")} | dbsnp | _fasta(tiny, "meta3")
 
     return _per_sample("VARIANTS_FILTER", variants_called, work, inputs)
 

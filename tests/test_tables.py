@@ -55,3 +55,34 @@ def test_every_table_column_has_a_known_type() -> None:
         kinds = {c["type"] for c in spec["columns"]}
         assert kinds <= {"string", "integer", "number", "boolean"}, name
         assert len(tables.columns(name)) == len(set(tables.columns(name))), name
+
+
+def variant_row(sample: str, filt: str, vaf: str) -> list[str]:
+    return [sample, "9", "130872896", "C", "T", "ABL1", "missense_variant", "c.944C>T",
+            "p.Thr315Ile", "12", "40", vaf, "False", filt, "True", "imatinib;dasatinib",
+            "ENST00000318560", "p.T315I", "True", ""]  # fmt: skip
+
+
+def test_variants_cohort_keeps_the_pass_rows_as_written(tmp_path: Path) -> None:
+    from tkiseq.variants.cohort import build_cohort
+
+    header = tables.columns("variants")
+    s1 = write(tmp_path / "S1.variants.tsv", header, [variant_row("S1", "PASS", "0.3000")])
+    s2 = write(tmp_path / "S2.variants.tsv", header, [variant_row("S2", "min_vaf", "0.0500")])
+    cohort, matrix = build_cohort([s1, s2], tmp_path / "out")
+    rows = [line.split("\t") for line in cohort.read_text().splitlines()]
+    assert rows == [header, variant_row("S1", "PASS", "0.3000")]
+    assert matrix.read_text().splitlines() == ["sample\tABL1", "S1\tp.T315I", "S2\t"]
+
+
+def test_variants_cohort_refuses_a_table_with_the_dropped_dp_column(tmp_path: Path) -> None:
+    from tkiseq.variants.cohort import build_cohort
+
+    old = write(
+        tmp_path / "S1.variants.tsv",
+        [*tables.columns("variants"), "dp"],
+        [[*variant_row("S1", "PASS", "0.3"), "41"]],
+    )
+    with pytest.raises(InputError, match=r"line 1: not a variants table .*unexpected dp"):
+        build_cohort([old], tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -216,15 +216,21 @@ def _counts(a: argparse.Namespace) -> None:
 
 # -- run ------------------------------------------------------------------------------------------
 def _tuning_option(p: argparse._ArgumentGroup, stage: Stage, tuning: Tuning) -> None:
-    """A study threshold of ``tkiseq run``: passed on to its stage only when given, so the
-    stage's own default (shown here) applies otherwise."""
+    """A study threshold of ``tkiseq run``: passed on to the stages that take it only when
+    given, so their own default (shown here) applies otherwise."""
     cls = stage.params_class()
     assert cls is not None, f"{stage.name}: a tuning option needs a parameter dataclass"
     shown = default(cls, tuning.field)
+    takers = "; ".join(
+        f"tkiseq {' '.join(s.command)} {t.flag}"
+        for s in STAGES
+        for t in s.tuning
+        if t.name == tuning.name
+    )
     p.add_argument(
         f"--{tuning.name.replace('_', '-')}",
         type=type(shown) if isinstance(shown, int | float) else str,
-        help=f"{tuning.help} (default: {shown}; tkiseq {' '.join(stage.command)} {tuning.flag})",
+        help=f"{tuning.help} (default: {shown}; {takers})",
     )
 
 
@@ -264,9 +270,12 @@ def _run_options(p: Parser) -> None:
     )
     _allow_same_reads(p)
     study = p.add_argument_group("study thresholds (default: the stage's own)")
+    added: set[str] = set()
     for stage in STAGES:
         for tuning in stage.tuning:
-            _tuning_option(study, stage, tuning)
+            if tuning.name not in added:  # one option may reach several stages (min_vaf)
+                _tuning_option(study, stage, tuning)
+                added.add(tuning.name)
 
 
 def _run(a: argparse.Namespace) -> None:
@@ -412,6 +421,8 @@ def _gsea(a: argparse.Namespace) -> None:
 
 # -- variants -------------------------------------------------------------------------------------
 def _variants_call_options(p: Parser) -> None:
+    from tkiseq.variants.call import CallParams
+
     p.add_argument("--sample", required=True, help="sample name: the output files' stem")
     p.add_argument("--bam", type=Path, help="coordinate-sorted, indexed BAM")
     p.add_argument("--vcf", type=Path, help="user VCF entry point (split + left-aligned)")
@@ -419,10 +430,27 @@ def _variants_call_options(p: Parser) -> None:
     p.add_argument("--gtf", type=Path, help="exons + splice regions to call (with --bam)")
     p.add_argument("--outdir", type=Path, required=True, help="folder for the calls")
     p.add_argument("--threads", type=positive_int, default=1, help="regions called in parallel")
+    helps = {
+        "min_alt_reads": "SNVs with fewer alt reads in the pileup are not recounted (the "
+        "filter's --min-alt-reads)",
+        "min_vaf": "nor SNVs whose VAF stays at or below this whatever the recount removes "
+        "(the filter's --min-vaf)",
+        "edge": "bases this close to a plain alignment end are not evidence (0: off)",
+        "clip_pad": "bases this close to a soft clip are not evidence (0: off)",
+        "junction_pad": "bases this close to an unannotated splice junction are not evidence",
+        "overhang": "a block shorter than this between a junction and a read end is not "
+        "evidence (0: off)",
+        "intron_end": "intron bases within this many of the end of a segment that runs into "
+        "an annotated intron are not evidence",
+    }
+    for name, text in helps.items():
+        value = default(CallParams, name)
+        flag = f"--{name.replace('_', '-')}"
+        p.add_argument(flag, type=type(value), default=value, help=text)
 
 
 def _variants_call(a: argparse.Namespace) -> None:
-    from tkiseq.variants.call import call_bam
+    from tkiseq.variants.call import CallParams, call_bam
     from tkiseq.variants.user_vcf import call_from_vcf
 
     if a.vcf is not None:
@@ -430,7 +458,8 @@ def _variants_call(a: argparse.Namespace) -> None:
     elif a.bam is None or a.gtf is None:
         raise InputError("--bam", "variants call needs --bam and --gtf, or --vcf")
     else:
-        call_bam(a.sample, a.bam, a.fasta, a.gtf, a.outdir, threads=a.threads)
+        params = CallParams(**{f.name: getattr(a, f.name) for f in dataclasses.fields(CallParams)})
+        call_bam(a.sample, a.bam, a.fasta, a.gtf, a.outdir, threads=a.threads, params=params)
 
 
 def _variants_filter_options(p: Parser) -> None:
@@ -452,14 +481,37 @@ def _variants_filter_options(p: Parser) -> None:
         default=default(FilterParams, "min_vaf"),
         help="a PASS call's VAF is strictly above this",
     )
+    p.add_argument(
+        "--fusions",
+        type=Path,
+        help="<sample>.fusions.tsv: calls just past its breakpoints get FILTER fusion_junction",
+    )
+    p.add_argument(
+        "--fusion-window",
+        type=int,
+        default=default(FilterParams, "fusion_window"),
+        help="fusion_junction: bases past a breakpoint, on the intron side",
+    )
+    p.add_argument(
+        "--paralog-mismatches",
+        type=float,
+        default=default(FilterParams, "paralog_mismatches"),
+        help="paralog: mean other mismatches of the alt reads (INFO/AMM) at least this",
+    )
+    p.add_argument(
+        "--paralog-low-mapq",
+        type=float,
+        default=default(FilterParams, "paralog_low_mapq"),
+        help="paralog: or this fraction of the reads over the site multi-mapped (INFO/LMQ)",
+    )
     p.add_argument("--outdir", type=Path, required=True, help="folder for the filtered calls")
 
 
 def _variants_filter(a: argparse.Namespace) -> None:
     from tkiseq.variants.filter import FilterParams, filter_calls
 
-    params = FilterParams(min_alt_reads=a.min_alt_reads, min_vaf=a.min_vaf)
-    filter_calls(a.sample, a.vcf, a.dbsnp, a.fasta, a.outdir, params)
+    params = FilterParams(**{f.name: getattr(a, f.name) for f in dataclasses.fields(FilterParams)})
+    filter_calls(a.sample, a.vcf, a.dbsnp, a.fasta, a.outdir, params, fusions=a.fusions)
 
 
 def _variants_annotate_options(p: Parser) -> None:

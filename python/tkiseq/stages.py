@@ -109,6 +109,14 @@ SAMPLE = _v("--sample", "{sample}")
 FASTA = _o("--fasta", "{fasta}")
 GTF = _o("--gtf", "{gtf}")
 THREADS = _v("--threads", "{threads}")
+# variants call skips recounting the SNVs that cannot pass the filter, so both take the thresholds
+VARIANTS_MIN_ALT_READS = Tuning(
+    "min_alt_reads", "--min-alt-reads", "min_alt_reads",
+    "variants: a PASS call has at least this many alt reads",
+)  # fmt: skip
+VARIANTS_MIN_VAF = Tuning(
+    "min_vaf", "--min-vaf", "min_vaf", "variants: a PASS call's VAF is strictly above this"
+)
 
 STAGES: tuple[Stage, ...] = (
     Stage(
@@ -139,24 +147,8 @@ STAGES: tuple[Stage, ...] = (
         (SAMPLE, _o("--bam", "align:{sample}.bam"), FASTA, _o("--vcf", "{vcf}", when="vcf"),
          _o("--gtf", "{gtf}", when="!vcf"), _v("--threads", "{threads}", when="!vcf")),
         ("{sample}.calls.vcf.gz", "{sample}.calls.vcf.gz.tbi"), "variants", "process_medium",
-        tools=("pysam",),
-    ),
-    Stage(
-        "variants_filter", "VARIANTS_FILTER", ("variants", "filter"), "sample",
-        (SAMPLE, _o("--vcf", "variants_call:{sample}.calls.vcf.gz"), _o("--dbsnp", "{dbsnp}"),
-         FASTA),
-        ("{sample}.all.vcf.gz", "{sample}.all.vcf.gz.tbi", "{sample}.pass.vcf.gz",
-         "{sample}.pass.vcf.gz.tbi"),
-        "variants", params="tkiseq.variants.filter:FilterParams", tools=("pysam",),
-        tuning=(Tuning("min_alt_reads", "--min-alt-reads", "min_alt_reads",
-                       "variants: a PASS call has at least this many alt reads"),
-                Tuning("min_vaf", "--min-vaf", "min_vaf",
-                       "variants: a PASS call's VAF is strictly above this")),
-    ),
-    Stage(
-        "variants_annotate", "VARIANTS_ANNOTATE", ("variants", "annotate"), "sample",
-        (SAMPLE, _o("--vcf", "variants_filter:{sample}.all.vcf.gz"), FASTA, GTF),
-        ("{sample}.variants.tsv",), "variants", tools=("pysam",),
+        params="tkiseq.variants.call:CallParams", tools=("pysam",),
+        tuning=(VARIANTS_MIN_ALT_READS, VARIANTS_MIN_VAF),
     ),
     Stage(
         "fusions", "FUSIONS_CALL", ("fusions", "call"), "sample",
@@ -169,6 +161,20 @@ STAGES: tuple[Stage, ...] = (
                        "fusions: split reads that support a fusion alone"),
                 Tuning("fusion_min_support", "--min-support", "min_support",
                        "fusions: split + spanning fragments that support a fusion")),
+    ),
+    Stage(
+        "variants_filter", "VARIANTS_FILTER", ("variants", "filter"), "sample",
+        (SAMPLE, _o("--vcf", "variants_call:{sample}.calls.vcf.gz"), _o("--dbsnp", "{dbsnp}"),
+         FASTA, _o("--fusions", "fusions:{sample}.fusions.tsv")),
+        ("{sample}.all.vcf.gz", "{sample}.all.vcf.gz.tbi", "{sample}.pass.vcf.gz",
+         "{sample}.pass.vcf.gz.tbi"),
+        "variants", params="tkiseq.variants.filter:FilterParams", tools=("pysam",),
+        tuning=(VARIANTS_MIN_ALT_READS, VARIANTS_MIN_VAF),
+    ),
+    Stage(
+        "variants_annotate", "VARIANTS_ANNOTATE", ("variants", "annotate"), "sample",
+        (SAMPLE, _o("--vcf", "variants_filter:{sample}.all.vcf.gz"), FASTA, GTF),
+        ("{sample}.variants.tsv",), "variants", tools=("pysam",),
     ),
     Stage(
         "splice_lesions", "SPLICE_LESIONS", ("splice-lesions",), "sample",

@@ -5,7 +5,7 @@ process VARIANTS_FILTER {
     conda "${moduleDir}/../environment.yml"
 
     input:
-    tuple val(meta), path(vcf), path(tbi)
+    tuple val(meta), path(vcf), path(tbi), path(fusions)
     tuple val(meta2), path(dbsnp), path(dbsnp_tbi)
     tuple val(meta3), path(fasta), path(fai)
 
@@ -26,6 +26,7 @@ process VARIANTS_FILTER {
         --vcf ${vcf} \\
         --dbsnp ${dbsnp} \\
         --fasta ${fasta} \\
+        --fusions ${fusions} \\
         --outdir . \\
         ${args}
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pysam
 
+from tkiseq import tables
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.genome.contigs import require_shared
@@ -20,11 +21,7 @@ from tkiseq.variants.tki import abl1_kd, panel_genes, tki_resistance
 from tkiseq.variants.transcripts import Transcript, TranscriptIndex
 from tkiseq.variants.vcfio import check_indexed, check_single_sample, open_vcf
 
-COLUMNS = [
-    "sample", "chrom", "pos", "ref", "alt", "gene", "consequence", "hgvsc", "hgvsp",
-    "alt_reads", "depth", "vaf", "in_dbsnp", "filter", "abl1_kd", "tki_resistance",
-    "transcript", "hgvsp_short", "panel_gene", "dbsnp_id", "dp",
-]  # fmt: skip
+COLUMNS = tables.columns("variants")
 WINDOW = 300  # genomic bases each side of a call, room for shifting indels in repeats
 
 
@@ -98,7 +95,6 @@ def annotate_calls(sample: str, vcf: Path, fasta: Path, gtf: Path, outdir: Path)
     try:
         for rec in vf:
             ad = rec.samples[0].get("AD") or ()
-            dp = rec.samples[0].get("DP")
             filt = ";".join(rec.filter.keys()) or "."
             rsid = rec.info.get("DBSNP") if "DBSNP" in rec.header.info else None
             for k, alt in enumerate(rec.alts or ()):
@@ -120,7 +116,6 @@ def annotate_calls(sample: str, vcf: Path, fasta: Path, gtf: Path, outdir: Path)
                         "in_dbsnp": rsid is not None,
                         "filter": filt,
                         "dbsnp_id": rsid or "",
-                        "dp": dp if dp is not None else "",
                         **annotate_record(ann, rec.chrom, rec.pos, rec.ref, alt),
                     }
                 )

@@ -3,21 +3,32 @@
 A diploid genotype model (``bcftools call``) discards alleles at VAF 0.1-0.3, which are common
 in leukemic RNA; the study's decision is made on read counts anyway (>= 3 alt reads, VAF > 0.1,
 applied by ``filter``). So every alt allele seen in the pileup is emitted with FORMAT/AD and DP
-and the filter decides. Candidates come from the pileup; their AD is then recounted read by
-read (see ``counts``), so only candidate sites pay for per-read work. Pileup settings:
+and the filter decides. Candidates come from the pileup; where the decision can still change
+their AD is recounted read by read (see ``counts``). Pileup settings:
 
 - reads: skip unmapped, secondary, QC-failed and duplicate-flagged reads; mapping quality
   >= 20 (STAR gives 255 to unique and <= 3 to multi-mapped reads, so this keeps unique
-  alignments and works for other aligners' BAMs too);
+  alignments and works for other aligners' BAMs too); reads of improper pairs kept (-A) and
+  both mates counted where they overlap (-x), as the recount counts them;
 - bases: base quality >= 20, BAQ off (-B) so AD equals the reads observed;
 - indels: candidates from >= 2 gapped reads making >= 1 % of the reads, no depth cap;
-- evidence rules of ``counts`` (alignment ends, soft clips, unannotated junctions, short
-  overhangs) applied in the recount, with the GTF's introns as the annotation.
+- the BAM is one sample whatever its read groups say (--ignore-RG), as the recount reads it.
+
+So the pileup sees every read the recount can count, and an SNV's pileup alt count bounds
+its recount: an SNV with fewer than ``min_alt_reads`` alt reads in the pileup (almost all
+candidates: sequencing errors) cannot pass and keeps its pileup AD, marked INFO/PILEUP. Nor
+can an SNV whose VAF stays <= ``min_vaf`` with every ref read the rules could remove taken
+away (``counts.vaf_bounded``: at depth, errors reach 3 alt reads at a VAF far below 0.1).
+Indels are always recounted (bcftools' indel AD undercounts), the rest with the evidence rules
+of ``counts``, with the GTF's introns as the annotation. The alt-count split is made by
+``bcftools view`` and the recounts merged back by ``bcftools annotate``, so most skipped
+candidates never pass through Python.
 
 Regions: exons plus 10 bp of splice region at internal exon boundaries (not beyond the
-transcript's ends) from the GTF. Each contig is one job (pileup streamed over the contig with
-the regions as targets, ``-T``, so spliced reads are read once rather than once per exon as
-with ``-R``; then the recount), at most ``threads`` at a time.
+transcript's ends) from the GTF. The contigs are split into ``threads`` consecutive runs of
+about equal exonic length, one job each (pileup streamed over whole contigs with the exons as
+targets, ``-T``, so spliced reads are read once rather than once per exon as with exon
+regions; then the recount, one fetch per window of nearby candidates).
 """
 
 from __future__ import annotations
@@ -32,13 +43,18 @@ import pysam
 from tkiseq.errors import InputError
 from tkiseq.genome.contigs import require_shared
 from tkiseq.genome.gtf import iter_records
-from tkiseq.variants.counts import MIN_BASEQ, MIN_MAPQ, Intron, add_allele_depths
+from tkiseq.variants.counts import MIN_BASEQ, MIN_MAPQ, CallParams, Intron, add_allele_depths
 from tkiseq.variants.normalise import fasta_contigs
 from tkiseq.variants.transcripts import Transcript, merge_intervals, read_transcripts
 from tkiseq.variants.vcfio import bcftools, indexed_vcf_output
 
 SPLICE_PAD = 10
 MAX_DEPTH = 1_000_000
+PILEUP_HEADER = (
+    '##INFO=<ID=PILEUP,Number=0,Type=Flag,Description="AD and DP from the pileup, not '
+    'recounted: an SNV whose pileup counts bound the recount below the study thresholds">'
+)
+__all__ = ["CallParams", "call_bam"]
 
 
 def exon_regions(
@@ -71,35 +87,98 @@ def annotated_introns(
     return {chrom: frozenset(spans) for chrom, spans in found.items()}
 
 
-def _call_contig(
-    bam: str, fasta: str, chrom: str, bed: str, introns: frozenset[Intron], out: str
+def contig_groups(contigs: list[str], weight: dict[str, int], n: int) -> list[list[str]]:
+    """At most ``n`` consecutive runs of ``contigs`` of about equal total ``weight``; order is
+    kept, so the runs' outputs concatenate sorted."""
+    total = sum(weight[c] for c in contigs)
+    groups: list[list[str]] = []
+    run: list[str] = []
+    done = 0
+    for c in contigs:
+        run.append(c)
+        done += weight[c]
+        if len(groups) < n - 1 and done >= total * (len(groups) + 1) / n:
+            groups.append(run)
+            run = []
+    return [*groups, run] if run else groups
+
+
+def _call_part(
+    sample: str,
+    bam: str,
+    fasta: str,
+    contigs: str,
+    targets: str,
+    introns: dict[str, frozenset[Intron]],
+    out: str,
+    params: CallParams,
 ) -> str:
-    """mpileup -> split + left-align -> alleles with alt reads -> recount; a worker process."""
-    raw, split, kept = f"{out}.raw.bcf", f"{out}.split.bcf", f"{out}.kept.vcf"
-    bcftools(
-        "mpileup", "-f", fasta, "-r", chrom, "-T", bed, "-a", "FORMAT/AD,FORMAT/DP",
-        "-q", str(MIN_MAPQ), "-Q", str(MIN_BASEQ), "-B", "--ff", "UNMAP,SECONDARY,QCFAIL,DUP",
-        "-d", str(MAX_DEPTH), "-L", str(MAX_DEPTH), "-m", "2", "-F", "0.01",
-        "-Ob", "-o", raw, bam,
+    """mpileup -> sites with an allele -> split + left-align -> alleles with alt reads ->
+    recount, over the whole contigs listed in ``contigs`` (BED); a worker process."""
+    raw, seen, split, kept, named, names, todo, counted = (
+        f"{out}.{x}"
+        for x in ("raw.bcf", "seen.bcf", "split.bcf", "kept.vcf.gz", "named.vcf.gz", "txt",
+                  "todo.vcf", "counted.vcf.gz")
     )  # fmt: skip
-    bcftools("norm", "-m", "-any", "-f", fasta, "-Ob", "-o", split, raw)
-    bcftools("view", "-i", 'ALT!="<*>" && FMT/AD[0:1]>0', "-Ov", "-o", kept, split)
-    add_allele_depths(Path(kept), Path(bam), Path(fasta), Path(out), {chrom: introns})
-    for path in (raw, split, kept):
+    bcftools(
+        "mpileup", "-f", fasta, "-R", contigs, "-T", targets, "-a", "FORMAT/AD,FORMAT/DP",
+        "-q", str(MIN_MAPQ), "-Q", str(MIN_BASEQ), "-B", "-A", "-x", "--ignore-RG",
+        "--ff", "UNMAP,SECONDARY,QCFAIL,DUP",
+        "-d", str(MAX_DEPTH), "-L", str(MAX_DEPTH), "-m", "2", "-F", "0.01",
+        "-Ou", "-o", raw, bam,
+    )  # fmt: skip
+    # every covered base is a record with ALT <*>; keep those with an allele before splitting
+    bcftools("view", "-i", 'N_ALT>1 || ALT!="<*>"', "-Ou", "-o", seen, raw)
+    bcftools("norm", "-m", "-any", "-f", fasta, "-Ou", "-o", split, seen)
+    bcftools("view", "-i", 'ALT!="<*>" && FMT/AD[0:1]>0', "-Oz", "-o", kept, split)
+    Path(names).write_text(f"{sample}\n")  # --ignore-RG names the sample after the file
+    bcftools("reheader", "-s", names, "-o", named, kept)
+    pysam.tabix_index(named, preset="vcf", force=True)  # annotate reads both through an index
+    # the recount shortcut (module docstring): only indels and SNVs that can still pass
+    need = f'TYPE!="snp" || FMT/AD[0:1]>={params.min_alt_reads}'
+    bcftools("view", "-i", need, "-Ov", "-o", todo, named)
+    add_allele_depths(
+        Path(todo), Path(bam), Path(fasta), Path(counted), introns, params, pileup_counts=True
+    )
+    pysam.tabix_index(counted, preset="vcf", force=True)
+    bcftools(
+        "annotate", "-a", counted, "-c", "FORMAT/AD,FORMAT/DP,INFO/AMM,INFO/LMQ",
+        "--pair-logic", "exact", "-m", "-PILEUP", "-H", PILEUP_HEADER, "-Oz", "-o", out, named,
+    )  # fmt: skip
+    for path in (
+        raw,
+        seen,
+        split,
+        kept,
+        named,
+        f"{named}.tbi",
+        names,
+        todo,
+        counted,
+        f"{counted}.tbi",
+    ):
         Path(path).unlink()
     return out
 
 
 def call_bam(
-    sample: str, bam: Path, fasta: Path, gtf: Path, outdir: Path, threads: int = 1
+    sample: str,
+    bam: Path,
+    fasta: Path,
+    gtf: Path,
+    outdir: Path,
+    threads: int = 1,
+    params: CallParams | None = None,
 ) -> Path:
     """Write ``<sample>.calls.vcf.gz`` (+ .tbi): every exonic allele with alt reads."""
+    params = params or CallParams()
     for path in (bam, fasta, gtf):
         if not path.exists():
             raise InputError(path, "file not found")
     try:
         with pysam.AlignmentFile(str(bam)) as af:
             bam_contigs = list(af.references)
+            lengths = dict(zip(af.references, af.lengths, strict=True))
             if not af.has_index():
                 raise InputError(bam, "no index (.bai/.csi)", hint=f"run `samtools index {bam}`")
     except (OSError, ValueError) as exc:
@@ -113,16 +192,25 @@ def call_bam(
     outdir.mkdir(parents=True, exist_ok=True)
     dest = outdir / f"{sample}.calls.vcf.gz"
     with tempfile.TemporaryDirectory(dir=outdir, prefix=f".{sample}.call.") as tmp:
+        called = [c for c in bam_contigs if c in regions]
+        weight = {c: sum(b - a + 1 for a, b in regions[c]) for c in called}
         jobs = []
-        for i, chrom in enumerate(c for c in bam_contigs if c in regions):
-            bed = Path(tmp) / f"{i}.bed"
-            bed.write_text("".join(f"{chrom}\t{a - 1}\t{b}\n" for a, b in regions[chrom]))
+        for i, group in enumerate(contig_groups(called, weight, max(1, threads))):
+            whole, targets = Path(tmp) / f"{i}.contigs.bed", Path(tmp) / f"{i}.targets.bed"
+            whole.write_text("".join(f"{c}\t0\t{lengths[c]}\n" for c in group))
+            targets.write_text(
+                "".join(f"{c}\t{a - 1}\t{b}\n" for c in group for a, b in regions[c])
+            )
+            known = {c: introns.get(c, frozenset()) for c in group}
             part = str(Path(tmp) / f"{i}.vcf.gz")
             jobs.append(
-                (str(bam), str(fasta), chrom, str(bed), introns.get(chrom, frozenset()), part)
+                (sample, str(bam), str(fasta), str(whole), str(targets), known, part, params)
             )
-        with ProcessPoolExecutor(max_workers=max(1, threads)) as pool:
-            parts = list(pool.map(_call_contig, *zip(*jobs, strict=True)))
+        if len(jobs) == 1:  # no worker process to start
+            parts = [_call_part(*jobs[0])]
+        else:
+            with ProcessPoolExecutor(max_workers=len(jobs)) as pool:
+                parts = list(pool.map(_call_part, *zip(*jobs, strict=True)))
         listing = Path(tmp) / "parts.txt"
         listing.write_text("".join(f"{p}\n" for p in parts))
         with indexed_vcf_output(dest) as out:

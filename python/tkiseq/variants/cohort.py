@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from tkiseq import tables
 from tkiseq.atomic import atomic_path
-from tkiseq.errors import InputError
 from tkiseq.variants.annotate import COLUMNS
 
 ALTERING = frozenset(
@@ -23,18 +23,9 @@ ALTERING = frozenset(
 
 
 def read_variant_tables(paths: list[Path]) -> pd.DataFrame:
-    """All rows of the per-sample tables; a table missing a contract column is an error."""
-    frames = []
-    for path in paths:
-        if not path.exists():
-            raise InputError(path, "file not found")
-        table = pd.read_csv(
-            path, sep="\t", dtype={"chrom": str, "filter": str}, keep_default_na=False
-        )
-        missing = [c for c in COLUMNS[:16] if c not in table.columns]
-        if missing:
-            raise InputError(path, f"missing column(s) {', '.join(missing)}", line=1)
-        frames.append(table)
+    """All rows of the per-sample tables, cells as written; a table whose header is not the
+    ``variants`` schema (another tkiseq version) is an error."""
+    frames = [tables.read_table(path, "variants") for path in paths]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
 

@@ -4,27 +4,46 @@ Used for user VCFs without FORMAT/AD and to recount the pileup's candidates (bcf
 AD undercounts reads that carry the indel). Reads: no duplicates, secondary or QC-failed
 reads, mapping quality >= 20 (STAR: unique); substitutions need base quality >= 20.
 
-Where a read's bases are not evidence (for either allele), and why:
+Where a read's bases are not evidence (for either allele), and why (``CallParams``; 0 turns a
+rule off; ``tests/benchmarks/README.md`` has each rule's measured recall cost and precision
+gain, which chose the defaults):
 
-- within ``EDGE`` (5) bases of a plain end of the alignment: the aligner extends ends with
-  mismatches rather than open a gap or a junction it cannot see;
-- within ``PAD`` (8) bases of a soft clip, or of a splice junction (N) that is not an
-  annotated intron: the read continued elsewhere (another exon, a fusion partner) and the
-  aligner chose where to cut. STAR places a short overhang at a nearby wrong acceptor or
-  soft-clips it, so the few intronic or shifted bases next to the cut mismatch the genome
-  in read after read, which is a recurrent artefact with 3+ alt reads, not a variant.
-  Annotated junctions are not cuts of this kind: their bases keep counting, so variants at
-  exon boundaries keep their spliced reads. Without an annotation (user VCFs) junctions
-  are not checked;
-- in a block shorter than ``OVERHANG`` (10) between a junction and an end of the alignment
-  (a short overhang: its placement is a guess).
+- ``edge``: bases next to a plain end of the alignment (the aligner extends ends with
+  mismatches rather than open a gap or a junction it cannot see). Off: STAR soft-clips
+  mismatching ends itself, and true alleles near read ends (ABL1 E255K) lost their reads;
+- ``clip_pad``: bases next to a soft clip. Off for the same reason; the false calls these
+  two rules removed are the ``intron_end`` artefact, which that rule removes alone;
+- ``junction_pad`` (8): bases next to a splice junction (N) that is not an annotated
+  intron: STAR places a short overhang at a nearby wrong acceptor, so the few shifted bases
+  next to the cut mismatch the genome in read after read, a recurrent artefact with 3+ alt
+  reads (no measured recall cost; the simulator makes no such junction, the unit test
+  does). Annotated junctions keep counting, so variants at exon boundaries keep their
+  spliced reads; without an annotation (user VCFs) junctions are not checked;
+- ``overhang``: a block shorter than this between a junction and an end of the alignment
+  (its placement is a guess). Off: it cost alt reads and removed no false call; a short
+  block after an unannotated junction is inside ``junction_pad`` anyway;
+- ``intron_end`` (10): bases of an annotated intron in the last ``intron_end`` bases of a
+  segment that runs into the intron from its exon and stops there (end or clip): a spliced
+  read whose next exon piece was too short for the aligner to place, so it extended the read
+  into the intron, where the next exon's bases mismatch (a few bases past an exon end, 3+
+  reads, VAF up to 1: the same mechanism as reads crossing a fusion junction). Unlike
+  ``edge``/``clip_pad`` it spares exonic bases, so true alleles near read ends keep counting.
 
-Reads are walked by their CIGAR from ``fetch`` rather than through the pileup engine, which
-rebuilds every column from the first overlapping read and dominated the run time.
+Besides AD and DP, each recounted allele gets INFO/AMM (mean mismatches of its alt reads
+other than the allele itself, from NM) and INFO/LMQ (fraction of the reads over the site
+with mapping quality < 20): reads of a paralog carry the paralog's differences and sit among
+multi-mapped reads, which ``filter`` turns into FILTER ``paralog``.
+
+Candidates are grouped into windows of nearby sites and each window's reads are fetched once
+and walked by their CIGAR (one streaming pass per region, not one fetch per site).
 """
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pysam
@@ -33,16 +52,46 @@ from tkiseq.errors import InputError
 
 MIN_MAPQ = 20
 MIN_BASEQ = 20
-EDGE = 5
-PAD = 8
-OVERHANG = 10
 SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400  # unmapped, secondary, QC fail, duplicate
+WINDOW_GAP = 1000  # sites closer than this share one fetch ...
+WINDOW_SITES = 5000  # ... up to this many, so memory stays flat in depth
 
 Intron = tuple[int, int]  # 0-based half-open reference span of an N operation
 Cut = str | Intron  # "end", "clip" or the intron at a segment's boundary
 _INS, _DEL, _SKIP, _SOFT = 1, 2, 3, 4
 _ALIGNED = frozenset({0, 7, 8})
 _CLIPS = frozenset({_SOFT, 5})  # soft and hard clips
+HEADER_LINES = (
+    '##INFO=<ID=AMM,Number=1,Type=Float,Description="Mean mismatches of the alt reads besides '
+    'the allele (NM minus its own edit), counted by tkiseq">',
+    '##INFO=<ID=LMQ,Number=1,Type=Float,Description="Fraction of the reads over the site with '
+    'mapping quality < 20, counted by tkiseq">',
+)
+
+
+@dataclass(frozen=True)
+class CallParams:
+    """Tunables of ``variants call``: the recount shortcut and the evidence rules."""
+
+    min_alt_reads: int = 3  # SNVs with fewer alt reads in the pileup are not recounted (call)
+    min_vaf: float = 0.1  # ... nor those whose VAF bound (``vaf_bounded``) is not above this
+    edge: int = 0
+    clip_pad: int = 0
+    junction_pad: int = 8
+    overhang: int = 0
+    intron_end: int = 10
+
+
+@dataclass
+class SiteCount:
+    """Reads of one split allele: ref, alt, any base (DP), alt mismatches, low-MAPQ reads."""
+
+    ref: int = 0
+    alt: int = 0
+    depth: int = 0
+    alt_mismatches: int = 0
+    covering: int = 0
+    low_mapq: int = 0
 
 
 def locate(cigar: list[tuple[int, int]], start: int, site: int) -> tuple[int, int] | None:
@@ -79,28 +128,119 @@ def segment(cigar: list[tuple[int, int]], start: int, site: int) -> tuple[int, i
     return seg_start, r, left, "clip" if cigar[-1][0] in _CLIPS else "end"
 
 
-def pad(cut: Cut, introns: frozenset[Intron] | None) -> int:
+def pad(cut: Cut, introns: frozenset[Intron] | None, p: CallParams) -> int:
     """Bases next to ``cut`` that are not evidence (module docstring)."""
     if cut == "end":
-        return EDGE
-    if cut == "clip" or (introns is not None and cut not in introns):
-        return PAD
-    return 0
+        return p.edge
+    if cut == "clip":
+        return p.clip_pad
+    return p.junction_pad if introns is not None and cut not in introns else 0
+
+
+@dataclass(frozen=True)
+class Read:
+    """What the rules and counts need of an alignment, taken from pysam once per read (each
+    pysam property builds a new object on every access)."""
+
+    start: int
+    cigar: list[tuple[int, int]]
+    seq: str
+    quals: object  # array of base qualities, or None
+    mapq: int
+    nm: int | None
+
+    @classmethod
+    def of(cls, aln: pysam.AlignedSegment) -> Read:
+        nm = aln.get_tag("NM") if aln.has_tag("NM") else None
+        return cls(aln.reference_start, aln.cigartuples, aln.query_sequence or "",
+                   aln.query_qualities, aln.mapping_quality, nm)  # fmt: skip
 
 
 def read_at(
-    aln: pysam.AlignedSegment, site: int, introns: frozenset[Intron] | None
+    read: Read,
+    site: int,
+    introns: frozenset[Intron] | None,
+    p: CallParams = CallParams(),
 ) -> tuple[int, int] | None:
     """``locate`` for a read whose base at ``site`` is evidence, else None."""
-    cigar = aln.cigartuples
-    found = locate(cigar, aln.reference_start, site)
+    cigar = read.cigar
+    found = locate(cigar, read.start, site)
     if found is None:
         return None
-    start, end, left, right = segment(cigar, aln.reference_start, site)
-    if site - start < pad(left, introns) or end - 1 - site < pad(right, introns):
+    start, end, left, right = segment(cigar, read.start, site)
+    if site - start < pad(left, introns, p) or end - 1 - site < pad(right, introns, p):
         return None
-    overhang = isinstance(left, tuple) != isinstance(right, tuple) and end - start < OVERHANG
-    return None if overhang else found
+    overhang = isinstance(left, tuple) != isinstance(right, tuple) and end - start < p.overhang
+    if overhang or (introns and into_intron(introns, site, start, end, left, right, p.intron_end)):
+        return None
+    return found
+
+
+@cache
+def _bounds(introns: frozenset[Intron]) -> tuple[list[int], list[int]]:
+    """Sorted starts and sorted ends of the annotated introns (built once per set)."""
+    return sorted(a for a, _ in introns), sorted(b for _, b in introns)
+
+
+def into_intron(
+    introns: frozenset[Intron], site: int, start: int, end: int, left: Cut, right: Cut, n: int
+) -> bool:
+    """True when ``site`` is in the last ``n`` bases of a segment that ran from an exon into an
+    annotated intron and stopped there (alignment end or clip): a spliced read whose next
+    exon was too short to place, extended into the intron with mismatches."""
+    if n <= 0:
+        return False
+    starts, ends = _bounds(introns)
+    if not isinstance(right, tuple):  # an intron start in [max(start + 1, end - n), site]
+        i = bisect.bisect_left(starts, max(start + 1, end - n))
+        if i < len(starts) and starts[i] <= site:
+            return True
+    if not isinstance(left, tuple):  # an intron end in [site + 1, min(start + n, end - 1)]
+        i = bisect.bisect_left(ends, site + 1)
+        if i < len(ends) and ends[i] <= min(start + n, end - 1):
+            return True
+    return False
+
+
+def add_read(
+    c: SiteCount,
+    read: Read,
+    site: int,
+    ref: str,
+    alt: str,
+    introns: frozenset[Intron] | None,
+    p: CallParams,
+) -> None:
+    """Add one read's evidence at 0-based ``site`` for the split allele ``ref``>``alt`` (the
+    read's flags already checked)."""
+    if read.mapq < MIN_MAPQ:
+        if locate(read.cigar, read.start, site) is not None:
+            c.covering += 1
+            c.low_mapq += 1
+        return
+    found = read_at(read, site, introns, p)
+    if found is None:
+        return
+    c.covering += 1
+    q, read_indel = found
+    seq = read.seq
+    indel = len(alt) - len(ref)
+    is_alt = is_ref = False
+    if indel == 0:
+        if read.quals is not None and read.quals[q] < MIN_BASEQ:  # type: ignore[index]
+            return
+        base = seq[q : q + len(alt)]
+        is_alt, is_ref = base == alt, base == ref
+    elif read_indel == indel and (indel < 0 or seq[q : q + len(alt)] == alt):
+        is_alt = True
+    elif read_indel == 0:
+        is_ref = True
+    c.depth += 1
+    c.ref += is_ref
+    if is_alt:
+        c.alt += 1
+        own = abs(indel) if indel else len(alt)
+        c.alt_mismatches += max(0, (own if read.nm is None else read.nm) - own)
 
 
 def count_alleles(
@@ -110,31 +250,100 @@ def count_alleles(
     ref: str,
     alt: str,
     introns: frozenset[Intron] | None = None,
+    p: CallParams = CallParams(),
 ) -> tuple[int, int]:
     """(ref reads, alt reads) of a split, left-aligned allele at 1-based ``pos``."""
-    ref_n = alt_n = 0
-    site = pos - 1
-    indel = len(alt) - len(ref)
-    for aln in bam.fetch(chrom, site, site + 1):
+    c = SiteCount()
+    for aln in bam.fetch(chrom, pos - 1, pos):
+        if not aln.flag & SKIP_FLAGS:
+            add_read(c, Read.of(aln), pos - 1, ref, alt, introns, p)
+    return c.ref, c.alt
+
+
+def count_window(
+    bam: pysam.AlignmentFile,
+    chrom: str,
+    sites: list[tuple[int, str, str]],
+    introns: frozenset[Intron] | None,
+    p: CallParams,
+) -> list[SiteCount]:
+    """Counts of sorted split alleles (1-based pos, ref, alt) from one fetch of their span."""
+    counts = [SiteCount() for _ in sites]
+    starts = [pos - 1 for pos, _, _ in sites]
+    for aln in bam.fetch(chrom, starts[0], starts[-1] + 1):
+        if aln.flag & SKIP_FLAGS:
+            continue
+        lo = bisect.bisect_left(starts, aln.reference_start)
+        hi = bisect.bisect_left(starts, aln.reference_end)
+        if lo == hi:
+            continue
+        read = Read.of(aln)
+        for k in range(lo, hi):
+            pos, ref, alt = sites[k]
+            add_read(counts[k], read, pos - 1, ref, alt, introns, p)
+    return counts
+
+
+def vaf_bounded(
+    bam: pysam.AlignmentFile,
+    chrom: str,
+    snvs: list[tuple[int, int, int]],
+    introns: frozenset[Intron] | None,
+    p: CallParams,
+) -> list[bool]:
+    """For sorted SNVs (1-based pos, pileup ref reads, pileup alt reads): True when no recount
+    can give a VAF above ``p.min_vaf``.
+
+    A recount removes reads, never adds them (the pileup reads what it reads), so alt' <= alt
+    and ref' >= ref - X, where X bounds the reads the rules can remove at the site; then
+    VAF' <= alt / (max(0, ref - X) + alt). With ``edge``, ``clip_pad`` and ``overhang`` off,
+    only two rules remove reads: ``junction_pad`` (X = reads with an unannotated junction
+    within ``junction_pad`` bases, counted here in one pass over the window's spliced reads)
+    and ``intron_end`` (no bound: sites within ``intron_end`` bases inside an annotated
+    intron's edge are always recounted).
+    """
+    if p.edge or p.clip_pad or p.overhang or not snvs:
+        return [False] * len(snvs)
+    starts = [pos - 1 for pos, _, _ in snvs]
+    near_cut = [0] * len(snvs)
+    for aln in bam.fetch(chrom, starts[0], starts[-1] + 1):
         if aln.flag & SKIP_FLAGS or aln.mapping_quality < MIN_MAPQ:
             continue
-        found = read_at(aln, site, introns)
-        if found is None:
-            continue
-        q, read_indel = found
-        seq = aln.query_sequence
-        if indel == 0:
-            quals = aln.query_qualities
-            if quals is not None and quals[q] < MIN_BASEQ:
-                continue
-            base = seq[q : q + len(alt)]
-            alt_n += base == alt
-            ref_n += base == ref
-        elif read_indel == indel and (indel < 0 or seq[q : q + len(alt)] == alt):
-            alt_n += 1
-        elif read_indel == 0:
-            ref_n += 1
-    return ref_n, alt_n
+        r = aln.reference_start
+        for op, n in aln.cigartuples:
+            if op == _SKIP and p.junction_pad and (introns is None or (r, r + n) not in introns):
+                for lo, hi in ((r - p.junction_pad, r), (r + n, r + n + p.junction_pad)):
+                    for k in range(bisect.bisect_left(starts, lo), bisect.bisect_left(starts, hi)):
+                        near_cut[k] += 1
+            if op in _ALIGNED or op in (_DEL, _SKIP):
+                r += n
+    out = []
+    edges: tuple[list[int], list[int]] = _bounds(introns) if introns else ([], [])
+    for (_, ref, alt), site, x in zip(snvs, starts, near_cut, strict=True):
+        a = bisect.bisect_right(edges[0], site)  # intron starts <= site
+        b = bisect.bisect_right(edges[1], site)  # intron ends <= site
+        at_edge = (a and site - edges[0][a - 1] < p.intron_end) or (
+            b < len(edges[1]) and edges[1][b] - site <= p.intron_end
+        )
+        rest = max(0, ref - x) + alt
+        out.append(not at_edge and (alt == 0 or alt / rest <= p.min_vaf))
+    return out
+
+
+def _windows(records: Iterator[pysam.VariantRecord]) -> Iterator[list[pysam.VariantRecord]]:
+    """Sorted records in runs on one contig: gaps below WINDOW_GAP, at most WINDOW_SITES."""
+    run: list[pysam.VariantRecord] = []
+    for rec in records:
+        if run and (
+            rec.chrom != run[-1].chrom
+            or rec.pos - run[-1].pos >= WINDOW_GAP
+            or len(run) >= WINDOW_SITES
+        ):
+            yield run
+            run = []
+        run.append(rec)
+    if run:
+        yield run
 
 
 def add_allele_depths(
@@ -143,10 +352,14 @@ def add_allele_depths(
     fasta: Path,
     out: Path,
     introns: dict[str, frozenset[Intron]] | None = None,
+    params: CallParams = CallParams(),
+    pileup_counts: bool = False,
 ) -> None:
     """Copy ``vcf`` (split, normalised) to bgzipped ``out`` with FORMAT/AD counted from ``bam``.
 
     ``introns``: annotated introns per contig (BAM naming); None when there is no annotation.
+    ``pileup_counts``: the VCF's AD comes from a pileup on the same reads (``call``); SNVs that
+    ``vaf_bounded`` shows cannot pass are left out of ``out`` (they keep the pileup's AD).
     """
     try:
         aligned = pysam.AlignmentFile(str(bam), reference_filename=str(fasta))
@@ -158,20 +371,40 @@ def add_allele_depths(
                 '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths counted from '
                 'the BAM by tkiseq">'
             )
-        with_dp = "DP" in vf.header.formats
-        if not with_dp:
+        if "DP" not in vf.header.formats:
             vf.header.add_line(
-                '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="ref + alt reads">'
+                '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Reads with a base (any allele)'
+                ' at the site that are evidence, counted by tkiseq">'
             )
+        for line in HEADER_LINES:
+            if line.split(",")[0].removeprefix("##INFO=<ID=") not in vf.header.info:
+                vf.header.add_line(line)
         with pysam.VariantFile(str(out), "wz", header=vf.header) as writer:
-            for rec in vf:
-                if rec.chrom not in aligned.references:
-                    raise InputError(bam, f"no contig {rec.chrom} (used by the VCF)")
-                known = None if introns is None else introns.get(rec.chrom, frozenset())
-                ref_n, alt_n = count_alleles(
-                    aligned, rec.chrom, rec.pos, rec.ref, rec.alts[0], known
-                )
-                rec.samples[0]["AD"] = (ref_n, alt_n)
-                if not with_dp:
-                    rec.samples[0]["DP"] = ref_n + alt_n
-                writer.write(rec)
+            for run in _windows(iter(vf)):
+                chrom = run[0].chrom
+                if chrom not in aligned.references:
+                    raise InputError(bam, f"no contig {chrom} (used by the VCF)")
+                known = None if introns is None else introns.get(chrom, frozenset())
+                if pileup_counts:
+                    snvs = [r for r in run if len(r.ref) == len(r.alts[0])]
+                    ads = [r.samples[0]["AD"] for r in snvs]
+                    bounded = vaf_bounded(
+                        aligned,
+                        chrom,
+                        [(r.pos, a[0], a[1]) for r, a in zip(snvs, ads, strict=True)],
+                        known,
+                        params,
+                    )
+                    skip = {id(r) for r, b in zip(snvs, bounded, strict=True) if b}
+                    run = [r for r in run if id(r) not in skip]
+                    if not run:
+                        continue
+                sites = [(r.pos, r.ref, r.alts[0]) for r in run]
+                for rec, c in zip(
+                    run, count_window(aligned, chrom, sites, known, params), strict=True
+                ):
+                    rec.samples[0]["AD"] = (c.ref, c.alt)
+                    rec.samples[0]["DP"] = c.depth
+                    rec.info["AMM"] = round(c.alt_mismatches / c.alt, 2) if c.alt else 0.0
+                    rec.info["LMQ"] = round(c.low_mapq / c.covering, 3) if c.covering else 0.0
+                    writer.write(rec)

@@ -1,4 +1,14 @@
-"""The study filter (science.md section 3): >= 3 alt reads, VAF > 0.1, not in dbSNP.
+"""The study filter (science.md section 3): >= 3 alt reads, VAF > 0.1, not in dbSNP; and two
+RNA artefacts the study's thresholds let through:
+
+- ``fusion_junction``: a call within ``fusion_window`` bases past a breakpoint of one of the
+  sample's own fusions (``fusions/<sample>.fusions.tsv``), on the intron side: reads that
+  cross the fusion junction are aligned a few bases into the partner's intron, and their
+  mismatches there are the other partner's exon (BCR intron 14 "splice donor" calls in
+  e14a2 BCR::ABL1 samples);
+- ``paralog``: the alt reads carry on average >= ``paralog_mismatches`` other mismatches
+  (INFO/AMM: reads of a near-identical paralog aligned here), or >= ``paralog_low_mapq`` of
+  the reads over the site are multi-mapped (INFO/LMQ); both counted by ``call``.
 
 Every call is kept in ``<sample>.all.vcf.gz`` with FILTER saying why it failed (nothing is
 dropped silently); ``<sample>.pass.vcf.gz`` holds the calls passing all three. VAF is alt reads
@@ -29,15 +39,24 @@ HEADER_LINES = (
     '##FILTER=<ID=min_vaf,Description="VAF = alt/(ref+alt reads) not above {min_vaf}">',
     '##FILTER=<ID=dbsnp,Description="Same chrom, pos, ref and alt as a dbSNP record">',
     '##INFO=<ID=DBSNP,Number=1,Type=String,Description="rsID of the matching dbSNP allele">',
+    '##FILTER=<ID=fusion_junction,Description="Within {fusion_window} bases past a breakpoint of '
+    'a fusion of this sample, on the intron side (reads crossing the fusion junction)">',
+    '##FILTER=<ID=paralog,Description="Alt reads with >= {paralog_mismatches} other mismatches '
+    'on average (INFO/AMM) or >= {paralog_low_mapq} of the reads multi-mapped (INFO/LMQ)">',
 )  # fmt: skip
+FUSION_COLUMNS = ("breakpoint5", "breakpoint3")
 
 
 @dataclass(frozen=True)
 class FilterParams:
-    """Thresholds of the study filter; a call passes with alt >= min_alt_reads, VAF > min_vaf."""
+    """Thresholds of the study filter; a call passes with alt >= min_alt_reads, VAF > min_vaf,
+    and none of the artefact rules (module docstring) applies."""
 
     min_alt_reads: int = 3
     min_vaf: float = 0.1
+    fusion_window: int = 10
+    paralog_mismatches: float = 3.0
+    paralog_low_mapq: float = 0.5
 
 
 def allele_depths(ad: str) -> tuple[int, int]:
@@ -48,8 +67,15 @@ def allele_depths(ad: str) -> tuple[int, int]:
     return ref, alt
 
 
-def filter_reasons(ref_reads: int, alt_reads: int, rsid: str | None, p: FilterParams) -> list[str]:
-    """FILTER values of one call (empty list = PASS)."""
+def filter_reasons(
+    ref_reads: int,
+    alt_reads: int,
+    rsid: str | None,
+    p: FilterParams,
+    info: dict[str, str] | None = None,
+    at_fusion: bool = False,
+) -> list[str]:
+    """FILTER values of one call (empty list = PASS); ``info``: its INFO key=value pairs."""
     reasons = []
     if alt_reads < p.min_alt_reads:
         reasons.append("min_alt_reads")
@@ -58,7 +84,56 @@ def filter_reasons(ref_reads: int, alt_reads: int, rsid: str | None, p: FilterPa
         reasons.append("min_vaf")
     if rsid is not None:
         reasons.append("dbsnp")
+    if at_fusion:
+        reasons.append("fusion_junction")
+    info = info or {}
+    if (
+        float(info.get("AMM", 0)) >= p.paralog_mismatches
+        or float(info.get("LMQ", 0)) >= p.paralog_low_mapq
+    ):
+        reasons.append("paralog")
     return reasons
+
+
+Junctions = dict[str, list[tuple[int, int]]]  # contig -> 1-based inclusive spans to flag
+
+
+def fusion_spans(fusions: Path, window: int) -> Junctions:
+    """The ``window`` bases past each breakpoint of ``<sample>.fusions.tsv``, intron side.
+
+    breakpoint5 is the 5' partner's last transcribed base (past it: downstream on its strand),
+    breakpoint3 the 3' partner's first (past it, seen from the junction: upstream).
+    """
+    if not fusions.exists():
+        raise InputError(fusions, "file not found")
+    spans: Junctions = {}
+    with fusions.open() as fh:
+        header = fh.readline().rstrip("\n").split("\t")
+        missing = [c for c in FUSION_COLUMNS if c not in header]
+        if missing:
+            raise InputError(fusions, f"missing column(s) {', '.join(missing)}", line=1)
+        for n, line in enumerate(fh, start=2):
+            row = dict(zip(header, line.rstrip("\n").split("\t"), strict=False))
+            for col, downstream in (("breakpoint5", True), ("breakpoint3", False)):
+                parts = row.get(col, "").rsplit(":", 2)
+                if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in "+-":
+                    raise InputError(
+                        fusions,
+                        f"{col} is {row.get(col, '')!r}; expected chrom:pos:strand",
+                        line=n,
+                        column=header.index(col) + 1,
+                    )
+                chrom, pos = parts[0], int(parts[1])
+                forward = (parts[2] == "+") == downstream
+                span = (pos + 1, pos + window) if forward else (pos - window, pos - 1)
+                spans.setdefault(chrom, []).append(span)
+    return spans
+
+
+def near_fusion(spans: Junctions, chrom: str | None, pos: int, ref: str) -> bool:
+    """True when the record's reference bases overlap a flagged span."""
+    end = pos + len(ref) - 1
+    return chrom is not None and any(a <= end and pos <= b for a, b in spans.get(chrom, ()))
 
 
 def _batches(lines: Iterator[str], source: Path) -> Iterator[list[list[str]]]:
@@ -92,7 +167,12 @@ def _batches(lines: Iterator[str], source: Path) -> Iterator[list[list[str]]]:
 
 
 def _annotate_batch(
-    batch: list[list[str]], db: Dbsnp, to_db: dict[str, str], p: FilterParams
+    batch: list[list[str]],
+    db: Dbsnp,
+    to_db: dict[str, str],
+    p: FilterParams,
+    spans: Junctions,
+    to_fusions: dict[str, str],
 ) -> list[tuple[str, bool]]:
     """(VCF line, passed) for each record of a batch."""
     keys = [trim_alleles(int(f[1]), f[3], f[4]) for f in batch]
@@ -108,7 +188,9 @@ def _annotate_batch(
         ref, alt = allele_depths(values[i] if 0 <= i < len(values) else ".")
         if f[4] in (".", "<*>", "*"):
             alt = 0
-        reasons = filter_reasons(ref, alt, rsid, p)
+        info = dict(x.split("=", 1) for x in f[7].split(";") if "=" in x)
+        at_fusion = near_fusion(spans, to_fusions.get(f[0]), int(f[1]), f[3])
+        reasons = filter_reasons(ref, alt, rsid, p, info, at_fusion)
         f[6] = ";".join(reasons) if reasons else "PASS"
         if rsid is not None:
             f[7] = f"DBSNP={rsid}" if f[7] in ("", ".") else f"{f[7]};DBSNP={rsid}"
@@ -123,9 +205,14 @@ def filter_calls(
     fasta: Path,
     outdir: Path,
     params: FilterParams = FilterParams(),
+    fusions: Path | None = None,
 ) -> tuple[Path, Path]:
-    """Write ``<sample>.all.vcf.gz`` and ``<sample>.pass.vcf.gz`` (+ .tbi) into ``outdir``."""
+    """Write ``<sample>.all.vcf.gz`` and ``<sample>.pass.vcf.gz`` (+ .tbi) into ``outdir``.
+
+    ``fusions``: the sample's ``fusions.tsv``, whose breakpoints flag ``fusion_junction``.
+    """
     _, contigs, _ = inspect_vcf(vcf, require_ad=True)
+    spans = {} if fusions is None else fusion_spans(fusions, params.fusion_window)
     db = Dbsnp(dbsnp)
     outdir.mkdir(parents=True, exist_ok=True)
     all_path = outdir / f"{sample}.all.vcf.gz"
@@ -136,6 +223,9 @@ def filter_calls(
             normalise_vcf(vcf, contigs, fasta, norm)
             fasta_names = list(pysam.FastaFile(str(fasta)).references)
             to_db = require_shared(str(fasta), fasta_names, str(dbsnp), db.contigs)
+            to_fusions = (
+                require_shared(str(fasta), fasta_names, str(fusions), list(spans)) if spans else {}
+            )
             with (
                 indexed_vcf_output(all_path) as tmp_all,
                 indexed_vcf_output(pass_path) as tmp_pass,
@@ -147,7 +237,7 @@ def filter_calls(
                 out_all.write(header.encode())
                 out_pass.write(header.encode())
                 for batch in _batches(fh, vcf):
-                    rows = _annotate_batch(batch, db, to_db, params)
+                    rows = _annotate_batch(batch, db, to_db, params, spans, to_fusions)
                     out_all.write("".join(line for line, _ in rows).encode())
                     out_pass.write("".join(line for line, ok in rows if ok).encode())
     finally:
@@ -162,7 +252,7 @@ def _header(fh: object, p: FilterParams) -> str:
         if line.startswith("#CHROM"):
             ids = {x.split(",")[0] for x in lines if x.startswith(("##FILTER", "##INFO"))}
             for extra in HEADER_LINES:
-                text = extra.format(min_alt_reads=p.min_alt_reads, min_vaf=p.min_vaf)
+                text = extra.format(**vars(p))
                 if text.split(",")[0] not in ids:
                     lines.append(text + "\n")
             lines.append(f"##tkiseq_filterCommand={shlex.join(sys.argv)}\n")

@@ -1,5 +1,6 @@
 //
-// VARIANTS: allele counts at exonic sites (or a user VCF), the study filter, annotation
+// VARIANTS: allele counts at exonic sites (or a user VCF), the study filter (calls the
+// sample's own fusion breakpoints explain are flagged fusion_junction), annotation
 //
 include { VARIANTS_CALL     } from '../../../modules/local/variants_call'
 include { VARIANTS_FILTER   } from '../../../modules/local/variants_filter'
@@ -7,14 +8,19 @@ include { VARIANTS_ANNOTATE } from '../../../modules/local/variants_annotate'
 
 workflow VARIANTS {
     take:
-    ch_bam   // [ val(meta), path(bam), path(bai), path(vcf), path(tbi) ]: a user VCF, or [] []
-    ch_fasta // [ val(meta), path(fasta), path(fai) ]
-    ch_gtf   // [ val(meta), path(gtf) ]
-    ch_dbsnp // [ val(meta), path(vcf), path(tbi) ]
+    ch_bam     // [ val(meta), path(bam), path(bai), path(vcf), path(tbi) ]: a user VCF, or [] []
+    ch_fusions // [ val(meta), path(fusions.tsv) ]: FUSIONS' per-sample table
+    ch_fasta   // [ val(meta), path(fasta), path(fai) ]
+    ch_gtf     // [ val(meta), path(gtf) ]
+    ch_dbsnp   // [ val(meta), path(vcf), path(tbi) ]
 
     main:
     VARIANTS_CALL(ch_bam, ch_fasta, ch_gtf)
-    VARIANTS_FILTER(VARIANTS_CALL.out.vcf, ch_dbsnp, ch_fasta)
+    VARIANTS_FILTER(
+        VARIANTS_CALL.out.vcf.join(ch_fusions), // [ val(meta), path(vcf), path(tbi), path(fusions.tsv) ]
+        ch_dbsnp,
+        ch_fasta,
+    )
     VARIANTS_ANNOTATE(VARIANTS_FILTER.out.all, ch_fasta, ch_gtf)
     ch_versions = channel.empty()
         .mix(VARIANTS_CALL.out.versions.first())
