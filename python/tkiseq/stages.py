@@ -117,6 +117,10 @@ VARIANTS_MIN_ALT_READS = Tuning(
 VARIANTS_MIN_VAF = Tuning(
     "min_vaf", "--min-vaf", "min_vaf", "variants: a PASS call's VAF is strictly above this"
 )
+# drug response and DE analyse the same capped AUC (science.md section 1)
+AUC_CAP = Tuning(
+    "auc_cap", "--cap", "cap", "drug response and DE: cap the AUC at this value (DE: 0, no cap)"
+)
 
 STAGES: tuple[Stage, ...] = (
     Stage(
@@ -220,7 +224,7 @@ STAGES: tuple[Stage, ...] = (
          _v("--phenotype", "{phenotype}"), THREADS),
         ("de_{phenotype}.tsv", "volcano_{phenotype}.png", "top_genes_{phenotype}.png"), "de",
         "process_medium", params="tkiseq.expression.de:DeParams", tools=("pydeseq2",),
-        tuning=(Tuning("auc_cap", "--cap", "cap", "DE: cap the AUC at this value (0: no cap)"),
+        tuning=(AUC_CAP,
                 Tuning("de_alpha", "--alpha", "alpha", "DE: adjusted p-value threshold")),
     ),
     Stage(
@@ -234,6 +238,7 @@ STAGES: tuple[Stage, ...] = (
         "response", "RESPONSE", ("response",), "cohort",
         (_o("--phenotypes", "validate:phenotypes.valid.csv"),),
         ("response.tsv",), "response", params="tkiseq.response.scores:ResponseParams",
+        tuning=(AUC_CAP,),
     ),
     Stage(
         "lesions", "LESIONS", ("lesions",), "cohort",

@@ -31,6 +31,7 @@ from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.expression import outliers
 from tkiseq.expression.matrix_input import CountMatrix, read_counts
+from tkiseq.response import AUC_CAP
 
 matplotlib.use("Agg")
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class DeParams:
 
     phenotype: str = "auc_imatinib"
     covariates: tuple[str, ...] = field(default_factory=tuple)
-    cap: float | None = 150.0
+    cap: float | None = AUC_CAP
     zscore: bool = False
     min_count: int = 10
     min_samples: int = 3

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tkiseq.response import AUC_CAP
+
 
 @dataclass(frozen=True)
 class ReportParams:
@@ -18,7 +20,7 @@ class ReportParams:
     min_reads_detected: int = 1  # a gene counts as detected from this many reads
     top_genes: int = 100  # DE rows shown (and downloadable) per phenotype
     alpha: float = 0.05  # DE significance for the volcano colours
-    auc_cap: float = 150.0  # drawn on the response figure (science.md section 1)
+    auc_cap: float = AUC_CAP  # drawn on the response figure
     page_size: int = 25  # table rows per page
     cards_per_page: int = 12
     multiqc: bool = True

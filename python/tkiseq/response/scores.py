@@ -18,6 +18,7 @@ from tkiseq import tables
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.expression.de import read_phenotypes
+from tkiseq.response import AUC_CAP
 from tkiseq.response.viability import read_viability, viability_aucs
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ MISSING = ("", "NA", "na", "NaN", "nan")
 class ResponseParams:
     """Cap and class thresholds: ``classes`` maps drug -> (sensitive below, resistant above)."""
 
-    cap: float = 150.0
+    cap: float = AUC_CAP
     min_values: int = 3
     classes: tuple[tuple[str, float, float], ...] = (("imatinib", 80.0, 120.0),)
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tkiseq.atomic import atomic_path
+from tkiseq.response import AUC_CAP
 from tkiseq.stats import FIGURES
 from tkiseq.stats.associations import (
     DELETION_GROUPS,
@@ -30,7 +31,7 @@ from tkiseq.stats.associations import (
 )
 
 Z_LABEL = "AUC z-score ({drug}; SD units)"
-AUC_LABEL = "{drug} AUC (AU, capped at 150)"
+AUC_LABEL = f"{{drug}} AUC (AU, capped at {AUC_CAP:g})"
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 from marsilea.layers import Layers, Rect
 
 from tkiseq.atomic import atomic_path
+from tkiseq.response import AUC_CAP
 from tkiseq.stats.associations import AssociationParams, Data
 
 FIXED = (
@@ -124,7 +125,7 @@ def oncoprint(d: Data, params: AssociationParams, stem: Path) -> None:
         mp.Numbers(
             auc.fillna(0).to_numpy(),
             color="#636363",
-            label=f"{drug} AUC\n(AU, cap 150)",
+            label=f"{drug} AUC\n(AU, cap {AUC_CAP:g})",
             label_loc="right",
             show_value=False,
         ),
