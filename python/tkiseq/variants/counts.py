@@ -253,10 +253,7 @@ def count_alleles(
     p: CallParams = CallParams(),
 ) -> tuple[int, int]:
     """(ref reads, alt reads) of a split, left-aligned allele at 1-based ``pos``."""
-    c = SiteCount()
-    for aln in bam.fetch(chrom, pos - 1, pos):
-        if not aln.flag & SKIP_FLAGS:
-            add_read(c, Read.of(aln), pos - 1, ref, alt, introns, p)
+    (c,) = count_window(bam, chrom, [(pos, ref, alt)], introns, p)
     return c.ref, c.alt
 
 
