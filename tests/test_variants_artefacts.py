@@ -19,7 +19,7 @@ import pytest
 from test_variants_filter import bgzip_index, other, write_genome
 from tkiseq.errors import InputError
 from tkiseq.variants.call import CallParams, call_bam
-from tkiseq.variants.filter import filter_calls, fusion_spans
+from tkiseq.variants.filter import FilterParams, filter_calls, fusion_spans, paralog_reads
 
 EXON1, EXON2 = (501, 1500), (3001, 3500)  # 1-based inclusive; intron 1501-3000
 Read = tuple[int, str, str, int]  # 0-based start, CIGAR, sequence, MAPQ
@@ -238,8 +238,38 @@ def test_paralog_reads_flagged(tmp_path: Path, genome: str) -> None:
     assert got[(t + 1, true[t])] == {"PASS"}
     assert got[(u + 1, multi[u])] == {"paralog"}
     with pysam.VariantFile(str(tmp_path / "run" / "filter" / "S1.all.vcf.gz")) as vf:
-        info = {r.pos: (r.info["AMM"], r.info["LMQ"]) for r in vf if r.pos in (s + 1, t + 1)}
-    assert info == {s + 1: (4.0, 0.0), t + 1: (0.0, 0.0)}
+        info = {
+            r.pos: tuple(r.info[k] for k in ("AMM", "LMQ", "AXM", "RXM"))
+            for r in vf
+            if r.pos in (s + 1, t + 1)
+        }
+    assert info == {s + 1: (4.0, 0.0, 3, 0), t + 1: (0.0, 0.0, 0, 0)}
+
+
+def test_allele_phased_with_a_germline_snp_is_not_a_paralog(tmp_path: Path, genome: str) -> None:
+    """Every alt read also carries a germline SNP 12 bases away (one more mismatch each, none
+    on the ref reads): a true allele, not a paralog's reads, so it passes."""
+    s = 1399
+    both = mutate(genome, {s: other(genome[s]), s + 12: other(genome[s + 12])})
+    reads: list[Read] = [(s - 25, "50M", genome[s - 25 : s + 25], 255)] * 20
+    reads += [(s - 24, "50M", both[s - 24 : s + 26], 255)] * 6
+    got = run_stage(tmp_path / "run", reads)
+    assert got[(s + 1, both[s])] == {"PASS"}
+
+
+@pytest.mark.parametrize(
+    ("alt", "ref", "alt_noisy", "ref_noisy", "flagged"),
+    [
+        (3, 21, 3, 0, True),  # every alt read a paralog's: P = 1 / C(24, 3)
+        (40, 300, 12, 15, True),  # 30 % of the alt reads noisy vs 5 % of the ref reads
+        (10, 100, 3, 30, False),  # a noisy region: ref reads as noisy as the alt reads
+        (20, 200, 4, 0, False),  # 20 % noisy: below the share the rule needs
+        (3, 30, 1, 2, False),  # one noisy read of three: chance
+        (5, 0, 5, 0, False),  # no ref reads: no background to compare with
+    ],
+)
+def test_paralog_rule(alt, ref, alt_noisy, ref_noisy, flagged) -> None:
+    assert paralog_reads(alt, ref, alt_noisy, ref_noisy, FilterParams()) is flagged
 
 
 @pytest.mark.parametrize("spliced", [True, False])

@@ -493,10 +493,16 @@ def _variants_filter_options(p: Parser) -> None:
         help="fusion_junction: bases past a breakpoint, on the intron side",
     )
     p.add_argument(
-        "--paralog-mismatches",
+        "--paralog-noisy-fraction",
         type=float,
-        default=default(FilterParams, "paralog_mismatches"),
-        help="paralog: mean other mismatches of the alt reads (INFO/AMM) at least this",
+        default=default(FilterParams, "paralog_noisy_fraction"),
+        help="paralog: share of the alt reads with >= 2 other mismatches (INFO/AXM) at least this",
+    )
+    p.add_argument(
+        "--paralog-pvalue",
+        type=float,
+        default=default(FilterParams, "paralog_pvalue"),
+        help="paralog: ... and more of them than among the ref reads, Fisher P below this",
     )
     p.add_argument(
         "--paralog-low-mapq",

@@ -142,7 +142,7 @@ def _call_part(
     )
     pysam.tabix_index(counted, preset="vcf", force=True)
     bcftools(
-        "annotate", "-a", counted, "-c", "FORMAT/AD,FORMAT/DP,INFO/AMM,INFO/LMQ",
+        "annotate", "-a", counted, "-c", "FORMAT/AD,FORMAT/DP,INFO/AMM,INFO/LMQ,INFO/AXM,INFO/RXM",
         "--pair-logic", "exact", "-m", "-PILEUP", "-H", PILEUP_HEADER, "-Oz", "-o", out, named,
     )  # fmt: skip
     for path in (

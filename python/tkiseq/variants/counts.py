@@ -30,9 +30,12 @@ gain, which chose the defaults):
   ``edge``/``clip_pad`` it spares exonic bases, so true alleles near read ends keep counting.
 
 Besides AD and DP, each recounted allele gets INFO/AMM (mean mismatches of its alt reads
-other than the allele itself, from NM) and INFO/LMQ (fraction of the reads over the site
-with mapping quality < 20): reads of a paralog carry the paralog's differences and sit among
-multi-mapped reads, which ``filter`` turns into FILTER ``paralog``.
+other than the allele itself, from NM), INFO/AXM and INFO/RXM (alt reads with >= 2
+mismatches besides the allele, ref reads with >= 2 mismatches) and INFO/LMQ (fraction of the
+reads over the site with mapping quality < 20): reads of a paralog carry the paralog's
+differences and sit among multi-mapped reads, which ``filter`` turns into FILTER
+``paralog``. Two, not one, so that a true allele phased with one germline SNP nearby (every
+alt read one mismatch more) is not mistaken for a paralog.
 
 Candidates are grouped into windows of nearby sites and each window's reads are fetched once
 and walked by their CIGAR (one streaming pass per region, not one fetch per site).
@@ -66,7 +69,12 @@ HEADER_LINES = (
     'the allele (NM minus its own edit), counted by tkiseq">',
     '##INFO=<ID=LMQ,Number=1,Type=Float,Description="Fraction of the reads over the site with '
     'mapping quality < 20, counted by tkiseq">',
+    '##INFO=<ID=AXM,Number=1,Type=Integer,Description="Alt reads with >= 2 mismatches besides '
+    'the allele, counted by tkiseq">',
+    '##INFO=<ID=RXM,Number=1,Type=Integer,Description="Ref reads with >= 2 mismatches, counted '
+    'by tkiseq">',
 )
+NOISY_MISMATCHES = 2  # mismatches besides the allele that make a read look like a paralog's
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,8 @@ class SiteCount:
     alt: int = 0
     depth: int = 0
     alt_mismatches: int = 0
+    alt_noisy: int = 0
+    ref_noisy: int = 0
     covering: int = 0
     low_mapq: int = 0
 
@@ -236,11 +246,15 @@ def add_read(
     elif read_indel == 0:
         is_ref = True
     c.depth += 1
-    c.ref += is_ref
+    if is_ref:
+        c.ref += 1
+        c.ref_noisy += (read.nm or 0) >= NOISY_MISMATCHES
     if is_alt:
         c.alt += 1
         own = abs(indel) if indel else len(alt)
-        c.alt_mismatches += max(0, (own if read.nm is None else read.nm) - own)
+        other = max(0, (own if read.nm is None else read.nm) - own)
+        c.alt_mismatches += other
+        c.alt_noisy += other >= NOISY_MISMATCHES
 
 
 def count_alleles(
@@ -404,4 +418,6 @@ def add_allele_depths(
                     rec.samples[0]["DP"] = c.depth
                     rec.info["AMM"] = round(c.alt_mismatches / c.alt, 2) if c.alt else 0.0
                     rec.info["LMQ"] = round(c.low_mapq / c.covering, 3) if c.covering else 0.0
+                    rec.info["AXM"] = c.alt_noisy
+                    rec.info["RXM"] = c.ref_noisy
                     writer.write(rec)
