@@ -1,4 +1,4 @@
-"""Transcript and exon model from a GTF, indexed for breakpoint look-ups.
+"""Transcript and exon model from the annotation bundle, indexed for breakpoint look-ups.
 
 Fusion and splice-lesion calls need more than gene spans: which exon boundary a breakpoint
 sits on (exon numbers name BCR::ABL1 isoforms and IKZF1 deletions) and where the CDS runs
@@ -16,11 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tkiseq.errors import InputError
+from tkiseq.genome.bundle import Bundle, open_bundle, segments
 from tkiseq.genome.contigs import harmonise
-from tkiseq.genome.gtf import TranscriptAttributes, canonical_rank, gc_paused, iter_records
-
-_FEATURES = frozenset({"gene", "transcript", "exon", "CDS"})
+from tkiseq.genome.gtf import canonical_rank, gc_paused
 
 
 @dataclass
@@ -192,61 +190,36 @@ def _rank(t: Transcript) -> tuple[int, int, int, str]:
 
 
 @gc_paused()
-def read_annotation(path: Path) -> Annotation:
-    """Parse genes, transcripts, exons and CDS rows of a GTF.
+def read_annotation(bundle: Path | Bundle) -> Annotation:
+    """Genes, transcripts, exons and CDS rows of an annotation bundle (``tkiseq prepare``).
 
-    Fusions are named, and matched against the known-fusion catalogue, by gene symbol, so a
-    GTF without any ``gene_name`` is an error; single genes without one keep their ID.
+    Fusions are named, and matched against the known-fusion catalogue, by gene symbol, so an
+    annotation without any ``gene_name`` is an error; single genes without one keep their ID.
     Exons are numbered in transcription order, as GENCODE, Ensembl and RefSeq number them.
     """
-    path = Path(path)
-    genes: dict[str, Gene] = {}
+    b = open_bundle(bundle)
+    b.require_gene_names()
+    g = b.genes
+    columns = ("gene_id", "gene_name", "gene_type", "chrom", "start", "end", "strand")
+    genes = {
+        row[0]: Gene(*row)
+        for row in zip(*(g[c].astype(object).tolist() for c in columns), strict=True)
+    }
+    tx, ex, cds = b.transcripts, b.exons, b.cds
+    cds = cds[~cds["stop_codon"].to_numpy()]
+    n = len(tx)
+    ex_at = segments(ex["transcript"].to_numpy(), n).tolist()
+    cds_at = segments(cds["transcript"].to_numpy(), n).tolist()
+    ex_rows = list(zip(ex["start"].tolist(), ex["end"].tolist(), [0] * len(ex), strict=True))
+    cds_rows = list(zip(cds["start"].tolist(), cds["end"].tolist(), strict=True))
     transcripts: dict[str, Transcript] = {}
-    named = False
-    attributes = TranscriptAttributes()
-    for lineno, f in iter_records(path, _FEATURES):
-        attrs, tags = attributes(f[8])
-        gene_id = attrs.get("gene_id")
-        if gene_id is None:
-            raise InputError(path, "no gene_id attribute", line=lineno, column="9 (attributes)")
-        named = named or "gene_name" in attrs
-        start, end, strand = int(f[3]), int(f[4]), f[6]
-        gene = genes.get(gene_id)
-        if gene is None:
-            gene = genes[gene_id] = Gene(
-                gene_id,
-                attrs.get("gene_name", gene_id),
-                attrs.get("gene_type", attrs.get("gene_biotype", "")),
-                f[0],
-                start,
-                end,
-                strand,
-            )
-        elif f[2] != "gene":
-            gene.start, gene.end = min(gene.start, start), max(gene.end, end)
-        if f[2] in ("gene", "transcript"):
-            continue
-        tx_id = attrs.get("transcript_id")
-        if tx_id is None:
-            raise InputError(
-                path, "no transcript_id attribute", line=lineno, column="9 (attributes)"
-            )
-        tx = transcripts.get(tx_id)
-        if tx is None:
-            tx = transcripts[tx_id] = Transcript(tx_id, gene_id, strand, tags=tags)
-        if f[2] == "exon":
-            tx.exons.append((start, end, 0))
-        else:
-            tx.cds.append((start, end))
-    if not genes:
-        raise InputError(path, "no gene, transcript or exon rows", hint="is this a GTF file?")
-    if not named:
-        raise InputError(
-            path,
-            "no gene_name attribute in any row",
-            column="9 (attributes)",
-            hint="fusions are named by gene symbol; use a GENCODE or Ensembl GTF",
-        )
+    rows = zip(*(tx[c].astype(object).tolist() for c in ("transcript_id", "gene_id", "strand",
+                                                          "tags")), strict=True)  # fmt: skip
+    for i, (tid, gid, strand, tags) in enumerate(rows):
+        transcripts[tid] = Transcript(
+            tid, gid, strand, ex_rows[ex_at[i] : ex_at[i + 1]], cds_rows[cds_at[i] : cds_at[i + 1]],
+            frozenset(tags.split(",")) if tags else frozenset(),
+        )  # fmt: skip
     return _index(genes, transcripts)
 
 

@@ -136,17 +136,17 @@ def find_lesions(
 def run_splice_lesions(
     sample: str,
     sj: Path,
-    gtf: Path,
+    annotation: Path,
     outdir: Path,
     genes: tuple[str, ...] = DEFAULT_GENES,
     min_reads: int = MIN_READS,
 ) -> Path:
     """Write ``<outdir>/<sample>.splice_lesions.tsv``."""
     junctions = read_sj(Path(sj))
-    ann = read_annotation(Path(gtf)).in_naming_of(sorted(set(junctions["chrom"])))
+    ann = read_annotation(Path(annotation)).in_naming_of(sorted(set(junctions["chrom"])))
     unknown = [g for g in genes if ann.gene_by_name(g) is None]
     if len(unknown) == len(genes):
-        raise InputError(gtf, f"none of the genes {', '.join(genes)} is in the GTF")
+        raise InputError(annotation, f"none of the genes {', '.join(genes)} is in the annotation")
     table = find_lesions(sample, junctions, ann, genes, min_reads)
     dest = Path(outdir) / f"{sample}.splice_lesions.tsv"
     with atomic_path(dest) as tmp:

@@ -1,4 +1,4 @@
-"""Transcript models from the GTF: exons, CDS and the one canonical transcript per gene.
+"""Transcript models from the annotation bundle: exons, CDS, one canonical transcript per gene.
 
 HGVS names only mean something on a stated transcript. Clinical ABL1 numbering is isoform 1a
 (NM_005157); elsewhere a transcript tagged ``MANE_Select``/``Ensembl_canonical`` wins, else
@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tkiseq.genome.gtf import CANONICAL_TAGS, TranscriptAttributes, gc_paused, iter_records
+from tkiseq.genome.bundle import Bundle, open_bundle, segments
+from tkiseq.genome.gtf import CANONICAL_TAGS, gc_paused
 
 # Genes whose clinical protein numbering follows a named RefSeq isoform: (accession, protein aa).
 CLINICAL_ISOFORMS: dict[str, tuple[str, int]] = {"ABL1": ("NM_005157", 1130)}
@@ -84,45 +85,29 @@ def merge_intervals(pieces: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 @gc_paused()
-def read_transcripts(gtf: Path) -> list[Transcript]:
-    """All transcripts with at least one exon; CDS includes the stop codon rows."""
-    found: dict[str, Transcript] = {}
-    exons: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    cds: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    features = frozenset({"exon", "CDS", "stop_codon", "transcript"})
-    attributes = TranscriptAttributes()
-    for _, f in iter_records(gtf, features):
-        attrs, tags = attributes(f[8])
-        tid = attrs.get("transcript_id")
-        if not tid:
-            continue
-        if tid not in found:
-            name = attrs.get("transcript_name", tid)
-            refseq = next(
-                (v for v in (tid, name, attrs.get("refseq", "")) if v.startswith("NM_")), ""
-            )
-            found[tid] = Transcript(
-                tid,
-                name,
-                attrs.get("gene_id", tid),
-                attrs.get("gene_name", attrs.get("gene_id", tid)),
-                f[0],
-                f[6],
-                refseq=refseq,
-                tags=tags,
-            )
-        span = (int(f[3]), int(f[4]))
-        if f[2] == "exon":
-            exons[tid].append(span)
-        elif f[2] in ("CDS", "stop_codon"):
-            cds[tid].append(span)
+def read_transcripts(bundle: Path | Bundle) -> list[Transcript]:
+    """All transcripts of the annotation bundle; CDS includes the stop codon rows."""
+    b = open_bundle(bundle)
+    tx, ex, cds = b.transcripts, b.exons, b.cds
+    gene_names = dict(zip(b.genes["gene_id"], b.genes["gene_name"], strict=True))
+    n = len(tx)
+    ex_at = segments(ex["transcript"].to_numpy(), n).tolist()
+    cds_at = segments(cds["transcript"].to_numpy(), n).tolist()
+    ex_spans = list(zip(ex["start"].tolist(), ex["end"].tolist(), strict=True))
+    cds_spans = list(zip(cds["start"].tolist(), cds["end"].tolist(), strict=True))
     out = []
-    for tid, t in found.items():
-        if not exons[tid]:
-            continue
-        t.exons = merge_intervals(exons[tid])
-        t.cds = merge_intervals(cds[tid])
-        out.append(t)
+    columns = ("transcript_id", "transcript_name", "gene_id", "chrom", "strand", "tags", "refseq")
+    rows = zip(*(tx[c].astype(object).tolist() for c in columns), strict=True)
+    for i, (tid, name, gid, chrom, strand, tags, refseq) in enumerate(rows):
+        out.append(
+            Transcript(
+                tid, name, gid, gene_names.get(gid, gid), chrom, strand,
+                exons=merge_intervals(ex_spans[ex_at[i] : ex_at[i + 1]]),
+                cds=merge_intervals(cds_spans[cds_at[i] : cds_at[i + 1]]),
+                tags=frozenset(tags.split(",")) if tags else frozenset(),
+                refseq=refseq,
+            )
+        )  # fmt: skip
     return out
 
 
@@ -162,8 +147,8 @@ class TranscriptIndex:
             self._max_len[chrom] = max(t.end - t.start for t in ts)
 
     @classmethod
-    def from_gtf(cls, gtf: Path) -> TranscriptIndex:
-        return cls(read_transcripts(gtf))
+    def from_bundle(cls, bundle: Path | Bundle) -> TranscriptIndex:
+        return cls(read_transcripts(bundle))
 
     def overlapping(self, chrom: str, start: int, end: int, pad: int = 0) -> list[Transcript]:
         """Canonical transcripts whose span (+ ``pad``) overlaps [start, end]."""
