@@ -64,8 +64,7 @@ def scan_gene(
         return []
     annotated = {
         _intron(a, b, t.strand)
-        for t in ann.transcripts.values()
-        if t.gene_id == gene.gene_id
+        for t in ann.transcripts_of(gene.gene_id)
         for a, b in zip(t.exons, t.exons[1:], strict=False)
     }
     exons = tx.exons
