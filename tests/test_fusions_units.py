@@ -356,7 +356,7 @@ def test_mane_select_transcript_numbers_exons(tmp_path: Path) -> None:
     ]  # fmt: skip
     gtf = tmp_path / "mane.gtf"
     gtf.write_text("\n".join(lines) + "\n")
-    ann = read_annotation(gtf)
+    ann = read_annotation(bundle_of(gtf))
     assert ann.canonical("G").transcript_id == "MANE"
     site = ann.best_site(ann.acceptors[("chr7", "+", 500)], "G")
     assert (site.transcript_id, site.exon) == ("MANE", 2)

@@ -512,17 +512,18 @@ def _prepared(task: Task, cfg: RunConfig, runner: Runner) -> bool:
     if task.stage == "prepare":
         recorded = (target / MANIFEST).is_file()
         fresh = recorded and bundle_matches(target, cfg.gtf, cfg.fasta)
+        other = "another FASTA, GTF or bundle format"
     else:
         read_length = int(cfg.tuning.get("read_length", IndexParams().read_length))
         recorded = (target / INDEX_MANIFEST).is_file()
         fresh = recorded and index_matches(target, cfg.fasta, cfg.gtf, read_length)
+        other = "another FASTA, GTF or read length"
     if fresh:
         return True
     if recorded:
         runner.warn(
             task.stage,
-            f"{target} was prepared from another FASTA, GTF or setting (or by another tkiseq "
-            "version); preparing it again",
+            f"{target} was prepared from {other}; preparing it again",
         )
         return False
     if cfg.resume and (runner.cache / f"{task.name}.json").exists():
