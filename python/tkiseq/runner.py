@@ -73,9 +73,7 @@ class RunConfig:
     gene_sets: list[Path] = field(default_factory=list)
     star_index: Path | None = None
     annotation: Path | None = None  # a prepared bundle (tkiseq prepare) to use as it is
-    reference_dir: Path | None = (
-        None  # STAR index + bundle, reused while they match; <outdir>/reference
-    )
+    reference_dir: Path | None = None  # index + bundle; None: <outdir>/reference
     subtype_reference: Path | None = None  # labelled .h5ad for the subtypes stage
     karyotype_reference: Path | None = None  # known-diploid .h5ad for the RNA karyotype
     threads: int = 2
@@ -444,6 +442,8 @@ def run_pipeline(cfg: RunConfig) -> None:
         s for s in STAGES[:first_sample_stage] if not (s.skip_when and getattr(cfg, s.skip_when))
     ]
     try:
+        if cfg.annotation:
+            _check_given_bundle(cfg, runner)
         console.total = len(setup)
         for stage in setup:
             task = plan.task(stage)
@@ -453,8 +453,6 @@ def run_pipeline(cfg: RunConfig) -> None:
                 runner.reuse(task)
             else:
                 runner.run(task)
-        if cfg.annotation:
-            _check_given_bundle(cfg, runner)
         if cfg.star_index and not (index / "SA").exists():
             raise InputError(index, "not a STAR index (no SA file)", hint="omit --star-index")
         inputs = plan.folder(validate)
@@ -521,10 +519,7 @@ def _prepared(task: Task, cfg: RunConfig, runner: Runner) -> bool:
     if fresh:
         return True
     if recorded:
-        runner.warn(
-            task.stage,
-            f"{target} was prepared from {other}; preparing it again",
-        )
+        runner.warn(task.stage, f"{target} was prepared from {other}; preparing it again")
         return False
     if cfg.resume and (runner.cache / f"{task.name}.json").exists():
         return False  # this run's own, from before manifests: the cache record decides
