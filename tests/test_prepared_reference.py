@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,9 @@ from test_annotation_bundle import GTF
 from tkiseq.align.star import INDEX_MANIFEST, index_matches
 from tkiseq.console import Console
 from tkiseq.errors import InputError
-from tkiseq.genome.bundle import Bundle
+from tkiseq.genome.bundle import Bundle, prepare
 from tkiseq.genome.sources import file_identity
-from tkiseq.runner import Plan, RunConfig, Runner, _prepared, cache_key
+from tkiseq.runner import Plan, RunConfig, Runner, _check_given_bundle, _prepared, cache_key
 from tkiseq.stages import BY_NAME
 
 
@@ -102,3 +103,19 @@ def test_star_index_manifest_records_fasta_gtf_and_read_length(
     assert not index_matches(index, refs["fasta"], refs["gtf"], 151)
     refs["fasta"].write_text(">chr1\n" + "G" * 1000 + "\n>chrM\n" + "C" * 100 + "\n")  # same size
     assert not index_matches(index, refs["fasta"], refs["gtf"], 101)
+
+
+def test_a_given_annotation_must_be_a_bundle_and_is_warned_about_when_made_elsewhere(
+    tmp_path: Path, refs: dict[str, Path]
+) -> None:
+    cfg, _, runner = setup(tmp_path, refs, "run1")
+    with pytest.raises(InputError, match="not an annotation bundle"):
+        _check_given_bundle(replace(cfg, annotation=tmp_path), runner)
+    other = tmp_path / "other.gtf"
+    other.write_text(GTF.replace("ABL1", "ABL2"))
+    bundle = prepare(other, refs["fasta"], tmp_path / "elsewhere")
+    _check_given_bundle(replace(cfg, annotation=bundle), runner)
+    assert runner.warnings == [("prepare", "", f"{bundle} was prepared from another GTF or FASTA")]
+    runner.warnings.clear()
+    _check_given_bundle(replace(cfg, annotation=bundle, gtf=other), runner)
+    assert not runner.warnings
