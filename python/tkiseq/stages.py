@@ -132,6 +132,12 @@ STAGES: tuple[Stage, ...] = (
         ("samplesheet.valid.csv", "phenotypes.valid.csv", TESTED_PHENOTYPES),
         "pipeline_info/inputs", optional=("cnv.valid.csv",),
     ),
+    # first after validate: it reads the GTF (a bad row is reported in seconds, not after
+    # STAR's index), and every later stage reads its bundle instead
+    Stage(
+        "prepare", "PREPARE", ("prepare",), "cohort", (GTF, FASTA),
+        ("annotation",), "reference", tools=("pyarrow",), skip_when="annotation",
+    ),
     Stage(
         "star_index", "STAR_INDEX", ("star-index",), "cohort",
         (FASTA, GTF, THREADS),
@@ -139,10 +145,6 @@ STAGES: tuple[Stage, ...] = (
         params="tkiseq.align.star:IndexParams", tools=("star",), skip_when="star_index",
         tuning=(Tuning("read_length", "--read-length", "read_length",
                        "read length of the library (STAR's --sjdbOverhang is one less)"),),
-    ),
-    Stage(
-        "prepare", "PREPARE", ("prepare",), "cohort", (GTF, FASTA),
-        ("annotation",), "reference", tools=("pyarrow",), skip_when="annotation",
     ),
     Stage(
         "align", "STAR_ALIGN", ("align",), "sample",
