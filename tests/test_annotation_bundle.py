@@ -26,6 +26,7 @@ from tkiseq.fusions.annotation import read_annotation
 from tkiseq.genome.bundle import (
     FORMAT_VERSION,
     Bundle,
+    build_bundle,
     matches,
     prepare,
     read_genes,
@@ -251,3 +252,24 @@ def test_stages_read_the_bundle_with_the_gtf_gone(
         for made in task.outputs:
             if made.suffix == ".tsv":
                 assert (out / made.name).read_text() == made.read_text(), made.name
+
+
+@pytest.mark.parametrize(
+    ("rows", "transcripts"),
+    [
+        ('chr1\tX\tgene\t10\t100\t.\t+\t.\tgene_id "G1"; gene_name "A";\n', 0),
+        ('chr1\tX\texon\t10\t100\t.\t+\t.\tgene_id "G1"; transcript_id "T1"; gene_name "A";\n', 1),
+    ],
+    ids=["genes only", "non-coding only"],
+)
+def test_every_model_reads_an_annotation_without_transcripts_or_cds(
+    tmp_path: Path, rows: str, transcripts: int
+) -> None:
+    bundle = build_bundle(write(tmp_path / "g.gtf", rows), None, tmp_path / "annotation")
+    ann = read_annotation(bundle)
+    assert ann.genes_at("chr1", 50, "+") == ("G1",) and len(ann.transcripts) == transcripts
+    assert (("chr1", "+", 100) in ann.donors) == bool(transcripts)
+    assert len(read_transcripts(bundle)) == transcripts
+    index = TranscriptIndex.from_bundle(bundle)
+    assert [t.transcript_id for t in index.overlapping("chr1", 50, 50)] == ["T1"][:transcripts]
+    assert read_genes(bundle).loc["G1", "end"] == 100

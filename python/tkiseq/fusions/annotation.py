@@ -146,10 +146,15 @@ class _Sites(Mapping[tuple[str, str, int], list[Site]]):
 
     def __init__(self, arrays: _Arrays, chrom: list[str], pos: np.ndarray, ex_tx: np.ndarray):
         self._arrays = arrays
-        pairs = pd.MultiIndex.from_arrays([chrom, arrays.strand])
-        codes, uniques = pd.factorize(pairs)
-        self._code = {key: i for i, key in enumerate(uniques)}
-        combined = (codes[ex_tx].astype(np.int64) << 32) | pos.astype(np.int64)
+        self._code: dict[tuple[str, str], int] = {}
+        codes = np.array(
+            [
+                self._code.setdefault(k, len(self._code))
+                for k in zip(chrom, arrays.strand, strict=True)
+            ],
+            dtype=np.int64,
+        )
+        combined = (codes[ex_tx] << 32) | pos.astype(np.int64)
         order = np.argsort(combined, kind="stable")
         self._keys = combined[order]
         self._rows = order

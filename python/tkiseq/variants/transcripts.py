@@ -124,6 +124,8 @@ class _Models:
         """Row of each gene's canonical transcript (``choose_canonical``, over the arrays),
         in the order genes first appear; genes with a clinical isoform are chosen on models."""
         n = len(self.tx)
+        if n == 0:
+            return []
         cds_len, _ = _merged_lengths(self.cds_tx, *self.cds, n)
         ex_len, pieces = _merged_lengths(self.ex_tx, *self.ex, n)
         ex_sum = ex_len - pieces  # sum(end - start) over merged exons, as choose_canonical
