@@ -3,7 +3,7 @@
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
     tkiseq: RNA-seq of B-ALL against ex vivo TKI response
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
-    The data flow: VALIDATE -> ALIGN -> FUSIONS -> VARIANTS (the filter reads each sample's
+    The data flow: VALIDATE, PREPARE_GENOME (STAR index, annotation bundle) -> ALIGN -> FUSIONS -> VARIANTS (the filter reads each sample's
     fusions), EXPRESSION -> COHORT (with SUBTYPES) -> STUDY -> REPORT.
     Every stage is a `tkiseq <stage>` call (modules/local/<stage>/main.nf) declared in the
     stage registry (python/tkiseq/stages.py), the same calls the local runner (`tkiseq run`)
@@ -12,6 +12,7 @@
 
 include { validateParameters } from 'plugin/nf-schema'
 include { VALIDATE           } from './modules/local/validate'
+include { PREPARE_GENOME     } from './subworkflows/local/prepare_genome'
 include { ALIGN              } from './subworkflows/local/align'
 include { VARIANTS           } from './subworkflows/local/variants'
 include { FUSIONS            } from './subworkflows/local/fusions'
@@ -32,6 +33,7 @@ workflow TKISEQ {
     dbsnp_tbi   // path: dbsnp.vcf.gz.tbi
     gene_sets   // [ path(gmt), ... ], empty for no enrichment
     star_index  // path: prebuilt STAR index folder, or null to build one
+    annotation  // path: prebuilt annotation bundle (tkiseq prepare), or null to prepare one
     subtype_reference   // path: labelled .h5ad (obs subtype), or []
     karyotype_reference // path: known-diploid .h5ad, or []
 
@@ -69,10 +71,11 @@ workflow TKISEQ {
         .map { line -> line.trim() }
         .filter { name -> name != '' }      // val(phenotype): one DE (and GSEA) each
     ch_fasta = channel.value([[id: fasta.baseName], fasta, fasta_fai]) // [ val(meta), path(fasta), path(fai) ]
-    ch_gtf   = channel.value([[id: gtf.baseName], gtf])                // [ val(meta), path(gtf) ]
     ch_dbsnp = channel.value([[id: 'dbsnp'], dbsnp, dbsnp_tbi])        // [ val(meta), path(vcf), path(tbi) ]
 
-    ALIGN(ch_reads, fasta, gtf, star_index)
+    PREPARE_GENOME(fasta, gtf, star_index, annotation)
+    ch_annotation = PREPARE_GENOME.out.annotation // [ val(meta), path(annotation) ]
+    ALIGN(ch_reads, PREPARE_GENOME.out.star_index)
     FUSIONS(
         ALIGN.out.chimeric
             .join(ALIGN.out.junctions)
@@ -80,18 +83,18 @@ workflow TKISEQ {
             .join(ALIGN.out.bam),           // [ val(meta), path(chimeric), path(sj), path(log_final), path(bam), path(bai) ]
         ALIGN.out.junctions,
         ch_fasta,
-        ch_gtf,
+        ch_annotation,
     )
     VARIANTS(
         ALIGN.out.bam.join(ch_user_vcf),    // [ val(meta), path(bam), path(bai), path(vcf), path(tbi) ]
         FUSIONS.out.fusions,                // [ val(meta), path(fusions.tsv) ]: the filter flags calls at their breakpoints
         ch_fasta,
-        ch_gtf,
+        ch_annotation,
         ch_dbsnp,
     )
     EXPRESSION(
         ALIGN.out.reads_per_gene.join(ALIGN.out.strandedness), // [ val(meta), path(ReadsPerGene.out.tab), path(strandedness.json) ]
-        ch_gtf,
+        ch_annotation,
         VALIDATE.out.phenotypes,
         ch_tested,
         gene_sets,
@@ -104,7 +107,7 @@ workflow TKISEQ {
         FUSIONS.out.fusions,
         VARIANTS.out.all,
         EXPRESSION.out.h5ad,
-        ch_gtf,
+        ch_annotation,
         ch_cnv_valid,
         channel.value([[id: 'subtype_reference'], subtype_reference]),
         channel.value([[id: 'karyotype_reference'], karyotype_reference]),
@@ -149,6 +152,7 @@ workflow TKISEQ {
     REPORT(ch_report_files)
 
     ch_versions = VALIDATE.out.versions
+        .mix(PREPARE_GENOME.out.versions)
         .mix(ALIGN.out.versions)
         .mix(VARIANTS.out.versions)
         .mix(FUSIONS.out.versions)
@@ -192,6 +196,7 @@ workflow {
         file("${params.dbsnp}.tbi", checkIfExists: true),
         params.gene_sets ? params.gene_sets.tokenize(',').collect { f -> file(f, checkIfExists: true) } : [],
         params.star_index ? file(params.star_index, checkIfExists: true) : null,
+        params.annotation ? file(params.annotation, checkIfExists: true) : null,
         params.subtype_reference ? file(params.subtype_reference, checkIfExists: true) : [],
         params.karyotype_reference ? file(params.karyotype_reference, checkIfExists: true) : [],
     )

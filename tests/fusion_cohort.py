@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bundles import bundle_of
 from tkiseq.align.star import align_sample, build_index
 from tkiseq.fusions import run_cohort, run_fusions
 
@@ -40,7 +41,7 @@ def align_and_call(data: Path, samples: list[str], work: Path, workers: int = 2)
             sample,
             Path(f"{prefix}.Chimeric.out.junction"),
             Path(f"{prefix}.SJ.out.tab"),
-            data / "genes.gtf",
+            bundle_of(data / "genes.gtf"),
             work / "fusions",
             log_final=Path(f"{prefix}.Log.final.out"),
         )

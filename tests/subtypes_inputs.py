@@ -13,8 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pysam
 
+from bundles import bundle_of
 from tkiseq.expression.counts import to_anndata
-from tkiseq.genome.gtf import read_genes
+from tkiseq.genome.bundle import read_genes
 from tkiseq.subtypes.stage import SubtypesInputs
 
 PROTEIN = {"e1a2": "p190", "e13a2": "p210", "e14a2": "p210"}
@@ -35,7 +36,7 @@ def write_expression(data: Path, path: Path, samples: list[str] | None = None) -
         matrix = matrix[samples]
     pheno = pd.read_csv(data / "phenotypes.csv", dtype={"sample": str}).set_index("sample")
     adata = to_anndata(
-        matrix, read_genes(data / "genes.gtf"), pheno, pd.DataFrame(index=pheno.index)
+        matrix, read_genes(bundle_of(data / "genes.gtf")), pheno, pd.DataFrame(index=pheno.index)
     )
     adata.write_h5ad(path)
 
@@ -82,7 +83,7 @@ def truth_inputs(data: Path, work: Path, samples: list[str] | None = None) -> Su
         vcfs.append(path)
     return SubtypesInputs(
         expression=work / "cohort.h5ad",
-        gtf=data / "genes.gtf",
+        annotation=bundle_of(data / "genes.gtf"),
         fusions=[work / "cohort_fusions.tsv"],
         vcfs=vcfs,
         variants=work / "cohort_variants.tsv",

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
+from bundles import bundle_of
 from tkiseq.fusions import run_cohort, run_fusions
 
 pytestmark = pytest.mark.slow
@@ -25,7 +26,7 @@ def call_all(data: Path, align: Path, outdir: Path) -> pd.DataFrame:
                 s,
                 Path(f"{a}.Chimeric.out.junction"),
                 Path(f"{a}.SJ.out.tab"),
-                data / "genes.gtf",
+                bundle_of(data / "genes.gtf"),
                 outdir,
                 log_final=Path(f"{a}.Log.final.out"),
                 bam=Path(f"{a}.bam"),

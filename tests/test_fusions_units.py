@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bundles import bundle_of
 from tkiseq.cli import main
 from tkiseq.errors import InputError
 from tkiseq.fusions import artifacts as af
@@ -89,7 +90,8 @@ E1A2_REVERSED = (("chr9", 4999, "-"), ("chr22", 1100, "-"))
 
 @pytest.fixture
 def gtf(tmp_path: Path) -> Path:
-    return write_gtf(tmp_path / "genes.gtf")
+    """The annotation bundle of GTF_ROWS (what the stages read)."""
+    return bundle_of(write_gtf(tmp_path / "genes.gtf"))
 
 
 @pytest.fixture
@@ -223,7 +225,7 @@ def test_spliced_deletion_between_genes_is_called(gtf: Path, tmp_path: Path) -> 
 def run_cli(tmp_path: Path, chim: Path, gtf: Path, sj: Path) -> int:
     return main(
         ["fusions", "call", "--sample", "S", "--chimeric", str(chim), "--sj", str(sj),
-         "--gtf", str(gtf), "--outdir", str(tmp_path / "out")]
+         "--annotation", str(gtf), "--outdir", str(tmp_path / "out")]
     )  # fmt: skip
 
 
@@ -250,7 +252,7 @@ def test_gtf_without_gene_name_is_an_error(
 ) -> None:
     nameless = write_gtf(tmp_path / "nameless.gtf", with_names=False)
     chim = write_chimeric(tmp_path / "c.junction", [chim_line(*E1A2, "r1")])
-    assert run_cli(tmp_path, chim, nameless, empty_sj) == 2
+    assert run_cli(tmp_path, chim, bundle_of(nameless), empty_sj) == 2
     err = capsys.readouterr().err.strip()
     assert "gene_name" in err and str(nameless) in err and "\n" not in err
     assert not (tmp_path / "out" / "S.fusions.tsv").exists()
@@ -354,7 +356,7 @@ def test_mane_select_transcript_numbers_exons(tmp_path: Path) -> None:
     ]  # fmt: skip
     gtf = tmp_path / "mane.gtf"
     gtf.write_text("\n".join(lines) + "\n")
-    ann = read_annotation(gtf)
+    ann = read_annotation(bundle_of(gtf))
     assert ann.canonical("G").transcript_id == "MANE"
     site = ann.best_site(ann.acceptors[("chr7", "+", 500)], "G")
     assert (site.transcript_id, site.exon) == ("MANE", 2)

@@ -6,7 +6,7 @@ the registry gives the local runner for the same task. Every `modules/local/*/ma
 block is rendered (def lines, ext.args from
 conf/modules.config, task.cpus, staged input names) and executed with `bash -euo pipefail` in a
 work dir where the inputs are symlinks, as Nextflow stages them. The processes are chained as in
-main.nf on the tiny dataset, so each runs once: VALIDATE -> STAR_INDEX -> STAR_ALIGN (three
+main.nf on the tiny dataset, so each runs once: VALIDATE -> STAR_INDEX, PREPARE -> STAR_ALIGN (three
 samples) -> VARIANTS_CALL -> VARIANTS_FILTER -> VARIANTS_ANNOTATE -> VARIANTS_COHORT;
 STAR_ALIGN -> FUSIONS_CALL -> FUSIONS_COHORT; STAR_ALIGN -> SPLICE_LESIONS;
 STAR_ALIGN -> COUNTS -> DE -> GSEA; VALIDATE -> RESPONSE; the cohort tables -> LESIONS ->
@@ -121,6 +121,7 @@ def module_command(run: TaskRun) -> list[str]:
 TINY_NAMES = {
     "input": "samplesheet.csv", "phenotypes": "phenotypes.csv", "cnv": "cnv.csv",
     "fasta": "genome.fa", "gtf": "genes.gtf", "dbsnp": "dbsnp.vcf.gz", "star_index": "star_index",
+    "annotation": "annotation",
 }  # fmt: skip
 
 
@@ -335,6 +336,12 @@ def star_index(tiny: Path, work: Path) -> TaskRun:
 
 
 @pytest.fixture(scope="session")
+def prepared(tiny: Path, work: Path) -> TaskRun:
+    values = {"meta": Obj(id="annotation"), "gtf": tiny / "genes.gtf", "fasta": tiny / "genome.fa"}
+    return run_task(MODULES["PREPARE"], work / "prepare", values, PARAMS)
+
+
+@pytest.fixture(scope="session")
 def aligned(validated: TaskRun, star_index: TaskRun, work: Path) -> list[TaskRun]:
     """The first SAMPLES FASTQ samples of the valid samplesheet (COUNTS and the cohort tables get
     a cohort of files, DE enough samples), with meta built as main.nf builds it."""
@@ -359,13 +366,12 @@ def aligned(validated: TaskRun, star_index: TaskRun, work: Path) -> list[TaskRun
 
 
 @pytest.fixture(scope="session")
-def counted(aligned: list[TaskRun], validated: TaskRun, tiny: Path, work: Path) -> TaskRun:
+def counted(aligned: list[TaskRun], validated: TaskRun, prepared: TaskRun, work: Path) -> TaskRun:
     values = {
         "meta": Obj(id="cohort"),
         "reads_per_gene": [p for run in aligned for p in run.outputs["reads_per_gene"]],
         "strandedness": [p for run in aligned for p in run.outputs["strandedness"]],
-        "meta2": Obj(id="genes"),
-        "gtf": tiny / "genes.gtf",
+        **_annotation(prepared, "meta2"),
         "meta3": Obj(id="inputs"),
         "phenotypes": validated.outputs["phenotypes"][0],
     }
@@ -377,9 +383,9 @@ def _fasta(tiny: Path, meta: str) -> dict:
     return {meta: Obj(id="genome"), "fasta": tiny / "genome.fa", "fai": tiny / "genome.fa.fai"}
 
 
-def _gtf(tiny: Path, meta: str) -> dict:
-    """A `tuple val(meta), path(gtf)` input named `meta` (main.nf's ch_gtf)."""
-    return {meta: Obj(id="genes"), "gtf": tiny / "genes.gtf"}
+def _annotation(prepared: TaskRun, meta: str) -> dict:
+    """A `tuple val(meta), path(annotation)` input named `meta` (main.nf's ch_annotation)."""
+    return {meta: Obj(id="annotation"), "annotation": prepared.outputs["annotation"][0]}
 
 
 def _per_sample(name: str, upstream: list[TaskRun], work: Path, inputs) -> list[TaskRun]:
@@ -394,13 +400,15 @@ def _per_sample(name: str, upstream: list[TaskRun], work: Path, inputs) -> list[
 
 
 @pytest.fixture(scope="session")
-def variants_called(aligned: list[TaskRun], tiny: Path, work: Path) -> list[TaskRun]:
+def variants_called(
+    aligned: list[TaskRun], prepared: TaskRun, tiny: Path, work: Path
+) -> list[TaskRun]:
     """Calls from each aligned BAM; no user VCF, so both optional inputs are [] as in main.nf."""
 
     def inputs(align: TaskRun) -> dict:
         bam, bai = align.outputs["bam"]
         values = {"bam": bam, "bai": bai, "vcf": [], "vcf_index": []}
-        return values | _fasta(tiny, "meta2") | _gtf(tiny, "meta3")
+        return values | _fasta(tiny, "meta2") | _annotation(prepared, "meta3")
 
     return _per_sample("VARIANTS_CALL", aligned, work, inputs)
 
@@ -422,10 +430,12 @@ def variants_filtered(
 
 
 @pytest.fixture(scope="session")
-def variants_annotated(variants_filtered: list[TaskRun], tiny: Path, work: Path) -> list[TaskRun]:
+def variants_annotated(
+    variants_filtered: list[TaskRun], prepared: TaskRun, tiny: Path, work: Path
+) -> list[TaskRun]:
     def inputs(filtered: TaskRun) -> dict:
         vcf, tbi = filtered.outputs["all"]
-        return {"vcf": vcf, "tbi": tbi} | _fasta(tiny, "meta2") | _gtf(tiny, "meta3")
+        return {"vcf": vcf, "tbi": tbi} | _fasta(tiny, "meta2") | _annotation(prepared, "meta3")
 
     return _per_sample("VARIANTS_ANNOTATE", variants_filtered, work, inputs)
 
@@ -438,7 +448,7 @@ def variants_cohort(variants_annotated: list[TaskRun], work: Path) -> TaskRun:
 
 
 @pytest.fixture(scope="session")
-def fusions(aligned: list[TaskRun], tiny: Path, work: Path) -> list[TaskRun]:
+def fusions(aligned: list[TaskRun], prepared: TaskRun, tiny: Path, work: Path) -> list[TaskRun]:
     def inputs(align: TaskRun) -> dict:
         values = {
             "chimeric": align.outputs["chimeric"][0],
@@ -447,7 +457,7 @@ def fusions(aligned: list[TaskRun], tiny: Path, work: Path) -> list[TaskRun]:
             "bam": align.outputs["bam"][0],
             "bai": align.outputs["bam"][1],
         }
-        return values | _fasta(tiny, "meta2") | _gtf(tiny, "meta3")
+        return values | _fasta(tiny, "meta2") | _annotation(prepared, "meta3")
 
     return _per_sample("FUSIONS_CALL", aligned, work, inputs)
 
@@ -460,9 +470,9 @@ def fusions_cohort(fusions: list[TaskRun], work: Path) -> TaskRun:
 
 
 @pytest.fixture(scope="session")
-def splice_lesions(aligned: list[TaskRun], tiny: Path, work: Path) -> list[TaskRun]:
+def splice_lesions(aligned: list[TaskRun], prepared: TaskRun, work: Path) -> list[TaskRun]:
     def inputs(align: TaskRun) -> dict:
-        return {"sj": align.outputs["junctions"][0]} | _gtf(tiny, "meta2")
+        return {"sj": align.outputs["junctions"][0]} | _annotation(prepared, "meta2")
 
     return _per_sample("SPLICE_LESIONS", aligned, work, inputs)
 
@@ -510,13 +520,13 @@ def subtyped(
     variants_filtered: list[TaskRun],
     variants_cohort: TaskRun,
     validated: TaskRun,
-    tiny: Path,
+    prepared: TaskRun,
     work: Path,
 ) -> TaskRun:
     values = {
         "meta": Obj(id="cohort"),
         "h5ad": counted.outputs["h5ad"][0],
-        **_gtf(tiny, "meta2"),
+        **_annotation(prepared, "meta2"),
         "meta3": Obj(id="fusions"),
         "fusions": sorted(p for run in fusions for p in run.outputs["fusions"]),
         "meta4": Obj(id="vcfs"),
@@ -618,6 +628,20 @@ def test_star_index_contract(star_index: TaskRun) -> None:
 
 
 @pytest.mark.slow
+def test_prepare_contract(prepared: TaskRun, tiny: Path) -> None:
+    """The bundle holds every gene and exon row of the GTF (counted here from the text)."""
+    check_task(prepared)
+    check_command(prepared)
+    (bundle,) = prepared.outputs["annotation"]
+    rows = [line.split("\t") for line in (tiny / "genes.gtf").read_text().splitlines()]
+    features = [f[2] for f in rows if len(f) == 9]
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["rows"]["genes"] == features.count("gene")
+    assert manifest["rows"]["exons"] == features.count("exon")
+    assert manifest["rows"]["cds"] == features.count("CDS") + features.count("stop_codon")
+
+
+@pytest.mark.slow
 def test_star_align_contract(aligned: list[TaskRun]) -> None:
     for run in aligned:
         check_task(run)
@@ -654,10 +678,14 @@ def test_variants_call_contract(variants_called: list[TaskRun]) -> None:
 
 @pytest.mark.slow
 def test_variants_call_from_a_user_vcf_contract(
-    variants_called: list[TaskRun], aligned: list[TaskRun], tiny: Path, work: Path
+    variants_called: list[TaskRun],
+    aligned: list[TaskRun],
+    prepared: TaskRun,
+    tiny: Path,
+    work: Path,
 ) -> None:
     """The entry point for a user VCF (samplesheet column `vcf`): staged with its index, it
-    replaces --gtf/--threads by --vcf, as the runner does."""
+    replaces --annotation/--threads by --vcf, as the runner does."""
     own = variants_called[0]
     meta = own.scope["meta"]
     vcf, tbi = own.outputs["vcf"]
@@ -668,12 +696,12 @@ def test_variants_call_from_a_user_vcf_contract(
     shutil.copy(tbi, user_tbi)
     bam, bai = aligned[0].outputs["bam"]
     values = {"meta": meta, "bam": bam, "bai": bai, "vcf": user_vcf, "vcf_index": user_tbi}
-    values |= _fasta(tiny, "meta2") | _gtf(tiny, "meta3")
+    values |= _fasta(tiny, "meta2") | _annotation(prepared, "meta3")
     run = run_task(MODULES["VARIANTS_CALL"], work / f"variants_call_user_{meta.id}", values, PARAMS)
     check_task(run)
     check_command(run, vcf=user_vcf.name)
     command = (run.workdir / ".command.sh").read_text()
-    assert f"--vcf {user_vcf.name}" in command and "--gtf" not in command
+    assert f"--vcf {user_vcf.name}" in command and "--annotation" not in command
     with (
         pysam.VariantFile(str(run.outputs["vcf"][0])) as calls,
         pysam.VariantFile(str(vcf)) as expected,

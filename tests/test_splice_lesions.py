@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from bundles import bundle_of
 from tkiseq.cli import main
 from tkiseq.fusions.annotation import read_annotation
 from tkiseq.fusions.junctions import read_sj
@@ -40,7 +41,9 @@ def test_delta4_7_named_counted_and_annotated_skips_ignored(tmp_path: Path) -> N
     rows = [sj_row(i, i + 1, 30) for i in range(1, 8)]
     rows += [sj_row(3, 8, 20), sj_row(1, 3, 50), sj_row(2, 5, 1)]  # 1->3 is annotated (T2)
     sj.write_text("\n".join(rows) + "\n")
-    table = find_lesions("S", read_sj(sj), read_annotation(write_gtf(tmp_path / "g.gtf")))
+    table = find_lesions(
+        "S", read_sj(sj), read_annotation(bundle_of(write_gtf(tmp_path / "g.gtf")))
+    )
     assert list(table.columns) == COLUMNS
     assert table["lesion"].tolist() == ["IKZF1_del4-7"]  # 2->5 has one read only
     row = table.iloc[0]
@@ -54,7 +57,7 @@ def test_delta4_7_reported_even_when_a_transcript_has_its_junction(tmp_path: Pat
     sj = tmp_path / "SJ.out.tab"
     sj.write_text("\n".join([sj_row(3, 8, 20), sj_row(1, 3, 50)]) + "\n")
     gtf = write_gtf(tmp_path / "g.gtf", ik6_model=True)
-    table = find_lesions("S", read_sj(sj), read_annotation(gtf))
+    table = find_lesions("S", read_sj(sj), read_annotation(bundle_of(gtf)))
     assert table[["lesion", "annotated"]].values.tolist() == [["IKZF1_del4-7", "yes"]]
 
 
@@ -64,7 +67,15 @@ def test_cli_writes_table_and_rejects_bad_sj(
     gtf = write_gtf(tmp_path / "g.gtf")
     bad = tmp_path / "bad.tab"
     bad.write_text("chr7\t100\t200\n")
-    args = ["splice-lesions", "--sample", "S", "--gtf", str(gtf), "--outdir", str(tmp_path / "o")]
+    args = [
+        "splice-lesions",
+        "--sample",
+        "S",
+        "--annotation",
+        str(bundle_of(gtf)),
+        "--outdir",
+        str(tmp_path / "o"),
+    ]
     assert main([*args, "--sj", str(bad)]) == 2
     assert "expected 9" in capsys.readouterr().err
     assert not (tmp_path / "o" / "S.splice_lesions.tsv").exists()
@@ -84,7 +95,7 @@ def test_ikzf1_delta4_7_in_planted_samples_only(
     found = set()
     for sample in pd.read_csv(tiny_data / "samplesheet.csv")["sample"]:
         sj = tiny_run / "align" / sample / f"{sample}.SJ.out.tab"
-        path = run_splice_lesions(sample, sj, tiny_data / "genes.gtf", tmp_path)
+        path = run_splice_lesions(sample, sj, bundle_of(tiny_data / "genes.gtf"), tmp_path)
         table = pd.read_csv(path, sep="\t")
         hits = table[table["lesion"] == "IKZF1_del4-7"]
         if len(hits):

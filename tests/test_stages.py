@@ -58,10 +58,10 @@ def test_sample_tasks_follow_each_row() -> None:
     ]  # fmt: skip
     assert fastq[0].outputs[0] == Path("/o/align/P1/P1.bam")
     assert bam_only[0].args[3:5] == ["--bam", "/d/P2.bam"] and "--fastq-1" not in bam_only[0].args
-    # a user VCF replaces calling from the BAM over the GTF's exons
+    # a user VCF replaces calling from the BAM over the annotation's exons
     called, given = fastq[1], bam_only[1]
-    assert called.args[8:12] == ["--gtf", "/r/g.gtf", "--threads", "2"]
-    assert "--gtf" not in given.args and "--threads" not in given.args
+    assert called.args[8:12] == ["--annotation", "/o/reference/annotation", "--threads", "2"]
+    assert "--annotation" not in given.args and "--threads" not in given.args
     assert given.args[given.args.index("--vcf") + 1] == "/d/P2.vcf.gz"
     assert Path("/d/P2.vcf.gz") in given.inputs
     assert [t.stage for t in fastq] == [s.name for s in STAGES if s.scope == "sample"]

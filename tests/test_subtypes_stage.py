@@ -16,6 +16,7 @@ from tests.subtypes_synthetic import (
     write_sample_vcf,
 )
 
+from bundles import bundle_of
 from tkiseq import tables
 from tkiseq.errors import InputError
 from tkiseq.subtypes.karyotype import KARYOTYPE_COLUMNS
@@ -43,7 +44,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, SubtypesI
     for name in names[:-1]:  # the last sample has no fusion file
         fusions.append(work / f"{name}.fusions.tsv")
         write_fusions(fusions[-1], [(name, "BCR", "ABL1")] if name == "S0" else [])
-    inputs = SubtypesInputs(work / "cohort.h5ad", work / "genes.gtf", fusions, vcfs)
+    inputs = SubtypesInputs(work / "cohort.h5ad", bundle_of(work / "genes.gtf"), fusions, vcfs)
     return work, inputs
 
 
@@ -85,7 +86,7 @@ def test_one_sample_cohort_karyotype_not_assessable(synthetic, tmp_path: Path) -
     adata = ad.read_h5ad(inputs.expression)
     for name in ("S0", "S1"):
         adata[[name]].copy().write_h5ad(tmp_path / f"{name}.h5ad")
-    one = SubtypesInputs(tmp_path / "S0.h5ad", inputs.gtf, inputs.fusions, inputs.vcfs[:1])
+    one = SubtypesInputs(tmp_path / "S0.h5ad", inputs.annotation, inputs.fusions, inputs.vcfs[:1])
     run(one, tmp_path / "out")
     row = pd.read_csv(tmp_path / "out" / "subtypes.tsv", sep="\t", keep_default_na=False).iloc[0]
     assert (row["subtype"], row["chromosome_number"], row["ploidy_class"]) == (
@@ -97,7 +98,7 @@ def test_one_sample_cohort_karyotype_not_assessable(synthetic, tmp_path: Path) -
     assert (arms["n_snvs"] > 0).all()  # allele figures are still shown
     # a diploid karyotype reference makes the lone hyperdiploid sample assessable
     hyper = SubtypesInputs(
-        tmp_path / "S1.h5ad", inputs.gtf, inputs.fusions, inputs.vcfs[1:2],
+        tmp_path / "S1.h5ad", inputs.annotation, inputs.fusions, inputs.vcfs[1:2],
         karyotype_reference=inputs.expression,
     )  # fmt: skip
     run(hyper, tmp_path / "with_reference")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from bundles import bundle_of
 from test_fusions_units import E1A2, chim_line, write_chimeric
 from test_fusions_units import write_gtf as write_fusion_gtf
 from test_splice_lesions import sj_row
@@ -35,7 +36,9 @@ def test_fusion_breakpoints_use_the_junction_files_naming(
     sj = tmp_path / "SJ.out.tab"
     sj.write_text(f"{prefix}9\t600\t4999\t1\t1\t1\t8\t0\t50\n")
     gtf = write_fusion_gtf(tmp_path / "genes.gtf")
-    table = pd.read_csv(run_fusions("S1", chimeric, sj, gtf, tmp_path / "out"), sep="\t", dtype=str)
+    table = pd.read_csv(
+        run_fusions("S1", chimeric, sj, bundle_of(gtf), tmp_path / "out"), sep="\t", dtype=str
+    )
     row = table.iloc[0]
     assert (row.gene5, row.gene3) == ("BCR", "ABL1")
     assert (row.breakpoint5, row.breakpoint3) == (f"{prefix}22:1099:+", f"{prefix}9:5000:+")
@@ -47,14 +50,14 @@ def test_splice_lesion_intron_uses_the_junction_files_naming(tmp_path: Path) -> 
     rows = [sj_row(3, 8, 20), sj_row(1, 2, 30)]
     sj.write_text("\n".join(r.removeprefix("chr") for r in rows) + "\n")
     gtf = write_ikzf1_gtf(tmp_path / "g.gtf")  # chr7
-    table = pd.read_csv(run_splice_lesions("S", sj, gtf, tmp_path / "out"), sep="\t")
+    table = pd.read_csv(run_splice_lesions("S", sj, bundle_of(gtf), tmp_path / "out"), sep="\t")
     assert table[["lesion", "intron", "junction_reads"]].values.tolist() == [
         ["IKZF1_del4-7", "7:3100-7999", 20]
     ]
 
 
 def test_annotation_renamed_keeps_genes_exons_and_sites(tmp_path: Path) -> None:
-    ann = read_annotation(write_fusion_gtf(tmp_path / "genes.gtf"))
+    ann = read_annotation(bundle_of(write_fusion_gtf(tmp_path / "genes.gtf")))
     renamed = ann.in_naming_of(["9", "22", "MT"])
     assert sorted(renamed.contigs) == ["22", "9", "MT"]
     assert renamed.genes_at("9", 5100, "+") == ann.genes_at("chr9", 5100, "+")

@@ -245,7 +245,6 @@ def test_missing_dbsnp_index_reported_at_validation(
     ("which", "text", "expected"),
     [
         ("fasta", "chr1\nACGT\n", "line 1: starts with b'c'; expected '>' (FASTA header)"),
-        ("gtf", "chr1\tT\texon\t10\n", "line 1: found 4 tab-separated fields; expected 9 (GTF)"),
         ("gene_sets", "SET only\n", "line 1: expected name, description and genes"),
     ],
 )
@@ -255,6 +254,20 @@ def test_bad_reference_reported_at_validation(
     target = refs.gene_sets[0] if which == "gene_sets" else getattr(refs, which)
     target.write_text(text)
     assert refused(cohort, references=refs).startswith(f"{target}: {expected}")
+
+
+def test_bad_gtf_is_reported_by_prepare_not_validate(
+    cohort: dict[str, Path], refs: References, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """validate only checks the GTF exists (reading it is prepare's job, the run's first
+    task after validate), and prepare names the bad row."""
+    assert refs.gtf is not None and refs.fasta is not None
+    refs.gtf.write_text("chr1\tT\texon\t10\n")
+    validate_inputs(cohort["sheet"], cohort["pheno"], None, cohort["out"], references=refs)
+    args = ["prepare", "--gtf", str(refs.gtf), "--fasta", str(refs.fasta)]
+    assert main([*args, "--outdir", str(cohort["out"] / "ref")]) == 2
+    expected = f"{refs.gtf}: line 1: found 4 tab-separated fields; expected 9 (GTF)"
+    assert capsys.readouterr().err.strip() == f"tkiseq: error: {expected}"
 
 
 def test_missing_reference_names_its_option(cohort: dict[str, Path], refs: References) -> None:

@@ -106,7 +106,7 @@ def test_killed_runner_takes_its_stages_and_resume_sweeps_and_completes(
     assert [cmdline(p) for p in below if alive(p)] == []
     run = json.loads((outdir / "pipeline_info" / "run.json").read_text())
     assert run["status"] == "RUNNING"  # what a SIGKILL leaves; --resume continues it
-    assert [r["stage"] for r in trace_rows(outdir)] == ["validate"]  # appended, survives
+    assert [r["stage"] for r in trace_rows(outdir)] == ["validate", "prepare"]  # appended, survives
     stale = outdir / "align" / "BA_P01" / ".BA_P01.tmpstale"  # as a power cut would leave
     (stale / "STARtmp").mkdir(parents=True)
     (stale / "BA_P01.Aligned.out.bam").write_bytes(b"\0" * 1000)

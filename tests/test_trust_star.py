@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from bundles import bundle_of
 from tkiseq.align.star import build_index, read_files_command
 from tkiseq.cli import main
 from tkiseq.fusions import run_fusions
@@ -81,13 +82,14 @@ def test_renamed_gtf_gives_outputs_in_the_fasta_naming(
     renamed.write_text(re.sub(r"^chr", "", text, flags=re.MULTILINE))
     tables = {}
     for name, gtf in (("original", tiny_data / "genes.gtf"), ("renamed", renamed)):
+        annotation = bundle_of(gtf, tiny_data / "genome.fa")
         prefix = gz_run / SAMPLE
         fusions = run_fusions(
-            SAMPLE, Path(f"{prefix}.Chimeric.out.junction"), Path(f"{prefix}.SJ.out.tab"), gtf,
-            work / name, Path(f"{prefix}.Log.final.out"), fasta=tiny_data / "genome.fa",
+            SAMPLE, Path(f"{prefix}.Chimeric.out.junction"), Path(f"{prefix}.SJ.out.tab"),
+            annotation, work / name, Path(f"{prefix}.Log.final.out"), fasta=tiny_data / "genome.fa",
             bam=Path(f"{prefix}.bam"),
         )  # fmt: skip
-        lesions = run_splice_lesions(SAMPLE, Path(f"{prefix}.SJ.out.tab"), gtf, work / name)
+        lesions = run_splice_lesions(SAMPLE, Path(f"{prefix}.SJ.out.tab"), annotation, work / name)
         tables[name] = (pd.read_csv(fusions, sep="\t"), pd.read_csv(lesions, sep="\t"))
     pd.testing.assert_frame_equal(tables["renamed"][0], tables["original"][0])
     pd.testing.assert_frame_equal(tables["renamed"][1], tables["original"][1])

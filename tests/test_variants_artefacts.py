@@ -16,6 +16,7 @@ from pathlib import Path
 import pysam
 import pytest
 
+from bundles import bundle_of
 from test_variants_filter import bgzip_index, other, write_genome
 from tkiseq.errors import InputError
 from tkiseq.variants.call import CallParams, call_bam
@@ -110,7 +111,7 @@ def run_stage(
     fasta = tmp.parent / "genome.fa"
     tmp.mkdir()
     bam = write_bam(tmp / "s.bam", fasta, reads)
-    calls = call_bam("S1", bam, fasta, write_gtf(tmp), tmp / "call", params=params)
+    calls = call_bam("S1", bam, fasta, bundle_of(write_gtf(tmp)), tmp / "call", params=params)
     all_vcf, _ = filter_calls("S1", calls, empty_dbsnp(tmp), fasta, tmp / "filter", fusions=fusions)
     with pysam.VariantFile(str(all_vcf)) as vf:
         return {(r.pos, r.alts[0]): set(r.filter.keys()) for r in vf}

@@ -12,6 +12,7 @@ import pandas as pd
 import pysam
 import pytest
 
+from bundles import bundle_of
 from tkiseq.variants.annotate import COLUMNS, Annotator, annotate_record
 from tkiseq.variants.call import CallParams, call_bam
 from tkiseq.variants.filter import filter_calls
@@ -43,7 +44,7 @@ def calls(folder: Path, names: list[str]) -> pd.DataFrame:
 
 def test_annotation_matches_truth(tiny_data: Path) -> None:
     """Gene, SO term, c. and p. of every planted variant, from GTF + FASTA only."""
-    ann = Annotator(tiny_data / "genes.gtf", tiny_data / "genome.fa")
+    ann = Annotator(bundle_of(tiny_data / "genes.gtf"), tiny_data / "genome.fa")
     expected = truth(tiny_data).fillna("").drop_duplicates(["chrom", "pos", "ref", "alt"])
     for row in expected.itertuples():
         got = annotate_record(ann, row.chrom, int(row.pos), row.ref, row.alt)
@@ -154,7 +155,9 @@ def test_recount_shortcut_loses_nothing(called: Path, tiny_data: Path, tmp_path:
     skipped = 0
     for s in samples(tiny_data)[:3]:
         bam = called.parent / "align" / s / f"{s}.bam"
-        full = call_bam(s, bam, fasta, gtf, tmp_path / s, params=CallParams(min_alt_reads=0))
+        full = call_bam(
+            s, bam, fasta, bundle_of(gtf), tmp_path / s, params=CallParams(min_alt_reads=0)
+        )
         short, every = records(called / f"{s}.calls.vcf.gz"), records(full)
         assert short.keys() == every.keys()
         for key, rec in short.items():

@@ -31,6 +31,7 @@ from tkiseq.pipeline_info import configure_logging
 from tkiseq.stages import BY_NAME, STAGES, Stage, Tuning
 
 Parser = argparse.ArgumentParser
+ANNOTATION_HELP = "annotation bundle folder (tkiseq prepare writes <outdir>/annotation)"
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
@@ -113,7 +114,7 @@ def _validate_options(p: Parser) -> None:
     p.add_argument("--phenotypes", type=Path, required=True, help="phenotypes.csv")
     p.add_argument("--cnv", type=Path, help="cnv.csv (MLPA or SNP array), optional")
     p.add_argument("--fasta", type=Path, help="check it opens with its .fai (made if missing)")
-    p.add_argument("--gtf", type=Path, help="check it reads")
+    p.add_argument("--gtf", type=Path, help="check it exists (tkiseq prepare reads it)")
     p.add_argument("--dbsnp", type=Path, help="check it is bgzipped with a .tbi/.csi index")
     p.add_argument("--gene-sets", help="comma-separated GMT files to check")
     _allow_same_reads(p)
@@ -165,6 +166,24 @@ def _star_index(a: argparse.Namespace) -> None:
     build_index(a.fasta, a.gtf, a.outdir, threads=a.threads, read_length=params.read_length)
 
 
+# -- prepare --------------------------------------------------------------------------------------
+def _prepare_options(p: Parser) -> None:
+    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF (plain or .gz)")
+    p.add_argument("--fasta", type=Path, required=True, help="genome FASTA (contig names)")
+    p.add_argument(
+        "--outdir",
+        type=Path,
+        required=True,
+        help="reference folder: the bundle is <outdir>/annotation",
+    )
+
+
+def _prepare(a: argparse.Namespace) -> None:
+    from tkiseq.genome.bundle import prepare
+
+    prepare(a.gtf, a.fasta, a.outdir)
+
+
 # -- align ----------------------------------------------------------------------------------------
 def _align_options(p: Parser) -> None:
     p.add_argument("--sample", required=True, help="sample name: the output files' stem")
@@ -203,7 +222,7 @@ def _align(a: argparse.Namespace) -> None:
 # -- counts ---------------------------------------------------------------------------------------
 def _counts_options(p: Parser) -> None:
     p.add_argument("reads_per_gene", type=Path, nargs="+", help="<sample>.ReadsPerGene.out.tab")
-    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF (gene names)")
+    p.add_argument("--annotation", type=Path, required=True, help=ANNOTATION_HELP)
     p.add_argument("--phenotypes", type=Path, required=True, help="phenotypes.valid.csv")
     p.add_argument("--outdir", type=Path, required=True, help="folder for the cohort files")
 
@@ -211,7 +230,7 @@ def _counts_options(p: Parser) -> None:
 def _counts(a: argparse.Namespace) -> None:
     from tkiseq.expression.counts import build_cohort
 
-    build_cohort(a.reads_per_gene, a.gtf, a.phenotypes, a.outdir)
+    build_cohort(a.reads_per_gene, a.annotation, a.phenotypes, a.outdir)
 
 
 # -- run ------------------------------------------------------------------------------------------
@@ -242,11 +261,19 @@ def _run_options(p: Parser) -> None:
     p.add_argument("--phenotypes", type=Path, required=True, help="phenotypes.csv")
     p.add_argument("--cnv", type=Path, help="cnv.csv (MLPA or SNP array), optional")
     p.add_argument("--fasta", type=Path, required=True, help="genome FASTA")
-    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF")
+    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF (prepare reads it)")
     p.add_argument("--dbsnp", type=Path, required=True, help="dbSNP VCF (bgzip + tabix)")
     p.add_argument("--gene-sets", help="comma-separated GMT files (no GSEA without)")
     p.add_argument("--outdir", type=Path, required=True, help="results folder")
     p.add_argument("--star-index", type=Path, help="reuse a STAR index instead of building one")
+    p.add_argument(
+        "--annotation", type=Path, help="reuse an annotation bundle instead of preparing one"
+    )
+    p.add_argument(
+        "--reference-dir", type=Path,
+        help="where the STAR index and annotation bundle are prepared, and reused by later runs "
+        "while the FASTA and GTF match (default: <outdir>/reference)",
+    )  # fmt: skip
     p.add_argument(
         "--subtype-reference", type=Path,
         help="labelled .h5ad (obs 'subtype', raw counts) the subtypes stage projects onto",
@@ -298,6 +325,8 @@ def _run(a: argparse.Namespace) -> None:
             gene_sets=[Path(p) for p in _split(a.gene_sets or "")],
             outdir=a.outdir,
             star_index=a.star_index,
+            annotation=a.annotation,
+            reference_dir=a.reference_dir,
             subtype_reference=a.subtype_reference,
             karyotype_reference=a.karyotype_reference,
             threads=a.threads,
@@ -427,7 +456,9 @@ def _variants_call_options(p: Parser) -> None:
     p.add_argument("--bam", type=Path, help="coordinate-sorted, indexed BAM")
     p.add_argument("--vcf", type=Path, help="user VCF entry point (split + left-aligned)")
     p.add_argument("--fasta", type=Path, required=True, help="genome FASTA")
-    p.add_argument("--gtf", type=Path, help="exons + splice regions to call (with --bam)")
+    p.add_argument(
+        "--annotation", type=Path, help="annotation bundle: exons + splice regions (with --bam)"
+    )
     p.add_argument("--outdir", type=Path, required=True, help="folder for the calls")
     p.add_argument("--threads", type=positive_int, default=1, help="regions called in parallel")
     helps = {
@@ -455,11 +486,11 @@ def _variants_call(a: argparse.Namespace) -> None:
 
     if a.vcf is not None:
         call_from_vcf(a.sample, a.vcf, a.fasta, a.outdir, bam=a.bam)
-    elif a.bam is None or a.gtf is None:
-        raise InputError("--bam", "variants call needs --bam and --gtf, or --vcf")
+    elif a.bam is None or a.annotation is None:
+        raise InputError("--bam", "variants call needs --bam and --annotation, or --vcf")
     else:
         params = CallParams(**{f.name: getattr(a, f.name) for f in dataclasses.fields(CallParams)})
-        call_bam(a.sample, a.bam, a.fasta, a.gtf, a.outdir, threads=a.threads, params=params)
+        call_bam(a.sample, a.bam, a.fasta, a.annotation, a.outdir, threads=a.threads, params=params)
 
 
 def _variants_filter_options(p: Parser) -> None:
@@ -524,14 +555,14 @@ def _variants_annotate_options(p: Parser) -> None:
     p.add_argument("--sample", required=True, help="sample name: the output files' stem")
     p.add_argument("--vcf", type=Path, required=True, help="<sample>.all.vcf.gz")
     p.add_argument("--fasta", type=Path, required=True, help="genome FASTA")
-    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF")
+    p.add_argument("--annotation", type=Path, required=True, help=ANNOTATION_HELP)
     p.add_argument("--outdir", type=Path, required=True, help="folder for the table")
 
 
 def _variants_annotate(a: argparse.Namespace) -> None:
     from tkiseq.variants.annotate import annotate_calls
 
-    annotate_calls(a.sample, a.vcf, a.fasta, a.gtf, a.outdir)
+    annotate_calls(a.sample, a.vcf, a.fasta, a.annotation, a.outdir)
 
 
 def _variants_cohort_options(p: Parser) -> None:
@@ -552,7 +583,7 @@ def _fusions_call_options(p: Parser) -> None:
     p.add_argument("--sample", required=True, help="sample name: the output files' stem")
     p.add_argument("--chimeric", type=Path, required=True, help="<sample>.Chimeric.out.junction")
     p.add_argument("--sj", type=Path, required=True, help="<sample>.SJ.out.tab")
-    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF")
+    p.add_argument("--annotation", type=Path, required=True, help=ANNOTATION_HELP)
     p.add_argument(
         "--log-final", type=Path, help="<sample>.Log.final.out (FFPM denominator; else footer)"
     )
@@ -585,7 +616,7 @@ def _fusions_call(a: argparse.Namespace) -> None:
         promiscuous_partners=a.promiscuous_partners,
     )
     run_fusions(
-        a.sample, a.chimeric, a.sj, a.gtf, a.outdir, a.log_final, thresholds, a.fasta, a.bam
+        a.sample, a.chimeric, a.sj, a.annotation, a.outdir, a.log_final, thresholds, a.fasta, a.bam
     )
 
 
@@ -606,7 +637,7 @@ def _splice_lesions_options(p: Parser) -> None:
 
     p.add_argument("--sample", required=True, help="sample name: the output files' stem")
     p.add_argument("--sj", type=Path, required=True, help="<sample>.SJ.out.tab")
-    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF")
+    p.add_argument("--annotation", type=Path, required=True, help=ANNOTATION_HELP)
     p.add_argument(
         "--genes",
         default=default(LesionParams, "genes"),
@@ -625,7 +656,7 @@ def _splice_lesions(a: argparse.Namespace) -> None:
     from tkiseq.splicing.lesions import LesionParams, run_splice_lesions
 
     params = LesionParams(genes=_split(a.genes), min_reads=a.min_reads)
-    run_splice_lesions(a.sample, a.sj, a.gtf, a.outdir, params.genes, params.min_reads)
+    run_splice_lesions(a.sample, a.sj, a.annotation, a.outdir, params.genes, params.min_reads)
 
 
 # -- subtypes -------------------------------------------------------------------------------------
@@ -633,7 +664,7 @@ def _subtypes_options(p: Parser) -> None:
     from tkiseq.subtypes.stage import SubtypesParams
 
     p.add_argument("--expression", type=Path, required=True, help="cohort.h5ad of tkiseq counts")
-    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF (gene positions)")
+    p.add_argument("--annotation", type=Path, required=True, help=ANNOTATION_HELP)
     p.add_argument(
         "--fusions", type=Path, nargs="+", default=[],
         help="<sample>.fusions.tsv files (a sample without one is unclassified unless other "
@@ -674,7 +705,7 @@ def _subtypes(a: argparse.Namespace) -> None:
 
     inputs = SubtypesInputs(
         expression=a.expression,
-        gtf=a.gtf,
+        annotation=a.annotation,
         fusions=a.fusions,
         vcfs=a.vcfs,
         variants=a.variants,
@@ -842,6 +873,8 @@ COMMANDS: list[Command] = [
      _validate_options, _validate),
     ("star-index", "build the STAR genome index (once per reference)", _star_index_options,
      _star_index),
+    ("prepare", "parse the GTF once into the annotation bundle the stages read",
+     _prepare_options, _prepare),
     ("align", "STAR alignment with chimeric output, BAM and gene counts", _align_options, _align),
     ("counts", "cohort count matrix and AnnData from ReadsPerGene files", _counts_options,
      _counts),

@@ -25,10 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tkiseq import __version__
-from tkiseq.align.star import star_binary
+from tkiseq.align.star import INDEX_MANIFEST, IndexParams, index_matches, star_binary
 from tkiseq.atomic import write_text
 from tkiseq.console import Console
 from tkiseq.errors import STOP_WITH_PARENT_ENV, InputError, Interrupted, ToolError
+from tkiseq.genome.bundle import BUNDLE_DIR, MANIFEST, read_manifest
+from tkiseq.genome.bundle import matches as bundle_matches
 from tkiseq.inputs.references import References, check_references
 from tkiseq.pipeline_info import (
     RUN_FILE,
@@ -70,6 +72,8 @@ class RunConfig:
     cnv: Path | None = None
     gene_sets: list[Path] = field(default_factory=list)
     star_index: Path | None = None
+    annotation: Path | None = None  # a prepared bundle (tkiseq prepare) to use as it is
+    reference_dir: Path | None = None  # index + bundle; None: <outdir>/reference
     subtype_reference: Path | None = None  # labelled .h5ad for the subtypes stage
     karyotype_reference: Path | None = None  # known-diploid .h5ad for the RNA karyotype
     threads: int = 2
@@ -148,6 +152,19 @@ class Runner:
             for message in warnings_in(text):
                 self.console.say(f"warning: {task.name}: {message}")
                 self.warnings.append((task.stage, task.sample, message))
+            write_warnings(self.warnings_path, self.warnings)
+
+    def reuse(self, task: Task) -> None:
+        """Record a task whose output is reused from an earlier run (the prepared reference)."""
+        start = datetime.now(UTC).isoformat(timespec="seconds")
+        row = TraceRow(task.stage, task.sample, start, 0, 0, 0, 0, "CACHED")
+        self._finish(task, row, self.logs / f"{task.name}.log")
+
+    def warn(self, stage: str, message: str) -> None:
+        """A warning of the runner itself: on the console and in warnings.tsv."""
+        with self._lock:
+            self.console.say(f"warning: {stage}: {message}")
+            self.warnings.append((stage, "", message))
             write_warnings(self.warnings_path, self.warnings)
 
     def stop(self) -> None:
@@ -295,11 +312,13 @@ class Plan:
 
     def __init__(self, cfg: RunConfig, out: Path, index: Path, rows: list[dict[str, str]]):
         self.out = out
+        self.reference = (cfg.reference_dir or out / "reference").resolve()
         self.rows = rows
         self.phenotypes: list[str] = []  # the tested phenotypes, once validate chose them
         self.run_values: dict[str, object] = {
             "input": cfg.input, "phenotypes": cfg.phenotypes, "cnv": cfg.cnv,
             "fasta": cfg.fasta, "gtf": cfg.gtf, "dbsnp": cfg.dbsnp,
+            "annotation": (cfg.annotation or self.reference / BUNDLE_DIR).resolve(),
             "gene_sets": list(cfg.gene_sets), "star_index": index, "threads": cfg.threads,
             "subtype_reference": cfg.subtype_reference,
             "karyotype_reference": cfg.karyotype_reference,
@@ -311,6 +330,8 @@ class Plan:
         return [r["sample"] for r in self.rows]
 
     def folder(self, stage: Stage, sample: str = "") -> Path:
+        if stage.publish == "reference":  # --reference-dir
+            return self.reference
         return self.out / stage.publish.format(sample=sample)
 
     def task(self, stage: Stage, sample: str = "", phenotype: str = "", **values: object) -> Task:
@@ -421,12 +442,17 @@ def run_pipeline(cfg: RunConfig) -> None:
         s for s in STAGES[:first_sample_stage] if not (s.skip_when and getattr(cfg, s.skip_when))
     ]
     try:
+        if cfg.annotation:
+            _check_given_bundle(cfg, runner)
         console.total = len(setup)
         for stage in setup:
             task = plan.task(stage)
             if stage is validate and cfg.allow_same_reads:
                 task = replace(task, args=[*task.args, "--allow-same-reads"])
-            runner.run(task)
+            if stage.publish == "reference" and _prepared(task, cfg, runner):
+                runner.reuse(task)
+            else:
+                runner.run(task)
         if cfg.star_index and not (index / "SA").exists():
             raise InputError(index, "not a STAR index (no SA file)", hint="omit --star-index")
         inputs = plan.folder(validate)
@@ -468,6 +494,47 @@ def run_pipeline(cfg: RunConfig) -> None:
                 console.say(f"{len(runner.warnings)} warning(s), also in {runner.warnings_path}:")
                 for stage, sample, message in runner.warnings:
                     console.say(f"  {stage}{'.' + sample if sample else ''}: {message}")
+
+
+def _prepared(task: Task, cfg: RunConfig, runner: Runner) -> bool:
+    """Whether the reference folder already holds this task's output (STAR index, annotation
+    bundle) made from the run's FASTA and GTF (size + sha256, recorded in its manifest).
+
+    Another source, setting or tkiseq format is rebuilt with a warning; a folder without a
+    tkiseq manifest is not tkiseq's, and is refused rather than replaced (unless --resume
+    finds this run's own cache record of it).
+    """
+    target = task.outputs[0]
+    if not target.exists():
+        return False
+    if task.stage == "prepare":
+        recorded = (target / MANIFEST).is_file()
+        fresh = recorded and bundle_matches(target, cfg.gtf, cfg.fasta)
+        other = "another FASTA, GTF or bundle format"
+    else:
+        read_length = int(cfg.tuning.get("read_length", IndexParams().read_length))
+        recorded = (target / INDEX_MANIFEST).is_file()
+        fresh = recorded and index_matches(target, cfg.fasta, cfg.gtf, read_length)
+        other = "another FASTA, GTF or read length"
+    if fresh:
+        return True
+    if recorded:
+        runner.warn(task.stage, f"{target} was prepared from {other}; preparing it again")
+        return False
+    if cfg.resume and (runner.cache / f"{task.name}.json").exists():
+        return False  # this run's own, from before manifests: the cache record decides
+    raise InputError(
+        target, "exists and was not prepared by tkiseq; not replaced",
+        hint="choose another --reference-dir, or give it as --star-index / --annotation",
+    )  # fmt: skip
+
+
+def _check_given_bundle(cfg: RunConfig, runner: Runner) -> None:
+    """A given --annotation must be a bundle; one made from other files gets a warning."""
+    assert cfg.annotation is not None
+    read_manifest(cfg.annotation)
+    if not bundle_matches(cfg.annotation, cfg.gtf, cfg.fasta):
+        runner.warn("prepare", f"{cfg.annotation} was prepared from another GTF or FASTA")
 
 
 def _refuse_stray_samples(task: Task, samples: list[str]) -> None:

@@ -8,8 +8,9 @@ the module contract tests hold every Nextflow module (``modules/local/<stage>/ma
 entry, so the two runners cannot drift apart.
 
 Option values are templates. ``{name}`` is filled from the task's context: a run input
-(``fasta``, ``gtf``, ``dbsnp``, ``star_index``, ``gene_sets``...), a samplesheet column
-(``sample``, ``fastq_1``, ``strandedness``, ``vcf``...), ``phenotype`` or ``threads``.
+(``fasta``, ``gtf``, ``annotation``, ``dbsnp``, ``star_index``, ``gene_sets``...), a
+samplesheet column (``sample``, ``fastq_1``, ``strandedness``, ``vcf``...), ``phenotype`` or
+``threads``.
 ``"<stage>:<file>"`` names a file another stage writes (``"align:{sample}.bam"``); in a cohort
 stage it means that file of every sample.
 
@@ -108,6 +109,7 @@ def _v(flag: str, value: str, **kw: object) -> Option:
 SAMPLE = _v("--sample", "{sample}")
 FASTA = _o("--fasta", "{fasta}")
 GTF = _o("--gtf", "{gtf}")
+ANNOTATION = _o("--annotation", "{annotation}")  # the bundle prepare writes
 THREADS = _v("--threads", "{threads}")
 # variants call skips recounting the SNVs that cannot pass the filter, so both take the thresholds
 VARIANTS_MIN_ALT_READS = Tuning(
@@ -130,6 +132,12 @@ STAGES: tuple[Stage, ...] = (
         ("samplesheet.valid.csv", "phenotypes.valid.csv", TESTED_PHENOTYPES),
         "pipeline_info/inputs", optional=("cnv.valid.csv",),
     ),
+    # first after validate: it reads the GTF (a bad row is reported in seconds, not after
+    # STAR's index), and every later stage reads its bundle instead
+    Stage(
+        "prepare", "PREPARE", ("prepare",), "cohort", (GTF, FASTA),
+        ("annotation",), "reference", tools=("pyarrow",), skip_when="annotation",
+    ),
     Stage(
         "star_index", "STAR_INDEX", ("star-index",), "cohort",
         (FASTA, GTF, THREADS),
@@ -149,7 +157,8 @@ STAGES: tuple[Stage, ...] = (
     Stage(
         "variants_call", "VARIANTS_CALL", ("variants", "call"), "sample",
         (SAMPLE, _o("--bam", "align:{sample}.bam"), FASTA, _o("--vcf", "{vcf}", when="vcf"),
-         _o("--gtf", "{gtf}", when="!vcf"), _v("--threads", "{threads}", when="!vcf")),
+         _o("--annotation", "{annotation}", when="!vcf"),
+         _v("--threads", "{threads}", when="!vcf")),
         ("{sample}.calls.vcf.gz", "{sample}.calls.vcf.gz.tbi"), "variants", "process_medium",
         params="tkiseq.variants.call:CallParams", tools=("pysam",),
         tuning=(VARIANTS_MIN_ALT_READS, VARIANTS_MIN_VAF),
@@ -158,7 +167,7 @@ STAGES: tuple[Stage, ...] = (
         "fusions", "FUSIONS_CALL", ("fusions", "call"), "sample",
         (SAMPLE, _o("--chimeric", "align:{sample}.Chimeric.out.junction"),
          _o("--sj", "align:{sample}.SJ.out.tab"), _o("--log-final", "align:{sample}.Log.final.out"),
-         _o("--bam", "align:{sample}.bam"), GTF, FASTA),
+         _o("--bam", "align:{sample}.bam"), ANNOTATION, FASTA),
         ("{sample}.fusions.tsv",), "fusions", params="tkiseq.fusions.artifacts:Thresholds",
         tools=("pysam",),
         tuning=(Tuning("fusion_min_split", "--min-split", "min_split",
@@ -177,12 +186,12 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "variants_annotate", "VARIANTS_ANNOTATE", ("variants", "annotate"), "sample",
-        (SAMPLE, _o("--vcf", "variants_filter:{sample}.all.vcf.gz"), FASTA, GTF),
+        (SAMPLE, _o("--vcf", "variants_filter:{sample}.all.vcf.gz"), FASTA, ANNOTATION),
         ("{sample}.variants.tsv",), "variants", tools=("pysam",),
     ),
     Stage(
         "splice_lesions", "SPLICE_LESIONS", ("splice-lesions",), "sample",
-        (SAMPLE, _o("--sj", "align:{sample}.SJ.out.tab"), GTF),
+        (SAMPLE, _o("--sj", "align:{sample}.SJ.out.tab"), ANNOTATION),
         ("{sample}.splice_lesions.tsv",), "splicing",
         params="tkiseq.splicing.lesions:LesionParams",
         tuning=(Tuning("splice_genes", "--genes", "genes",
@@ -190,7 +199,7 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "counts", "COUNTS", ("counts",), "cohort",
-        (GTF, _o("--phenotypes", "validate:phenotypes.valid.csv"),
+        (ANNOTATION, _o("--phenotypes", "validate:phenotypes.valid.csv"),
          _o("", "align:{sample}.ReadsPerGene.out.tab")),
         ("counts.tsv", "cohort.h5ad", "strandedness.tsv"), "expression", "process_medium",
         tools=("anndata",),
@@ -207,7 +216,7 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "subtypes", "SUBTYPES", ("subtypes",), "cohort",
-        (_o("--expression", "counts:cohort.h5ad"), GTF,
+        (_o("--expression", "counts:cohort.h5ad"), ANNOTATION,
          _o("--fusions", "fusions:{sample}.fusions.tsv"),
          _o("--vcfs", "variants_filter:{sample}.all.vcf.gz"),
          _o("--variants", "variants_cohort:cohort_variants.tsv"),

@@ -28,7 +28,7 @@ GAINS = {"chrX": 3, "chr4": 3, "chr6": 3, "chr10": 3, "chr14": 3, "chr17": 3, "c
 
 
 def generate(root: Path, n_samples: int, n_genes: int, n_sites: int, seed: int = 1) -> None:
-    """Write genes.gtf, cohort.h5ad, cohort_fusions.tsv and the per-sample VCFs."""
+    """Write genes.gtf (and its bundle), cohort.h5ad, cohort_fusions.tsv, per-sample VCFs."""
     import anndata as ad
     from tests.subtypes_inputs import write_vcf
 
@@ -53,6 +53,9 @@ def generate(root: Path, n_samples: int, n_genes: int, n_sites: int, seed: int =
             for r in genes.itertuples(index=False)
         )
     )
+    from tkiseq.genome.bundle import build_bundle
+
+    build_bundle(root / "genes.gtf", None, root / "annotation")  # tkiseq prepare, once
     names = [f"S{i:03d}" for i in range(n_samples)]
     hyper = set(names[::10])
     base = rng.lognormal(4.5, 1.8, n_genes)
@@ -93,7 +96,7 @@ def stage(root: Path) -> None:
 
     vcfs = sorted(root.glob("*.all.vcf.gz"))
     inputs = SubtypesInputs(
-        root / "cohort.h5ad", root / "genes.gtf", [root / "cohort_fusions.tsv"], vcfs
+        root / "cohort.h5ad", root / "annotation", [root / "cohort_fusions.tsv"], vcfs
     )
     run(inputs, root / "out")
 

@@ -6,7 +6,7 @@ process COUNTS {
 
     input:
     tuple val(meta), path(reads_per_gene), path(strandedness)
-    tuple val(meta2), path(gtf)
+    tuple val(meta2), path(annotation)
     tuple val(meta3), path(phenotypes)
 
     output:
@@ -22,7 +22,7 @@ process COUNTS {
     def args = task.ext.args ?: ''
     """
     tkiseq counts \\
-        --gtf ${gtf} \\
+        --annotation ${annotation} \\
         --phenotypes ${phenotypes} \\
         --outdir . \\
         ${args} \\

@@ -7,7 +7,7 @@ process FUSIONS_CALL {
     input:
     tuple val(meta), path(chimeric), path(sj), path(log_final), path(bam), path(bai)
     tuple val(meta2), path(fasta), path(fai)
-    tuple val(meta3), path(gtf)
+    tuple val(meta3), path(annotation)
 
     output:
     tuple val(meta), path("${prefix}.fusions.tsv"), emit: fusions
@@ -26,7 +26,7 @@ process FUSIONS_CALL {
         --sj ${sj} \\
         --log-final ${log_final} \\
         --bam ${bam} \\
-        --gtf ${gtf} \\
+        --annotation ${annotation} \\
         --fasta ${fasta} \\
         --outdir . \\
         ${args}

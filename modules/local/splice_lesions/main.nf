@@ -6,7 +6,7 @@ process SPLICE_LESIONS {
 
     input:
     tuple val(meta), path(sj)
-    tuple val(meta2), path(gtf)
+    tuple val(meta2), path(annotation)
 
     output:
     tuple val(meta), path("${prefix}.splice_lesions.tsv"), emit: lesions
@@ -22,7 +22,7 @@ process SPLICE_LESIONS {
     tkiseq splice-lesions \\
         --sample ${prefix} \\
         --sj ${sj} \\
-        --gtf ${gtf} \\
+        --annotation ${annotation} \\
         --outdir . \\
         ${args}
 

@@ -6,7 +6,7 @@ process SUBTYPES {
 
     input:
     tuple val(meta), path(h5ad)
-    tuple val(meta2), path(gtf)
+    tuple val(meta2), path(annotation)
     tuple val(meta3), path(fusions)
     tuple val(meta4), path(vcfs), path(tbis)
     tuple val(meta5), path(variants)
@@ -31,7 +31,7 @@ process SUBTYPES {
     """
     tkiseq subtypes \\
         --expression ${h5ad} \\
-        --gtf ${gtf} \\
+        --annotation ${annotation} \\
         --fusions ${fusions} \\
         --vcfs ${vcfs} \\
         --variants ${variants} \\

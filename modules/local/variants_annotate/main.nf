@@ -7,7 +7,7 @@ process VARIANTS_ANNOTATE {
     input:
     tuple val(meta), path(vcf), path(tbi)
     tuple val(meta2), path(fasta), path(fai)
-    tuple val(meta3), path(gtf)
+    tuple val(meta3), path(annotation)
 
     output:
     tuple val(meta), path("${prefix}.variants.tsv"), emit: tsv
@@ -24,7 +24,7 @@ process VARIANTS_ANNOTATE {
         --sample ${prefix} \\
         --vcf ${vcf} \\
         --fasta ${fasta} \\
-        --gtf ${gtf} \\
+        --annotation ${annotation} \\
         --outdir . \\
         ${args}
 

@@ -7,7 +7,7 @@ process VARIANTS_CALL {
     input:
     tuple val(meta), path(bam), path(bai), path(vcf), path(vcf_index) // user VCF (+ index) entry point, or [] []
     tuple val(meta2), path(fasta), path(fai)
-    tuple val(meta3), path(gtf)
+    tuple val(meta3), path(annotation)
 
     output:
     tuple val(meta), path("${prefix}.calls.vcf.gz"), path("${prefix}.calls.vcf.gz.tbi"), emit: vcf
@@ -19,7 +19,7 @@ process VARIANTS_CALL {
     script:
     def args = task.ext.args ?: ''
     prefix = task.ext.prefix ?: "${meta.id}"
-    def calls = vcf ? "--vcf ${vcf}" : "--gtf ${gtf} --threads ${task.cpus}"
+    def calls = vcf ? "--vcf ${vcf}" : "--annotation ${annotation} --threads ${task.cpus}"
     """
     tkiseq variants call \\
         --sample ${prefix} \\

@@ -24,16 +24,19 @@ from pathlib import Path
 
 import pysam
 
+from tkiseq import __version__
 from tkiseq.align import fastq
 from tkiseq.align.strandedness import read_reads_per_gene, resolve
 from tkiseq.atomic import atomic_dir
 from tkiseq.errors import InputError, ToolError, disk_full
 from tkiseq.genome.contigs import require_shared
 from tkiseq.genome.gtf import iter_records, open_text
+from tkiseq.genome.sources import file_identity, same_source
 from tkiseq.stages import ALIGN_SUFFIXES as OUTPUT_SUFFIXES
 
 log = logging.getLogger(__name__)
 
+INDEX_MANIFEST = "tkiseq_index.json"  # the FASTA and GTF an index was built from
 STAR_INSTALL_HINT = (
     "install STAR >= 2.7.6a: 'apt-get install rna-star' on Debian/Ubuntu, "
     "'conda install -c bioconda star', or use -profile docker with Nextflow"
@@ -218,6 +221,23 @@ def build_index(fasta: Path, gtf: Path, outdir: Path, *, threads: int, read_leng
             *index_parameters(contigs, read_length),
         ]  # fmt: skip
         _run(cmd, work_dir / "star_index.log", "STAR genomeGenerate")
+        manifest = {"fasta": file_identity(fasta), "gtf": file_identity(gtf),
+                    "read_length": read_length, "tkiseq_version": __version__}  # fmt: skip
+        (tmp / INDEX_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def index_matches(index: Path, fasta: Path, gtf: Path, read_length: int) -> bool:
+    """Whether ``index`` was built by tkiseq from these files for this read length (the run's
+    --reference-dir reuses it then)."""
+    try:
+        manifest = json.loads((index / INDEX_MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False
+    return (
+        manifest.get("read_length") == read_length
+        and same_source(manifest.get("fasta"), fasta)
+        and same_source(manifest.get("gtf"), gtf)
+    )
 
 
 def align_command(

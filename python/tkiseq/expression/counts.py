@@ -17,7 +17,7 @@ from tkiseq.align.strandedness import COLUMN, read_reads_per_gene
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.expression.normalise import vst
-from tkiseq.genome.gtf import read_genes
+from tkiseq.genome.bundle import read_genes
 
 RPG_SUFFIX = ".ReadsPerGene.out.tab"
 
@@ -85,11 +85,13 @@ def to_anndata(
     return adata
 
 
-def build_cohort(reads_per_gene: list[Path], gtf: Path, phenotypes: Path, outdir: Path) -> None:
+def build_cohort(
+    reads_per_gene: list[Path], annotation: Path, phenotypes: Path, outdir: Path
+) -> None:
     """Write ``counts.tsv``, ``cohort.h5ad`` and ``strandedness.tsv`` into ``outdir``."""
     loaded = [load_sample(p) for p in reads_per_gene]
     matrix = count_matrix([c for _, c, _ in loaded], reads_per_gene)
-    genes = read_genes(gtf)
+    genes = read_genes(annotation)
     pheno = pd.read_csv(phenotypes, dtype={"sample": str}).set_index("sample")
     decisions = pd.DataFrame([d for _, _, d in loaded]).set_index("sample")
     strand_cols = decisions[["declared", "inferred", "used"]].add_prefix("strandedness_")

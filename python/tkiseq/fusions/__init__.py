@@ -23,7 +23,7 @@ def run_fusions(
     sample: str,
     chimeric: Path,
     sj: Path,
-    gtf: Path,
+    annotation: Path,
     outdir: Path,
     log_final: Path | None = None,
     thresholds: Thresholds | None = None,
@@ -38,7 +38,7 @@ def run_fusions(
     if mapped is None and len(reads):
         log.warning("%s: no mapped-read total (give --log-final); FFPM left empty", sample)
     named = set(reads["chr_a"]) | set(reads["chr_b"]) | set(junctions["chrom"])
-    ann = read_annotation(Path(gtf)).in_naming_of(sorted(named))
+    ann = read_annotation(Path(annotation)).in_naming_of(sorted(named))
     table = call_fusions(sample, reads, junctions, ann, mapped, thresholds, fasta, bam)
     dest = Path(outdir) / f"{sample}.fusions.tsv"
     with atomic_path(dest) as tmp:

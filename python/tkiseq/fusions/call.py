@@ -465,8 +465,8 @@ def abl1_wildtype_reads(sj: pd.DataFrame, ann: Annotation) -> int | None:
         return 0
     sj = _harmonised(sj, ["chrom"], ann)
     introns = set()
-    for tx in ann.transcripts.values():
-        if tx.gene_id != abl1.gene_id or len(tx.exons) < 2:
+    for tx in ann.transcripts_of(abl1.gene_id):
+        if len(tx.exons) < 2:
             continue
         (s1, e1, _), (s2, e2, _) = tx.exons[0], tx.exons[1]
         introns.add((e1 + 1, s2 - 1) if tx.strand == "+" else (e2 + 1, s1 - 1))

@@ -1,8 +1,8 @@
-"""Reading GTFs (GENCODE or Ensembl style, plain or gzipped): records, attributes, genes.
+"""Reading GTFs (GENCODE or Ensembl style, plain or gzipped): records, attributes, tags.
 
-Every stage reads the annotation, so the common parts live here: validated records (errors
-name the line and column so a broken annotation is fixed at its source), attributes parsed
-once per transcript, the reference-transcript tags, and the one-row-per-gene table.
+Only ``tkiseq prepare`` (genome.bundle) and the STAR index read the GTF; the parts they share
+live here: validated records (errors name the line and column so a broken annotation is fixed
+at its source), attributes parsed once per transcript and the reference-transcript tags.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
-
-import pandas as pd
 
 from tkiseq.errors import InputError
 
@@ -129,42 +127,3 @@ def iter_records(path: Path, features: frozenset[str]) -> Iterator[tuple[int, li
                 yield lineno, fields
         except (EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
             raise InputError(path, f"unreadable ({exc})", hint="is the file complete?") from exc
-
-
-@gc_paused()
-def read_genes(path: Path) -> pd.DataFrame:
-    """One row per gene: gene_id (index), gene_name, gene_type, chrom, start, end, strand.
-
-    Uses a gene's ``gene`` row when the GTF has one, else the span of its ``exon`` rows (some
-    GTFs, e.g. those converted from GFF3 or UCSC tables, have no gene rows). A gene without
-    ``gene_name`` keeps its ID as name; ``gene_biotype`` (Ensembl) and ``gene_type``
-    (GENCODE) are both understood.
-    """
-    genes: dict[str, dict[str, object]] = {}
-    exon_spans: dict[str, dict[str, object]] = {}
-    attributes = TranscriptAttributes()
-    for lineno, f in iter_records(path, frozenset({"gene", "exon"})):
-        attrs, _ = attributes(f[8])
-        gene_id = attrs.get("gene_id")
-        if gene_id is None:
-            raise InputError(path, "no gene_id attribute", line=lineno, column="9 (attributes)")
-        row = {
-            "gene_name": attrs.get("gene_name", gene_id),
-            "gene_type": attrs.get("gene_type", attrs.get("gene_biotype", "")),
-            "chrom": f[0],
-            "start": int(f[3]),
-            "end": int(f[4]),
-            "strand": f[6],
-        }
-        if f[2] == "gene":
-            genes.setdefault(gene_id, row)
-        else:
-            span = exon_spans.setdefault(gene_id, row)
-            span["start"] = min(int(span["start"]), row["start"])
-            span["end"] = max(int(span["end"]), row["end"])
-    found = exon_spans | genes
-    if not found:
-        raise InputError(path, "no gene or exon rows", hint="is this a GTF file?")
-    table = pd.DataFrame.from_dict(found, orient="index")
-    table.index.name = "gene_id"
-    return table

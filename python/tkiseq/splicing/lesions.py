@@ -64,8 +64,7 @@ def scan_gene(
         return []
     annotated = {
         _intron(a, b, t.strand)
-        for t in ann.transcripts.values()
-        if t.gene_id == gene.gene_id
+        for t in ann.transcripts_of(gene.gene_id)
         for a, b in zip(t.exons, t.exons[1:], strict=False)
     }
     exons = tx.exons
@@ -136,17 +135,17 @@ def find_lesions(
 def run_splice_lesions(
     sample: str,
     sj: Path,
-    gtf: Path,
+    annotation: Path,
     outdir: Path,
     genes: tuple[str, ...] = DEFAULT_GENES,
     min_reads: int = MIN_READS,
 ) -> Path:
     """Write ``<outdir>/<sample>.splice_lesions.tsv``."""
     junctions = read_sj(Path(sj))
-    ann = read_annotation(Path(gtf)).in_naming_of(sorted(set(junctions["chrom"])))
+    ann = read_annotation(Path(annotation)).in_naming_of(sorted(set(junctions["chrom"])))
     unknown = [g for g in genes if ann.gene_by_name(g) is None]
     if len(unknown) == len(genes):
-        raise InputError(gtf, f"none of the genes {', '.join(genes)} is in the GTF")
+        raise InputError(annotation, f"none of the genes {', '.join(genes)} is in the annotation")
     table = find_lesions(sample, junctions, ann, genes, min_reads)
     dest = Path(outdir) / f"{sample}.splice_lesions.tsv"
     with atomic_path(dest) as tmp:

@@ -20,7 +20,7 @@ from tkiseq import tables
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.fusions.call import known_subtype, load_known_fusions
-from tkiseq.genome.gtf import read_genes
+from tkiseq.genome.bundle import read_genes
 from tkiseq.subtypes import karyotype as kt
 from tkiseq.subtypes.arms import arm_boundaries, arm_labels, gene_arms
 from tkiseq.subtypes.risk import ph_like_score, risk_group, target_expression
@@ -50,7 +50,7 @@ class SubtypesInputs:
     cohort table, ``vcfs`` the per-sample ``<sample>.all.vcf.gz`` files."""
 
     expression: Path
-    gtf: Path
+    annotation: Path
     fusions: list[Path]
     vcfs: list[Path]
     variants: Path | None = None
@@ -193,7 +193,9 @@ def _dosage_frames(
     ref = _read_expression(path)
     shared = cohort.var_names.intersection(ref.var_names)
     if len(shared) == 0:
-        raise InputError(path, "shares no gene IDs with the cohort", hint="same --gtf needed")
+        raise InputError(
+            path, "shares no gene IDs with the cohort", hint="same --annotation needed"
+        )
     other = _frame(ref, "counts")[shared].rename(index=lambda s: f"reference:{s}")
     counts = pd.concat([_frame(cohort, "counts")[shared], other])
     joint = pd.DataFrame(vst(counts.to_numpy()), index=counts.index, columns=shared)
@@ -268,7 +270,7 @@ def run(inputs: SubtypesInputs, outdir: Path, params: SubtypesParams | None = No
     reference) into ``outdir``; every file atomically, nothing on bad input."""
     params = params or SubtypesParams()
     adata = _read_expression(inputs.expression)
-    genes = read_genes(inputs.gtf)
+    genes = read_genes(inputs.annotation)
     samples = list(adata.obs_names)
     fusions = read_fusions(inputs.fusions, samples)
     mutations = read_mutations(inputs.variants)

@@ -26,14 +26,14 @@ WINDOW = 300  # genomic bases each side of a call, room for shifting indels in r
 
 
 class Annotator:
-    """Caches transcript models and their spliced sequences for one GTF + FASTA."""
+    """Caches transcript models and their spliced sequences for one annotation + FASTA."""
 
-    def __init__(self, gtf: Path, fasta: Path) -> None:
+    def __init__(self, annotation: Path, fasta: Path) -> None:
         self.fasta = pysam.FastaFile(str(fasta))
-        self.index = TranscriptIndex.from_gtf(gtf)
+        self.index = TranscriptIndex.from_bundle(annotation)
         self._mrna: dict[str, str] = {}
         self._to_fasta = require_shared(
-            str(gtf), self.index.contigs(), str(fasta), self.fasta.references
+            str(annotation), self.index.contigs(), str(fasta), self.fasta.references
         )
 
     def mrna(self, t: Transcript) -> str:
@@ -81,7 +81,7 @@ def annotate_record(ann: Annotator, chrom: str, pos: int, ref: str, alt: str) ->
     }
 
 
-def annotate_calls(sample: str, vcf: Path, fasta: Path, gtf: Path, outdir: Path) -> Path:
+def annotate_calls(sample: str, vcf: Path, fasta: Path, annotation: Path, outdir: Path) -> Path:
     """Write ``<sample>.variants.tsv``: one row per allele of the filtered VCF."""
     vf = open_vcf(vcf)
     check_single_sample(vcf, vf)
@@ -90,7 +90,7 @@ def annotate_calls(sample: str, vcf: Path, fasta: Path, gtf: Path, outdir: Path)
         raise InputError(
             vcf, "no FORMAT/AD", hint="annotate the output of `tkiseq variants filter`"
         )
-    ann = Annotator(gtf, fasta)
+    ann = Annotator(annotation, fasta)
     rows = []
     try:
         for rec in vf:

@@ -41,8 +41,8 @@ from pathlib import Path
 import pysam
 
 from tkiseq.errors import InputError
+from tkiseq.genome.bundle import open_bundle
 from tkiseq.genome.contigs import require_shared
-from tkiseq.genome.gtf import iter_records
 from tkiseq.variants.counts import MIN_BASEQ, MIN_MAPQ, CallParams, Intron, add_allele_depths
 from tkiseq.variants.normalise import fasta_contigs
 from tkiseq.variants.transcripts import Transcript, merge_intervals, read_transcripts
@@ -165,14 +165,14 @@ def call_bam(
     sample: str,
     bam: Path,
     fasta: Path,
-    gtf: Path,
+    annotation: Path,
     outdir: Path,
     threads: int = 1,
     params: CallParams | None = None,
 ) -> Path:
     """Write ``<sample>.calls.vcf.gz`` (+ .tbi): every exonic allele with alt reads."""
     params = params or CallParams()
-    for path in (bam, fasta, gtf):
+    for path in (bam, fasta):
         if not path.exists():
             raise InputError(path, "file not found")
     try:
@@ -184,9 +184,9 @@ def call_bam(
     except (OSError, ValueError) as exc:
         raise InputError(bam, f"not a readable BAM ({exc})") from exc
     require_shared(str(bam), bam_contigs, str(fasta), fasta_contigs(fasta))
-    gtf_contigs = list(dict.fromkeys(f[0] for _, f in iter_records(gtf, frozenset({"gene"}))))
-    rename = require_shared(str(gtf), gtf_contigs or bam_contigs, str(bam), bam_contigs)
-    transcripts = read_transcripts(gtf)
+    bundle = open_bundle(annotation)
+    rename = require_shared(str(annotation), bundle.contigs(), str(bam), bam_contigs)
+    transcripts = read_transcripts(bundle)
     regions = exon_regions(transcripts, rename)
     introns = annotated_introns(transcripts, rename)
     outdir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Transcript models from the GTF: exons, CDS and the one canonical transcript per gene.
+"""Transcript models from the annotation bundle: exons, CDS, one canonical transcript per gene.
 
 HGVS names only mean something on a stated transcript. Clinical ABL1 numbering is isoform 1a
 (NM_005157); elsewhere a transcript tagged ``MANE_Select``/``Ensembl_canonical`` wins, else
@@ -13,7 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tkiseq.genome.gtf import CANONICAL_TAGS, TranscriptAttributes, gc_paused, iter_records
+import numpy as np
+import pandas as pd
+
+from tkiseq.genome.bundle import Bundle, open_bundle, segments
+from tkiseq.genome.gtf import CANONICAL_TAGS, gc_paused
 
 # Genes whose clinical protein numbering follows a named RefSeq isoform: (accession, protein aa).
 CLINICAL_ISOFORMS: dict[str, tuple[str, int]] = {"ABL1": ("NM_005157", 1130)}
@@ -83,47 +87,104 @@ def merge_intervals(pieces: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+class _Models:
+    """Transcripts of a bundle built from its arrays, all or only the ones asked for."""
+
+    def __init__(self, bundle: Path | Bundle) -> None:
+        b = open_bundle(bundle)
+        self.tx, ex, cds = b.transcripts, b.exons, b.cds
+        self.gene_names = dict(zip(b.genes["gene_id"], b.genes["gene_name"], strict=True))
+        n = len(self.tx)
+        self.ex_at = segments(ex["transcript"].to_numpy(), n)
+        self.cds_at = segments(cds["transcript"].to_numpy(), n)
+        self.ex = (ex["start"].to_numpy(), ex["end"].to_numpy())
+        self.cds = (cds["start"].to_numpy(), cds["end"].to_numpy())
+        self.ex_tx, self.cds_tx = ex["transcript"].to_numpy(), cds["transcript"].to_numpy()
+
+    def build(self, rows: Iterable[int]) -> list[Transcript]:
+        columns = ("transcript_id", "transcript_name", "gene_id", "chrom", "strand", "tags",
+                   "refseq")  # fmt: skip
+        values = [self.tx[c].astype(object).to_numpy() for c in columns]
+        ex_at, cds_at = self.ex_at.tolist(), self.cds_at.tolist()
+        ex = _spans(*self.ex, self.ex_tx)
+        cds = _spans(*self.cds, self.cds_tx)
+        out = []
+        for i in rows:
+            tid, name, gid, chrom, strand, tags, refseq = (v[i] for v in values)
+            out.append(
+                Transcript(
+                    tid, name, gid, self.gene_names.get(gid, gid), chrom, strand,
+                    exons=ex(ex_at[i], ex_at[i + 1]), cds=cds(cds_at[i], cds_at[i + 1]),
+                    tags=frozenset(tags.split(",")) if tags else frozenset(), refseq=refseq,
+                )
+            )  # fmt: skip
+        return out
+
+    def canonical_rows(self) -> list[int]:
+        """Row of each gene's canonical transcript (``choose_canonical``, over the arrays),
+        in the order genes first appear; genes with a clinical isoform are chosen on models."""
+        n = len(self.tx)
+        if n == 0:
+            return []
+        cds_len, _ = _merged_lengths(self.cds_tx, *self.cds, n)
+        ex_len, pieces = _merged_lengths(self.ex_tx, *self.ex, n)
+        ex_sum = ex_len - pieces  # sum(end - start) over merged exons, as choose_canonical
+        rank = self.tx["canonical_rank"].to_numpy().astype(np.int64)
+        plain = rank == 0
+        names = self.tx["transcript_name"].to_numpy(dtype=str)
+        first, _ = pd.factorize(self.tx["gene_id"])
+        order = np.lexsort((names, -ex_sum * plain, -cds_len * plain, -rank, first))
+        lead = order[np.r_[True, first[order][1:] != first[order][:-1]]]
+        chosen = dict(zip(first[lead].tolist(), lead.tolist(), strict=True))
+        gene_ids, ids = self.tx["gene_id"].tolist(), self.tx["transcript_id"].tolist()
+        code = {g: int(c) for g, c in zip(gene_ids, first, strict=True)}
+        for gid in {g for g in gene_ids if self.gene_names.get(g, g) in CLINICAL_ISOFORMS}:
+            rows = [i for i, g in enumerate(gene_ids) if g == gid]
+            pick = choose_canonical(self.build(rows)).transcript_id
+            chosen[code[gid]] = rows[[ids[r] for r in rows].index(pick)]
+        seen = dict.fromkeys(code[g] for g in gene_ids)
+        return [chosen[g] for g in seen]
+
+
+def _spans(start: np.ndarray, end: np.ndarray, tx: np.ndarray):
+    """``spans(a, b)``: rows a..b as merged intervals (``merge_intervals``); rows are sorted
+    by (transcript, start), so only rows that touch or overlap the one before need a merge."""
+    pairs = list(zip(start.tolist(), end.tolist(), strict=True))
+    joins = np.r_[False, (tx[1:] == tx[:-1]) & (start[1:] <= end[:-1] + 1)] if len(tx) else tx
+    merge_at = np.flatnonzero(joins).tolist()
+
+    def spans(a: int, b: int) -> list[tuple[int, int]]:
+        k = bisect.bisect_left(merge_at, a)
+        if k < len(merge_at) and merge_at[k] < b:
+            return merge_intervals(pairs[a:b])
+        return pairs[a:b]
+
+    return spans
+
+
+def _merged_lengths(
+    tx: np.ndarray, start: np.ndarray, end: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per transcript: bases covered by its intervals once touching or overlapping ones are
+    merged (as ``merge_intervals``), and the number of merged pieces. Rows are sorted by
+    (transcript, start)."""
+    if len(tx) == 0:
+        return np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    reach = pd.Series(end).groupby(tx).cummax().to_numpy()
+    before = np.r_[-1, reach[:-1]]
+    first = np.r_[True, tx[1:] != tx[:-1]]
+    before[first] = -1
+    opens = first | (start > before + 1)
+    covered = np.clip(end - np.maximum(start, before + 1) + 1, 0, None)
+    lengths = np.bincount(tx, weights=covered, minlength=n).astype(np.int64)
+    return lengths, np.bincount(tx, weights=opens, minlength=n).astype(np.int64)
+
+
 @gc_paused()
-def read_transcripts(gtf: Path) -> list[Transcript]:
-    """All transcripts with at least one exon; CDS includes the stop codon rows."""
-    found: dict[str, Transcript] = {}
-    exons: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    cds: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    features = frozenset({"exon", "CDS", "stop_codon", "transcript"})
-    attributes = TranscriptAttributes()
-    for _, f in iter_records(gtf, features):
-        attrs, tags = attributes(f[8])
-        tid = attrs.get("transcript_id")
-        if not tid:
-            continue
-        if tid not in found:
-            name = attrs.get("transcript_name", tid)
-            refseq = next(
-                (v for v in (tid, name, attrs.get("refseq", "")) if v.startswith("NM_")), ""
-            )
-            found[tid] = Transcript(
-                tid,
-                name,
-                attrs.get("gene_id", tid),
-                attrs.get("gene_name", attrs.get("gene_id", tid)),
-                f[0],
-                f[6],
-                refseq=refseq,
-                tags=tags,
-            )
-        span = (int(f[3]), int(f[4]))
-        if f[2] == "exon":
-            exons[tid].append(span)
-        elif f[2] in ("CDS", "stop_codon"):
-            cds[tid].append(span)
-    out = []
-    for tid, t in found.items():
-        if not exons[tid]:
-            continue
-        t.exons = merge_intervals(exons[tid])
-        t.cds = merge_intervals(cds[tid])
-        out.append(t)
-    return out
+def read_transcripts(bundle: Path | Bundle) -> list[Transcript]:
+    """All transcripts of the annotation bundle; CDS includes the stop codon rows."""
+    models = _Models(bundle)
+    return models.build(range(len(models.tx)))
 
 
 def choose_canonical(transcripts: list[Transcript]) -> Transcript:
@@ -162,8 +223,11 @@ class TranscriptIndex:
             self._max_len[chrom] = max(t.end - t.start for t in ts)
 
     @classmethod
-    def from_gtf(cls, gtf: Path) -> TranscriptIndex:
-        return cls(read_transcripts(gtf))
+    @gc_paused()
+    def from_bundle(cls, bundle: Path | Bundle) -> TranscriptIndex:
+        """The index of a bundle: only each gene's canonical transcript is built."""
+        models = _Models(bundle)
+        return cls(models.build(models.canonical_rows()))
 
     def overlapping(self, chrom: str, start: int, end: int, pad: int = 0) -> list[Transcript]:
         """Canonical transcripts whose span (+ ``pad``) overlaps [start, end]."""

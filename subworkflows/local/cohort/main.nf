@@ -12,7 +12,7 @@ workflow COHORT {
     ch_fusions             // [ val(meta), path(fusions.tsv) ] per sample
     ch_all_vcf             // [ val(meta), path(all.vcf.gz), path(tbi) ] per sample
     ch_h5ad                // [ val(meta), path(cohort.h5ad) ]
-    ch_gtf                 // [ val(meta), path(gtf) ]
+    ch_annotation          // [ val(meta), path(annotation) ]: the prepared bundle
     ch_cnv                 // [ val(meta), path(cnv.valid.csv) ], or [ val(meta), [] ]
     ch_subtype_reference   // [ val(meta), path(labelled .h5ad) ], or [ val(meta), [] ]
     ch_karyotype_reference // [ val(meta), path(known-diploid .h5ad) ], or [ val(meta), [] ]
@@ -32,7 +32,7 @@ workflow COHORT {
     )                                   // [ val(meta), [ path(fusions.tsv), ... ] ]
     SUBTYPES(
         ch_h5ad,
-        ch_gtf,
+        ch_annotation,
         ch_fusions
             .map { _meta, tsv -> tsv }
             .toSortedList { a, b -> a.name <=> b.name }

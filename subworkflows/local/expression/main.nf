@@ -8,7 +8,7 @@ include { GSEA   } from '../../../modules/local/gsea'
 workflow EXPRESSION {
     take:
     ch_counts     // [ val(meta), path(ReadsPerGene.out.tab), path(strandedness.json) ] per sample
-    ch_gtf        // [ val(meta), path(gtf) ]
+    ch_annotation // [ val(meta), path(annotation) ]: the prepared bundle
     ch_phenotypes // [ val(meta), path(phenotypes.valid.csv) ]
     ch_tested     // val(phenotype): the phenotypes validate chose (tested_phenotypes.txt)
     gene_sets     // [ path(gmt), ... ], empty for no enrichment
@@ -18,7 +18,7 @@ workflow EXPRESSION {
         .toSortedList { a, b -> a[0].id <=> b[0].id }
         .map { rows -> [[id: 'cohort'], rows.collect { row -> row[1] }, rows.collect { row -> row[2] }] }
                                         // [ val(meta), [ path(ReadsPerGene.out.tab), ... ], [ path(strandedness.json), ... ] ]
-    COUNTS(ch_cohort, ch_gtf, ch_phenotypes)
+    COUNTS(ch_cohort, ch_annotation, ch_phenotypes)
     ch_de_input = COUNTS.out.h5ad
         .combine(ch_tested)
         .map { _meta, h5ad, phenotype -> [[id: phenotype], h5ad, phenotype] }

@@ -9,11 +9,11 @@ workflow FUSIONS {
     ch_fusion_input // [ val(meta), path(chimeric), path(sj), path(log_final), path(bam), path(bai) ]
     ch_junctions    // [ val(meta), path(SJ.out.tab) ]
     ch_fasta        // [ val(meta), path(fasta), path(fai) ]
-    ch_gtf          // [ val(meta), path(gtf) ]
+    ch_annotation   // [ val(meta), path(annotation) ]: the prepared bundle
 
     main:
-    FUSIONS_CALL(ch_fusion_input, ch_fasta, ch_gtf)
-    SPLICE_LESIONS(ch_junctions, ch_gtf)
+    FUSIONS_CALL(ch_fusion_input, ch_fasta, ch_annotation)
+    SPLICE_LESIONS(ch_junctions, ch_annotation)
     ch_versions = channel.empty()
         .mix(FUSIONS_CALL.out.versions.first())
         .mix(SPLICE_LESIONS.out.versions.first())

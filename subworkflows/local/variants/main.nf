@@ -11,17 +11,17 @@ workflow VARIANTS {
     ch_bam     // [ val(meta), path(bam), path(bai), path(vcf), path(tbi) ]: a user VCF, or [] []
     ch_fusions // [ val(meta), path(fusions.tsv) ]: FUSIONS' per-sample table
     ch_fasta   // [ val(meta), path(fasta), path(fai) ]
-    ch_gtf     // [ val(meta), path(gtf) ]
+    ch_annotation // [ val(meta), path(annotation) ]: the prepared bundle
     ch_dbsnp   // [ val(meta), path(vcf), path(tbi) ]
 
     main:
-    VARIANTS_CALL(ch_bam, ch_fasta, ch_gtf)
+    VARIANTS_CALL(ch_bam, ch_fasta, ch_annotation)
     VARIANTS_FILTER(
         VARIANTS_CALL.out.vcf.join(ch_fusions), // [ val(meta), path(vcf), path(tbi), path(fusions.tsv) ]
         ch_dbsnp,
         ch_fasta,
     )
-    VARIANTS_ANNOTATE(VARIANTS_FILTER.out.all, ch_fasta, ch_gtf)
+    VARIANTS_ANNOTATE(VARIANTS_FILTER.out.all, ch_fasta, ch_annotation)
     ch_versions = channel.empty()
         .mix(VARIANTS_CALL.out.versions.first())
         .mix(VARIANTS_FILTER.out.versions.first())
