@@ -66,7 +66,14 @@ def test_outputs_for_every_sample(called: Path, tiny_data: Path) -> None:
         assert all(every.values())
         assert passed == {k for k, f in every.items() if f == {"PASS"}}
         table = pd.read_csv(called / f"{s}.variants.tsv", sep="\t", keep_default_na=False)
-        assert list(table.columns) == COLUMNS and len(table) == len(every)
+        assert list(table.columns) == COLUMNS
+        rows = {(str(r.chrom), r.pos, r.ref, r.alt): r for r in table.itertuples()}
+        supported = {k for k, f in every.items() if not f & {"min_alt_reads", "min_vaf"}}
+        assert supported <= set(rows), s  # every call the reads support has its row
+        for key, row in rows.items():  # ... and other rows are panel genes' subclones
+            assert set(row.filter.split(";")) == every[key], (s, key)
+            assert "min_alt_reads" not in every[key], (s, key)
+            assert key in supported or row.panel_gene, (s, key)
 
 
 def test_recall_precision_and_dbsnp(called: Path, tiny_data: Path) -> None:
