@@ -114,7 +114,7 @@ def _simulate_options(p: Parser) -> None:
     p.add_argument(
         "--confident-errors",
         type=float,
-        help="share of sequencing errors with an ordinary high base quality (30+)",
+        help="share of sequencing errors that keep an ordinary base quality (29-41)",
     )
 
 

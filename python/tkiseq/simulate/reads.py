@@ -133,7 +133,7 @@ def _sequencing_errors(
     """Substitutions rising from ~0.1 % (5') to ~1 % (3'), rare N, and base qualities.
 
     An error gets a low quality (2-15), except a ``confident`` share of them, drawn like any
-    other base's quality (30+): real Illumina errors are often confident, so they pass
+    other base's quality (29-41): real Illumina errors are often confident, so they pass
     ``-Q 20`` and become candidate sites (no extra draw when ``confident`` is 0)."""
     n = len(reads)
     x = np.arange(READ_LENGTH) / (READ_LENGTH - 1)

@@ -19,7 +19,7 @@ from tkiseq.simulate.reads import INDEL_FLANK, SiteEvent, Template
 from tkiseq.simulate.variants import Variant
 
 PARALOG_DIVERGENCE = 0.05  # the unassembled copy differs at ~5 % of the mRNA's bases
-PARALOG_SHARE = 0.2  # its fragments per fragment of the reference copy
+PARALOG_SHARE = 0.15  # its fragments per fragment of the reference copy (VAF ~0.13)
 PARALOG_KEY = 1_000_000  # SiteEvent keys of the copy's difference sites start here
 ALT_ISOFORM_FRACTION = {"ABL1": 0.4}
 DEFAULT_ALT_FRACTION = 0.35
