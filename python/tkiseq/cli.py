@@ -87,6 +87,7 @@ def _versions(a: argparse.Namespace) -> None:
 # -- simulate -------------------------------------------------------------------------------------
 def _simulate_options(p: Parser) -> None:
     from tkiseq.simulate import PRESETS, simulate
+    from tkiseq.simulate.cohort import MIN_COHORT_SAMPLES
 
     defaults = inspect.signature(simulate).parameters
     p.add_argument("--outdir", type=Path, required=True, help="new or empty folder to write")
@@ -108,7 +109,11 @@ def _simulate_options(p: Parser) -> None:
         help="same preset, seed and options: same bytes",
     )
     p.add_argument("--pairs", type=int, help="read pairs per sample (default: the preset's)")
-    p.add_argument("--samples", type=int, help="samples (cohort preset only; default 51)")
+    p.add_argument(
+        "--samples",
+        type=int,
+        help=f"samples (cohort preset only, >= {MIN_COHORT_SAMPLES}; default: the preset's)",
+    )
     p.add_argument("--duplicates", type=float, help="PCR duplicate share of the read pairs")
     p.add_argument("--intronic", type=float, help="pre-mRNA (intronic) share of the fragments")
     p.add_argument(
