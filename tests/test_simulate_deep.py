@@ -67,6 +67,8 @@ def test_options_override_the_preset(tmp_path: Path) -> None:
     assert (design.pairs, design.intronic, design.duplicates) == (30_000, 0.1, 0.2)
     assert design.paralog and design.confident_errors == 0.9
     assert library("deep") == PRESETS["deep"]
+    bigger = library("cohort", samples=60)
+    assert (bigger.n_samples, bigger.n_paediatric, bigger.n_pdx) == (60, 38, 20)
     rng = np.random.default_rng(5)
     from tkiseq.simulate.catalog import gene_specs
 
