@@ -13,7 +13,8 @@ without ``--results`` it runs ``tkiseq run --threads 2`` on it. Then, per sample
 - outside STAR: the align task's wall (``pipeline_info/trace.tsv``) minus STAR's time, plus the
   wall of every other task of that sample (variants call/filter/annotate, fusions,
   splice-lesions); the stage that dominates is named;
-- the ratio, and its median over samples against the 0.25 target.
+- the ratio, and its median over samples against the 0.25 target;
+- the align task's own steps besides STAR, timed one by one on the first sample.
 
 Scoring reuses ``bench_variant_call.score`` (recall of somatic variants with >= 3 alt reads and
 VAF > 0.1 in the reads; precision of PASS calls against somatic and private germline truth).
@@ -29,7 +30,9 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -38,6 +41,8 @@ import pandas as pd
 import pysam
 from tests.benchmarks.bench_variant_call import KEY, score
 from tests.benchmarks.measure import timed
+
+from tkiseq.align import fastq
 
 TARGET = 0.25
 STAR_FORMAT = "%b %d %H:%M:%S"
@@ -89,6 +94,40 @@ def timing(data: Path, results: Path) -> pd.DataFrame:
         rows.append({"sample": s, "star_s": star, "outside_s": outside,
                      "ratio": outside / star, **parts})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def align_steps(data: Path, results: Path, workdir: Path) -> None:
+    """The align task's steps besides STAR, timed one by one on the first sample, as the task
+    runs them with ``--threads 1``: the FASTQ check (it runs beside STAR and is waited for),
+    then on the BAM put back in name order (STAR's unsorted output, untimed): samtools fixmate
+    -m, sort, markdup, index."""
+    sheet = pd.read_csv(data / "samplesheet.csv")
+    s = sheet["sample"].iloc[0]
+    work = workdir / "align_steps"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    reads = [data / sheet[c].iloc[0] for c in ("fastq_1", "fastq_2")]
+    pysam.samtools.sort("-n", "-@", "2", "-o", str(work / "byname.bam"),
+                        str(results / "align" / s / f"{s}.bam"), catch_stdout=False)  # fmt: skip
+    w = {name: str(work / name) for name in ("byname.bam", "fixed.bam", "sorted.bam", "out.bam")}
+    sam = pysam.samtools
+    steps = [
+        ("samtools fixmate -m", sam.fixmate, ["-m", "-@", "1", w["byname.bam"], w["fixed.bam"]]),
+        ("samtools sort", sam.sort, ["-@", "1", "-m", "768M", "-T", str(work / "tmp"), "-o",
+                                     w["sorted.bam"], w["fixed.bam"]]),
+        ("samtools markdup", sam.markdup, ["-@", "1", "-s", "-f", str(work / "stats.txt"),
+                                           w["sorted.bam"], w["out.bam"]]),
+        ("samtools index", sam.index, [w["out.bam"]]),
+    ]  # fmt: skip
+    print(f"{s}: align steps besides STAR (wall s, --threads 1, this machine's load)")
+    t0 = time.perf_counter()
+    fastq.check_pair(reads)
+    print(f"  fastq check (beside STAR): {time.perf_counter() - t0:.1f}")
+    for name, tool, args in steps:
+        t0 = time.perf_counter()
+        tool(*args, catch_stdout=False)
+        print(f"  {name}: {time.perf_counter() - t0:.1f}")
+    shutil.rmtree(work)
 
 
 def calls(data: Path, results: Path) -> pd.DataFrame:
@@ -162,8 +201,9 @@ def library(data: Path, results: Path) -> None:
     print(f"  mismatching bases with quality >= 20: {confident / errors.sum():.2f}")
 
 
-def report(data: Path, results: Path) -> None:
+def report(data: Path, results: Path, workdir: Path) -> None:
     library(data, results)
+    align_steps(data, results, workdir)
     t = timing(data, results)
     print("\nper sample (wall s): STAR mapping, outside STAR, ratio; outside STAR by stage")
     print(t.round(2).to_string(index=False))
@@ -235,7 +275,7 @@ def main() -> None:
     results = a.results or a.workdir / "results"
     if a.results is None:
         run(data, results)
-    report(data, results)
+    report(data, results, a.workdir)
 
 
 if __name__ == "__main__":
