@@ -130,6 +130,25 @@ def align_steps(data: Path, results: Path, workdir: Path) -> None:
     shutil.rmtree(work)
 
 
+def near_ends(bam: Path, chrom: str, pos: int, alt: str, within: int = 5) -> str:
+    """Alt and ref reads over an SNV (not duplicate, MAPQ >= 20) and how many of each have the
+    site within ``within`` bases of an aligned end or soft clip (what edge rules remove)."""
+    n = {True: [0, 0], False: [0, 0]}
+    with pysam.AlignmentFile(str(bam)) as af:
+        for col in af.pileup(chrom, pos - 1, pos, truncate=True, stepper="nofilter",
+                             ignore_orphans=False, min_base_quality=0):  # fmt: skip
+            for r in col.pileups:
+                a = r.alignment
+                if r.is_del or r.is_refskip or a.flag & 0xF04 or a.mapping_quality < 20:
+                    continue
+                is_alt = a.query_sequence[r.query_position] == alt
+                q, aligned = r.query_position, (a.query_alignment_start, a.query_alignment_end)
+                n[is_alt][0] += 1
+                n[is_alt][1] += min(q - aligned[0], aligned[1] - 1 - q) < within
+    return (f"alt reads {n[True][0]} ({n[True][1]} within {within} bases of an end), "
+            f"other reads {n[False][0]} ({n[False][1]})")  # fmt: skip
+
+
 def calls(data: Path, results: Path) -> pd.DataFrame:
     """Every call of every sample: FILTER, AD, INFO/AMM, LMQ, and gene/consequence."""
     frames = []
@@ -247,6 +266,9 @@ def report(data: Path, results: Path, workdir: Path) -> None:
             got = "no call" if pd.isna(r.filter) else f"{r.filter} {r.ref_n:.0f}/{r.alt_n:.0f}"
             print(f"  {r.sample} {gene} {r.hgvsp_short} {r.consequence_x}: truth "
                   f"{r.alt_reads}/{r.depth} expected_pass {r.expected_pass} -> {got}")  # fmt: skip
+            if len(r.ref) == len(r.alt) == 1:
+                bam = results / "align" / r.sample / f"{r.sample}.bam"
+                print(f"    in the BAM: {near_ends(bam, r.chrom, r.pos, r.alt)}")
     fus = pd.read_csv(data / "truth" / "fusions.tsv", sep="\t")
     for f in fus[(fus.gene5 == "BCR") & (fus.isoform == "e14a2")].itertuples():
         chrom, pos, strand = f.breakpoint5.rsplit(":", 2)
