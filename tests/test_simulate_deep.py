@@ -159,6 +159,23 @@ def test_failure_modes_are_planted(deep: Path) -> None:
     fus = _truth(deep, "fusions")
     e14a2 = fus[(fus.gene5 == "BCR") & (fus.isoform == "e14a2")]
     assert len(e14a2) == 2 and e14a2["sample"].nunique() == 2
+    assert (e14a2.split_reads > 0).all()
+    # micro-homology: BCR intron 14 after its GT reads like ABL1 exon 2 from its third base
+    fasta = pysam.FastaFile(str(deep / "genome.fa"))
+    gtf = (deep / "genes.gtf").read_text().splitlines()
+
+    def exon(transcript: str, number: int) -> tuple[str, int, int]:
+        rows = [r.split("\t") for r in gtf if f'transcript_name "{transcript}"' in r]
+        rows = sorted((int(r[3]), int(r[4]), r[0]) for r in rows if r[2] == "exon")
+        a, b, chrom = rows[number - 1]
+        return chrom, a, b
+
+    chrom, _, end14 = exon("BCR-201", 14)
+    chrom2, start2, _ = exon("ABL1-201", 2)
+    assert fasta.fetch(chrom, end14, end14 + 2) == "GT"
+    homology = fasta.fetch(chrom, end14 + 2, end14 + 10)
+    assert homology == fasta.fetch(chrom2, start2 + 1, start2 + 9)
+    assert fasta.fetch(chrom2, start2 - 1, start2 + 1) != "GT"  # a mismatch in the intron
 
 
 def test_same_options_same_bytes(tmp_path: Path) -> None:

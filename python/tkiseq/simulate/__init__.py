@@ -110,7 +110,9 @@ def simulate(
     genome_rng, cohort_rng, variant_rng, set_rng = (np.random.default_rng(x) for x in streams[:4])
     with atomic_dir(outdir) as tmp:
         specs = gene_specs(preset, design.paralog)
-        genome = build_genome(genome_rng, specs, centromeres=preset == "cohort")
+        genome = build_genome(
+            genome_rng, specs, preset == "cohort", junction_homology=design.junction_homology
+        )
         write_fasta(genome, tmp / "genome.fa")
         write_gtf(genome, tmp / "genes.gtf")
         planted = plan_variants(variant_rng, genome)

@@ -37,6 +37,7 @@ class Preset:
     ``confident_errors``: share of sequencing errors that keep an ordinary high base quality,
     as on real Illumina runs, so they pass base-quality filters. ``paralog``: add the CD99L2
     gene and reads of an unassembled ~95 %-identical copy of it (``templates.paralog_copy``).
+    ``junction_homology``: BCR intron 14 starts like ABL1 exon 2 (``genome._junction_homology``).
     """
 
     design: str
@@ -48,6 +49,7 @@ class Preset:
     intronic: float = 0.04  # pre-mRNA (intronic) fragments as a share of the originals
     confident_errors: float = 0.0
     paralog: bool = False
+    junction_homology: bool = False
 
 
 PRESETS = {
@@ -55,7 +57,7 @@ PRESETS = {
     "cohort": Preset("cohort", 51, 130_000, 32, 17),
     "deep": Preset(
         "deep", 4, 1_000_000, 2, 1, duplicates=0.08, intronic=0.045, confident_errors=0.6,
-        paralog=True,
+        paralog=True, junction_homology=True,
     ),
 }  # fmt: skip
 MIN_COHORT_SAMPLES = 45  # the cohort's planted somatic variants go up to AUC rank 44

@@ -288,7 +288,7 @@ TINY_SOMATIC = (
 # deep: the failure modes at depth: ABL1 E255K (alt reads near read ends lost to edge
 # rules), frameshifts with few alt reads (SETD2 is expressed low), two e14a2 samples (0, 1)
 DEEP_SOMATIC = (
-    (("ABL1_E255K", 0.12), ("TP53_R273H", 0.5), ("SETD2_ins", 0.25)),
+    (("ABL1_E255K", 0.12), ("TP53_R273H", 0.5), ("SETD2_ins", 0.45)),
     (("ABL1_T315I", 0.45), ("KRAS_G12D", 0.06), ("SH2B3_fs", 0.12)),
     (("ABL1_K404E", 0.35), ("ABL1_H396P", 0.04), ("JAK2_inframe", 0.35), ("ZEB2_H1038R", 0.3)),
     (("PAX5_P80R", 0.45), ("IKZF1_N159Y", 0.3), ("TP53_R248Q", 0.2)),
