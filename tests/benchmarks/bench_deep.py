@@ -276,9 +276,11 @@ def report(data: Path, results: Path, workdir: Path) -> None:
             int(pos) - BCR_WINDOW, int(pos) - 1)  # fmt: skip
         near = c[(c["sample"] == f.sample) & (c.chrom == chrom) & c.pos.between(lo, hi)]
         print(f"  {f.sample} BCR e14a2 breakpoint {f.breakpoint5}: {len(near)} calls within "
-              f"{BCR_WINDOW} bases past it: "
-              + "; ".join(f"{r.pos} {r.ref}>{r.alt} {r.filter} {r.ref_n}/{r.alt_n}"
-                          for r in near.itertuples()))  # fmt: skip
+              f"{BCR_WINDOW} bases past it (FILTER, ref/alt counted; reads in the BAM)")  # fmt: skip
+        bam = results / "align" / f.sample / f"{f.sample}.bam"
+        for r in near.itertuples():
+            print(f"    {r.pos} {r.ref}>{r.alt} {r.filter} {r.ref_n}/{r.alt_n}; "
+                  f"{near_ends(bam, chrom, r.pos, r.alt)}")  # fmt: skip
     at = para.merge(c, on=KEY, how="left")
     for s, grp in at.groupby("sample"):
         counts = grp["filter"].fillna("no call").value_counts().to_dict()
