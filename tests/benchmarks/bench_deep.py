@@ -276,7 +276,7 @@ def report(data: Path, results: Path, workdir: Path) -> None:
             int(pos) - BCR_WINDOW, int(pos) - 1)  # fmt: skip
         near = c[(c["sample"] == f.sample) & (c.chrom == chrom) & c.pos.between(lo, hi)]
         print(f"  {f.sample} BCR e14a2 breakpoint {f.breakpoint5}: {len(near)} calls within "
-              f"{BCR_WINDOW} bases past it (FILTER, ref/alt counted; reads in the BAM)")  # fmt: skip
+              f"{BCR_WINDOW} bases past it (FILTER, ref/alt counted; the BAM)")  # fmt: skip
         bam = results / "align" / f.sample / f"{f.sample}.bam"
         for r in near.itertuples():
             print(f"    {r.pos} {r.ref}>{r.alt} {r.filter} {r.ref_n}/{r.alt_n}; "
