@@ -88,24 +88,55 @@ def _versions(a: argparse.Namespace) -> None:
 # -- simulate -------------------------------------------------------------------------------------
 def _simulate_options(p: Parser) -> None:
     from tkiseq.simulate import PRESETS, simulate
+    from tkiseq.simulate.cohort import MIN_COHORT_SAMPLES
 
     defaults = inspect.signature(simulate).parameters
     p.add_argument("--outdir", type=Path, required=True, help="new or empty folder to write")
     p.add_argument(
-        "--preset", choices=list(PRESETS), default=defaults["preset"].default, help="dataset size"
+        "--preset",
+        choices=list(PRESETS),
+        default=defaults["preset"].default,
+        help="dataset design and library defaults: "
+        + "; ".join(
+            f"{k}: {v.n_samples} x {v.pairs:,} pairs, duplicates {v.duplicates}, intronic "
+            f"{v.intronic}, confident errors {v.confident_errors}"
+            for k, v in PRESETS.items()
+        ),
     )
     p.add_argument(
         "--seed",
         type=int,
         default=defaults["seed"].default,
-        help="same preset and seed: same bytes",
+        help="same preset, seed and options: same bytes",
+    )
+    p.add_argument("--pairs", type=int, help="read pairs per sample (default: the preset's)")
+    p.add_argument(
+        "--samples",
+        type=int,
+        help=f"samples (cohort preset only, >= {MIN_COHORT_SAMPLES}; default: the preset's)",
+    )
+    p.add_argument("--duplicates", type=float, help="PCR duplicate share of the read pairs")
+    p.add_argument("--intronic", type=float, help="pre-mRNA (intronic) share of the fragments")
+    p.add_argument(
+        "--confident-errors",
+        type=float,
+        help="share of sequencing errors that keep an ordinary base quality (29-41)",
     )
 
 
 def _simulate(a: argparse.Namespace) -> None:
     from tkiseq.simulate import simulate
 
-    simulate(a.outdir, preset=a.preset, seed=a.seed)
+    simulate(
+        a.outdir,
+        preset=a.preset,
+        seed=a.seed,
+        pairs=a.pairs,
+        samples=a.samples,
+        duplicates=a.duplicates,
+        intronic=a.intronic,
+        confident_errors=a.confident_errors,
+    )
 
 
 # -- validate -------------------------------------------------------------------------------------
@@ -867,7 +898,7 @@ Command = tuple[str, str, Callable[[Parser], None], Callable[[argparse.Namespace
 
 COMMANDS: list[Command] = [
     ("run", "the whole pipeline on this machine (no Nextflow)", _run_options, _run),
-    ("simulate", "write the tiny or cohort test dataset with its truth", _simulate_options,
+    ("simulate", "write a test dataset (tiny, cohort, deep) with its truth", _simulate_options,
      _simulate),
     ("validate", "check the input tables, read files, references and free space",
      _validate_options, _validate),

@@ -292,6 +292,16 @@ def karyotype_fillers() -> tuple[GeneSpec, ...]:
     return tuple(out)
 
 
-def gene_specs(preset: str) -> tuple[GeneSpec, ...]:
-    """The catalogue of a preset: the cohort adds the karyotype fillers, tiny stays as it is."""
-    return GENES + karyotype_fillers() if preset == "cohort" else GENES
+# The paralog pair (``Preset.paralog``): CD99L2 is in the reference; reads of a ~95 %-identical
+# CD99 copy that the simulated assembly lacks (as GRCh38 lacks or collapses some segmental
+# duplications) align to it with the copies' differences as mismatches.
+PARALOG_TARGET = "CD99L2"
+PARALOG_SOURCE = "CD99"
+PARALOG_SPEC = GeneSpec(PARALOG_TARGET, "chrX", 150.77, "-", n_exons=9, aa=262)
+
+
+def gene_specs(preset: str, paralog: bool = False) -> tuple[GeneSpec, ...]:
+    """The catalogue of a preset: the cohort adds the karyotype fillers, ``paralog`` adds
+    CD99L2 (after every other gene, so the others' models do not move); tiny stays as it is."""
+    specs = GENES + karyotype_fillers() if preset == "cohort" else GENES
+    return (*specs, PARALOG_SPEC) if paralog else specs

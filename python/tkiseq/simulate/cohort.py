@@ -25,25 +25,42 @@ BCR_EXON = {"e1a2": 1, "e13a2": 13, "e14a2": 14}
 FUSION_LEVEL = {"BCR::ABL1": 2400.0, "P2RY8::CRLF2": 2500.0, "other": 700.0}
 READTHROUGH_LEVEL = 150.0
 NOISE_FRAGMENTS = 20
-DUPLICATE_FRACTION = 0.05
-INTRONIC_FRACTION = 0.04
 REFERENCE_PAIRS = 150_000  # depth at which the base means below are stated
 
 
 @dataclass(frozen=True)
 class Preset:
-    """Cohort size and sequencing depth."""
+    """A dataset's design and library: the one place the ``simulate`` options' defaults live.
 
+    ``design`` names the sample layout: ``tiny`` and ``deep`` place their lesions by hand (fixed
+    sample count), ``cohort`` draws them (any ``n_samples`` >= ``MIN_COHORT_SAMPLES``).
+    ``confident_errors``: share of sequencing errors that keep an ordinary high base quality,
+    as on real Illumina runs, so they pass base-quality filters. ``paralog``: add the CD99L2
+    gene and reads of an unassembled ~95 %-identical copy of it (``templates.paralog_copy``).
+    ``junction_homology``: BCR intron 14 starts like ABL1 exon 2 (``genome._junction_homology``).
+    """
+
+    design: str
     n_samples: int
-    pairs: int
+    pairs: int  # read pairs per sample (each drawn within +-10 %)
     n_paediatric: int
     n_pdx: int
+    duplicates: float = 0.05  # PCR duplicates as a share of all read pairs
+    intronic: float = 0.04  # pre-mRNA (intronic) fragments as a share of the originals
+    confident_errors: float = 0.0
+    paralog: bool = False
+    junction_homology: bool = False
 
 
 PRESETS = {
-    "tiny": Preset(6, 150_000, 4, 2),
-    "cohort": Preset(51, 130_000, 32, 17),
-}
+    "tiny": Preset("tiny", 6, 150_000, 4, 2),
+    "cohort": Preset("cohort", 51, 130_000, 32, 17),
+    "deep": Preset(
+        "deep", 4, 1_000_000, 2, 1, duplicates=0.08, intronic=0.045, confident_errors=0.6,
+        paralog=True, junction_homology=True,
+    ),
+}  # fmt: skip
+MIN_COHORT_SAMPLES = 45  # the cohort's planted somatic variants go up to AUC rank 44
 
 
 @dataclass(frozen=True)
@@ -178,11 +195,13 @@ def _clinical(rng: np.random.Generator, preset: Preset, z: np.ndarray) -> pd.Dat
     case = timing.permutation(n)[:6]
     # missing start | late start (> 50 d) | short follow-up in CCR | relapse within a year |
     # death in CR | early start (<= 15 d) without MRD
-    start[case] = ["", 65, 20, 12, 30, 9]
-    follow[case[2:5]] = [300, 200, 800]
-    relapse[case[2:5]] = ["no", "yes", "no"]
-    died[case[2:5]] = ["no", "no", "yes"]
-    mrd_txt[case[5]] = ""
+    m = len(case)  # fewer than six samples (deep): the first cases only
+    start[case] = ["", 65, 20, 12, 30, 9][:m]
+    follow[case[2:5]] = [300, 200, 800][: max(0, m - 2)]
+    relapse[case[2:5]] = ["no", "yes", "no"][: max(0, m - 2)]
+    died[case[2:5]] = ["no", "no", "yes"][: max(0, m - 2)]
+    if m > 5:
+        mrd_txt[case[5]] = ""
     for i in case[2:4]:
         mrd_txt[i] = mrd_txt[i] or "0.0005"
     return pd.DataFrame(
@@ -309,6 +328,8 @@ def _expression_design(
             mu = 3000.0
         elif g == "GAPDHP1":
             mu = 15.0
+        elif g == catalog.PARALOG_TARGET:
+            mu = 1200.0
         elif g in catalog.B_CELL or g in catalog.FUSION_PARTNERS:
             mu = rng.lognormal(np.log(900), 0.4)
         elif g in catalog.IMMUNE_UP or g in catalog.AUC_DOWN:
@@ -334,9 +355,25 @@ def _expression_design(
     return base, disp, fc, role, boost
 
 
-def build_cohort(rng: np.random.Generator, preset_name: str) -> Cohort:
-    """Draw the cohort for a preset."""
-    preset = PRESETS[preset_name]
+def _deep_samples(names: list[str]) -> list[Sample]:
+    """The deep preset's four samples: two e14a2 BCR::ABL1 (fusion-junction artefacts in BCR
+    intron 14), one e1a2 with CRLF2-r, one ETV6::RUNX1; deletions as in tiny's first three."""
+    subtypes = ["BCR::ABL1", "BCR::ABL1", "BCR::ABL1", "ETV6::RUNX1"]
+    samples = [Sample(n, "reverse", 0, t) for n, t in zip(names, subtypes, strict=True)]
+    for s, iso in zip(samples, ("e14a2", "e14a2", "e1a2"), strict=False):
+        s.bcr_abl1_isoform = iso
+    samples[2].crlf2 = True
+    samples[0].ikzf1_del4_7 = True
+    dels = {0: ("IKZF1", "PAX5"), 2: ("IKZF1", "CDKN2A", "CDKN2B", "PAR1"), 3: ("PAX5",)}
+    for i, s in enumerate(samples):
+        s.cnv = {g: "DEL" if g in dels.get(i, ()) else "NO_DEL" for g in catalog.CNV_GENES}
+    return samples
+
+
+def build_cohort(rng: np.random.Generator, preset: Preset | str) -> Cohort:
+    """Draw the cohort for a preset (a ``Preset`` or the name of one in ``PRESETS``)."""
+    preset = PRESETS[preset] if isinstance(preset, str) else preset
+    preset_name = preset.design
     n = preset.n_samples
     names = [f"BA_P{i + 1:02d}" for i in range(n)]
     auc = _aucs(rng, n)
@@ -346,6 +383,8 @@ def build_cohort(rng: np.random.Generator, preset_name: str) -> Cohort:
     pheno = pd.concat([pd.DataFrame({"sample": names}), auc, clin], axis=1)
     if preset_name == "tiny":
         samples = _tiny_samples(names)
+    elif preset_name == "deep":
+        samples = _deep_samples(names)
     else:
         samples = _cohort_samples(rng, names, z, clin["age_group"].to_numpy())
     depth = preset.pairs / REFERENCE_PAIRS
@@ -366,7 +405,7 @@ def build_cohort(rng: np.random.Generator, preset_name: str) -> Cohort:
         if (preset_name == "tiny" and i in (1, 3, 4)) or (preset_name != "tiny" and i % 5 < 2):
             count = int(READTHROUGH_LEVEL * scale * rng.uniform(0.7, 1.3))
             s.fusions.append(FusionPlan(*READTHROUGH, "readthrough_decoy", count))
-    specs = catalog.gene_specs(preset_name)
+    specs = catalog.gene_specs(preset_name, preset.paralog)
     base, disp, fc, role, boost = _expression_design(rng, n, specs)
     chrom = {spec.name: spec.chrom for spec in specs}
     return Cohort(samples, pheno, z, base, disp, fc, role, boost, chrom)

@@ -132,16 +132,38 @@ def _centromere_gap(p_end: int, extent: int, fraction: float) -> int:
     return int(need) + 50_000
 
 
+JUNCTION_HOMOLOGY = 8  # bases of ABL1 exon 2 repeated after the GT of BCR intron 14
+
+
+def _junction_homology(local: dict[str, LocalGene]) -> None:
+    """Make BCR intron 14 continue (after its GT donor) like ABL1 exon 2 from its third base,
+    the micro-homology of real fusion junctions: a read of the e14a2 transcript whose ABL1
+    part is too short for a chimeric alignment is extended into the BCR intron instead of
+    clipped, and its first two ABL1 bases become mismatches at the intron's first two bases
+    (issue 13's BCR splice_donor_variant artefact)."""
+    bcr, abl1 = local["BCR"], local["ABL1"]
+    intron = bcr.exons[bcr.transcripts[0].exons[13]][1]
+    exon2 = abl1.exons[abl1.transcripts[0].exons[1]][0]
+    n = JUNCTION_HOMOLOGY
+    bcr.seq[intron + 2 : intron + 2 + n] = abl1.seq[exon2 + 2 : exon2 + 2 + n]
+
+
 def build_genome(
-    rng: np.random.Generator, specs: tuple[GeneSpec, ...] = GENES, centromeres: bool = False
+    rng: np.random.Generator,
+    specs: tuple[GeneSpec, ...] = GENES,
+    centromeres: bool = False,
+    junction_homology: bool = False,
 ) -> Genome:
     """Draw repeats, gene models and intergenic sequence; place genes in real relative order.
 
     With ``centromeres``, a gap between each chromosome's p- and q-arm genes puts the arm
-    boundary where the RNA karyotype looks for it (see ``_centromere_gap``).
+    boundary where the RNA karyotype looks for it (see ``_centromere_gap``); with
+    ``junction_homology``, BCR intron 14 starts like ABL1 exon 2 (``_junction_homology``).
     """
     repeats = [random_seq(rng, REPEAT_LENGTH, INTRON_GC) for _ in range(N_REPEATS)]
     local = build_genes(rng, specs, repeats)
+    if junction_homology:
+        _junction_homology(local)
     cen = arms.centromeres() if centromeres else None
     contigs: dict[str, np.ndarray] = {}
     offsets: dict[str, int] = {}

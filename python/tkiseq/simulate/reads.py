@@ -127,8 +127,14 @@ def _junction_stats(templates, tmpl, start, end) -> tuple[np.ndarray, ...]:
     return split, spanning, junction_reads
 
 
-def _sequencing_errors(rng: np.random.Generator, reads: np.ndarray) -> np.ndarray:
-    """Substitutions rising from ~0.1 % (5') to ~1 % (3'), qualities that reflect them, rare N."""
+def _sequencing_errors(
+    rng: np.random.Generator, reads: np.ndarray, confident: float = 0.0
+) -> np.ndarray:
+    """Substitutions rising from ~0.1 % (5') to ~1 % (3'), rare N, and base qualities.
+
+    An error gets a low quality (2-15), except a ``confident`` share of them, drawn like any
+    other base's quality (29-41): real Illumina errors are often confident, so they pass
+    ``-Q 20`` and become candidate sites (no extra draw when ``confident`` is 0)."""
     n = len(reads)
     x = np.arange(READ_LENGTH) / (READ_LENGTH - 1)
     p_err = 0.001 + 0.009 * x**2
@@ -138,7 +144,11 @@ def _sequencing_errors(rng: np.random.Generator, reads: np.ndarray) -> np.ndarra
     reads[rows, cols] = BASES[(_BASE_INDEX[reads[rows, cols]] + shift) % 4]
     base_q = np.round(38 - 6 * x**1.5).astype(np.int16)
     qual = base_q + rng.integers(-3, 3, (n, READ_LENGTH), dtype=np.int16)
-    qual[rows, cols] = rng.integers(2, 16, len(rows))
+    low = rng.integers(2, 16, len(rows))
+    if confident:
+        keep = rng.random(len(rows)) < confident
+        low[keep] = qual[rows[keep], cols[keep]]
+    qual[rows, cols] = low
     ns = rng.random((n, READ_LENGTH), dtype=np.float32) < 5e-5
     reads[ns] = ord("N")
     qual[ns] = 2
@@ -191,6 +201,7 @@ def sequence_sample(
     sample: str,
     strandedness: str,
     dup_fraction: float,
+    confident_errors: float = 0.0,
 ) -> tuple[SampleReads, list[bytes]]:
     """Draw fragments, apply alleles, duplicate, orient by library type, add errors.
 
@@ -223,7 +234,7 @@ def sequence_sample(
     read1, read2 = read1[order], read2[order]
     texts = []
     for mate, reads in ((1, read1), (2, read2)):
-        qual = _sequencing_errors(rng, reads)
+        qual = _sequencing_errors(rng, reads, confident_errors)
         texts.append(fastq_text(sample, mate, reads, qual))
     counts = SampleReads(
         len(tmpl),

@@ -6,19 +6,66 @@ the same way whether a site is read from mRNA, pre-mRNA or a fusion transcript.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from tkiseq.simulate import catalog
 from tkiseq.simulate import cohort as cohort_mod
-from tkiseq.simulate.dna import COMPLEMENT, encode, revcomp
+from tkiseq.simulate.dna import BASES, COMPLEMENT, encode, revcomp
 from tkiseq.simulate.fusions import Chimera, noise_chimeras, planned_chimera
 from tkiseq.simulate.genome import Genome
 from tkiseq.simulate.reads import INDEL_FLANK, SiteEvent, Template
 from tkiseq.simulate.variants import Variant
 
+PARALOG_DIVERGENCE = 0.05  # the unassembled copy differs at ~5 % of the mRNA's bases
+PARALOG_SHARE = 0.15  # its fragments per fragment of the reference copy (VAF ~0.13)
+PARALOG_KEY = 1_000_000  # SiteEvent keys of the copy's difference sites start here
 ALT_ISOFORM_FRACTION = {"ABL1": 0.4}
 DEFAULT_ALT_FRACTION = 0.35
 DEL4_7_FRACTION = 0.4
 DEL4_7_LABEL = -2
+
+
+@dataclass(frozen=True)
+class ParalogCopy:
+    """The unassembled copy's mRNA and the genome sites (of the reference copy) where it differs.
+
+    ``gpos`` is the reference copy's: a read of the copy aligns there, its differences becoming
+    mismatches. ``sites``: (mRNA index, chrom, 1-based pos, ref, alt) with + strand bases."""
+
+    seq: np.ndarray
+    gpos: np.ndarray
+    sites: tuple[tuple[int, str, int, str, str], ...]
+
+
+def paralog_copy(rng: np.random.Generator, genome: Genome) -> ParalogCopy:
+    """A ~``PARALOG_DIVERGENCE``-divergent copy of the paralog target's canonical mRNA."""
+    t = genome.genes[catalog.PARALOG_TARGET].transcripts[0]
+    seq = t.seq.copy()
+    hit = np.flatnonzero(rng.random(len(seq)) < PARALOG_DIVERGENCE)
+    seq[hit] = BASES[(np.searchsorted(BASES, seq[hit]) + rng.integers(1, 4, len(hit))) % 4]
+    sites = []
+    for i in hit:
+        chrom, pos, strand = genome.locate(int(t.gpos[i]))
+        ref, alt = int(t.seq[i]), int(seq[i])
+        if strand == "-":
+            ref, alt = int(COMPLEMENT[ref]), int(COMPLEMENT[alt])
+        sites.append((int(i), chrom, pos, chr(ref), chr(alt)))
+    return ParalogCopy(seq, t.gpos, tuple(sites))
+
+
+def _paralog_events(templates: list[Template], copy: ParalogCopy) -> list[SiteEvent]:
+    """Depth over each difference site from every template, alt reads from the copy's."""
+    events = []
+    for j, (i, *_rest) in enumerate(copy.sites):
+        site = abs(int(copy.gpos[i]))
+        for ti, t in enumerate(templates):
+            at = np.flatnonzero(np.abs(t.gpos) == site)
+            if len(at):
+                is_copy = t.kind == "paralog"
+                events.append(SiteEvent(ti, int(at[0]), int(at[0]) + 1, PARALOG_KEY + j, is_copy))
+    return events
 
 
 def _mature(rng, genome: Genome, counts: dict[str, int], del4_7: bool) -> list[Template]:
@@ -122,26 +169,37 @@ def sample_templates(
     cohort: cohort_mod.Cohort,
     i: int,
     carried: list[tuple[Variant, float]],
+    preset: cohort_mod.Preset,
+    paralog: ParalogCopy | None = None,
 ) -> tuple[list[Template], list[SiteEvent], list[Chimera]]:
-    """Everything sample ``i`` expresses, with fragment counts, variant sites and chimera truth."""
+    """Everything sample ``i`` expresses, with fragment counts, variant sites and chimera truth.
+
+    With ``paralog``, reads of the unassembled copy (``PARALOG_SHARE`` per fragment of the
+    reference copy) join the templates; their difference sites get events keyed from
+    ``PARALOG_KEY`` for the truth."""
     s = cohort.samples[i]
     chimeras = [
         planned_chimera(genome, f.gene5, f.exon5, f.gene3, f.exon3, f.kind) for f in s.fusions
     ]
     chimeras += noise_chimeras(rng, genome, cohort_mod.NOISE_FRAGMENTS)
     chim_frags = [f.fragments for f in s.fusions] + [1] * cohort_mod.NOISE_FRAGMENTS
-    originals = s.pairs * (1 - cohort_mod.DUPLICATE_FRACTION)
-    intronic = round(originals * cohort_mod.INTRONIC_FRACTION)
+    originals = s.pairs * (1 - preset.duplicates)
+    intronic = round(originals * preset.intronic)
     counts = cohort_mod.draw_counts(rng, cohort, i, originals - intronic - sum(chim_frags))
     templates = _mature(rng, genome, counts, s.ikzf1_del4_7)
     templates += _premrna(rng, genome, counts, intronic)
     for label, (c, n) in enumerate(zip(chimeras, chim_frags, strict=True)):
         kind = "noise" if c.kind == "noise" else "chimera"
         templates.append(Template(c.seq, c.gpos, c.gene5, kind, n, label, c.junction))
+    if paralog is not None:
+        n = round(counts[catalog.PARALOG_TARGET] * PARALOG_SHARE)
+        templates.append(Template(paralog.seq, paralog.gpos, catalog.PARALOG_SOURCE, "paralog", n))
     events = []
     for k, (v, vaf) in enumerate(carried):
         if not v.is_snv:
             events += _indel_copies(rng, genome, templates, k, v, vaf)
     snvs = [(k, v, vaf) for k, (v, vaf) in enumerate(carried) if v.is_snv]
     events += _snv_events(genome, templates, snvs)
+    if paralog is not None:
+        events += _paralog_events(templates, paralog)
     return templates, events, chimeras

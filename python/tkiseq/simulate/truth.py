@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tkiseq.simulate import catalog
 from tkiseq.simulate.cohort import Cohort, Sample
 from tkiseq.simulate.fusions import Chimera
 from tkiseq.simulate.genome import Genome
 from tkiseq.simulate.reads import SampleReads, Template
-from tkiseq.simulate.templates import DEL4_7_FRACTION, DEL4_7_LABEL
+from tkiseq.simulate.templates import DEL4_7_FRACTION, DEL4_7_LABEL, PARALOG_KEY, ParalogCopy
 from tkiseq.simulate.variants import Variant
 
 MIN_ALT_READS = 3
@@ -267,8 +268,30 @@ def _lesion_profiles(results: list[SampleTruth]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def write_truth(genome: Genome, cohort: Cohort, results: list[SampleTruth], out: Path) -> None:
-    """All truth tables into ``out`` (tab-separated, header row, 1-based positions)."""
+def _paralog_sites(results: list[SampleTruth], copy: ParalogCopy) -> pd.DataFrame:
+    """Sites where reads of the unassembled paralog copy mismatch the reference copy: not
+    variants of the sample, so any call there is false (``alt_reads`` counts reads written)."""
+    rows = []
+    for r in results:
+        for j, (_, chrom, pos, ref, alt) in enumerate(copy.sites):
+            n_alt = r.reads.alt_reads.get(PARALOG_KEY + j, 0)
+            depth = r.reads.depth.get(PARALOG_KEY + j, 0)
+            vaf = round(n_alt / depth, 4) if depth else 0.0
+            rows.append((r.sample.sample, chrom, pos, ref, alt, catalog.PARALOG_TARGET,
+                         catalog.PARALOG_SOURCE, n_alt, depth, vaf))  # fmt: skip
+    cols = ["sample", "chrom", "pos", "ref", "alt", "gene", "source", "alt_reads", "depth", "vaf"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def write_truth(
+    genome: Genome,
+    cohort: Cohort,
+    results: list[SampleTruth],
+    out: Path,
+    paralog: ParalogCopy | None = None,
+) -> None:
+    """All truth tables into ``out`` (tab-separated, header row, 1-based positions);
+    ``paralog_sites.tsv`` when the dataset has the paralog pair."""
     out.mkdir()
     samples = pd.DataFrame(
         [
@@ -289,3 +312,5 @@ def write_truth(genome: Genome, cohort: Cohort, results: list[SampleTruth], out:
     _tsv(_splice(genome, results), out / "splice_lesions.tsv")
     _tsv(_subtypes(results), out / "subtypes.tsv")
     _tsv(_lesion_profiles(results), out / "lesion_profiles.tsv")
+    if paralog is not None:
+        _tsv(_paralog_sites(results, paralog), out / "paralog_sites.tsv")

@@ -285,6 +285,15 @@ TINY_SOMATIC = (
     (("IKZF1_N159Y", 0.3), ("TP53_R248Q", 0.2)),
     (("SETD2_ins", 0.3), ("ZEB2_H1038R", 0.08)),
 )
+# deep: the issue's failure modes at depth: ABL1 E255K (alt reads near read ends lost to edge
+# rules), frameshifts with few alt reads (SETD2 is expressed low), two e14a2 samples (0, 1)
+DEEP_SOMATIC = (
+    (("ABL1_E255K", 0.12), ("TP53_R273H", 0.5), ("SETD2_ins", 0.45)),
+    (("ABL1_T315I", 0.45), ("KRAS_G12D", 0.06), ("SH2B3_fs", 0.12)),
+    (("ABL1_K404E", 0.35), ("ABL1_H396P", 0.04), ("JAK2_inframe", 0.35), ("ZEB2_H1038R", 0.3)),
+    (("PAX5_P80R", 0.45), ("IKZF1_N159Y", 0.3), ("TP53_R248Q", 0.2)),
+)
+FIXED_SOMATIC = {"tiny": TINY_SOMATIC, "deep": DEEP_SOMATIC}
 # cohort: variant -> ranks by imatinib AUC (0 = most resistant), resistance mutations on top
 COHORT_SOMATIC = {
     "ABL1_T315I": (0, 1),
@@ -325,15 +334,16 @@ def assign_variants(
     rng: np.random.Generator,
     planted: dict[str, Variant],
     z_auc: np.ndarray,
-    tiny: bool,
+    design: str,
     samples: list[Sample] | None = None,
 ) -> list[list[tuple[Variant, float]]]:
     """Per sample: (variant, planned VAF) for somatic calls and germline genotypes (allele
-    fractions follow each sample's planted chromosome copies)."""
+    fractions follow each sample's planted chromosome copies). ``design``: a key of
+    ``FIXED_SOMATIC`` (somatic variants placed by hand) or ``cohort`` (placed by AUC rank)."""
     n = len(z_auc)
     carried: list[list[tuple[Variant, float]]] = [[] for _ in range(n)]
-    if tiny:
-        for i, muts in enumerate(TINY_SOMATIC):
+    if design in FIXED_SOMATIC:
+        for i, muts in enumerate(FIXED_SOMATIC[design]):
             carried[i] += [(planted[k], vaf) for k, vaf in muts]
     else:
         rank = np.argsort(-z_auc)
