@@ -20,7 +20,14 @@ from bundles import bundle_of
 from test_variants_filter import bgzip_index, other, write_genome
 from tkiseq.errors import InputError
 from tkiseq.variants.call import CallParams, call_bam
-from tkiseq.variants.filter import FilterParams, filter_calls, fusion_spans, paralog_reads
+from tkiseq.variants.filter import (
+    FilterParams,
+    filter_calls,
+    filter_reasons,
+    fusion_spans,
+    paralog_reads,
+    site_depth,
+)
 
 EXON1, EXON2 = (501, 1500), (3001, 3500)  # 1-based inclusive; intron 1501-3000
 Read = tuple[int, str, str, int]  # 0-based start, CIGAR, sequence, MAPQ
@@ -297,3 +304,27 @@ def test_vaf_shortcut_is_bounded_by_the_reads_rules_can_remove(
         assert ("PILEUP" in rec.info) is not spliced
         assert rec.samples[0]["AD"] == ((20, 4) if spliced else (40, 4))
     assert got[(s + 1, alt)] == ({"PASS"} if spliced else {"min_vaf"})
+
+
+def test_error_reads_at_a_homozygous_germline_site_fail_min_vaf(
+    tmp_path: Path, genome: str
+) -> None:
+    """40 reads carry a homozygous germline allele, 3 a third allele from errors: the third
+    allele's split record has AD (0, 3), a VAF of 1.0 by ref + alt, but 3 of 43 reads at the
+    site (FORMAT/DP), so it fails min_vaf; the germline allele itself passes (empty dbSNP)."""
+    s = 1199
+    germ = other(genome[s])
+    error = next(b for b in "ACGT" if b not in (genome[s], germ))
+    reads: list[Read] = [(s - 25, "50M", mutate(genome, {s: germ})[s - 25 : s + 25], 255)] * 40
+    reads += [(s - 20, "50M", mutate(genome, {s: error})[s - 20 : s + 30], 255)] * 3
+    got = run_stage(tmp_path / "run", reads)
+    assert got[(s + 1, germ)] == {"PASS"}
+    assert got[(s + 1, error)] == {"min_vaf"}
+
+
+def test_vaf_denominator_is_the_site_depth() -> None:
+    p = FilterParams()
+    assert filter_reasons(0, 3, None, p, depth=43) == ["min_vaf"]
+    assert filter_reasons(0, 3, None, p) == []  # no DP: ref + alt
+    assert filter_reasons(26, 3, None, p, depth=20) == []  # DP below ref + alt is not used
+    assert site_depth(0, 3, ".") == 3 and site_depth(0, 3, "43") == 43

@@ -23,6 +23,7 @@ from tkiseq import tables
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.genome.contigs import require_shared
+from tkiseq.variants.filter import site_depth
 from tkiseq.variants.hgvs import SEVERITY, Effect, revcomp, variant_effect
 from tkiseq.variants.tki import abl1_kd, panel_genes, tki_resistance
 from tkiseq.variants.transcripts import Transcript, TranscriptIndex
@@ -117,6 +118,7 @@ def annotate_calls(sample: str, vcf: Path, fasta: Path, annotation: Path, outdir
             if not reported(ann, rec, filters):
                 continue
             ad = rec.samples[0].get("AD") or ()
+            dp = rec.samples[0].get("DP") if "DP" in rec.header.formats else None
             filt = ";".join(rec.filter.keys()) or "."
             rsid = rec.info.get("DBSNP") if "DBSNP" in rec.header.info else None
             for k, alt in enumerate(rec.alts or ()):
@@ -124,7 +126,7 @@ def annotate_calls(sample: str, vcf: Path, fasta: Path, annotation: Path, outdir
                     continue
                 ref_n = ad[0] if len(ad) > 0 and ad[0] is not None else 0
                 alt_n = ad[k + 1] if len(ad) > k + 1 and ad[k + 1] is not None else 0
-                depth = ref_n + alt_n
+                depth = site_depth(ref_n, alt_n, str(dp))
                 rows.append(
                     {
                         "sample": sample,

@@ -19,8 +19,10 @@ RNA artefacts the study's thresholds let through:
 
 Every call is kept in ``<sample>.all.vcf.gz`` with FILTER saying why it failed (nothing is
 dropped silently); ``<sample>.pass.vcf.gz`` holds the calls passing all three. VAF is alt reads
-/ (ref + alt reads) of the split, left-aligned record, i.e. the bcftools expression
-``FMT/AD[0:1]/(FMT/AD[0:0]+FMT/AD[0:1])``. Records are streamed as text in bounded batches, so
+/ the reads at the site (FORMAT/DP, any allele; ref + alt when DP is missing or smaller), i.e.
+the bcftools expression ``FMT/AD[0:1]/FMT/DP``: at a site homozygous for a germline allele,
+a few error reads of a third allele have a ref + alt VAF of 1.0 (3 of 3 reads) but are 3 of
+2,680 reads. Records are streamed as text in bounded batches, so
 memory does not grow with the size of the VCF or of dbSNP.
 """
 
@@ -44,7 +46,8 @@ from tkiseq.variants.vcfio import indexed_vcf_output
 
 HEADER_LINES = (
     '##FILTER=<ID=min_alt_reads,Description="Fewer than {min_alt_reads} alt reads">',
-    '##FILTER=<ID=min_vaf,Description="VAF = alt/(ref+alt reads) not above {min_vaf}">',
+    '##FILTER=<ID=min_vaf,Description="VAF = alt reads / reads at the site (FORMAT/DP) not '
+    'above {min_vaf}">',
     '##FILTER=<ID=dbsnp,Description="Same chrom, pos, ref and alt as a dbSNP record">',
     '##INFO=<ID=DBSNP,Number=1,Type=String,Description="rsID of the matching dbSNP allele">',
     '##FILTER=<ID=fusion_junction,Description="Within {fusion_window} bases past a breakpoint of '
@@ -70,6 +73,11 @@ class FilterParams:
     paralog_low_mapq: float = 0.5
 
 
+def site_depth(ref: int, alt: int, dp: str) -> int:
+    """The VAF's denominator: FORMAT/DP, never less than ref + alt (some callers' DP is)."""
+    return max(ref + alt, int(dp) if dp.isdigit() else 0)
+
+
 def allele_depths(ad: str) -> tuple[int, int]:
     """(ref reads, alt reads) from a split record's AD value; missing values count 0."""
     parts = ad.split(",")
@@ -85,12 +93,14 @@ def filter_reasons(
     p: FilterParams,
     info: dict[str, str] | None = None,
     at_fusion: bool = False,
+    depth: int = 0,
 ) -> list[str]:
-    """FILTER values of one call (empty list = PASS); ``info``: its INFO key=value pairs."""
+    """FILTER values of one call (empty list = PASS); ``info``: its INFO key=value pairs;
+    ``depth``: the site's reads (``site_depth``; ref + alt when smaller)."""
     reasons = []
     if alt_reads < p.min_alt_reads:
         reasons.append("min_alt_reads")
-    total = ref_reads + alt_reads
+    total = max(depth, ref_reads + alt_reads)
     if total == 0 or not alt_reads / total > p.min_vaf:
         reasons.append("min_vaf")
     if rsid is not None:
@@ -197,19 +207,20 @@ def _annotate_batch(
     keys = [trim_alleles(int(f[1]), f[3], f[4]) for f in batch]
     rsids = db.lookup_cluster(to_db.get(batch[0][0]), keys)
     out = []
-    ad_index: dict[str, int] = {}
+    fields: dict[str, tuple[int, int]] = {}
     for f, rsid in zip(batch, rsids, strict=True):
-        if f[8] not in ad_index:
+        if f[8] not in fields:
             names = f[8].split(":")
-            ad_index[f[8]] = names.index("AD") if "AD" in names else -1
-        i = ad_index[f[8]]
+            fields[f[8]] = tuple(names.index(k) if k in names else -1 for k in ("AD", "DP"))
+        i, j = fields[f[8]]
         values = f[9].split(":")
         ref, alt = allele_depths(values[i] if 0 <= i < len(values) else ".")
         if f[4] in (".", "<*>", "*"):
             alt = 0
+        depth = site_depth(ref, alt, values[j] if 0 <= j < len(values) else ".")
         info = dict(x.split("=", 1) for x in f[7].split(";") if "=" in x)
         at_fusion = near_fusion(spans, to_fusions.get(f[0]), int(f[1]), f[3])
-        reasons = filter_reasons(ref, alt, rsid, p, info, at_fusion)
+        reasons = filter_reasons(ref, alt, rsid, p, info, at_fusion, depth)
         f[6] = ";".join(reasons) if reasons else "PASS"
         if rsid is not None:
             f[7] = f"DBSNP={rsid}" if f[7] in ("", ".") else f"{f[7]};DBSNP={rsid}"
