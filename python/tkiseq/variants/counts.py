@@ -45,6 +45,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 import pysam
 
@@ -58,6 +59,7 @@ WINDOW_SITES = 5000  # ... up to this many, so memory stays flat in depth
 
 Intron = tuple[int, int]  # 0-based half-open reference span of an N operation
 Cut = str | Intron  # "end", "clip" or the intron at a segment's boundary
+_S = TypeVar("_S", bound=tuple)  # a site: (chrom, 1-based pos, ...)
 _INS, _DEL, _SKIP, _SOFT = 1, 2, 3, 4
 _ALIGNED = frozenset({0, 7, 8})
 _CLIPS = frozenset({_SOFT, 5})  # soft and hard clips
@@ -294,53 +296,82 @@ def vaf_bounded(
     A recount removes reads, never adds them (the pileup reads what it reads), so alt' <= alt
     and ref' >= ref - X, where X bounds the reads the rules can remove at the site; then
     VAF' <= alt / (max(0, ref - X) + alt). With ``edge``, ``clip_pad`` and ``overhang`` off,
-    only two rules remove reads: ``junction_pad`` (X = reads with an unannotated junction
-    within ``junction_pad`` bases, counted here in one pass over the window's spliced reads)
-    and ``intron_end`` (no bound: sites within ``intron_end`` bases inside an annotated
-    intron's edge are always recounted).
+    only two rules remove reads: ``junction_pad`` (X = reads over the window with an
+    unannotated junction within ``junction_pad`` bases of the site) and ``intron_end`` (no
+    bound: sites within ``intron_end`` bases inside an annotated intron's edge are always
+    recounted). X counts every read pysam's ``find_introns`` sees (a C loop), duplicates and
+    low-MAPQ reads included: more than the rule removes, so the bound only gets looser. The
+    BAM is read only when some SNV's pileup VAF is low enough for X to matter.
     """
-    if p.edge or p.clip_pad or p.overhang or not snvs:
+    if p.edge or p.clip_pad or p.overhang:
         return [False] * len(snvs)
+    low = [alt > 0 and alt / (ref + alt) <= p.min_vaf for _, ref, alt in snvs]
     starts = [pos - 1 for pos, _, _ in snvs]
     near_cut = [0] * len(snvs)
-    for aln in bam.fetch(chrom, starts[0], starts[-1] + 1):
-        if aln.flag & SKIP_FLAGS or aln.mapping_quality < MIN_MAPQ:
-            continue
-        r = aln.reference_start
-        for op, n in aln.cigartuples:
-            if op == _SKIP and p.junction_pad and (introns is None or (r, r + n) not in introns):
-                for lo, hi in ((r - p.junction_pad, r), (r + n, r + n + p.junction_pad)):
-                    for k in range(bisect.bisect_left(starts, lo), bisect.bisect_left(starts, hi)):
-                        near_cut[k] += 1
-            if op in _ALIGNED or op in (_DEL, _SKIP):
-                r += n
+    if any(low) and p.junction_pad and introns is not None:
+        found = bam.find_introns(bam.fetch(chrom, starts[0], starts[-1] + 1))
+        for (a, b), n in found.items():
+            if (a, b) in introns:
+                continue
+            for lo, hi in ((a - p.junction_pad, a), (b, b + p.junction_pad)):
+                for k in range(bisect.bisect_left(starts, lo), bisect.bisect_left(starts, hi)):
+                    near_cut[k] += n
     out = []
     edges: tuple[list[int], list[int]] = _bounds(introns) if introns else ([], [])
-    for (_, ref, alt), site, x in zip(snvs, starts, near_cut, strict=True):
+    for (_, ref, alt), site, x, maybe in zip(snvs, starts, near_cut, low, strict=True):
         a = bisect.bisect_right(edges[0], site)  # intron starts <= site
         b = bisect.bisect_right(edges[1], site)  # intron ends <= site
         at_edge = (a and site - edges[0][a - 1] < p.intron_end) or (
             b < len(edges[1]) and edges[1][b] - site <= p.intron_end
         )
-        rest = max(0, ref - x) + alt
-        out.append(not at_edge and (alt == 0 or alt / rest <= p.min_vaf))
+        out.append(maybe and not at_edge and alt / (max(0, ref - x) + alt) <= p.min_vaf)
     return out
 
 
-def _windows(records: Iterator[pysam.VariantRecord]) -> Iterator[list[pysam.VariantRecord]]:
-    """Sorted records in runs on one contig: gaps below WINDOW_GAP, at most WINDOW_SITES."""
-    run: list[pysam.VariantRecord] = []
-    for rec in records:
+def _windows(sites: Iterator[_S]) -> Iterator[list[_S]]:
+    """Sorted sites (chrom, 1-based pos first) in runs on one contig: gaps below WINDOW_GAP,
+    at most WINDOW_SITES."""
+    run: list[_S] = []
+    for site in sites:
         if run and (
-            rec.chrom != run[-1].chrom
-            or rec.pos - run[-1].pos >= WINDOW_GAP
-            or len(run) >= WINDOW_SITES
+            site[0] != run[-1][0] or site[1] - run[-1][1] >= WINDOW_GAP or len(run) >= WINDOW_SITES
         ):
             yield run
             run = []
-        run.append(rec)
+        run.append(site)
     if run:
         yield run
+
+
+def _header_lines(header: pysam.VariantHeader) -> None:
+    """Declare AD, DP, AMM and LMQ where ``header`` lacks them."""
+    if "AD" not in header.formats:
+        header.add_line(
+            '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths counted from '
+            'the BAM by tkiseq">'
+        )
+    if "DP" not in header.formats:
+        header.add_line(
+            '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Reads with a base (any allele)'
+            ' at the site that are evidence, counted by tkiseq">'
+        )
+    for line in HEADER_LINES:
+        if line.split(",")[0].removeprefix("##INFO=<ID=") not in header.info:
+            header.add_line(line)
+
+
+def _set_counts(rec: pysam.VariantRecord, c: SiteCount) -> None:
+    rec.samples[0]["AD"] = (c.ref, c.alt)
+    rec.samples[0]["DP"] = c.depth
+    rec.info["AMM"] = round(c.alt_mismatches / c.alt, 2) if c.alt else 0.0
+    rec.info["LMQ"] = round(c.low_mapq / c.covering, 3) if c.covering else 0.0
+
+
+def _open_bam(bam: Path, fasta: Path) -> pysam.AlignmentFile:
+    try:
+        return pysam.AlignmentFile(str(bam), reference_filename=str(fasta))
+    except (OSError, ValueError) as exc:
+        raise InputError(bam, f"not a readable BAM ({exc})") from exc
 
 
 def add_allele_depths(
@@ -350,58 +381,68 @@ def add_allele_depths(
     out: Path,
     introns: dict[str, frozenset[Intron]] | None = None,
     params: CallParams = CallParams(),
-    pileup_counts: bool = False,
 ) -> None:
     """Copy ``vcf`` (split, normalised) to bgzipped ``out`` with FORMAT/AD counted from ``bam``.
 
     ``introns``: annotated introns per contig (BAM naming); None when there is no annotation.
-    ``pileup_counts``: the VCF's AD comes from a pileup on the same reads (``call``); SNVs that
-    ``vaf_bounded`` shows cannot pass are left out of ``out`` (they keep the pileup's AD).
     """
-    try:
-        aligned = pysam.AlignmentFile(str(bam), reference_filename=str(fasta))
-    except (OSError, ValueError) as exc:
-        raise InputError(bam, f"not a readable BAM ({exc})") from exc
-    with aligned, pysam.VariantFile(str(vcf)) as vf:
-        if "AD" not in vf.header.formats:
-            vf.header.add_line(
-                '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths counted from '
-                'the BAM by tkiseq">'
-            )
-        if "DP" not in vf.header.formats:
-            vf.header.add_line(
-                '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Reads with a base (any allele)'
-                ' at the site that are evidence, counted by tkiseq">'
-            )
-        for line in HEADER_LINES:
-            if line.split(",")[0].removeprefix("##INFO=<ID=") not in vf.header.info:
-                vf.header.add_line(line)
+    with _open_bam(bam, fasta) as aligned, pysam.VariantFile(str(vcf)) as vf:
+        _header_lines(vf.header)
         with pysam.VariantFile(str(out), "wz", header=vf.header) as writer:
-            for run in _windows(iter(vf)):
-                chrom = run[0].chrom
+            for run in _windows((r.chrom, r.pos, r) for r in vf):
+                chrom = run[0][0]
                 if chrom not in aligned.references:
                     raise InputError(bam, f"no contig {chrom} (used by the VCF)")
                 known = None if introns is None else introns.get(chrom, frozenset())
-                if pileup_counts:
-                    snvs = [r for r in run if len(r.ref) == len(r.alts[0])]
-                    ads = [r.samples[0]["AD"] for r in snvs]
-                    bounded = vaf_bounded(
-                        aligned,
-                        chrom,
-                        [(r.pos, a[0], a[1]) for r, a in zip(snvs, ads, strict=True)],
-                        known,
-                        params,
-                    )
-                    skip = {id(r) for r, b in zip(snvs, bounded, strict=True) if b}
-                    run = [r for r in run if id(r) not in skip]
-                    if not run:
-                        continue
-                sites = [(r.pos, r.ref, r.alts[0]) for r in run]
-                for rec, c in zip(
+                sites = [(r.pos, r.ref, r.alts[0]) for _, _, r in run]
+                for (_, _, rec), c in zip(
                     run, count_window(aligned, chrom, sites, known, params), strict=True
                 ):
-                    rec.samples[0]["AD"] = (c.ref, c.alt)
-                    rec.samples[0]["DP"] = c.depth
-                    rec.info["AMM"] = round(c.alt_mismatches / c.alt, 2) if c.alt else 0.0
-                    rec.info["LMQ"] = round(c.low_mapq / c.covering, 3) if c.covering else 0.0
+                    _set_counts(rec, c)
+                    writer.write(rec)
+
+
+def recount_candidates(
+    table: Path,
+    header: Path,
+    bam: Path,
+    fasta: Path,
+    out: Path,
+    introns: dict[str, frozenset[Intron]],
+    params: CallParams,
+) -> None:
+    """Recount the pileup's candidates that can still pass; write them to bgzipped ``out``.
+
+    ``table``: sorted candidates as ``bcftools query -f '%CHROM\t%POS\t%REF\t%ALT\t[%AD]\n'``
+    prints them (split alleles, AD = pileup ref,alt); SNVs that ``vaf_bounded`` shows cannot
+    pass are left out (they keep the pileup's AD). ``header``: the candidates' VCF, whose
+    header ``out`` takes. The candidates arrive as text, not as pysam records, because at
+    depth there are tens of thousands and almost all are dropped here.
+    """
+    rows: list[_S] = []
+    with table.open() as fh:
+        for line in fh:
+            chrom, pos, ref, alt, ad = line.rstrip("\n").split("\t")
+            n_ref, n_alt = ad.split(",")
+            rows.append((chrom, int(pos), ref, alt, int(n_ref), int(n_alt)))
+    with _open_bam(bam, fasta) as aligned, pysam.VariantFile(str(header)) as vf:
+        _header_lines(vf.header)
+        with pysam.VariantFile(str(out), "wz", header=vf.header) as writer:
+            for run in _windows(iter(rows)):
+                chrom = run[0][0]
+                known = introns.get(chrom, frozenset())
+                snvs = [r for r in run if len(r[2]) == len(r[3])]
+                bounded = vaf_bounded(
+                    aligned, chrom, [(r[1], r[4], r[5]) for r in snvs], known, params
+                )
+                skip = {id(r) for r, b in zip(snvs, bounded, strict=True) if b}
+                todo = [r for r in run if id(r) not in skip]
+                if not todo:
+                    continue
+                sites = [(r[1], r[2], r[3]) for r in todo]
+                for (_, pos, ref, alt, _, _), c in zip(
+                    todo, count_window(aligned, chrom, sites, known, params), strict=True
+                ):
+                    rec = writer.new_record(contig=chrom, start=pos - 1, alleles=(ref, alt))
+                    _set_counts(rec, c)
                     writer.write(rec)
