@@ -20,15 +20,22 @@ candidates: sequencing errors) cannot pass and keeps its pileup AD, marked INFO/
 can an SNV whose VAF stays <= ``min_vaf`` with every ref read the rules could remove taken
 away (``counts.vaf_bounded``: at depth, errors reach 3 alt reads at a VAF far below 0.1).
 Indels are always recounted (bcftools' indel AD undercounts), the rest with the evidence rules
-of ``counts``, with the GTF's introns as the annotation. The alt-count split is made by
-``bcftools view`` and the recounts merged back by ``bcftools annotate``, so most skipped
-candidates never pass through Python.
+of ``counts``, with the GTF's introns as the annotation.
+
+Plumbing (measured in ``tests/benchmarks/README.md``; the pileup is most of the cost): each
+step is bcftools in this process on uncompressed BCF, and only the output is compressed, once.
+mpileup's default INFO statistics and its I16, QS and PL (inputs of ``bcftools call``, which
+this caller does not run) are not kept. ``bcftools view`` keeps the sites with an allele and
+drops their ``<*>``, ``norm`` splits them; ``bcftools query`` hands only the indels and the SNVs
+with enough alt reads to Python as text (tens of thousands at depth, of which a handful are
+recounted); ``bcftools annotate`` merges the recounts back and marks the rest INFO/PILEUP.
 
 Regions: exons plus 10 bp of splice region at internal exon boundaries (not beyond the
 transcript's ends) from the GTF. The contigs are split into ``threads`` consecutive runs of
-about equal exonic length, one job each (pileup streamed over whole contigs with the exons as
-targets, ``-T``, so spliced reads are read once rather than once per exon as with exon
-regions; then the recount, one fetch per window of nearby candidates).
+about equal mapped reads (the BAM index's counts), one job each (pileup streamed over whole
+contigs with the exons as targets, ``-T``, so spliced reads are read once rather than once per
+exon as with exon regions; then the recount, one fetch per window of nearby candidates); the
+jobs' outputs are joined block by block (``concat --naive``).
 """
 
 from __future__ import annotations
