@@ -402,6 +402,15 @@ def add_allele_depths(
                     writer.write(rec)
 
 
+def _candidates(lines: Iterator[str]) -> Iterator[tuple[str, int, str, str, int, int]]:
+    """(chrom, pos, ref, alt, ref reads, alt reads) of ``bcftools query`` lines, streamed so
+    memory holds one window, not the candidates of a deep library."""
+    for line in lines:
+        chrom, pos, ref, alt, ad = line.rstrip("\n").split("\t")
+        n_ref, n_alt = ad.split(",")
+        yield chrom, int(pos), ref, alt, int(n_ref), int(n_alt)
+
+
 def recount_candidates(
     table: Path,
     header: Path,
@@ -413,30 +422,28 @@ def recount_candidates(
 ) -> None:
     """Recount the pileup's candidates that can still pass; write them to bgzipped ``out``.
 
-    ``table``: sorted candidates as ``bcftools query -f '%CHROM\t%POS\t%REF\t%ALT\t[%AD]\n'``
-    prints them (split alleles, AD = pileup ref,alt); SNVs that ``vaf_bounded`` shows cannot
-    pass are left out (they keep the pileup's AD). ``header``: the candidates' VCF, whose
-    header ``out`` takes. The candidates arrive as text, not as pysam records, because at
-    depth there are tens of thousands and almost all are dropped here.
+    ``table``: sorted candidates (split alleles), one per line as ``bcftools query`` prints
+    %CHROM, %POS, %REF, %ALT and [%AD] (the pileup's ref,alt reads), tab-separated; SNVs that
+    ``vaf_bounded`` shows cannot pass are left out (they keep the pileup's AD). ``header``:
+    the candidates' VCF, whose header ``out`` takes. The candidates arrive as text, not as
+    pysam records, because at depth there are tens of thousands and almost all are dropped.
     """
-    rows: list[_S] = []
-    with table.open() as fh:
-        for line in fh:
-            chrom, pos, ref, alt, ad = line.rstrip("\n").split("\t")
-            n_ref, n_alt = ad.split(",")
-            rows.append((chrom, int(pos), ref, alt, int(n_ref), int(n_alt)))
-    with _open_bam(bam, fasta) as aligned, pysam.VariantFile(str(header)) as vf:
+    with (
+        _open_bam(bam, fasta) as aligned,
+        pysam.VariantFile(str(header)) as vf,
+        table.open() as fh,
+    ):
         _header_lines(vf.header)
         with pysam.VariantFile(str(out), "wz", header=vf.header) as writer:
-            for run in _windows(iter(rows)):
+            for run in _windows(_candidates(fh)):
                 chrom = run[0][0]
                 known = introns.get(chrom, frozenset())
                 snvs = [r for r in run if len(r[2]) == len(r[3])]
                 bounded = vaf_bounded(
                     aligned, chrom, [(r[1], r[4], r[5]) for r in snvs], known, params
                 )
-                skip = {id(r) for r, b in zip(snvs, bounded, strict=True) if b}
-                todo = [r for r in run if id(r) not in skip]
+                flags = iter(bounded)  # one per SNV, in order
+                todo = [r for r in run if len(r[2]) != len(r[3]) or not next(flags)]
                 if not todo:
                     continue
                 sites = [(r[1], r[2], r[3]) for r in todo]
