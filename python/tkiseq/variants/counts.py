@@ -56,6 +56,7 @@ MIN_BASEQ = 20
 SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400  # unmapped, secondary, QC fail, duplicate
 WINDOW_GAP = 1000  # sites closer than this share one fetch ...
 WINDOW_SITES = 5000  # ... up to this many, so memory stays flat in depth
+SPAN_GAP = 100_000  # low-VAF SNVs closer than this share one count of junction reads
 
 Intron = tuple[int, int]  # 0-based half-open reference span of an N operation
 Cut = str | Intron  # "end", "clip" or the intron at a segment's boundary
@@ -283,10 +284,16 @@ def count_window(
     return counts
 
 
+def low_vaf(ref: int, alt: int, p: CallParams) -> bool:
+    """A pileup VAF at most ``p.min_vaf`` under rules ``vaf_bounded`` can bound: only then can
+    it skip the recount (and needs X)."""
+    boundable = not (p.edge or p.clip_pad or p.overhang)
+    return boundable and alt > 0 and alt / (ref + alt) <= p.min_vaf
+
+
 def vaf_bounded(
-    bam: pysam.AlignmentFile,
-    chrom: str,
     snvs: list[tuple[int, int, int]],
+    near_cut: list[int],
     introns: frozenset[Intron] | None,
     p: CallParams,
 ) -> list[bool]:
@@ -296,36 +303,86 @@ def vaf_bounded(
     A recount removes reads, never adds them (the pileup reads what it reads), so alt' <= alt
     and ref' >= ref - X, where X bounds the reads the rules can remove at the site; then
     VAF' <= alt / (max(0, ref - X) + alt). With ``edge``, ``clip_pad`` and ``overhang`` off,
-    only two rules remove reads: ``junction_pad`` (X = reads over the window with an
-    unannotated junction within ``junction_pad`` bases of the site) and ``intron_end`` (no
-    bound: sites within ``intron_end`` bases inside an annotated intron's edge are always
-    recounted). X counts every read pysam's ``find_introns`` sees (a C loop), duplicates and
-    low-MAPQ reads included: more than the rule removes, so the bound only gets looser. The
-    BAM is read only when some SNV's pileup VAF is low enough for X to matter.
+    only two rules remove reads: ``junction_pad`` (X = ``near_cut``, reads with an unannotated
+    junction within ``junction_pad`` bases of the site, see ``junction_reads``) and
+    ``intron_end`` (no bound: sites within ``intron_end`` bases inside an annotated intron's
+    edge are always recounted).
     """
-    if p.edge or p.clip_pad or p.overhang:
-        return [False] * len(snvs)
-    low = [alt > 0 and alt / (ref + alt) <= p.min_vaf for _, ref, alt in snvs]
-    starts = [pos - 1 for pos, _, _ in snvs]
-    near_cut = [0] * len(snvs)
-    if any(low) and p.junction_pad and introns is not None:
-        found = bam.find_introns(bam.fetch(chrom, starts[0], starts[-1] + 1))
-        for (a, b), n in found.items():
-            if (a, b) in introns:
-                continue
-            for lo, hi in ((a - p.junction_pad, a), (b, b + p.junction_pad)):
-                for k in range(bisect.bisect_left(starts, lo), bisect.bisect_left(starts, hi)):
-                    near_cut[k] += n
     out = []
     edges: tuple[list[int], list[int]] = _bounds(introns) if introns else ([], [])
-    for (_, ref, alt), site, x, maybe in zip(snvs, starts, near_cut, low, strict=True):
+    for (pos, ref, alt), x in zip(snvs, near_cut, strict=True):
+        site = pos - 1
         a = bisect.bisect_right(edges[0], site)  # intron starts <= site
         b = bisect.bisect_right(edges[1], site)  # intron ends <= site
         at_edge = (a and site - edges[0][a - 1] < p.intron_end) or (
             b < len(edges[1]) and edges[1][b] - site <= p.intron_end
         )
-        out.append(maybe and not at_edge and alt / (max(0, ref - x) + alt) <= p.min_vaf)
+        out.append(
+            low_vaf(ref, alt, p) and not at_edge and alt / (max(0, ref - x) + alt) <= p.min_vaf
+        )
     return out
+
+
+def junction_reads(
+    bam: pysam.AlignmentFile, chrom: str, start: int, end: int, introns: frozenset[Intron], pad: int
+) -> dict[int, int]:
+    """0-based position -> reads over [start, end) with an unannotated junction (not in
+    ``introns``) within ``pad`` bases of it: X of ``vaf_bounded``. Every read pysam's
+    ``find_introns`` sees is counted (a C loop), duplicates and low-MAPQ reads too: more than
+    the rule removes, so the bound only gets looser."""
+    near: dict[int, int] = {}
+    for (a, b), n in bam.find_introns(bam.fetch(chrom, start, end)).items():
+        if (a, b) not in introns:
+            for site in (*range(a - pad, a), *range(b, b + pad)):
+                near[site] = near.get(site, 0) + n
+    return near
+
+
+class NearCuts:
+    """``junction_reads`` per span of low-VAF SNVs closer than SPAN_GAP, each span read once
+    as its first site asks: one fetch per window would decode many reads again and again (a
+    window's fetch starts where the index says the reads over it may start, far back when
+    spliced reads span long introns)."""
+
+    def __init__(
+        self,
+        bam: pysam.AlignmentFile,
+        spans: dict[str, list[tuple[int, int]]],
+        introns: dict[str, frozenset[Intron]],
+        pad: int,
+    ) -> None:
+        self.bam, self.spans, self.introns, self.pad = bam, spans, introns, pad
+        self.key: tuple[str, int] | None = None
+        self.near: dict[int, int] = {}
+
+    def at(self, chrom: str, site: int) -> int:
+        """X at 0-based ``site``, which must lie in one of the spans."""
+        if not self.pad:
+            return 0
+        spans = self.spans[chrom]
+        i = bisect.bisect_right(spans, site, key=lambda span: span[0]) - 1
+        if self.key != (chrom, i):
+            known = self.introns.get(chrom, frozenset())
+            self.near = junction_reads(self.bam, chrom, *spans[i], known, self.pad)
+            self.key = (chrom, i)
+        return self.near.get(site, 0)
+
+
+def low_vaf_spans(
+    rows: Iterator[tuple[str, int, str, str, int, int]], p: CallParams
+) -> dict[str, list[tuple[int, int]]]:
+    """0-based [start, end) spans per contig of the low-VAF SNVs (``low_vaf``) among sorted
+    candidates, merged where closer than SPAN_GAP."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for chrom, pos, ref, alt, n_ref, n_alt in rows:
+        if len(ref) != len(alt) or not low_vaf(n_ref, n_alt, p):
+            continue
+        found = spans.setdefault(chrom, [])
+        if found and pos - 1 - found[-1][1] < SPAN_GAP:
+            found[-1] = (found[-1][0], pos)
+        else:
+            found.append((pos - 1, pos))
+    return spans
 
 
 def _windows(sites: Iterator[_S]) -> Iterator[list[_S]]:
@@ -428,20 +485,22 @@ def recount_candidates(
     the candidates' VCF, whose header ``out`` takes. The candidates arrive as text, not as
     pysam records, because at depth there are tens of thousands and almost all are dropped.
     """
+    with table.open() as fh:
+        spans = low_vaf_spans(_candidates(fh), params)
     with (
         _open_bam(bam, fasta) as aligned,
         pysam.VariantFile(str(header)) as vf,
         table.open() as fh,
     ):
         _header_lines(vf.header)
+        near = NearCuts(aligned, spans, introns, params.junction_pad)
         with pysam.VariantFile(str(out), "wz", header=vf.header) as writer:
             for run in _windows(_candidates(fh)):
                 chrom = run[0][0]
                 known = introns.get(chrom, frozenset())
                 snvs = [r for r in run if len(r[2]) == len(r[3])]
-                bounded = vaf_bounded(
-                    aligned, chrom, [(r[1], r[4], r[5]) for r in snvs], known, params
-                )
+                x = [near.at(chrom, r[1] - 1) if low_vaf(r[4], r[5], params) else 0 for r in snvs]
+                bounded = vaf_bounded([(r[1], r[4], r[5]) for r in snvs], x, known, params)
                 flags = iter(bounded)  # one per SNV, in order
                 todo = [r for r in run if len(r[2]) != len(r[3]) or not next(flags)]
                 if not todo:
