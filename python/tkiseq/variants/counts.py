@@ -503,12 +503,12 @@ def recount_candidates(
                 bounded = vaf_bounded([(r[1], r[4], r[5]) for r in snvs], x, known, params)
                 flags = iter(bounded)  # one per SNV, in order
                 todo = [r for r in run if len(r[2]) != len(r[3]) or not next(flags)]
-                if not todo:
-                    continue
-                sites = [(r[1], r[2], r[3]) for r in todo]
-                for (_, pos, ref, alt, _, _), c in zip(
-                    todo, count_window(aligned, chrom, sites, known, params), strict=True
-                ):
-                    rec = writer.new_record(contig=chrom, start=pos - 1, alleles=(ref, alt))
-                    _set_counts(rec, c)
-                    writer.write(rec)
+                # the few left are far apart at depth: each group of near ones its own fetch
+                for part in _windows(iter(todo)):
+                    sites = [(r[1], r[2], r[3]) for r in part]
+                    for (_, pos, ref, alt, _, _), c in zip(
+                        part, count_window(aligned, chrom, sites, known, params), strict=True
+                    ):
+                        rec = writer.new_record(contig=chrom, start=pos - 1, alleles=(ref, alt))
+                        _set_counts(rec, c)
+                        writer.write(rec)
