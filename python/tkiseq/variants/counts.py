@@ -97,40 +97,6 @@ class SiteCount:
     low_mapq: int = 0
 
 
-def locate(cigar: list[tuple[int, int]], start: int, site: int) -> tuple[int, int] | None:
-    """(query position, indel length right after it: + insertion, - deletion) of 0-based
-    ``site``; None when the read has no base there."""
-    r, q = start, 0
-    for i, (op, n) in enumerate(cigar):
-        if op in _ALIGNED:
-            if r <= site < r + n:
-                nxt = cigar[i + 1] if site == r + n - 1 and i + 1 < len(cigar) else (0, 0)
-                return q + site - r, {_INS: nxt[1], _DEL: -nxt[1]}.get(nxt[0], 0)
-            r, q = r + n, q + n
-        elif op in (_DEL, _SKIP):
-            if r <= site < r + n:
-                return None
-            r += n
-        elif op in (_INS, _SOFT):
-            q += n
-    return None
-
-
-def segment(cigar: list[tuple[int, int]], start: int, site: int) -> tuple[int, int, Cut, Cut]:
-    """Reference span [start, end) of the alignment piece holding ``site`` between two cuts
-    (junctions or alignment ends), and what those cuts are."""
-    r, seg_start = start, start
-    left: Cut = "clip" if cigar[0][0] in _CLIPS else "end"
-    for op, n in cigar:
-        if op == _SKIP:
-            if site < r:
-                return seg_start, r, left, (r, r + n)
-            left, r, seg_start = (r, r + n), r + n, r + n
-        elif op in _ALIGNED or op == _DEL:
-            r += n
-    return seg_start, r, left, "clip" if cigar[-1][0] in _CLIPS else "end"
-
-
 def pad(cut: Cut, introns: frozenset[Intron] | None, p: CallParams) -> int:
     """Bases next to ``cut`` that are not evidence (module docstring)."""
     if cut == "end":
@@ -140,92 +106,106 @@ def pad(cut: Cut, introns: frozenset[Intron] | None, p: CallParams) -> int:
     return p.junction_pad if introns is not None and cut not in introns else 0
 
 
-@dataclass(frozen=True)
-class Read:
-    """What the rules and counts need of an alignment, taken from pysam once per read (each
-    pysam property builds a new object on every access)."""
-
-    start: int
-    cigar: list[tuple[int, int]]
-    seq: str
-    quals: object  # array of base qualities, or None
-    mapq: int
-    nm: int | None
-
-    @classmethod
-    def of(cls, aln: pysam.AlignedSegment) -> Read:
-        nm = aln.get_tag("NM") if aln.has_tag("NM") else None
-        return cls(aln.reference_start, aln.cigartuples, aln.query_sequence or "",
-                   aln.query_qualities, aln.mapping_quality, nm)  # fmt: skip
-
-
-def read_at(
-    read: Read,
-    site: int,
-    introns: frozenset[Intron] | None,
-    p: CallParams = CallParams(),
-) -> tuple[int, int] | None:
-    """``locate`` for a read whose base at ``site`` is evidence, else None."""
-    cigar = read.cigar
-    found = locate(cigar, read.start, site)
-    if found is None:
-        return None
-    start, end, left, right = segment(cigar, read.start, site)
-    if site - start < pad(left, introns, p) or end - 1 - site < pad(right, introns, p):
-        return None
-    overhang = isinstance(left, tuple) != isinstance(right, tuple) and end - start < p.overhang
-    if overhang or (introns and into_intron(introns, site, start, end, left, right, p.intron_end)):
-        return None
-    return found
-
-
 @cache
 def _bounds(introns: frozenset[Intron]) -> tuple[list[int], list[int]]:
     """Sorted starts and sorted ends of the annotated introns (built once per set)."""
     return sorted(a for a, _ in introns), sorted(b for _, b in introns)
 
 
-def into_intron(
-    introns: frozenset[Intron], site: int, start: int, end: int, left: Cut, right: Cut, n: int
-) -> bool:
-    """True when ``site`` is in the last ``n`` bases of a segment that ran from an exon into an
-    annotated intron and stopped there (alignment end or clip): a spliced read whose next
-    exon was too short to place, extended into the intron with mismatches."""
-    if n <= 0:
-        return False
-    starts, ends = _bounds(introns)
-    if not isinstance(right, tuple):  # an intron start in [max(start + 1, end - n), site]
-        i = bisect.bisect_left(starts, max(start + 1, end - n))
-        if i < len(starts) and starts[i] <= site:
-            return True
-    if not isinstance(left, tuple):  # an intron end in [site + 1, min(start + n, end - 1)]
-        i = bisect.bisect_left(ends, site + 1)
-        if i < len(ends) and ends[i] <= min(start + n, end - 1):
-            return True
-    return False
+@dataclass(frozen=True)
+class Read:
+    """What the rules and counts need of an alignment, taken from pysam once per read (each
+    pysam property builds a new object on every access), with its CIGAR walked once into
+    aligned blocks and the segments between cuts (junctions or alignment ends)."""
+
+    seq: str
+    quals: object  # array of base qualities, or None
+    mapq: int
+    nm: int | None
+    # reference start, end, query start, indel right after the block (+ ins, - del), segment
+    blocks: list[tuple[int, int, int, int, int]]
+    segments: list[tuple[int, int, Cut, Cut]]  # reference start, end, left and right cut
+
+    @classmethod
+    def of(cls, aln: pysam.AlignedSegment) -> Read:
+        cigar = aln.cigartuples
+        blocks: list[tuple[int, int, int, int, int]] = []
+        segments: list[tuple[int, int, Cut, Cut]] = []
+        r = seg_start = aln.reference_start
+        q = 0
+        left: Cut = "clip" if cigar[0][0] in _CLIPS else "end"
+        for i, (op, n) in enumerate(cigar):
+            if op in _ALIGNED:
+                nxt = cigar[i + 1] if i + 1 < len(cigar) else (0, 0)
+                indel = {_INS: nxt[1], _DEL: -nxt[1]}.get(nxt[0], 0)
+                blocks.append((r, r + n, q, indel, len(segments)))
+                r, q = r + n, q + n
+            elif op == _DEL:
+                r += n
+            elif op == _SKIP:
+                segments.append((seg_start, r, left, (r, r + n)))
+                left, r, seg_start = (r, r + n), r + n, r + n
+            elif op in (_INS, _SOFT):
+                q += n
+        segments.append((seg_start, r, left, "clip" if cigar[-1][0] in _CLIPS else "end"))
+        nm = aln.get_tag("NM") if aln.has_tag("NM") else None
+        return cls(aln.query_sequence or "", aln.query_qualities, aln.mapping_quality, nm,
+                   blocks, segments)  # fmt: skip
+
+    def locate(self, site: int) -> tuple[int, int, int] | None:
+        """(query position, indel right after it, segment) of 0-based ``site``; None when the
+        read has no base there."""
+        for start, end, q, indel, seg in self.blocks:
+            if start <= site < end:
+                return q + site - start, indel if site == end - 1 else 0, seg
+        return None
+
+    def evidence(self, introns: frozenset[Intron] | None, p: CallParams) -> list[tuple[int, int]]:
+        """Per segment, the sites [lo, hi) whose bases are evidence under the rules (module
+        docstring): pads next to the cuts, no short overhang, and for ``intron_end`` no site
+        at or past an annotated intron start within the last ``intron_end`` bases of a segment
+        that stops there (or before an intron end within its first ``intron_end`` bases)."""
+        out = []
+        n = p.intron_end
+        starts, ends = _bounds(introns) if introns and n > 0 else ([], [])
+        for start, end, left, right in self.segments:
+            lo, hi = start + pad(left, introns, p), end - pad(right, introns, p)
+            if isinstance(left, tuple) != isinstance(right, tuple) and end - start < p.overhang:
+                hi = lo
+            if starts and not isinstance(right, tuple):  # an intron start in [end - n, end)
+                i = bisect.bisect_left(starts, max(start + 1, end - n))
+                if i < len(starts):
+                    hi = min(hi, starts[i])
+            if ends and not isinstance(left, tuple):  # an intron end in (start, start + n]
+                j = bisect.bisect_right(ends, min(start + n, end - 1)) - 1
+                if j >= 0:
+                    lo = max(lo, ends[j])
+            out.append((lo, hi))
+        return out
 
 
 def add_read(
     c: SiteCount,
     read: Read,
+    evidence: list[tuple[int, int]],
     site: int,
     ref: str,
     alt: str,
-    introns: frozenset[Intron] | None,
-    p: CallParams,
 ) -> None:
     """Add one read's evidence at 0-based ``site`` for the split allele ``ref``>``alt`` (the
-    read's flags already checked)."""
-    if read.mapq < MIN_MAPQ:
-        if locate(read.cigar, read.start, site) is not None:
-            c.covering += 1
-            c.low_mapq += 1
-        return
-    found = read_at(read, site, introns, p)
+    read's flags already checked; ``evidence``: ``read.evidence``)."""
+    found = read.locate(site)
     if found is None:
         return
+    if read.mapq < MIN_MAPQ:
+        c.covering += 1
+        c.low_mapq += 1
+        return
+    q, read_indel, seg = found
+    lo, hi = evidence[seg]
+    if not lo <= site < hi:
+        return
     c.covering += 1
-    q, read_indel = found
     seq = read.seq
     indel = len(alt) - len(ref)
     is_alt = is_ref = False
@@ -278,9 +258,10 @@ def count_window(
         if lo == hi:
             continue
         read = Read.of(aln)
+        evidence = read.evidence(introns, p) if read.mapq >= MIN_MAPQ else []
         for k in range(lo, hi):
             pos, ref, alt = sites[k]
-            add_read(counts[k], read, pos - 1, ref, alt, introns, p)
+            add_read(counts[k], read, evidence, pos - 1, ref, alt)
     return counts
 
 
