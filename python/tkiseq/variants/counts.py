@@ -34,8 +34,10 @@ other than the allele itself, from NM) and INFO/LMQ (fraction of the reads over 
 with mapping quality < 20): reads of a paralog carry the paralog's differences and sit among
 multi-mapped reads, which ``filter`` turns into FILTER ``paralog``.
 
-Candidates are grouped into windows of nearby sites and each window's reads are fetched once
-and walked by their CIGAR (one streaming pass per region, not one fetch per site).
+Candidates are grouped into windows of nearby sites and each window's reads are fetched once,
+each read's CIGAR walked once (one streaming pass per region, not one fetch per site). For
+``call``, ``recount_candidates`` first drops the SNVs ``vaf_bounded`` proves cannot pass; the
+reads it needs for that bound are counted once per span of such SNVs (``NearCuts``).
 """
 
 from __future__ import annotations
