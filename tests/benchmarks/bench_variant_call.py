@@ -4,6 +4,9 @@ cost / precision gain of each recount evidence rule on the simulator's truth.
     python -m tests.benchmarks.bench_variant_call speed --data DATA --results RESULTS
         [--samples BA_P01] [--workdir /tmp/tkiseq-bench-call] [--repeats 2]
     python -m tests.benchmarks.bench_variant_call rules --data DATA --results RESULTS
+    python -m tests.benchmarks.bench_variant_call depth --bams 1M=a.bam,4M=b.bam
+        --fasta genome.fa --gtf genes.gtf [--threads 2] [--before /work/main/python]
+        [--dbsnp dbsnp.vcf.gz] [--workdir /tmp/tkiseq-bench-call] [--repeats 1]
 
 DATA is a `tkiseq simulate` folder and RESULTS the `tkiseq run` outdir on it. `speed` times
 `variants call`, bcftools, and `variants call` without the recount shortcut (every candidate
@@ -15,7 +18,16 @@ left out there: it recounts every one of those candidates in Python). Runs alter
 so all see the same machine load; CPU time (user + system) is the fair comparison on a shared
 machine; peak RSS is that of the largest process of each tree. bcftools (pysam's) gets the
 same target regions (exons + splice regions from the GTF), no depth cap and one sample per
-BAM (--ignore-RG: the merged BAM keeps its six read groups), as `variants call` has.
+BAM (--ignore-RG: the merged BAM keeps its six read groups), as `variants call` has; it runs
+as the pipe it is, two processes (mpileup -Ou into a FIFO read by call).
+
+`depth` is benchmark (a) of issue 13: on each given BAM (e.g. one deep sample, ~1M read pairs,
+and four merged, ~4M), `variants call --threads N` (default 2, the pipe's two processes) and
+the bcftools pipe side by side, plus, with ``--before``, `variants call` of another checkout
+(its ``python/`` folder put first on PYTHONPATH: the code before a change). Besides wall, CPU
+and peak RSS it counts each output's records that reach >= 3 alt reads at VAF > 0.1 (the
+study's count thresholds), and with ``--dbsnp`` runs the study filter on the `variants call`
+outputs and checks that both checkouts give the same PASS set.
 
 `rules` takes every sample's candidates (the pileup's alleles, which do not depend on the
 rules), recounts them under each rule set, applies the study filter (with the sample's
@@ -40,6 +52,7 @@ import pandas as pd
 import pysam
 import pysam.bcftools
 
+from tkiseq.genome.bundle import build_bundle, open_bundle
 from tkiseq.genome.contigs import require_shared
 from tkiseq.variants.call import CallParams, annotated_introns, call_bam, exon_regions
 from tkiseq.variants.counts import add_allele_depths
@@ -50,13 +63,14 @@ KEY = ["sample", "chrom", "pos", "ref", "alt"]
 FORMER = CallParams(edge=5, clip_pad=8, junction_pad=8, overhang=10, intron_end=0)  # before
 CONFIDENT = 35
 RULES = ("edge", "clip_pad", "junction_pad", "overhang", "intron_end")
+RECOUNT_ALL = CallParams(min_alt_reads=0, min_vaf=0)  # no shortcut: every candidate recounted
 
 
-def timed(cmd: list[str]) -> tuple[float, float, float]:
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds (user + system, with the children it waited for) and peak RSS
     (MB) of ``cmd``; CPU time is what to compare on a machine shared with other jobs."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}")
@@ -65,18 +79,45 @@ def timed(cmd: list[str]) -> tuple[float, float, float]:
 
 
 def bcftools_call(bam: str, fasta: str, bed: str, out: str) -> None:
-    """`bcftools mpileup -a AD,DP -T bed -d 1000000 --ignore-RG | bcftools call -mv`."""
-    raw = f"{out}.mpileup.bcf"
+    """`bcftools mpileup -a AD,DP -T bed -d 1000000 --ignore-RG -Ou | bcftools call -mv`: two
+    processes joined by a FIFO (pysam's bcftools has no command-line binary to pipe)."""
+    fifo = f"{out}.fifo"
+    Path(fifo).unlink(missing_ok=True)
+    os.mkfifo(fifo)
+    me = [sys.executable, "-m", "tests.benchmarks.bench_variant_call"]
+    try:
+        procs = [
+            subprocess.Popen([*me, "_mpileup", bam, fasta, bed, fifo]),
+            subprocess.Popen([*me, "_call", fifo, out]),
+        ]
+        if any(proc.wait() != 0 for proc in procs):
+            raise SystemExit("bcftools pipe failed")
+    finally:
+        Path(fifo).unlink()
+
+
+def _mpileup(bam: str, fasta: str, bed: str, out: str) -> None:
     pysam.bcftools.mpileup("-f", fasta, "-T", bed, "-a", "FORMAT/AD,FORMAT/DP", "-d", "1000000",
-                           "--ignore-RG", "-Ou", "-o", raw, bam, catch_stdout=False)  # fmt: skip
+                           "--ignore-RG", "-Ou", "-o", out, bam, catch_stdout=False)  # fmt: skip
+
+
+def _call(raw: str, out: str) -> None:
     pysam.bcftools.call("-mv", "-Oz", "-o", out, raw, catch_stdout=False)
-    Path(raw).unlink()
 
 
-def regions_bed(gtf: Path, bam: Path, dest: Path) -> Path:
+def annotation_of(gtf: Path, fasta: Path, work: Path) -> Path:
+    """The annotation bundle of ``gtf`` (``tkiseq prepare``'s), made once under ``work``."""
+    dest = work / "annotation"
+    if not dest.exists():
+        work.mkdir(parents=True, exist_ok=True)
+        build_bundle(gtf, fasta, dest)
+    return dest
+
+
+def regions_bed(annotation: Path, bam: Path, dest: Path) -> Path:
     with pysam.AlignmentFile(str(bam)) as af:
         contigs = list(af.references)
-    regions = exon_regions(read_transcripts(gtf), {c: c for c in contigs})
+    regions = exon_regions(read_transcripts(open_bundle(annotation)), {c: c for c in contigs})
     dest.write_text("".join(f"{c}\t{a - 1}\t{b}\n" for c in contigs for a, b in regions.get(c, [])))
     return dest
 
@@ -95,7 +136,8 @@ def speed(a: argparse.Namespace) -> None:
         flat_qualities(merged, confident)
     inputs = {s: bams[s] for s in a.samples.split(",")} | {"merged": merged}
     inputs |= {f"merged.q{CONFIDENT}": confident}
-    bed = regions_bed(gtf, merged, work / "regions.bed")
+    annotation = annotation_of(gtf, fasta, work)
+    bed = regions_bed(annotation, merged, work / "regions.bed")
     py = sys.executable
     print("bam\tpairs\tcaller\twall_s\tcpu_s\tpeak_rss_mb\tcandidates\trecounted")
     for name, bam in inputs.items():
@@ -114,8 +156,8 @@ def speed(a: argparse.Namespace) -> None:
                 str(bam),
                 "--fasta",
                 str(fasta),
-                "--gtf",
-                str(gtf),
+                "--annotation",
+                str(annotation),
                 "--outdir",
                 str(out),
             ]
@@ -125,7 +167,7 @@ def speed(a: argparse.Namespace) -> None:
                              str(bam), str(fasta), str(bed), f"{out}.bcftools.vcf.gz"],
                 "tkiseq, recount every candidate": [
                     py, "-m", "tests.benchmarks.bench_variant_call", "_recount_all", str(bam),
-                    str(fasta), str(gtf), f"{out}.all"],
+                    str(fasta), str(annotation), f"{out}.all"],
             }  # fmt: skip
             if bam == confident:  # (module docstring)
                 del runs["tkiseq, recount every candidate"]
@@ -156,11 +198,88 @@ def flat_qualities(bam: Path, dest: Path) -> None:
     pysam.index(str(dest))
 
 
-def recount_all(bam: str, fasta: str, gtf: str, outdir: str) -> None:
+def recount_all(bam: str, fasta: str, annotation: str, outdir: str) -> None:
     """``variants call`` without the shortcut: every candidate recounted."""
-    call_bam(
-        "S", Path(bam), Path(fasta), Path(gtf), Path(outdir), params=CallParams(min_alt_reads=0)
-    )
+    call_bam("S", Path(bam), Path(fasta), Path(annotation), Path(outdir), params=RECOUNT_ALL)
+
+
+def passing_counts(vcf: Path) -> int:
+    """Records with >= 3 alt reads and VAF > 0.1 (the study's count thresholds)."""
+    keep = "FMT/AD[0:1]>=3 && FMT/AD[0:1]/FMT/DP>0.1"
+    text = pysam.bcftools.view("-H", "-i", keep, str(vcf))
+    return len(text.splitlines())
+
+
+def pass_set(vcf: Path, dbsnp: Path, fasta: Path, folder: Path) -> set[tuple[str, int, str, str]]:
+    """PASS calls of the study filter (no fusions table: the BAMs may mix samples); only
+    records with >= 3 alt reads go in, as no other can pass."""
+    folder.mkdir(parents=True, exist_ok=True)
+    few = folder / "candidates.vcf.gz"
+    pysam.bcftools.view("-i", "FMT/AD[0:1]>=3", "-Oz", "-o", str(few), str(vcf),
+                        catch_stdout=False)  # fmt: skip
+    pysam.tabix_index(str(few), preset="vcf", force=True)
+    _, passed = filter_calls("S", few, dbsnp, fasta, folder)
+    with pysam.VariantFile(str(passed)) as vf:
+        return {(r.chrom, r.pos, r.ref, r.alts[0]) for r in vf}
+
+
+def depth(a: argparse.Namespace) -> None:
+    """Benchmark (a): `variants call` vs the bcftools pipe per BAM (module docstring)."""
+    work = a.workdir / "depth"
+    work.mkdir(parents=True, exist_ok=True)
+    py = sys.executable
+    bams = dict(item.split("=", 1) for item in a.bams.split(","))
+    annotation = annotation_of(a.gtf, a.fasta, work)
+    print(f"# load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} (1, 5 min), "
+          f"{os.cpu_count()} cores", flush=True)  # fmt: skip
+    print("bam\tpairs\tcaller\tprocesses\twall_s\tcpu_s\tpeak_rss_mb\tcandidates\t"
+          "recounted\tcount_pass\tfilter_pass")  # fmt: skip
+    for name, bam_path in bams.items():
+        bam = Path(bam_path)
+        pairs = _mapped(bam) // 2
+        bed = regions_bed(annotation, bam, work / f"{name}.regions.bed")
+        for k in range(a.repeats):
+            out = work / f"{name}.{k}"
+            call = ["-m", "tkiseq", "variants", "call", "--sample", "S", "--bam", str(bam),
+                    "--fasta", str(a.fasta), "--threads", str(a.threads)]  # fmt: skip
+            runs: dict[str, tuple[list[str], dict[str, str] | None]] = {
+                "tkiseq": ([py, *call, "--annotation", str(annotation),
+                            "--outdir", str(out / "tkiseq")], None),
+                "bcftools": ([py, "-m", "tests.benchmarks.bench_variant_call", "_bcftools",
+                              str(bam), str(a.fasta), str(bed), f"{out}.bcftools.vcf.gz"], None),
+            }  # fmt: skip
+            if a.before:
+                env = dict(os.environ, PYTHONPATH=str(a.before))
+                before = [py, *call, "--gtf", str(a.gtf), "--outdir", str(out / "before")]
+                runs["tkiseq before"] = (before, env)  # code of before the bundle: --gtf
+            order = list(runs) if k % 2 == 0 else list(runs)[::-1]
+            passes: dict[str, set[tuple[str, int, str, str]]] = {}
+            for caller in order:
+                cmd, env = runs[caller]
+                wall, cpu, rss = timed(cmd, env)
+                procs = "2 (pipe)" if caller == "bcftools" else f"--threads {a.threads}"
+                if caller == "bcftools":
+                    vcf = Path(f"{out}.bcftools.vcf.gz")
+                    cols = f"{_records(vcf)}\t\t{passing_counts(vcf)}\t"
+                else:
+                    vcf = out / ("tkiseq" if caller == "tkiseq" else "before") / "S.calls.vcf.gz"
+                    with pysam.VariantFile(str(vcf)) as vf:
+                        flags = [("PILEUP" in r.info) for r in vf]
+                    cols = f"{len(flags)}\t{flags.count(False)}\t{passing_counts(vcf)}\t"
+                    if a.dbsnp:
+                        passes[caller] = pass_set(vcf, a.dbsnp, a.fasta, out / f"{caller}.filter")
+                        cols += str(len(passes[caller]))
+                print(f"{name}\t{pairs}\t{caller}\t{procs}\t{wall:.1f}\t{cpu:.1f}\t{rss:.0f}\t"
+                      f"{cols}", flush=True)  # fmt: skip
+            if len(passes) == 2:
+                same = passes["tkiseq"] == passes["tkiseq before"]
+                print(f"# {name}: same PASS set as before: {same} ({len(passes['tkiseq'])})")
+    print(f"# load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} (1, 5 min)")
+
+
+def _records(vcf: Path) -> int:
+    with pysam.VariantFile(str(vcf)) as vf:
+        return sum(1 for _ in vf)
 
 
 def _mapped(bam: Path) -> int:
@@ -191,7 +310,8 @@ def rules(a: argparse.Namespace) -> None:
     work = a.workdir / "rules"
     fasta, gtf = a.data / "genome.fa", a.data / "genes.gtf"
     dbsnp = a.data / "dbsnp.vcf.gz"
-    transcripts = read_transcripts(gtf)
+    annotation = annotation_of(gtf, fasta, work)
+    transcripts = read_transcripts(open_bundle(annotation))
     default = CallParams()
     configs = {"former": FORMER}
     configs |= {f"former without {r}": replace(FORMER, **{r: 0}) for r in RULES[:4]}
@@ -211,7 +331,7 @@ def rules(a: argparse.Namespace) -> None:
         rename = require_shared(str(gtf), [t.chrom for t in transcripts], str(bam), contigs)
         introns = annotated_introns(transcripts, rename)
         # the candidates: every allele the pileup saw, whatever its count
-        cand = call_bam(s, bam, fasta, gtf, work / s, params=CallParams(min_alt_reads=0))
+        cand = call_bam(s, bam, fasta, annotation, work / s, params=RECOUNT_ALL)
         fusions = a.results / "fusions" / f"{s}.fusions.tsv"
         for i, (name, params) in enumerate(configs.items()):
             folder = work / s / str(i)
@@ -231,21 +351,29 @@ def rules(a: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["_bcftools"]:
-        bcftools_call(*sys.argv[2:6])
-        return
-    if sys.argv[1:2] == ["_recount_all"]:
-        recount_all(*sys.argv[2:6])
+    helpers = {"_bcftools": bcftools_call, "_mpileup": _mpileup, "_call": _call,
+               "_recount_all": recount_all}  # fmt: skip
+    if sys.argv[1:2] and sys.argv[1] in helpers:
+        helpers[sys.argv[1]](*sys.argv[2:])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["speed", "rules"])
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--results", type=Path, required=True)
+    parser.add_argument("mode", choices=["speed", "rules", "depth"])
+    parser.add_argument("--data", type=Path, help="speed, rules: a `tkiseq simulate` folder")
+    parser.add_argument("--results", type=Path, help="speed, rules: `tkiseq run` on --data")
     parser.add_argument("--samples", default="BA_P01")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tkiseq-bench-call"))
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--bams", help="depth: NAME=BAM,NAME=BAM")
+    parser.add_argument("--fasta", type=Path)
+    parser.add_argument("--gtf", type=Path)
+    parser.add_argument("--dbsnp", type=Path)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--before", type=Path, help="depth: python/ of the checkout to compare")
     a = parser.parse_args()
-    speed(a) if a.mode == "speed" else rules(a)
+    needed = ("bams", "fasta", "gtf") if a.mode == "depth" else ("data", "results")
+    if missing := [f"--{x}" for x in needed if getattr(a, x) is None]:
+        parser.error(f"{a.mode} needs {', '.join(missing)}")
+    {"speed": speed, "rules": rules, "depth": depth}[a.mode](a)
 
 
 if __name__ == "__main__":

@@ -20,15 +20,22 @@ candidates: sequencing errors) cannot pass and keeps its pileup AD, marked INFO/
 can an SNV whose VAF stays <= ``min_vaf`` with every ref read the rules could remove taken
 away (``counts.vaf_bounded``: at depth, errors reach 3 alt reads at a VAF far below 0.1).
 Indels are always recounted (bcftools' indel AD undercounts), the rest with the evidence rules
-of ``counts``, with the GTF's introns as the annotation. The alt-count split is made by
-``bcftools view`` and the recounts merged back by ``bcftools annotate``, so most skipped
-candidates never pass through Python.
+of ``counts``, with the GTF's introns as the annotation.
+
+Plumbing (measured in ``tests/benchmarks/README.md``; the pileup is most of the cost): each
+step is bcftools in this process on uncompressed BCF, and only the output is compressed, once.
+mpileup's default INFO statistics and its I16, QS and PL (inputs of ``bcftools call``, which
+this caller does not run) are not kept. ``bcftools view`` keeps the sites with an allele and
+drops their ``<*>``, ``norm`` splits them; ``bcftools query`` hands only the indels and the SNVs
+with enough alt reads to Python as text (tens of thousands at depth, of which a handful are
+recounted); ``bcftools annotate`` merges the recounts back and marks the rest INFO/PILEUP.
 
 Regions: exons plus 10 bp of splice region at internal exon boundaries (not beyond the
 transcript's ends) from the GTF. The contigs are split into ``threads`` consecutive runs of
-about equal exonic length, one job each (pileup streamed over whole contigs with the exons as
-targets, ``-T``, so spliced reads are read once rather than once per exon as with exon
-regions; then the recount, one fetch per window of nearby candidates).
+about equal mapped reads (the BAM index's counts), one job each (pileup streamed over whole
+contigs with the exons as targets, ``-T``, so spliced reads are read once rather than once per
+exon as with exon regions; then the recount, one fetch per window of nearby candidates); the
+jobs' outputs are joined block by block (``concat --naive``).
 """
 
 from __future__ import annotations
@@ -43,13 +50,20 @@ import pysam
 from tkiseq.errors import InputError
 from tkiseq.genome.bundle import open_bundle
 from tkiseq.genome.contigs import require_shared
-from tkiseq.variants.counts import MIN_BASEQ, MIN_MAPQ, CallParams, Intron, add_allele_depths
+from tkiseq.variants.counts import MIN_BASEQ, MIN_MAPQ, CallParams, Intron, recount_candidates
 from tkiseq.variants.normalise import fasta_contigs
 from tkiseq.variants.transcripts import Transcript, merge_intervals, read_transcripts
 from tkiseq.variants.vcfio import bcftools, indexed_vcf_output
 
 SPLICE_PAD = 10
 MAX_DEPTH = 1_000_000
+# FORMAT/AD and DP, without mpileup's default INFO tests (bias statistics for `bcftools call`,
+# which this caller does not run); I16, QS and PL (also for `bcftools call`) are then dropped
+ANNOTATIONS = ",".join(
+    ["FORMAT/AD", "FORMAT/DP"]
+    + [f"-INFO/{t}" for t in ("BQBZ", "IDV", "IMF", "MQ0F", "MQBZ", "RPBZ", "SCBZ", "SGB", "VDB")]
+)
+DROPPED = "INFO/I16,INFO/QS,FORMAT/PL"
 PILEUP_HEADER = (
     '##INFO=<ID=PILEUP,Number=0,Type=Flag,Description="AD and DP from the pileup, not '
     'recounted: an SNV whose pileup counts bound the recount below the study thresholds">'
@@ -104,7 +118,6 @@ def contig_groups(contigs: list[str], weight: dict[str, int], n: int) -> list[li
 
 
 def _call_part(
-    sample: str,
     bam: str,
     fasta: str,
     contigs: str,
@@ -113,50 +126,39 @@ def _call_part(
     out: str,
     params: CallParams,
 ) -> str:
-    """mpileup -> sites with an allele -> split + left-align -> alleles with alt reads ->
-    recount, over the whole contigs listed in ``contigs`` (BED); a worker process."""
-    raw, seen, split, kept, named, names, todo, counted = (
+    """mpileup -> sites with an allele, split -> candidates that can pass, recounted -> the
+    recounts merged back, over the whole contigs listed in ``contigs`` (BED); a worker.
+    Intermediates are uncompressed BCF; only ``out`` (bgzipped VCF) is compressed."""
+    raw, seen, lean, split, kept, todo, counted = (
         f"{out}.{x}"
-        for x in ("raw.bcf", "seen.bcf", "split.bcf", "kept.vcf.gz", "named.vcf.gz", "txt",
-                  "todo.vcf", "counted.vcf.gz")
+        for x in ("raw.bcf", "seen.bcf", "lean.bcf", "split.bcf", "kept.bcf", "todo.txt",
+                  "counted.vcf.gz")
     )  # fmt: skip
     bcftools(
-        "mpileup", "-f", fasta, "-R", contigs, "-T", targets, "-a", "FORMAT/AD,FORMAT/DP",
+        "mpileup", "-f", fasta, "-R", contigs, "-T", targets, "-a", ANNOTATIONS,
         "-q", str(MIN_MAPQ), "-Q", str(MIN_BASEQ), "-B", "-A", "-x", "--ignore-RG",
         "--ff", "UNMAP,SECONDARY,QCFAIL,DUP",
         "-d", str(MAX_DEPTH), "-L", str(MAX_DEPTH), "-m", "2", "-F", "0.01",
         "-Ou", "-o", raw, bam,
     )  # fmt: skip
-    # every covered base is a record with ALT <*>; keep those with an allele before splitting
-    bcftools("view", "-i", 'N_ALT>1 || ALT!="<*>"', "-Ou", "-o", seen, raw)
-    bcftools("norm", "-m", "-any", "-f", fasta, "-Ou", "-o", split, seen)
-    bcftools("view", "-i", 'ALT!="<*>" && FMT/AD[0:1]>0', "-Oz", "-o", kept, split)
-    Path(names).write_text(f"{sample}\n")  # --ignore-RG names the sample after the file
-    bcftools("reheader", "-s", names, "-o", named, kept)
-    pysam.tabix_index(named, preset="vcf", force=True)  # annotate reads both through an index
+    # every covered base is a record with ALT <*>: keep those with an allele, drop <*> there
+    bcftools("view", "-i", 'N_ALT>1 || ALT!="<*>"', "-A", "-Ou", "-o", seen, raw)
+    bcftools("annotate", "-x", DROPPED, "-Ou", "-o", lean, seen)
+    bcftools("norm", "-m", "-any", "-f", fasta, "-Ou", "-o", split, lean)
+    # indexed (BGZF at level 0: no compression) because annotate reads it through its index
+    keep = 'ALT!="<*>" && FMT/AD[0:1]>0'
+    bcftools("view", "-i", keep, "-Ob", "-l", "0", "-W", "-o", kept, split)
     # the recount shortcut (module docstring): only indels and SNVs that can still pass
     need = f'TYPE!="snp" || FMT/AD[0:1]>={params.min_alt_reads}'
-    bcftools("view", "-i", need, "-Ov", "-o", todo, named)
-    add_allele_depths(
-        Path(todo), Path(bam), Path(fasta), Path(counted), introns, params, pileup_counts=True
-    )
+    bcftools("query", "-i", need, "-f", r"%CHROM\t%POS\t%REF\t%ALT\t[%AD]\n", "-o", todo, kept)
+    recount_candidates(Path(todo), Path(kept), Path(bam), Path(fasta), Path(counted), introns,
+                       params)  # fmt: skip
     pysam.tabix_index(counted, preset="vcf", force=True)
     bcftools(
         "annotate", "-a", counted, "-c", "FORMAT/AD,FORMAT/DP,INFO/AMM,INFO/LMQ,INFO/AXM,INFO/RXM",
-        "--pair-logic", "exact", "-m", "-PILEUP", "-H", PILEUP_HEADER, "-Oz", "-o", out, named,
+        "--pair-logic", "exact", "-m", "-PILEUP", "-H", PILEUP_HEADER, "-Oz", "-o", out, kept,
     )  # fmt: skip
-    for path in (
-        raw,
-        seen,
-        split,
-        kept,
-        named,
-        f"{named}.tbi",
-        names,
-        todo,
-        counted,
-        f"{counted}.tbi",
-    ):
+    for path in (raw, seen, lean, split, kept, f"{kept}.csi", todo, counted, f"{counted}.tbi"):
         Path(path).unlink()
     return out
 
@@ -181,6 +183,7 @@ def call_bam(
             lengths = dict(zip(af.references, af.lengths, strict=True))
             if not af.has_index():
                 raise InputError(bam, "no index (.bai/.csi)", hint=f"run `samtools index {bam}`")
+            mapped = {st.contig: st.mapped for st in af.get_index_statistics()}
     except (OSError, ValueError) as exc:
         raise InputError(bam, f"not a readable BAM ({exc})") from exc
     require_shared(str(bam), bam_contigs, str(fasta), fasta_contigs(fasta))
@@ -193,7 +196,8 @@ def call_bam(
     dest = outdir / f"{sample}.calls.vcf.gz"
     with tempfile.TemporaryDirectory(dir=outdir, prefix=f".{sample}.call.") as tmp:
         called = [c for c in bam_contigs if c in regions]
-        weight = {c: sum(b - a + 1 for a, b in regions[c]) for c in called}
+        # the pileup's work grows with the reads, which the index counts for free
+        weight = {c: mapped.get(c, 0) + 1 for c in called}
         jobs = []
         for i, group in enumerate(contig_groups(called, weight, max(1, threads))):
             whole, targets = Path(tmp) / f"{i}.contigs.bed", Path(tmp) / f"{i}.targets.bed"
@@ -203,16 +207,18 @@ def call_bam(
             )
             known = {c: introns.get(c, frozenset()) for c in group}
             part = str(Path(tmp) / f"{i}.vcf.gz")
-            jobs.append(
-                (sample, str(bam), str(fasta), str(whole), str(targets), known, part, params)
-            )
+            jobs.append((str(bam), str(fasta), str(whole), str(targets), known, part, params))
         if len(jobs) == 1:  # no worker process to start
             parts = [_call_part(*jobs[0])]
         else:
             with ProcessPoolExecutor(max_workers=len(jobs)) as pool:
                 parts = list(pool.map(_call_part, *zip(*jobs, strict=True)))
-        listing = Path(tmp) / "parts.txt"
-        listing.write_text("".join(f"{p}\n" for p in parts))
+        joined = parts[0]
+        if len(parts) > 1:  # same header, sorted runs: BGZF blocks joined as they are
+            joined = str(Path(tmp) / "joined.vcf.gz")
+            bcftools("concat", "--naive", "-o", joined, *parts)
+        names = Path(tmp) / "names.txt"
+        names.write_text(f"{sample}\n")  # --ignore-RG names the sample after the BAM file
         with indexed_vcf_output(dest) as out:
-            bcftools("concat", "-f", str(listing), "-Oz", "-o", str(out))
+            bcftools("reheader", "-s", str(names), "-o", str(out), joined)
     return dest

@@ -37,8 +37,10 @@ differences and sit among multi-mapped reads, which ``filter`` turns into FILTER
 ``paralog``. Two, not one, so that a true allele phased with one germline SNP nearby (every
 alt read one mismatch more) is not mistaken for a paralog.
 
-Candidates are grouped into windows of nearby sites and each window's reads are fetched once
-and walked by their CIGAR (one streaming pass per region, not one fetch per site).
+Candidates are grouped into windows of nearby sites and each window's reads are fetched once,
+each read's CIGAR walked once (one streaming pass per region, not one fetch per site). For
+``call``, ``recount_candidates`` first drops the SNVs ``vaf_bounded`` proves cannot pass; the
+reads it needs for that bound are counted once per span of such SNVs (``NearCuts``).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 import pysam
 
@@ -58,9 +61,11 @@ MIN_BASEQ = 20
 SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400  # unmapped, secondary, QC fail, duplicate
 WINDOW_GAP = 1000  # sites closer than this share one fetch ...
 WINDOW_SITES = 5000  # ... up to this many, so memory stays flat in depth
+SPAN_GAP = 100_000  # low-VAF SNVs closer than this share one count of junction reads
 
 Intron = tuple[int, int]  # 0-based half-open reference span of an N operation
 Cut = str | Intron  # "end", "clip" or the intron at a segment's boundary
+_S = TypeVar("_S", bound=tuple)  # a site: (chrom, 1-based pos, ...)
 _INS, _DEL, _SKIP, _SOFT = 1, 2, 3, 4
 _ALIGNED = frozenset({0, 7, 8})
 _CLIPS = frozenset({_SOFT, 5})  # soft and hard clips
@@ -104,40 +109,6 @@ class SiteCount:
     low_mapq: int = 0
 
 
-def locate(cigar: list[tuple[int, int]], start: int, site: int) -> tuple[int, int] | None:
-    """(query position, indel length right after it: + insertion, - deletion) of 0-based
-    ``site``; None when the read has no base there."""
-    r, q = start, 0
-    for i, (op, n) in enumerate(cigar):
-        if op in _ALIGNED:
-            if r <= site < r + n:
-                nxt = cigar[i + 1] if site == r + n - 1 and i + 1 < len(cigar) else (0, 0)
-                return q + site - r, {_INS: nxt[1], _DEL: -nxt[1]}.get(nxt[0], 0)
-            r, q = r + n, q + n
-        elif op in (_DEL, _SKIP):
-            if r <= site < r + n:
-                return None
-            r += n
-        elif op in (_INS, _SOFT):
-            q += n
-    return None
-
-
-def segment(cigar: list[tuple[int, int]], start: int, site: int) -> tuple[int, int, Cut, Cut]:
-    """Reference span [start, end) of the alignment piece holding ``site`` between two cuts
-    (junctions or alignment ends), and what those cuts are."""
-    r, seg_start = start, start
-    left: Cut = "clip" if cigar[0][0] in _CLIPS else "end"
-    for op, n in cigar:
-        if op == _SKIP:
-            if site < r:
-                return seg_start, r, left, (r, r + n)
-            left, r, seg_start = (r, r + n), r + n, r + n
-        elif op in _ALIGNED or op == _DEL:
-            r += n
-    return seg_start, r, left, "clip" if cigar[-1][0] in _CLIPS else "end"
-
-
 def pad(cut: Cut, introns: frozenset[Intron] | None, p: CallParams) -> int:
     """Bases next to ``cut`` that are not evidence (module docstring)."""
     if cut == "end":
@@ -147,92 +118,106 @@ def pad(cut: Cut, introns: frozenset[Intron] | None, p: CallParams) -> int:
     return p.junction_pad if introns is not None and cut not in introns else 0
 
 
-@dataclass(frozen=True)
-class Read:
-    """What the rules and counts need of an alignment, taken from pysam once per read (each
-    pysam property builds a new object on every access)."""
-
-    start: int
-    cigar: list[tuple[int, int]]
-    seq: str
-    quals: object  # array of base qualities, or None
-    mapq: int
-    nm: int | None
-
-    @classmethod
-    def of(cls, aln: pysam.AlignedSegment) -> Read:
-        nm = aln.get_tag("NM") if aln.has_tag("NM") else None
-        return cls(aln.reference_start, aln.cigartuples, aln.query_sequence or "",
-                   aln.query_qualities, aln.mapping_quality, nm)  # fmt: skip
-
-
-def read_at(
-    read: Read,
-    site: int,
-    introns: frozenset[Intron] | None,
-    p: CallParams = CallParams(),
-) -> tuple[int, int] | None:
-    """``locate`` for a read whose base at ``site`` is evidence, else None."""
-    cigar = read.cigar
-    found = locate(cigar, read.start, site)
-    if found is None:
-        return None
-    start, end, left, right = segment(cigar, read.start, site)
-    if site - start < pad(left, introns, p) or end - 1 - site < pad(right, introns, p):
-        return None
-    overhang = isinstance(left, tuple) != isinstance(right, tuple) and end - start < p.overhang
-    if overhang or (introns and into_intron(introns, site, start, end, left, right, p.intron_end)):
-        return None
-    return found
-
-
 @cache
 def _bounds(introns: frozenset[Intron]) -> tuple[list[int], list[int]]:
     """Sorted starts and sorted ends of the annotated introns (built once per set)."""
     return sorted(a for a, _ in introns), sorted(b for _, b in introns)
 
 
-def into_intron(
-    introns: frozenset[Intron], site: int, start: int, end: int, left: Cut, right: Cut, n: int
-) -> bool:
-    """True when ``site`` is in the last ``n`` bases of a segment that ran from an exon into an
-    annotated intron and stopped there (alignment end or clip): a spliced read whose next
-    exon was too short to place, extended into the intron with mismatches."""
-    if n <= 0:
-        return False
-    starts, ends = _bounds(introns)
-    if not isinstance(right, tuple):  # an intron start in [max(start + 1, end - n), site]
-        i = bisect.bisect_left(starts, max(start + 1, end - n))
-        if i < len(starts) and starts[i] <= site:
-            return True
-    if not isinstance(left, tuple):  # an intron end in [site + 1, min(start + n, end - 1)]
-        i = bisect.bisect_left(ends, site + 1)
-        if i < len(ends) and ends[i] <= min(start + n, end - 1):
-            return True
-    return False
+@dataclass(frozen=True)
+class Read:
+    """What the rules and counts need of an alignment, taken from pysam once per read (each
+    pysam property builds a new object on every access), with its CIGAR walked once into
+    aligned blocks and the segments between cuts (junctions or alignment ends)."""
+
+    seq: str
+    quals: object  # array of base qualities, or None
+    mapq: int
+    nm: int | None
+    # reference start, end, query start, indel right after the block (+ ins, - del), segment
+    blocks: list[tuple[int, int, int, int, int]]
+    segments: list[tuple[int, int, Cut, Cut]]  # reference start, end, left and right cut
+
+    @classmethod
+    def of(cls, aln: pysam.AlignedSegment) -> Read:
+        cigar = aln.cigartuples
+        blocks: list[tuple[int, int, int, int, int]] = []
+        segments: list[tuple[int, int, Cut, Cut]] = []
+        r = seg_start = aln.reference_start
+        q = 0
+        left: Cut = "clip" if cigar[0][0] in _CLIPS else "end"
+        for i, (op, n) in enumerate(cigar):
+            if op in _ALIGNED:
+                nxt = cigar[i + 1] if i + 1 < len(cigar) else (0, 0)
+                indel = {_INS: nxt[1], _DEL: -nxt[1]}.get(nxt[0], 0)
+                blocks.append((r, r + n, q, indel, len(segments)))
+                r, q = r + n, q + n
+            elif op == _DEL:
+                r += n
+            elif op == _SKIP:
+                segments.append((seg_start, r, left, (r, r + n)))
+                left, r, seg_start = (r, r + n), r + n, r + n
+            elif op in (_INS, _SOFT):
+                q += n
+        segments.append((seg_start, r, left, "clip" if cigar[-1][0] in _CLIPS else "end"))
+        nm = aln.get_tag("NM") if aln.has_tag("NM") else None
+        return cls(aln.query_sequence or "", aln.query_qualities, aln.mapping_quality, nm,
+                   blocks, segments)  # fmt: skip
+
+    def locate(self, site: int) -> tuple[int, int, int] | None:
+        """(query position, indel right after it, segment) of 0-based ``site``; None when the
+        read has no base there."""
+        for start, end, q, indel, seg in self.blocks:
+            if start <= site < end:
+                return q + site - start, indel if site == end - 1 else 0, seg
+        return None
+
+    def evidence(self, introns: frozenset[Intron] | None, p: CallParams) -> list[tuple[int, int]]:
+        """Per segment, the sites [lo, hi) whose bases are evidence under the rules (module
+        docstring): pads next to the cuts, no short overhang, and for ``intron_end`` no site
+        at or past an annotated intron start within the last ``intron_end`` bases of a segment
+        that stops there (or before an intron end within its first ``intron_end`` bases)."""
+        out = []
+        n = p.intron_end
+        starts, ends = _bounds(introns) if introns and n > 0 else ([], [])
+        for start, end, left, right in self.segments:
+            lo, hi = start + pad(left, introns, p), end - pad(right, introns, p)
+            if isinstance(left, tuple) != isinstance(right, tuple) and end - start < p.overhang:
+                hi = lo
+            if starts and not isinstance(right, tuple):  # an intron start in [end - n, end)
+                i = bisect.bisect_left(starts, max(start + 1, end - n))
+                if i < len(starts):
+                    hi = min(hi, starts[i])
+            if ends and not isinstance(left, tuple):  # an intron end in (start, start + n]
+                j = bisect.bisect_right(ends, min(start + n, end - 1)) - 1
+                if j >= 0:
+                    lo = max(lo, ends[j])
+            out.append((lo, hi))
+        return out
 
 
 def add_read(
     c: SiteCount,
     read: Read,
+    evidence: list[tuple[int, int]],
     site: int,
     ref: str,
     alt: str,
-    introns: frozenset[Intron] | None,
-    p: CallParams,
 ) -> None:
     """Add one read's evidence at 0-based ``site`` for the split allele ``ref``>``alt`` (the
-    read's flags already checked)."""
-    if read.mapq < MIN_MAPQ:
-        if locate(read.cigar, read.start, site) is not None:
-            c.covering += 1
-            c.low_mapq += 1
-        return
-    found = read_at(read, site, introns, p)
+    read's flags already checked; ``evidence``: ``read.evidence``)."""
+    found = read.locate(site)
     if found is None:
         return
+    if read.mapq < MIN_MAPQ:
+        c.covering += 1
+        c.low_mapq += 1
+        return
+    q, read_indel, seg = found
+    lo, hi = evidence[seg]
+    if not lo <= site < hi:
+        return
     c.covering += 1
-    q, read_indel = found
     seq = read.seq
     indel = len(alt) - len(ref)
     is_alt = is_ref = False
@@ -289,16 +274,23 @@ def count_window(
         if lo == hi:
             continue
         read = Read.of(aln)
+        evidence = read.evidence(introns, p) if read.mapq >= MIN_MAPQ else []
         for k in range(lo, hi):
             pos, ref, alt = sites[k]
-            add_read(counts[k], read, pos - 1, ref, alt, introns, p)
+            add_read(counts[k], read, evidence, pos - 1, ref, alt)
     return counts
 
 
+def low_vaf(ref: int, alt: int, p: CallParams) -> bool:
+    """A pileup VAF at most ``p.min_vaf`` under rules ``vaf_bounded`` can bound: only then can
+    it skip the recount (and needs X)."""
+    boundable = not (p.edge or p.clip_pad or p.overhang)
+    return boundable and alt > 0 and alt / (ref + alt) <= p.min_vaf
+
+
 def vaf_bounded(
-    bam: pysam.AlignmentFile,
-    chrom: str,
     snvs: list[tuple[int, int, int]],
+    near_cut: list[int],
     introns: frozenset[Intron] | None,
     p: CallParams,
 ) -> list[bool]:
@@ -308,53 +300,134 @@ def vaf_bounded(
     A recount removes reads, never adds them (the pileup reads what it reads), so alt' <= alt
     and ref' >= ref - X, where X bounds the reads the rules can remove at the site; then
     VAF' <= alt / (max(0, ref - X) + alt). With ``edge``, ``clip_pad`` and ``overhang`` off,
-    only two rules remove reads: ``junction_pad`` (X = reads with an unannotated junction
-    within ``junction_pad`` bases, counted here in one pass over the window's spliced reads)
-    and ``intron_end`` (no bound: sites within ``intron_end`` bases inside an annotated
-    intron's edge are always recounted).
+    only two rules remove reads: ``junction_pad`` (X = ``near_cut``, reads with an unannotated
+    junction within ``junction_pad`` bases of the site, see ``junction_reads``) and
+    ``intron_end`` (no bound: sites within ``intron_end`` bases inside an annotated intron's
+    edge are always recounted).
     """
-    if p.edge or p.clip_pad or p.overhang or not snvs:
-        return [False] * len(snvs)
-    starts = [pos - 1 for pos, _, _ in snvs]
-    near_cut = [0] * len(snvs)
-    for aln in bam.fetch(chrom, starts[0], starts[-1] + 1):
-        if aln.flag & SKIP_FLAGS or aln.mapping_quality < MIN_MAPQ:
-            continue
-        r = aln.reference_start
-        for op, n in aln.cigartuples:
-            if op == _SKIP and p.junction_pad and (introns is None or (r, r + n) not in introns):
-                for lo, hi in ((r - p.junction_pad, r), (r + n, r + n + p.junction_pad)):
-                    for k in range(bisect.bisect_left(starts, lo), bisect.bisect_left(starts, hi)):
-                        near_cut[k] += 1
-            if op in _ALIGNED or op in (_DEL, _SKIP):
-                r += n
     out = []
     edges: tuple[list[int], list[int]] = _bounds(introns) if introns else ([], [])
-    for (_, ref, alt), site, x in zip(snvs, starts, near_cut, strict=True):
+    for (pos, ref, alt), x in zip(snvs, near_cut, strict=True):
+        site = pos - 1
         a = bisect.bisect_right(edges[0], site)  # intron starts <= site
         b = bisect.bisect_right(edges[1], site)  # intron ends <= site
         at_edge = (a and site - edges[0][a - 1] < p.intron_end) or (
             b < len(edges[1]) and edges[1][b] - site <= p.intron_end
         )
-        rest = max(0, ref - x) + alt
-        out.append(not at_edge and (alt == 0 or alt / rest <= p.min_vaf))
+        out.append(
+            low_vaf(ref, alt, p) and not at_edge and alt / (max(0, ref - x) + alt) <= p.min_vaf
+        )
     return out
 
 
-def _windows(records: Iterator[pysam.VariantRecord]) -> Iterator[list[pysam.VariantRecord]]:
-    """Sorted records in runs on one contig: gaps below WINDOW_GAP, at most WINDOW_SITES."""
-    run: list[pysam.VariantRecord] = []
-    for rec in records:
+def junction_reads(
+    bam: pysam.AlignmentFile, chrom: str, start: int, end: int, introns: frozenset[Intron], pad: int
+) -> dict[int, int]:
+    """0-based position -> reads over [start, end) with an unannotated junction (not in
+    ``introns``) within ``pad`` bases of it: X of ``vaf_bounded``. Every read pysam's
+    ``find_introns`` sees is counted (a C loop), duplicates and low-MAPQ reads too: more than
+    the rule removes, so the bound only gets looser."""
+    near: dict[int, int] = {}
+    for (a, b), n in bam.find_introns(bam.fetch(chrom, start, end)).items():
+        if (a, b) not in introns:
+            for site in (*range(a - pad, a), *range(b, b + pad)):
+                near[site] = near.get(site, 0) + n
+    return near
+
+
+class NearCuts:
+    """``junction_reads`` per span of low-VAF SNVs closer than SPAN_GAP, each span read once
+    as its first site asks: one fetch per window would decode many reads again and again (a
+    window's fetch starts where the index says the reads over it may start, far back when
+    spliced reads span long introns)."""
+
+    def __init__(
+        self,
+        bam: pysam.AlignmentFile,
+        spans: dict[str, list[tuple[int, int]]],
+        introns: dict[str, frozenset[Intron]],
+        pad: int,
+    ) -> None:
+        self.bam, self.spans, self.introns, self.pad = bam, spans, introns, pad
+        self.key: tuple[str, int] | None = None
+        self.near: dict[int, int] = {}
+
+    def at(self, chrom: str, site: int) -> int:
+        """X at 0-based ``site``, which must lie in one of the spans."""
+        if not self.pad:
+            return 0
+        spans = self.spans[chrom]
+        i = bisect.bisect_right(spans, site, key=lambda span: span[0]) - 1
+        if self.key != (chrom, i):
+            known = self.introns.get(chrom, frozenset())
+            self.near = junction_reads(self.bam, chrom, *spans[i], known, self.pad)
+            self.key = (chrom, i)
+        return self.near.get(site, 0)
+
+
+def low_vaf_spans(
+    rows: Iterator[tuple[str, int, str, str, int, int]], p: CallParams
+) -> dict[str, list[tuple[int, int]]]:
+    """0-based [start, end) spans per contig of the low-VAF SNVs (``low_vaf``) among sorted
+    candidates, merged where closer than SPAN_GAP."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for chrom, pos, ref, alt, n_ref, n_alt in rows:
+        if len(ref) != len(alt) or not low_vaf(n_ref, n_alt, p):
+            continue
+        found = spans.setdefault(chrom, [])
+        if found and pos - 1 - found[-1][1] < SPAN_GAP:
+            found[-1] = (found[-1][0], pos)
+        else:
+            found.append((pos - 1, pos))
+    return spans
+
+
+def _windows(sites: Iterator[_S]) -> Iterator[list[_S]]:
+    """Sorted sites (chrom, 1-based pos first) in runs on one contig: gaps below WINDOW_GAP,
+    at most WINDOW_SITES."""
+    run: list[_S] = []
+    for site in sites:
         if run and (
-            rec.chrom != run[-1].chrom
-            or rec.pos - run[-1].pos >= WINDOW_GAP
-            or len(run) >= WINDOW_SITES
+            site[0] != run[-1][0] or site[1] - run[-1][1] >= WINDOW_GAP or len(run) >= WINDOW_SITES
         ):
             yield run
             run = []
-        run.append(rec)
+        run.append(site)
     if run:
         yield run
+
+
+def _header_lines(header: pysam.VariantHeader) -> None:
+    """Declare AD, DP, AMM and LMQ where ``header`` lacks them."""
+    if "AD" not in header.formats:
+        header.add_line(
+            '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths counted from '
+            'the BAM by tkiseq">'
+        )
+    if "DP" not in header.formats:
+        header.add_line(
+            '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Reads with a base (any allele)'
+            ' at the site that are evidence, counted by tkiseq">'
+        )
+    for line in HEADER_LINES:
+        if line.split(",")[0].removeprefix("##INFO=<ID=") not in header.info:
+            header.add_line(line)
+
+
+def _set_counts(rec: pysam.VariantRecord, c: SiteCount) -> None:
+    rec.samples[0]["AD"] = (c.ref, c.alt)
+    rec.samples[0]["DP"] = c.depth
+    rec.info["AMM"] = round(c.alt_mismatches / c.alt, 2) if c.alt else 0.0
+    rec.info["LMQ"] = round(c.low_mapq / c.covering, 3) if c.covering else 0.0
+    rec.info["AXM"] = c.alt_noisy
+    rec.info["RXM"] = c.ref_noisy
+
+
+def _open_bam(bam: Path, fasta: Path) -> pysam.AlignmentFile:
+    try:
+        return pysam.AlignmentFile(str(bam), reference_filename=str(fasta))
+    except (OSError, ValueError) as exc:
+        raise InputError(bam, f"not a readable BAM ({exc})") from exc
 
 
 def add_allele_depths(
@@ -364,60 +437,77 @@ def add_allele_depths(
     out: Path,
     introns: dict[str, frozenset[Intron]] | None = None,
     params: CallParams = CallParams(),
-    pileup_counts: bool = False,
 ) -> None:
     """Copy ``vcf`` (split, normalised) to bgzipped ``out`` with FORMAT/AD counted from ``bam``.
 
     ``introns``: annotated introns per contig (BAM naming); None when there is no annotation.
-    ``pileup_counts``: the VCF's AD comes from a pileup on the same reads (``call``); SNVs that
-    ``vaf_bounded`` shows cannot pass are left out of ``out`` (they keep the pileup's AD).
     """
-    try:
-        aligned = pysam.AlignmentFile(str(bam), reference_filename=str(fasta))
-    except (OSError, ValueError) as exc:
-        raise InputError(bam, f"not a readable BAM ({exc})") from exc
-    with aligned, pysam.VariantFile(str(vcf)) as vf:
-        if "AD" not in vf.header.formats:
-            vf.header.add_line(
-                '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths counted from '
-                'the BAM by tkiseq">'
-            )
-        if "DP" not in vf.header.formats:
-            vf.header.add_line(
-                '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Reads with a base (any allele)'
-                ' at the site that are evidence, counted by tkiseq">'
-            )
-        for line in HEADER_LINES:
-            if line.split(",")[0].removeprefix("##INFO=<ID=") not in vf.header.info:
-                vf.header.add_line(line)
+    with _open_bam(bam, fasta) as aligned, pysam.VariantFile(str(vcf)) as vf:
+        _header_lines(vf.header)
         with pysam.VariantFile(str(out), "wz", header=vf.header) as writer:
-            for run in _windows(iter(vf)):
-                chrom = run[0].chrom
+            for run in _windows((r.chrom, r.pos, r) for r in vf):
+                chrom = run[0][0]
                 if chrom not in aligned.references:
                     raise InputError(bam, f"no contig {chrom} (used by the VCF)")
                 known = None if introns is None else introns.get(chrom, frozenset())
-                if pileup_counts:
-                    snvs = [r for r in run if len(r.ref) == len(r.alts[0])]
-                    ads = [r.samples[0]["AD"] for r in snvs]
-                    bounded = vaf_bounded(
-                        aligned,
-                        chrom,
-                        [(r.pos, a[0], a[1]) for r, a in zip(snvs, ads, strict=True)],
-                        known,
-                        params,
-                    )
-                    skip = {id(r) for r, b in zip(snvs, bounded, strict=True) if b}
-                    run = [r for r in run if id(r) not in skip]
-                    if not run:
-                        continue
-                sites = [(r.pos, r.ref, r.alts[0]) for r in run]
-                for rec, c in zip(
+                sites = [(r.pos, r.ref, r.alts[0]) for _, _, r in run]
+                for (_, _, rec), c in zip(
                     run, count_window(aligned, chrom, sites, known, params), strict=True
                 ):
-                    rec.samples[0]["AD"] = (c.ref, c.alt)
-                    rec.samples[0]["DP"] = c.depth
-                    rec.info["AMM"] = round(c.alt_mismatches / c.alt, 2) if c.alt else 0.0
-                    rec.info["LMQ"] = round(c.low_mapq / c.covering, 3) if c.covering else 0.0
-                    rec.info["AXM"] = c.alt_noisy
-                    rec.info["RXM"] = c.ref_noisy
+                    _set_counts(rec, c)
                     writer.write(rec)
+
+
+def _candidates(lines: Iterator[str]) -> Iterator[tuple[str, int, str, str, int, int]]:
+    """(chrom, pos, ref, alt, ref reads, alt reads) of ``bcftools query`` lines, streamed so
+    memory holds one window, not the candidates of a deep library."""
+    for line in lines:
+        chrom, pos, ref, alt, ad = line.rstrip("\n").split("\t")
+        n_ref, n_alt = ad.split(",")
+        yield chrom, int(pos), ref, alt, int(n_ref), int(n_alt)
+
+
+def recount_candidates(
+    table: Path,
+    header: Path,
+    bam: Path,
+    fasta: Path,
+    out: Path,
+    introns: dict[str, frozenset[Intron]],
+    params: CallParams,
+) -> None:
+    """Recount the pileup's candidates that can still pass; write them to bgzipped ``out``.
+
+    ``table``: sorted candidates (split alleles), one per line as ``bcftools query`` prints
+    %CHROM, %POS, %REF, %ALT and [%AD] (the pileup's ref,alt reads), tab-separated; SNVs that
+    ``vaf_bounded`` shows cannot pass are left out (they keep the pileup's AD). ``header``:
+    the candidates' VCF, whose header ``out`` takes. The candidates arrive as text, not as
+    pysam records, because at depth there are tens of thousands and almost all are dropped.
+    """
+    with table.open() as fh:
+        spans = low_vaf_spans(_candidates(fh), params)
+    with (
+        _open_bam(bam, fasta) as aligned,
+        pysam.VariantFile(str(header)) as vf,
+        table.open() as fh,
+    ):
+        _header_lines(vf.header)
+        near = NearCuts(aligned, spans, introns, params.junction_pad)
+        with pysam.VariantFile(str(out), "wz", header=vf.header) as writer:
+            for run in _windows(_candidates(fh)):
+                chrom = run[0][0]
+                known = introns.get(chrom, frozenset())
+                snvs = [r for r in run if len(r[2]) == len(r[3])]
+                x = [near.at(chrom, r[1] - 1) if low_vaf(r[4], r[5], params) else 0 for r in snvs]
+                bounded = vaf_bounded([(r[1], r[4], r[5]) for r in snvs], x, known, params)
+                flags = iter(bounded)  # one per SNV, in order
+                todo = [r for r in run if len(r[2]) != len(r[3]) or not next(flags)]
+                # the few left are far apart at depth: each group of near ones its own fetch
+                for part in _windows(iter(todo)):
+                    sites = [(r[1], r[2], r[3]) for r in part]
+                    for (_, pos, ref, alt, _, _), c in zip(
+                        part, count_window(aligned, chrom, sites, known, params), strict=True
+                    ):
+                        rec = writer.new_record(contig=chrom, start=pos - 1, alleles=(ref, alt))
+                        _set_counts(rec, c)
+                        writer.write(rec)
