@@ -20,6 +20,7 @@ from bundles import bundle_of
 from test_variants_filter import bgzip_index, other, write_genome
 from tkiseq.errors import InputError
 from tkiseq.variants.call import CallParams, call_bam
+from tkiseq.variants.counts import indel_side
 from tkiseq.variants.filter import (
     FilterParams,
     filter_calls,
@@ -328,3 +329,33 @@ def test_vaf_denominator_is_the_site_depth() -> None:
     assert filter_reasons(0, 3, None, p) == []  # no DP: ref + alt
     assert filter_reasons(26, 3, None, p, depth=20) == []  # DP below ref + alt is not used
     assert site_depth(0, 3, ".") == 3 and site_depth(0, 3, "43") == 43
+
+
+def test_reads_stopping_at_a_deletion_are_told_by_their_last_bases(
+    tmp_path: Path, genome: str
+) -> None:
+    """A 1-base deletion: 4 reads carry it as a gap, 3 stop at its anchor and soft-clip the
+    allele's next bases (as STAR does near read ends), 2 stop at the anchor with nothing
+    after it, 20 read through the reference. The clipped reads are alt, the two that stop
+    cannot tell (they were counted as reference): AD (20, 7), not (25, 4)."""
+    s = next(i for i in range(1250, 1400) if genome[i] != genome[i + 1] != genome[i + 2])
+    ref, alt = genome[s : s + 2], genome[s]
+    deleted = genome[: s + 1] + genome[s + 2 :]
+    reads: list[Read] = [(s - 25, "50M", genome[s - 25 : s + 25], 255)] * 20
+    reads += [(s - 24, "25M1D25M", deleted[s - 24 : s + 26], 255)] * 4
+    reads += [(s - 44, "45M5S", deleted[s - 44 : s + 6], 255)] * 3
+    reads += [(s - 44, "45M", genome[s - 44 : s + 1], 255)] * 2
+    run_stage(tmp_path / "run", reads)
+    with pysam.VariantFile(str(tmp_path / "run" / "call" / "S1.calls.vcf.gz")) as vf:
+        ad = {(r.pos, r.ref, r.alts[0]): r.samples[0]["AD"] for r in vf}
+    assert ad[(s + 1, ref, alt)] == (20, 7)
+
+
+@pytest.mark.parametrize(
+    ("tail", "side"),
+    [("GCTTA", -1), ("CTTAG", 1), ("", 0), ("G", -1), ("C", 1), ("A", 0), ("GCTAA", -1)],
+)
+def test_indel_side(tail: str, side: int) -> None:
+    """Reference GCTTAG after the anchor, the deletion's CTTAG: nearest wins, ties tell
+    nothing, one error does not flip a read."""
+    assert indel_side(tail, ("GCTTAG", "CTTAGA")) == side

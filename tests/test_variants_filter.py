@@ -390,13 +390,15 @@ def test_unannotated_junction_next_to_alt_is_not_evidence(tmp_path: Path) -> Non
     reads = [("chr1", 18_000, f"30M{acceptor - 18_030}N20M", seq, 0, 255)] * 3
     reads += [("chr1", s - 25, "50M", g[s - 25 : s + 25], 0, 255)] * 2
     bam = write_bam(tmp_path / "j.bam", fasta, reads)
-    with pysam.AlignmentFile(str(bam)) as af:
-        assert count_alleles(af, "chr1", s + 1, g[s], alt, frozenset()) == (2, 0)
-        assert count_alleles(af, "chr1", s + 1, g[s], alt, frozenset({(18_030, acceptor)})) == (
+    with pysam.AlignmentFile(str(bam)) as af, pysam.FastaFile(str(fasta)) as genome:
+        assert count_alleles(af, genome, "chr1", s + 1, g[s], alt, frozenset()) == (2, 0)
+        assert count_alleles(
+            af, genome, "chr1", s + 1, g[s], alt, frozenset({(18_030, acceptor)})
+        ) == (
             2,
             3,
         )
-        assert count_alleles(af, "chr1", s + 1, g[s], alt, None) == (2, 3)
+        assert count_alleles(af, genome, "chr1", s + 1, g[s], alt, None) == (2, 3)
 
 
 # --- HGVS on synthetic transcripts: names come from the mRNA, whatever the gene's strand -----
