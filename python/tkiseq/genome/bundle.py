@@ -9,6 +9,7 @@ as in the GTF; contig names are the GTF's, with ``contigs.tsv`` mapping them to 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
@@ -103,14 +104,15 @@ def _parse(gtf: Path) -> tuple[dict[str, list], dict[str, _Tx], dict, dict, bool
     return genes, txs, exons, cds, named
 
 
-def _merged(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
+def merge_intervals(pieces: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted union of 1-based inclusive intervals; touching intervals join."""
+    merged: list[tuple[int, int]] = []
     for a, b in sorted(pieces):
-        if out and a <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], max(out[-1][1], b))
+        if merged and a <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
         else:
-            out.append((a, b))
-    return out
+            merged.append((a, b))
+    return merged
 
 
 def _tables(gtf: Path) -> tuple[dict[str, pa.Table], bool]:
@@ -128,7 +130,7 @@ def _tables(gtf: Path) -> tuple[dict[str, pa.Table], bool]:
         n = len(spans)
         minus = txs[tid].strand == "-"
         ex_rows += [(i, n - k if minus else k + 1, a, b) for k, (a, b) in enumerate(spans)]
-        merged = _merged(spans)
+        merged = merge_intervals(spans)
         intron_rows += [(i, b + 1, c - 1) for (_, b), (c, _) in pairwise(merged)]
         cds_rows += [(i, *row) for row in sorted(cds.get(tid, ()))]
         tx_start.append(spans[0][0])

@@ -48,11 +48,11 @@ from pathlib import Path
 import pysam
 
 from tkiseq.errors import InputError
-from tkiseq.genome.bundle import open_bundle
+from tkiseq.genome.bundle import merge_intervals, open_bundle
 from tkiseq.genome.contigs import require_shared
 from tkiseq.variants.counts import MIN_BASEQ, MIN_MAPQ, CallParams, Intron, recount_candidates
 from tkiseq.variants.normalise import fasta_contigs
-from tkiseq.variants.transcripts import Transcript, merge_intervals, read_transcripts
+from tkiseq.variants.transcripts import Transcript, read_transcripts
 from tkiseq.variants.vcfio import bcftools, indexed_vcf_output
 
 SPLICE_PAD = 10

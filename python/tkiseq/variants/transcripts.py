@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tkiseq.genome.bundle import Bundle, open_bundle, segments
+from tkiseq.genome.bundle import Bundle, merge_intervals, open_bundle, segments
 from tkiseq.genome.gtf import CANONICAL_TAGS, gc_paused
 
 # Genes whose clinical protein numbering follows a named RefSeq isoform: (accession, protein aa).
@@ -74,17 +74,6 @@ class Transcript:
         a, b = self.mrna_index(first), self.mrna_index(last)
         assert a is not None and b is not None
         return a, b
-
-
-def merge_intervals(pieces: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted union of 1-based inclusive intervals; touching intervals join."""
-    merged: list[tuple[int, int]] = []
-    for a, b in sorted(pieces):
-        if merged and a <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
 
 
 class _Models:
