@@ -43,6 +43,7 @@ from tests.benchmarks.bench_variant_call import KEY, score
 from tests.benchmarks.measure import timed
 
 from tkiseq.align import fastq
+from tkiseq.align.star import FAST_BAM
 
 TARGET = 0.25
 STAR_FORMAT = "%b %d %H:%M:%S"
@@ -112,11 +113,12 @@ def align_steps(data: Path, results: Path, workdir: Path) -> None:
     w = {name: str(work / name) for name in ("byname.bam", "fixed.bam", "sorted.bam", "out.bam")}
     sam = pysam.samtools
     steps = [
-        ("samtools fixmate -m", sam.fixmate, ["-m", "-@", "1", w["byname.bam"], w["fixed.bam"]]),
-        ("samtools sort", sam.sort, ["-@", "1", "-m", "768M", "-T", str(work / "tmp"), "-o",
-                                     w["sorted.bam"], w["fixed.bam"]]),
-        ("samtools markdup", sam.markdup, ["-@", "1", "-s", "-f", str(work / "stats.txt"),
-                                           w["sorted.bam"], w["out.bam"]]),
+        ("samtools fixmate -m", sam.fixmate, ["-m", "-@", "1", *FAST_BAM, w["byname.bam"],
+                                              w["fixed.bam"]]),
+        ("samtools sort", sam.sort, ["-@", "1", "-m", "768M", *FAST_BAM, "-T", str(work / "tmp"),
+                                     "-o", w["sorted.bam"], w["fixed.bam"]]),
+        ("samtools markdup", sam.markdup, ["-@", "1", "-s", *FAST_BAM, "-f",
+                                           str(work / "stats.txt"), w["sorted.bam"], w["out.bam"]]),
         ("samtools index", sam.index, [w["out.bam"]]),
     ]  # fmt: skip
     print(f"{s}: align steps besides STAR (wall s, --threads 1, this machine's load)")
