@@ -114,7 +114,8 @@ def test_reused_star_index_and_truncated_fastq(tiny_data, tiny_run, tmp_path, ca
     assert code == 2
     assert f"align.{sample} failed" in err and "truncated gzip stream" in err
     assert f"{sample}_R1.fastq.gz" in err
-    assert not (out / "reference").exists()  # the given index was reused
+    assert not (out / "reference" / "star_index").exists()  # the given index was reused
+    assert (out / "reference" / "annotation" / "manifest.json").exists()  # prepared first
     assert list((out / "align" / sample).iterdir()) == []
     assert not (out / "expression").exists()
 
