@@ -34,11 +34,20 @@ EXON1, EXON2 = (501, 1500), (3001, 3500)  # 1-based inclusive; intron 1501-3000
 Read = tuple[int, str, str, int]  # 0-based start, CIGAR, sequence, MAPQ
 
 
-def write_gtf(folder: Path) -> Path:
-    attrs = 'gene_id "G1"; transcript_id "T1"; gene_name "GENE1";'
+def write_gtf(folder: Path, pseudogene: tuple[int, int] | None = None) -> Path:
+    """GENE1 (two exons); with ``pseudogene``, a one-exon processed pseudogene there too."""
+    attrs = 'gene_id "G1"; transcript_id "T1"; gene_name "GENE1"; gene_type "protein_coding";'
     rows = [("gene", 501, 3500), ("transcript", 501, 3500), ("exon", *EXON1), ("exon", *EXON2)]
+    text = "".join(f"chr1\tt\t{f}\t{a}\t{b}\t.\t+\t.\t{attrs}\n" for f, a, b in rows)
+    if pseudogene:
+        attrs = 'gene_id "G2"; transcript_id "T2"; gene_name "GENE1P1"; '
+        attrs += 'gene_type "processed_pseudogene";'
+        text += "".join(
+            f"chr1\tt\t{f}\t{pseudogene[0]}\t{pseudogene[1]}\t.\t+\t.\t{attrs}\n"
+            for f in ("gene", "transcript", "exon")
+        )
     gtf = folder / "genes.gtf"
-    gtf.write_text("".join(f"chr1\tt\t{f}\t{a}\t{b}\t.\t+\t.\t{attrs}\n" for f, a, b in rows))
+    gtf.write_text(text)
     return gtf
 
 
@@ -114,12 +123,14 @@ def run_stage(
     reads: list[Read],
     params: CallParams | None = None,
     fusions: Path | None = None,
+    pseudogene: tuple[int, int] | None = None,
 ) -> dict[tuple[int, str], set[str]]:
     """(pos, alt) -> FILTER values of every call on chr1 (genome.fa beside ``tmp``)."""
     fasta = tmp.parent / "genome.fa"
     tmp.mkdir()
     bam = write_bam(tmp / "s.bam", fasta, reads)
-    calls = call_bam("S1", bam, fasta, bundle_of(write_gtf(tmp)), tmp / "call", params=params)
+    bundle = bundle_of(write_gtf(tmp, pseudogene))
+    calls = call_bam("S1", bam, fasta, bundle, tmp / "call", params=params)
     all_vcf, _ = filter_calls("S1", calls, empty_dbsnp(tmp), fasta, tmp / "filter", fusions=fusions)
     with pysam.VariantFile(str(all_vcf)) as vf:
         return {(r.pos, r.alts[0]): set(r.filter.keys()) for r in vf}
@@ -359,3 +370,21 @@ def test_indel_side(tail: str, side: int) -> None:
     """Reference GCTTAG after the anchor, the deletion's CTTAG: nearest wins, ties tell
     nothing, one error does not flip a read."""
     assert indel_side(tail, ("GCTTAG", "CTTAGA")) == side
+
+
+def test_calls_in_a_pseudogene_only_exon_are_flagged(tmp_path: Path, genome: str) -> None:
+    """A processed pseudogene in GENE1's intron (2001-2300) and overlapping its first exon's
+    end (1401-1600): a call in the pseudogene's own exon is ``pseudogene``; one in the part
+    GENE1's exon also covers, and one elsewhere in GENE1, pass."""
+    reads: list[Read] = []
+    alts = {}
+    for s in (2099, 1449, 1199):
+        alts[s] = other(genome[s])
+        reads += [(s - 25, "50M", genome[s - 25 : s + 25], 255)] * 20
+        reads += [(s - 24, "50M", mutate(genome, {s: alts[s]})[s - 24 : s + 26], 255)] * 5
+    got = run_stage(tmp_path / "one", reads, pseudogene=(2001, 2300))
+    assert got[(2100, alts[2099])] == {"pseudogene"}
+    assert got[(1200, alts[1199])] == {"PASS"}
+    got = run_stage(tmp_path / "overlap", reads, pseudogene=(1401, 1600))
+    assert got[(1450, alts[1449])] == {"PASS"}
+    assert got[(1200, alts[1199])] == {"PASS"}

@@ -64,6 +64,10 @@ ANNOTATIONS = ",".join(
     + [f"-INFO/{t}" for t in ("BQBZ", "IDV", "IMF", "MQ0F", "MQBZ", "RPBZ", "SCBZ", "SGB", "VDB")]
 )
 DROPPED = "INFO/I16,INFO/QS,FORMAT/PL"
+PSEUDOGENE_HEADER = (
+    '##INFO=<ID=PSEUDOGENE,Number=0,Type=Flag,Description="In an exon of a pseudogene and of '
+    "no other gene: RNA reads there are mostly the parent gene's\">"
+)
 PILEUP_HEADER = (
     '##INFO=<ID=PILEUP,Number=0,Type=Flag,Description="AD and DP from the pileup, not '
     'recounted: an SNV whose pileup counts bound the recount below the study thresholds">'
@@ -86,6 +90,32 @@ def exon_regions(
             for i, (a, b) in enumerate(t.exons)
         )
     return {chrom: merge_intervals(pieces) for chrom, pieces in spans.items()}
+
+
+def pseudogene_regions(
+    transcripts: list[Transcript], gene_types: dict[str, str], rename: dict[str, str]
+) -> dict[str, list[tuple[int, int]]]:
+    """Exonic bases of pseudogenes (GENCODE ``*pseudogene`` gene types) that no other gene's
+    exon covers, per contig (1-based inclusive, BAM naming)."""
+    pseudo: dict[str, list[tuple[int, int]]] = {}
+    other: dict[str, list[tuple[int, int]]] = {}
+    for t in transcripts:
+        if t.chrom in rename:
+            kind = pseudo if gene_types.get(t.gene_id, "").endswith("pseudogene") else other
+            kind.setdefault(rename[t.chrom], []).extend(t.exons)
+    out: dict[str, list[tuple[int, int]]] = {}
+    for chrom, pieces in pseudo.items():
+        covered = merge_intervals(other.get(chrom, []))
+        for a, b in merge_intervals(pieces):
+            for c, d in covered:  # sorted: cut each covered span out of [a, b]
+                if d < a or c > b:
+                    continue
+                if c > a:
+                    out.setdefault(chrom, []).append((a, c - 1))
+                a = d + 1
+            if a <= b:
+                out.setdefault(chrom, []).append((a, b))
+    return out
 
 
 def annotated_introns(
@@ -191,6 +221,10 @@ def call_bam(
     rename = require_shared(str(annotation), bundle.contigs(), str(bam), bam_contigs)
     transcripts = read_transcripts(bundle)
     regions = exon_regions(transcripts, rename)
+    genes = bundle.genes
+    pseudo = pseudogene_regions(
+        transcripts, dict(zip(genes["gene_id"], genes["gene_type"], strict=True)), rename
+    )
     introns = annotated_introns(transcripts, rename)
     outdir.mkdir(parents=True, exist_ok=True)
     dest = outdir / f"{sample}.calls.vcf.gz"
@@ -217,6 +251,16 @@ def call_bam(
         if len(parts) > 1:  # same header, sorted runs: BGZF blocks joined as they are
             joined = str(Path(tmp) / "joined.vcf.gz")
             bcftools("concat", "--naive", "-o", joined, *parts)
+        if pseudo:
+            bed = Path(tmp) / "pseudogenes.bed"
+            bed.write_text(
+                "".join(f"{c}\t{a - 1}\t{b}\n" for c in bam_contigs for a, b in pseudo.get(c, []))
+            )
+            indexed = pysam.tabix_index(str(bed), preset="bed", force=True)
+            marked = str(Path(tmp) / "marked.vcf.gz")
+            bcftools("annotate", "-a", indexed, "-c", "CHROM,FROM,TO", "-m", "+PSEUDOGENE",
+                     "-H", PSEUDOGENE_HEADER, "-Oz", "-o", marked, joined)  # fmt: skip
+            joined = marked
         names = Path(tmp) / "names.txt"
         names.write_text(f"{sample}\n")  # --ignore-RG names the sample after the BAM file
         with indexed_vcf_output(dest) as out:
