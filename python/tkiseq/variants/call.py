@@ -40,6 +40,7 @@ jobs' outputs are joined block by block (``concat --naive``).
 
 from __future__ import annotations
 
+import bisect
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from itertools import pairwise
@@ -106,13 +107,14 @@ def pseudogene_regions(
     out: dict[str, list[tuple[int, int]]] = {}
     for chrom, pieces in pseudo.items():
         covered = merge_intervals(other.get(chrom, []))
+        ends = [d for _, d in covered]
         for a, b in merge_intervals(pieces):
-            for c, d in covered:  # sorted: cut each covered span out of [a, b]
-                if d < a or c > b:
-                    continue
+            i = bisect.bisect_left(ends, a)  # the first covered span that can overlap [a, b]
+            while i < len(covered) and covered[i][0] <= b:  # cut each one out of [a, b]
+                c, d = covered[i]
                 if c > a:
                     out.setdefault(chrom, []).append((a, c - 1))
-                a = d + 1
+                a, i = d + 1, i + 1
             if a <= b:
                 out.setdefault(chrom, []).append((a, b))
     return out
