@@ -14,8 +14,9 @@ import pytest
 
 from bundles import bundle_of
 from tkiseq.variants.annotate import COLUMNS, Annotator, annotate_record
-from tkiseq.variants.call import CallParams, call_bam
+from tkiseq.variants.call import CallParams, call_bam, site_depths
 from tkiseq.variants.filter import filter_calls
+from tkiseq.variants.scan import scan_contig
 
 pytestmark = pytest.mark.slow
 KEY = ["sample", "chrom", "pos", "ref", "alt"]
@@ -154,19 +155,24 @@ def records(vcf: Path) -> dict[tuple[str, int, str, str], pysam.VariantRecord]:
 
 
 def test_recount_shortcut_loses_nothing(called: Path, tiny_data: Path, tmp_path: Path) -> None:
-    """SNVs that cannot pass whatever the recount finds (pileup alt count below
-    min_alt_reads, or VAF bounded, see ``counts.vaf_bounded``) keep the pileup's AD
-    (INFO/PILEUP). Recounting every candidate instead (both shortcuts off) gives the same
-    records and PASS set, and no recount finds more alt reads than the pileup (the bound the
-    shortcut rests on)."""
+    """SNVs that cannot pass whatever the recount finds keep the pileup's counts: with fewer
+    than min_alt_reads alt reads they are not written, with a VAF bounded below min_vaf (see
+    ``counts.vaf_bounded``) they keep the scan's AD (INFO/PILEUP). Recounting every allele
+    with an alt read instead (both shortcuts off) gives the same records where both write one,
+    no other allele with min_alt_reads alt reads, the same PASS set, and no recount finds more
+    alt reads than the pileup (the bound the shortcut rests on)."""
     fasta, gtf, dbsnp = (tiny_data / f for f in ("genome.fa", "genes.gtf", "dbsnp.vcf.gz"))
-    skipped = 0
+    skipped = unwritten = 0
     for s in samples(tiny_data)[:3]:
         bam = called.parent / "align" / s / f"{s}.bam"
         every_one = CallParams(min_alt_reads=0, min_vaf=0)
         full = call_bam(s, bam, fasta, bundle_of(gtf), tmp_path / s, params=every_one)
         short, every = records(called / f"{s}.calls.vcf.gz"), records(full)
-        assert short.keys() == every.keys()
+        assert short.keys() <= every.keys()
+        for key in every.keys() - short.keys():
+            unwritten += 1
+            assert len(key[2]) == len(key[3]), key
+            assert every[key].samples[0]["AD"][1] < CallParams().min_alt_reads, key
         for key, rec in short.items():
             if "PILEUP" in rec.info:
                 skipped += 1
@@ -176,4 +182,47 @@ def test_recount_shortcut_loses_nothing(called: Path, tiny_data: Path, tmp_path:
                 assert every[key].samples[0]["AD"] == rec.samples[0]["AD"], key
         _, passed = filter_calls(s, full, dbsnp, fasta, tmp_path / s / "filter")
         assert records(passed).keys() == records(called / f"{s}.pass.vcf.gz").keys()
-    assert skipped >= 30
+    assert skipped >= 1 and unwritten >= 30  # both shortcuts were taken
+
+
+def test_scan_counts_as_the_pileup_does(called: Path, tiny_data: Path, tmp_path: Path) -> None:
+    """The scan with ``samtools depth`` (``variants.scan``) finds every SNV the pileup
+    (``bcftools mpileup`` with the caller's read and base settings) sees with >= 3 alt reads,
+    and no other, with the pileup's AD and DP; and every indel the pileup finds is at one of
+    its anchors (so the pileup run only there finds it too)."""
+    fasta = tiny_data / "genome.fa"
+    compared = 0
+    for s in samples(tiny_data)[:3]:
+        bam = called.parent / "align" / s / f"{s}.bam"
+        raw = tmp_path / f"{s}.vcf"
+        pysam.bcftools.mpileup(
+            "-f", str(fasta), "-a", "FORMAT/AD,FORMAT/DP", "-q", "20", "-Q", "20", "-B", "-A",
+            "-x", "--ff", "UNMAP,SECONDARY,QCFAIL,DUP", "-d", "1000000", "-m", "2",
+            "-F", "0.01", "-o", str(raw), str(bam), catch_stdout=False,
+        )  # fmt: skip
+        pileup, indel_sites = {}, set()
+        with pysam.VariantFile(str(raw)) as vf:
+            for r in vf:
+                ad, dp = r.samples[0]["AD"], r.samples[0]["DP"]
+                if "INDEL" in r.info:
+                    indel_sites.add((r.chrom, r.pos - 1))
+                    continue
+                for alt, n in zip(r.alts, ad[1:], strict=True):
+                    if alt != "<*>" and n >= 3:
+                        pileup[r.chrom, r.pos, r.ref, alt] = ((ad[0], n), dp)
+        found = {}
+        with pysam.AlignmentFile(str(bam)) as af, pysam.FastaFile(str(fasta)) as genome:
+            scans = {
+                c: scan_contig(af, genome, c, [(0, n)], 3)
+                for c, n in zip(af.references, af.lengths, strict=True)
+            }
+        depth = site_depths(str(bam), scans, str(tmp_path / s))
+        for c, cands in scans.items():
+            for pos, ref, alt, n, mismatching in cands.snvs:
+                d = depth[c, pos + 1]
+                found[c, pos + 1, ref, alt] = ((d - mismatching, n), d)
+        anchors = {(c, a) for c, cands in scans.items() for a in cands.anchors}
+        assert indel_sites <= anchors
+        assert found == pileup
+        compared += len(found)
+    assert compared >= 30

@@ -1,46 +1,43 @@
-"""Allele counts at every exonic site with alt support: a caller for subclonal RNA variants.
+"""Allele counts at every exonic site the study's rule can pass: a caller for subclonal RNA
+variants.
 
 A diploid genotype model (``bcftools call``) discards alleles at VAF 0.1-0.3, which are common
 in leukemic RNA; the study's decision is made on read counts anyway (>= 3 alt reads, VAF > 0.1,
-applied by ``filter``). So every alt allele seen in the pileup is emitted with FORMAT/AD and DP
-and the filter decides. Candidates come from the pileup; where the decision can still change
-their AD is recounted read by read (see ``counts``). Pileup settings:
+applied by ``filter``). So every allele the reads could make pass is emitted with FORMAT/AD
+and DP and the filter decides; where the decision can still change, AD is recounted read by
+read (see ``counts``).
 
-- reads: skip unmapped, secondary, QC-failed and duplicate-flagged reads; mapping quality
-  >= 20 (STAR gives 255 to unique and <= 3 to multi-mapped reads, so this keeps unique
-  alignments and works for other aligners' BAMs too); reads of improper pairs kept (-A) and
-  both mates counted where they overlap (-x), as the recount counts them;
-- bases: base quality >= 20, BAQ off (-B) so AD equals the reads observed;
-- indels: candidates from >= 2 gapped reads making >= 1 % of the reads, no depth cap;
-- the BAM is one sample whatever its read groups say (--ignore-RG), as the recount reads it.
+Reads (as ``bcftools mpileup -q 20 -Q 20 -B -A -x --ff UNMAP,SECONDARY,QCFAIL,DUP``, which
+finds the indels): skip unmapped, secondary, QC-failed and duplicate-flagged reads; mapping
+quality >= 20 (STAR gives 255 to unique and <= 3 to multi-mapped reads, so this keeps unique
+alignments and works for other aligners' BAMs too); reads of improper pairs kept and both
+mates counted where they overlap, as the recount counts them; bases of quality >= 20, no BAQ,
+so AD equals the reads observed; the BAM is one sample whatever its read groups say.
 
-So the pileup sees every read the recount can count, and an SNV's pileup alt count bounds
-its recount: an SNV with fewer than ``min_alt_reads`` alt reads in the pileup (almost all
-candidates: sequencing errors) cannot pass and keeps its pileup AD, marked INFO/PILEUP. Nor
-can an SNV whose VAF stays <= ``min_vaf`` with every ref read the rules could remove taken
-away (``counts.vaf_bounded``: at depth, errors reach 3 alt reads at a VAF far below 0.1).
-Indels are always recounted (bcftools' indel AD undercounts), the rest with the evidence rules
-of ``counts``, with the GTF's introns as the annotation.
+Candidates (``scan``): SNVs with >= ``min_alt_reads`` reads of one alt base, found by one
+pass over the reads that compares each aligned block with the genome; their depth (DP, and
+ref = DP - the site's mismatching bases) from ``samtools depth``: the pileup's AD and DP
+exactly (39,753 of 39,753 sites of a 1M-pair library), at a quarter of its cost. Indels: the
+pileup (``bcftools mpileup``, which realigns the reads at an indel) only at the anchors of >= 2
+gapped reads, with >= 1 % of the reads gapped. Alleles with fewer alt reads (at depth, almost
+every candidate: 250,000 sequencing errors per 1M pairs) are not written: they cannot pass.
 
-Plumbing (measured in ``tests/benchmarks/README.md``; the pileup is most of the cost): each
-step is bcftools in this process on uncompressed BCF, and only the output is compressed, once.
-mpileup's default INFO statistics and its I16, QS and PL (inputs of ``bcftools call``, which
-this caller does not run) are not kept. ``bcftools view`` keeps the sites with an allele and
-drops their ``<*>``, ``norm`` splits them; ``bcftools query`` hands only the indels and the SNVs
-with enough alt reads to Python as text (tens of thousands at depth, of which a handful are
-recounted); ``bcftools annotate`` merges the recounts back and marks the rest INFO/PILEUP.
+Recount: indels always (bcftools' indel AD undercounts), SNVs unless their VAF stays <=
+``min_vaf`` with every ref read the rules could remove taken away (``counts.vaf_bounded``: at
+depth, errors reach 3 alt reads at a VAF far below 0.1); those keep the scan's counts, marked
+INFO/PILEUP. The recount applies the evidence rules of ``counts`` with the annotation's
+introns. ``bcftools annotate`` merges the recounts back; only the output is compressed.
 
 Regions: exons plus 10 bp of splice region at internal exon boundaries (not beyond the
-transcript's ends) from the GTF. The contigs are split into ``threads`` consecutive runs of
-about equal mapped reads (the BAM index's counts), one job each (pileup streamed over whole
-contigs with the exons as targets, ``-T``, so spliced reads are read once rather than once per
-exon as with exon regions; then the recount, one fetch per window of nearby candidates); the
-jobs' outputs are joined block by block (``concat --naive``).
+transcript's ends). The contigs are split into ``threads`` consecutive runs of about equal
+mapped reads (the BAM index's counts), one job each; the jobs' outputs are joined block by
+block (``concat --naive``).
 """
 
 from __future__ import annotations
 
 import bisect
+import os
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from itertools import pairwise
@@ -48,30 +45,39 @@ from pathlib import Path
 
 import pysam
 
+from tkiseq import __version__
 from tkiseq.errors import InputError
 from tkiseq.genome.bundle import merge_intervals, open_bundle
 from tkiseq.genome.contigs import require_shared
-from tkiseq.variants.counts import MIN_BASEQ, MIN_MAPQ, CallParams, Intron, recount_candidates
+from tkiseq.variants.counts import (
+    MIN_BASEQ,
+    MIN_MAPQ,
+    CallParams,
+    Intron,
+    near_cuts,
+    recount_candidates,
+)
 from tkiseq.variants.normalise import fasta_contigs
+from tkiseq.variants.scan import MIN_GAPPED, Candidates, scan_contig
 from tkiseq.variants.transcripts import Transcript, read_transcripts
 from tkiseq.variants.vcfio import bcftools, indexed_vcf_output
 
 SPLICE_PAD = 10
 MAX_DEPTH = 1_000_000
 # FORMAT/AD and DP, without mpileup's default INFO tests (bias statistics for `bcftools call`,
-# which this caller does not run); I16, QS and PL (also for `bcftools call`) are then dropped
+# which this caller does not run)
 ANNOTATIONS = ",".join(
     ["FORMAT/AD", "FORMAT/DP"]
     + [f"-INFO/{t}" for t in ("BQBZ", "IDV", "IMF", "MQ0F", "MQBZ", "RPBZ", "SCBZ", "SGB", "VDB")]
 )
-DROPPED = "INFO/I16,INFO/QS,FORMAT/PL"
 PSEUDOGENE_HEADER = (
     '##INFO=<ID=PSEUDOGENE,Number=0,Type=Flag,Description="In an exon of a pseudogene and of '
     "no other gene: RNA reads there are mostly the parent gene's\">"
 )
 PILEUP_HEADER = (
-    '##INFO=<ID=PILEUP,Number=0,Type=Flag,Description="AD and DP from the pileup, not '
-    'recounted: an SNV whose pileup counts bound the recount below the study thresholds">'
+    '##INFO=<ID=PILEUP,Number=0,Type=Flag,Description="AD and DP as the pileup counts them '
+    "(scan and samtools depth), not recounted: an SNV whose counts bound the recount below the "
+    'study thresholds">'
 )
 __all__ = ["CallParams", "call_bam"]
 
@@ -149,48 +155,122 @@ def contig_groups(contigs: list[str], weight: dict[str, int], n: int) -> list[li
     return [*groups, run] if run else groups
 
 
+def _header(sample: str, fasta: Path, contigs: dict[str, int]) -> str:
+    """The calls' VCF header: the BAM's contigs, FORMAT/AD and DP, one sample."""
+    lines = [
+        "##fileformat=VCFv4.2",
+        '##FILTER=<ID=PASS,Description="All filters passed">',
+        f"##reference=file://{fasta.resolve()}",
+        *(f"##contig=<ID={c},length={n}>" for c, n in contigs.items()),
+        '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths (high-quality bases)">',
+        '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Number of high-quality bases">',
+        f"##source=tkiseq variants call {__version__}",
+        "\t".join(("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT",
+                   sample)),
+    ]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def site_depths(bam: str, found: dict[str, Candidates], work: str) -> dict[tuple[str, int], int]:
+    """``samtools depth`` at the SNV sites: high-quality bases of the pileup's reads (1-based)."""
+    sites, depth = f"{work}.sites.bed", f"{work}.depth.txt"
+    with open(sites, "w") as fh:
+        for contig, cands in found.items():
+            for pos in sorted({s[0] for s in cands.snvs}):
+                fh.write(f"{contig}\t{pos}\t{pos + 1}\n")
+    pysam.samtools.depth(
+        "-q", str(MIN_BASEQ), "-Q", str(MIN_MAPQ), "-G", "UNMAP,SECONDARY,QCFAIL,DUP",
+        "-b", sites, "-o", depth, bam, catch_stdout=False,
+    )  # fmt: skip
+    with open(depth) as fh:
+        out = {(c, int(p)): int(d) for c, p, d in (line.split("\t") for line in fh)}
+    for path in (sites, depth):
+        Path(path).unlink()
+    return out
+
+
+def _indels(
+    bam: str, fasta: str, found: dict[str, Candidates], targets: str, work: str
+) -> list[tuple[str, int, str, str, str, str]]:
+    """The pileup's indel alleles at the scan's anchors (split, left-aligned): (chrom, pos,
+    ref, alt, AD, DP) with AD and DP as text, ``ref,alt``."""
+    anchors = [(c, a) for c, cands in found.items() for a in cands.anchors]
+    if not anchors:
+        return []
+    regions, raw, seen, split, table = (
+        f"{work}.{x}" for x in ("anchors.bed", "raw.bcf", "seen.bcf", "split.bcf", "indels.txt")
+    )
+    Path(regions).write_text("".join(f"{c}\t{a}\t{a + 1}\n" for c, a in anchors))
+    bcftools(
+        "mpileup", "-f", fasta, "-R", regions, "-T", targets, "-a", ANNOTATIONS,
+        "-q", str(MIN_MAPQ), "-Q", str(MIN_BASEQ), "-B", "-A", "-x", "--ignore-RG",
+        "--ff", "UNMAP,SECONDARY,QCFAIL,DUP",
+        "-d", str(MAX_DEPTH), "-L", str(MAX_DEPTH), "-m", str(MIN_GAPPED), "-F", "0.01",
+        "-Ou", "-o", raw, bam,
+    )  # fmt: skip
+    bcftools("view", "-i", "INDEL=1", "-Ou", "-o", seen, raw)
+    bcftools("norm", "-m", "-any", "-f", fasta, "-Ou", "-o", split, seen)
+    bcftools(
+        "query", "-i", 'TYPE!="snp" && ALT!="<*>" && FMT/AD[0:1]>0',
+        "-f", r"%CHROM\t%POS\t%REF\t%ALT\t[%AD]\t[%DP]\n", "-o", table, split,
+    )  # fmt: skip
+    with open(table) as fh:
+        rows = [tuple(line.rstrip("\n").split("\t")) for line in fh]
+    for path in (regions, raw, seen, split, table):
+        Path(path).unlink()
+    return rows  # type: ignore[return-value]
+
+
 def _call_part(
     bam: str,
     fasta: str,
-    contigs: str,
+    regions: dict[str, list[tuple[int, int]]],
     targets: str,
     introns: dict[str, frozenset[Intron]],
+    header: str,
     out: str,
     params: CallParams,
 ) -> str:
-    """mpileup -> sites with an allele, split -> candidates that can pass, recounted -> the
-    recounts merged back, over the whole contigs listed in ``contigs`` (BED); a worker.
-    Intermediates are uncompressed BCF; only ``out`` (bgzipped VCF) is compressed."""
-    raw, seen, lean, split, kept, todo, counted = (
-        f"{out}.{x}"
-        for x in ("raw.bcf", "seen.bcf", "lean.bcf", "split.bcf", "kept.bcf", "todo.txt",
-                  "counted.vcf.gz")
-    )  # fmt: skip
-    bcftools(
-        "mpileup", "-f", fasta, "-R", contigs, "-T", targets, "-a", ANNOTATIONS,
-        "-q", str(MIN_MAPQ), "-Q", str(MIN_BASEQ), "-B", "-A", "-x", "--ignore-RG",
-        "--ff", "UNMAP,SECONDARY,QCFAIL,DUP",
-        "-d", str(MAX_DEPTH), "-L", str(MAX_DEPTH), "-m", "2", "-F", "0.01",
-        "-Ou", "-o", raw, bam,
-    )  # fmt: skip
-    # every covered base is a record with ALT <*>: keep those with an allele, drop <*> there
-    bcftools("view", "-i", 'N_ALT>1 || ALT!="<*>"', "-A", "-Ou", "-o", seen, raw)
-    bcftools("annotate", "-x", DROPPED, "-Ou", "-o", lean, seen)
-    bcftools("norm", "-m", "-any", "-f", fasta, "-Ou", "-o", split, lean)
+    """Scan -> SNV sites that can meet the alt-read rule, with ``samtools depth``; the pileup
+    at the gapped reads' anchors -> indels; the candidates that can still pass recounted and
+    merged back, over the contigs of ``regions`` (0-based exon spans); a worker. Writes
+    bgzipped ``out``."""
+    kept, todo, counted = (f"{out}.{x}" for x in ("kept.bcf", "todo.txt", "counted.vcf.gz"))
+    with pysam.AlignmentFile(bam) as af, pysam.FastaFile(fasta) as genome:
+        found = {
+            c: scan_contig(af, genome, c, spans, params.min_alt_reads)
+            for c, spans in regions.items()
+        }
+    depth = site_depths(bam, found, out)
+    rows: list[tuple[str, int, str, str, str, str]] = []
+    order = {c: i for i, c in enumerate(regions)}
+    for contig, cands in found.items():
+        for pos, ref, alt, n_alt, mismatching in cands.snvs:
+            d = depth.get((contig, pos + 1), 0)
+            rows.append((contig, pos + 1, ref, alt, f"{max(0, d - mismatching)},{n_alt}", str(d)))
+    rows += [(c, int(p), r, a, ad, dp) for c, p, r, a, ad, dp in _indels(
+        bam, fasta, found, targets, out)]  # fmt: skip
+    rows.sort(key=lambda row: (order[row[0]], row[1]))
+    with open(f"{out}.kept.vcf", "w") as fh:
+        fh.write(header)
+        fh.writelines(f"{c}\t{p}\t.\t{r}\t{a}\t.\t.\t.\tAD:DP\t{ad}:{dp}\n"
+                      for c, p, r, a, ad, dp in rows)  # fmt: skip
+    with open(todo, "w") as fh:
+        fh.writelines(f"{c}\t{p}\t{r}\t{a}\t{ad}\n" for c, p, r, a, ad, _ in rows)
     # indexed (BGZF at level 0: no compression) because annotate reads it through its index
-    keep = 'ALT!="<*>" && FMT/AD[0:1]>0'
-    bcftools("view", "-i", keep, "-Ob", "-l", "0", "-W", "-o", kept, split)
-    # the recount shortcut (module docstring): only indels and SNVs that can still pass
-    need = f'TYPE!="snp" || FMT/AD[0:1]>={params.min_alt_reads}'
-    bcftools("query", "-i", need, "-f", r"%CHROM\t%POS\t%REF\t%ALT\t[%AD]\n", "-o", todo, kept)
+    bcftools("view", "-Ob", "-l", "0", "-W", "-o", kept, f"{out}.kept.vcf")
+    near = {
+        c: near_cuts(found[c].junctions, introns.get(c, frozenset()), params.junction_pad)
+        for c in found
+    }
     recount_candidates(Path(todo), Path(kept), Path(bam), Path(fasta), Path(counted), introns,
-                       params)  # fmt: skip
+                       near, params)  # fmt: skip
     pysam.tabix_index(counted, preset="vcf", force=True)
     bcftools(
         "annotate", "-a", counted, "-c", "FORMAT/AD,FORMAT/DP,INFO/AMM,INFO/LMQ,INFO/AXM,INFO/RXM",
         "--pair-logic", "exact", "-m", "-PILEUP", "-H", PILEUP_HEADER, "-Oz", "-o", out, kept,
     )  # fmt: skip
-    for path in (raw, seen, lean, split, kept, f"{kept}.csi", todo, counted, f"{counted}.tbi"):
+    for path in (f"{out}.kept.vcf", kept, f"{kept}.csi", todo, counted, f"{counted}.tbi"):
         Path(path).unlink()
     return out
 
@@ -234,16 +314,17 @@ def call_bam(
         called = [c for c in bam_contigs if c in regions]
         # the pileup's work grows with the reads, which the index counts for free
         weight = {c: mapped.get(c, 0) + 1 for c in called}
+        header = _header(sample, fasta, {c: lengths[c] for c in bam_contigs})
         jobs = []
         for i, group in enumerate(contig_groups(called, weight, max(1, threads))):
-            whole, targets = Path(tmp) / f"{i}.contigs.bed", Path(tmp) / f"{i}.targets.bed"
-            whole.write_text("".join(f"{c}\t0\t{lengths[c]}\n" for c in group))
+            targets = Path(tmp) / f"{i}.targets.bed"
             targets.write_text(
                 "".join(f"{c}\t{a - 1}\t{b}\n" for c in group for a, b in regions[c])
             )
+            spans = {c: [(a - 1, b) for a, b in regions[c]] for c in group}
             known = {c: introns.get(c, frozenset()) for c in group}
             part = str(Path(tmp) / f"{i}.vcf.gz")
-            jobs.append((str(bam), str(fasta), str(whole), str(targets), known, part, params))
+            jobs.append((str(bam), str(fasta), spans, str(targets), known, header, part, params))
         if len(jobs) == 1:  # no worker process to start
             parts = [_call_part(*jobs[0])]
         else:
@@ -253,18 +334,17 @@ def call_bam(
         if len(parts) > 1:  # same header, sorted runs: BGZF blocks joined as they are
             joined = str(Path(tmp) / "joined.vcf.gz")
             bcftools("concat", "--naive", "-o", joined, *parts)
-        if pseudo:
-            bed = Path(tmp) / "pseudogenes.bed"
-            bed.write_text(
-                "".join(f"{c}\t{a - 1}\t{b}\n" for c in bam_contigs for a, b in pseudo.get(c, []))
-            )
-            indexed = pysam.tabix_index(str(bed), preset="bed", force=True)
-            marked = str(Path(tmp) / "marked.vcf.gz")
-            bcftools("annotate", "-a", indexed, "-c", "CHROM,FROM,TO", "-m", "+PSEUDOGENE",
-                     "-H", PSEUDOGENE_HEADER, "-Oz", "-o", marked, joined)  # fmt: skip
-            joined = marked
-        names = Path(tmp) / "names.txt"
-        names.write_text(f"{sample}\n")  # --ignore-RG names the sample after the BAM file
         with indexed_vcf_output(dest) as out:
-            bcftools("reheader", "-s", str(names), "-o", str(out), joined)
+            if pseudo:
+                bed = Path(tmp) / "pseudogenes.bed"
+                bed.write_text(
+                    "".join(
+                        f"{c}\t{a - 1}\t{b}\n" for c in bam_contigs for a, b in pseudo.get(c, [])
+                    )
+                )
+                indexed = pysam.tabix_index(str(bed), preset="bed", force=True)
+                bcftools("annotate", "-a", indexed, "-c", "CHROM,FROM,TO", "-m", "+PSEUDOGENE",
+                         "-H", PSEUDOGENE_HEADER, "-Oz", "-o", str(out), joined)  # fmt: skip
+            else:
+                os.replace(joined, out)
     return dest

@@ -40,7 +40,7 @@ alt read one mismatch more) is not mistaken for a paralog.
 Candidates are grouped into windows of nearby sites and each window's reads are fetched once,
 each read's CIGAR walked once (one streaming pass per region, not one fetch per site). For
 ``call``, ``recount_candidates`` first drops the SNVs ``vaf_bounded`` proves cannot pass; the
-reads it needs for that bound are counted once per span of such SNVs (``NearCuts``).
+reads it needs for that bound come from the scan's junction counts (``near_cuts``).
 """
 
 from __future__ import annotations
@@ -61,7 +61,6 @@ MIN_BASEQ = 20
 SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400  # unmapped, secondary, QC fail, duplicate
 WINDOW_GAP = 1000  # sites closer than this share one fetch ...
 WINDOW_SITES = 5000  # ... up to this many, so memory stays flat in depth
-SPAN_GAP = 100_000  # low-VAF SNVs closer than this share one count of junction reads
 
 Intron = tuple[int, int]  # 0-based half-open reference span of an N operation
 Haplotypes = tuple[str, str]  # reference, alt: the bases after an indel's anchor
@@ -344,7 +343,7 @@ def vaf_bounded(
     and ref' >= ref - X, where X bounds the reads the rules can remove at the site; then
     VAF' <= alt / (max(0, ref - X) + alt). With ``edge``, ``clip_pad`` and ``overhang`` off,
     only two rules remove reads: ``junction_pad`` (X = ``near_cut``, reads with an unannotated
-    junction within ``junction_pad`` bases of the site, see ``junction_reads``) and
+    junction within ``junction_pad`` bases of the site, see ``near_cuts``) and
     ``intron_end`` (no bound: sites within ``intron_end`` bases inside an annotated intron's
     edge are always recounted).
     """
@@ -363,66 +362,16 @@ def vaf_bounded(
     return out
 
 
-def junction_reads(
-    bam: pysam.AlignmentFile, chrom: str, start: int, end: int, introns: frozenset[Intron], pad: int
-) -> dict[int, int]:
-    """0-based position -> reads over [start, end) with an unannotated junction (not in
-    ``introns``) within ``pad`` bases of it: X of ``vaf_bounded``. Every read pysam's
-    ``find_introns`` sees is counted (a C loop), duplicates and low-MAPQ reads too: more than
-    the rule removes, so the bound only gets looser."""
+def near_cuts(junctions: dict[Intron, int], introns: frozenset[Intron], pad: int) -> dict[int, int]:
+    """0-based position -> reads with an unannotated junction (``junctions``: the reads per
+    junction, counted by the scan over the reads the recount counts) within ``pad`` bases of
+    it: X of ``vaf_bounded``."""
     near: dict[int, int] = {}
-    for (a, b), n in bam.find_introns(bam.fetch(chrom, start, end)).items():
+    for (a, b), n in junctions.items():
         if (a, b) not in introns:
             for site in (*range(a - pad, a), *range(b, b + pad)):
                 near[site] = near.get(site, 0) + n
     return near
-
-
-class NearCuts:
-    """``junction_reads`` per span of low-VAF SNVs closer than SPAN_GAP, each span read once
-    as its first site asks: one fetch per window would decode many reads again and again (a
-    window's fetch starts where the index says the reads over it may start, far back when
-    spliced reads span long introns)."""
-
-    def __init__(
-        self,
-        bam: pysam.AlignmentFile,
-        spans: dict[str, list[tuple[int, int]]],
-        introns: dict[str, frozenset[Intron]],
-        pad: int,
-    ) -> None:
-        self.bam, self.spans, self.introns, self.pad = bam, spans, introns, pad
-        self.key: tuple[str, int] | None = None
-        self.near: dict[int, int] = {}
-
-    def at(self, chrom: str, site: int) -> int:
-        """X at 0-based ``site``, which must lie in one of the spans."""
-        if not self.pad:
-            return 0
-        spans = self.spans[chrom]
-        i = bisect.bisect_right(spans, site, key=lambda span: span[0]) - 1
-        if self.key != (chrom, i):
-            known = self.introns.get(chrom, frozenset())
-            self.near = junction_reads(self.bam, chrom, *spans[i], known, self.pad)
-            self.key = (chrom, i)
-        return self.near.get(site, 0)
-
-
-def low_vaf_spans(
-    rows: Iterator[tuple[str, int, str, str, int, int]], p: CallParams
-) -> dict[str, list[tuple[int, int]]]:
-    """0-based [start, end) spans per contig of the low-VAF SNVs (``low_vaf``) among sorted
-    candidates, merged where closer than SPAN_GAP."""
-    spans: dict[str, list[tuple[int, int]]] = {}
-    for chrom, pos, ref, alt, n_ref, n_alt in rows:
-        if len(ref) != len(alt) or not low_vaf(n_ref, n_alt, p):
-            continue
-        found = spans.setdefault(chrom, [])
-        if found and pos - 1 - found[-1][1] < SPAN_GAP:
-            found[-1] = (found[-1][0], pos)
-        else:
-            found.append((pos - 1, pos))
-    return spans
 
 
 def _windows(sites: Iterator[_S]) -> Iterator[list[_S]]:
@@ -521,18 +470,18 @@ def recount_candidates(
     fasta: Path,
     out: Path,
     introns: dict[str, frozenset[Intron]],
+    near: dict[str, dict[int, int]],
     params: CallParams,
 ) -> None:
-    """Recount the pileup's candidates that can still pass; write them to bgzipped ``out``.
+    """Recount the candidates that can still pass; write them to bgzipped ``out``.
 
-    ``table``: sorted candidates (split alleles), one per line as ``bcftools query`` prints
-    %CHROM, %POS, %REF, %ALT and [%AD] (the pileup's ref,alt reads), tab-separated; SNVs that
-    ``vaf_bounded`` shows cannot pass are left out (they keep the pileup's AD). ``header``:
-    the candidates' VCF, whose header ``out`` takes. The candidates arrive as text, not as
-    pysam records, because at depth there are tens of thousands and almost all are dropped.
+    ``table``: sorted candidates (split alleles), one per line as %CHROM, %POS, %REF, %ALT and
+    [%AD] (the pileup's ref,alt reads), tab-separated; SNVs that ``vaf_bounded`` shows cannot
+    pass are left out (they keep the pileup's AD). ``near``: per contig, X of ``vaf_bounded``
+    (``near_cuts``). ``header``: the candidates' VCF, whose header ``out`` takes. The
+    candidates arrive as text, not as pysam records: at depth there are tens of thousands and
+    almost all are dropped.
     """
-    with table.open() as fh:
-        spans = low_vaf_spans(_candidates(fh), params)
     with (
         _open_bam(bam, fasta) as aligned,
         pysam.FastaFile(str(fasta)) as genome,
@@ -540,13 +489,13 @@ def recount_candidates(
         table.open() as fh,
     ):
         _header_lines(vf.header)
-        near = NearCuts(aligned, spans, introns, params.junction_pad)
         with pysam.VariantFile(str(out), "wz", header=vf.header) as writer:
             for run in _windows(_candidates(fh)):
                 chrom = run[0][0]
                 known = introns.get(chrom, frozenset())
+                cuts = near.get(chrom, {})
                 snvs = [r for r in run if len(r[2]) == len(r[3])]
-                x = [near.at(chrom, r[1] - 1) if low_vaf(r[4], r[5], params) else 0 for r in snvs]
+                x = [cuts.get(r[1] - 1, 0) for r in snvs]
                 bounded = vaf_bounded([(r[1], r[4], r[5]) for r in snvs], x, known, params)
                 flags = iter(bounded)  # one per SNV, in order
                 todo = [r for r in run if len(r[2]) != len(r[3]) or not next(flags)]
