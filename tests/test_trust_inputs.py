@@ -187,7 +187,7 @@ def test_estimate_counts_kept_bams_and_the_largest_sample_temporaries(
     samples, lines = load_samplesheet_lines(cohort["sheet"])
     sizes = {s: sum(p.stat().st_size for p in fq.glob(f"{s}_R*.fastq.gz")) for s in ("S1", "S2")}
     sizes["S3"] = (fq / "S3_R1.fastq").stat().st_size / 4
-    expected = int(sum(sizes.values()) + 3 * max(sizes.values()))
+    expected = int(sum(sizes.values()) + 1.5 * max(sizes.values()))
     assert estimate_output_bytes(read_files(samples, lines)) == expected
 
 

@@ -116,7 +116,8 @@ def test_full_disk_during_alignment_is_one_line(
     assert code == 1 and err.count("\n") == 1, err
     assert re.fullmatch(
         rf"tkiseq: error: {folder / 'align'}: no space left on device \((STAR alignment of"
-        rf" {SAMPLE}|samtools \w+) could not write its output\); free space or choose another"
+        rf" {SAMPLE}|duplicate marking of {SAMPLE} \(samtools \w+\)) could not write its"
+        r" output\); free space or choose another"
         r" --outdir\n",
         err,
     ), err

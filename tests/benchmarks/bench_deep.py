@@ -8,8 +8,9 @@ Without ``--data`` it simulates ``--preset deep`` (4 samples x 1M read pairs) in
 without ``--results`` it runs ``tkiseq run --threads 2`` on it. Then, per sample:
 
 - STAR's time: ``Started mapping on`` -> ``Finished on`` of ``<sample>.Log.final.out`` (1 s
-  resolution; the genome load before it is counted outside STAR, with the align task's other
-  steps: sorting, duplicate marking, indexing, strandedness);
+  resolution; the genome load before it is counted outside STAR, with what the align task
+  does after STAR: the end of the duplicate-marking pipe, which runs beside STAR, and the
+  strandedness);
 - outside STAR: the align task's wall (``pipeline_info/trace.tsv``) minus STAR's time, plus the
   wall of every other task of that sample (variants call/filter/annotate, fusions,
   splice-lesions); the stage that dominates is named;
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import resource
 import shutil
 import sys
 import time
@@ -43,7 +45,7 @@ from tests.benchmarks.bench_variant_call import KEY, score
 from tests.benchmarks.measure import timed
 
 from tkiseq.align import fastq
-from tkiseq.align.star import FAST_BAM
+from tkiseq.align.star import duplicate_marking, run_pipe, samtools_command
 
 TARGET = 0.25
 STAR_FORMAT = "%b %d %H:%M:%S"
@@ -98,37 +100,32 @@ def timing(data: Path, results: Path) -> pd.DataFrame:
 
 
 def align_steps(data: Path, results: Path, workdir: Path) -> None:
-    """The align task's steps besides STAR, timed one by one on the first sample, as the task
-    runs them with ``--threads 1``: the FASTQ check (it runs beside STAR and is waited for),
-    then on the BAM put back in name order (STAR's unsorted output, untimed): samtools fixmate
-    -m, sort, markdup, index."""
+    """The align task's steps besides STAR, timed on the first sample as the task runs them
+    with ``--threads 1``: the FASTQ check (it runs beside STAR and is waited for), then the
+    duplicate-marking pipe (samtools fixmate -m | sort | markdup with its index) fed the BAM
+    put back in name order (STAR's unsorted output, untimed) as STAR feeds it."""
     sheet = pd.read_csv(data / "samplesheet.csv")
     s = sheet["sample"].iloc[0]
     work = workdir / "align_steps"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     reads = [data / sheet[c].iloc[0] for c in ("fastq_1", "fastq_2")]
-    pysam.samtools.sort("-n", "-@", "2", "-o", str(work / "byname.bam"),
+    byname = work / "byname.bam"
+    pysam.samtools.sort("-n", "-@", "2", "-o", str(byname),
                         str(results / "align" / s / f"{s}.bam"), catch_stdout=False)  # fmt: skip
-    w = {name: str(work / name) for name in ("byname.bam", "fixed.bam", "sorted.bam", "out.bam")}
-    sam = pysam.samtools
-    steps = [
-        ("samtools fixmate -m", sam.fixmate, ["-m", "-@", "1", *FAST_BAM, w["byname.bam"],
-                                              w["fixed.bam"]]),
-        ("samtools sort", sam.sort, ["-@", "1", "-m", "768M", *FAST_BAM, "-T", str(work / "tmp"),
-                                     "-o", w["sorted.bam"], w["fixed.bam"]]),
-        ("samtools markdup", sam.markdup, ["-@", "1", "-s", *FAST_BAM, "-f",
-                                           str(work / "stats.txt"), w["sorted.bam"], w["out.bam"]]),
-        ("samtools index", sam.index, [w["out.bam"]]),
-    ]  # fmt: skip
-    print(f"{s}: align steps besides STAR (wall s, --threads 1, this machine's load)")
+    print(f"{s}: align steps besides STAR (--threads 1, this machine's load)")
     t0 = time.perf_counter()
     fastq.check_pair(reads)
-    print(f"  fastq check (beside STAR): {time.perf_counter() - t0:.1f}")
-    for name, tool, args in steps:
-        t0 = time.perf_counter()
-        tool(*args, catch_stdout=False)
-        print(f"  {name}: {time.perf_counter() - t0:.1f}")
+    print(f"  fastq check (beside STAR): {time.perf_counter() - t0:.1f} s wall")
+    feed = samtools_command("view", "-u", str(byname))
+    chain = duplicate_marking(work / "out.bam", work / "stats.txt", work, 1)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    run_pipe([(c, c[3], work / f"{c[3]}.log") for c in (feed, *chain)])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(getattr(after, f) - getattr(before, f) for f in ("ru_utime", "ru_stime"))
+    print(f"  samtools view -u | fixmate -m | sort | markdup --write-index: "
+          f"{time.perf_counter() - t0:.1f} s wall, {cpu:.1f} s CPU (view included)")  # fmt: skip
     shutil.rmtree(work)
 
 

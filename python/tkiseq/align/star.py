@@ -16,6 +16,7 @@ import shlex
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -249,7 +250,8 @@ def align_command(
     threads: int,
     extra_args: str,
 ) -> list[str]:
-    """The STAR command: unsorted BAM (sorted after duplicate marking), gene counts, chimeras.
+    """The STAR command: unsorted BAM on stdout (for ``duplicate_marking``), gene counts,
+    chimeras.
 
     STAR applies one ``--readFilesCommand`` to every file: ``gzip -cd`` when all are gzipped,
     none when all are plain, and ``gzip -cdf`` (plain files pass through) for a mixed pair.
@@ -263,6 +265,8 @@ def align_command(
         "--outFileNamePrefix", prefix,
         "--outTmpDir", f"{prefix}STARtmp",
         "--outSAMtype", "BAM", "Unsorted",
+        "--outStd", "BAM_Unsorted",  # into the duplicate-marking pipe, uncompressed
+        "--outBAMcompression", "0",
         "--outSAMunmapped", "Within",
         "--outSAMattributes", "NH", "HI", "AS", "nM", "NM", "MD", "jM", "jI", "MC",
         "--outSAMattrRGline", f"ID:{sample}", f"SM:{sample}",
@@ -281,31 +285,66 @@ def read_files_command(fastqs: list[Path]) -> list[str]:
     return ["--readFilesCommand", "gzip", "-cd" if all(gzipped) else "-cdf"]
 
 
-FAST_BAM = ("--output-fmt", "bam,level=1")
+def samtools_command(*args: str) -> list[str]:
+    """A pysam samtools command as a process (``samtools_cli``), so it can join a pipe."""
+    return [sys.executable, "-m", "tkiseq.align.samtools_cli", *args]
 
 
-def mark_duplicates(unsorted_bam: Path, out_bam: Path, stats: Path, threads: int) -> None:
-    """samtools fixmate -m | sort | markdup: flag (not remove) PCR duplicates, then index.
+def duplicate_marking(out_bam: Path, stats: Path, work: Path, threads: int) -> list[list[str]]:
+    """samtools fixmate -m | sort | markdup, reading STAR's BAM from stdin: PCR duplicates
+    flagged (not removed), the BAM written once, at compression level 1 as STAR writes its
+    own, with its index.
 
-    Every BAM here is written at compression level 1, as STAR writes its own: level 6
-    (samtools' default) cost 2.3x the CPU of the whole chain for a BAM only 10 % smaller.
+    A pipe, not files: every step between STAR and the final BAM passes uncompressed BAM on,
+    so nothing is compressed or written to disk twice. On a 1M-pair library the chain cost
+    22.5 s CPU as files at level 1 (level 6 cost 2.3x that), 10.8 s as this pipe, which
+    also runs while STAR aligns.
     """
-    work = out_bam.parent
-    fixed = work / "fixmate.bam"
-    sorted_bam = work / "sorted.bam"
     n = str(max(1, threads))
-    _samtools("fixmate", "-m", "-@", n, *FAST_BAM, str(unsorted_bam), str(fixed), work=work)
-    _samtools(
-        "sort", "-@", n, "-m", "768M", *FAST_BAM, "-T", str(work / "sort"),
-        "-o", str(sorted_bam), str(fixed), work=work,
-    )  # fmt: skip
-    fixed.unlink()
-    _samtools(
-        "markdup", "-@", n, "-s", *FAST_BAM, "-f", str(stats), str(sorted_bam), str(out_bam),
-        work=work,
-    )  # fmt: skip
-    sorted_bam.unlink()
-    _samtools("index", "-@", n, str(out_bam), work=work)
+    return [
+        samtools_command("fixmate", "-m", "-u", "-", "-"),
+        samtools_command("sort", "-@", n, "-m", "768M", "-u", "-T", str(work / "sort"), "-"),
+        samtools_command(
+            "markdup", "-@", n, "-s", "-T", str(work / "markdup"), "-f", str(stats),
+            "--output-fmt", "bam,level=1", "--write-index", "-",
+            f"{out_bam}##idx##{out_bam}.bai",
+        ),
+    ]  # fmt: skip
+
+
+def run_pipe(steps: list[tuple[list[str], str, Path]]) -> None:
+    """Run ``steps`` (command, what it is, its log) joined stdout to stdin, in one process
+    group (an interrupt stops them all); the first failure, upstream first (a step whose input
+    broke fails too), raises ToolError with the last lines of its log."""
+    procs: list[subprocess.Popen] = []
+    with contextlib.ExitStack() as logs:
+        try:
+            for i, (cmd, _, log_path) in enumerate(steps):
+                log_fh = logs.enter_context(log_path.open("w"))
+                procs.append(
+                    subprocess.Popen(
+                        cmd,
+                        stdin=procs[-1].stdout if procs else subprocess.DEVNULL,
+                        stdout=log_fh if i == len(steps) - 1 else subprocess.PIPE,
+                        stderr=log_fh,
+                        process_group=procs[0].pid if procs else 0,
+                    )
+                )
+                if len(procs) > 1:
+                    procs[-2].stdout.close()  # type: ignore[union-attr]  # only the next reads it
+            for proc in procs:
+                proc.wait()
+        except BaseException:  # interrupted: stop the pipe and what it started (gzip -cd)
+            if procs:
+                stop_group(procs[0])
+                for proc in procs[1:]:
+                    proc.wait()
+            raise
+    for proc, (_, what, log_path) in zip(procs, steps, strict=True):
+        if proc.returncode != 0:
+            _raise_if_disk_full(log_path.parent, what)
+            tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
+            raise ToolError(f"{what} failed (exit {proc.returncode}): {' | '.join(tail)}")
 
 
 def bam_to_fastq(bam: Path, workdir: Path, threads: int) -> list[Path]:
@@ -379,11 +418,19 @@ def align_sample(
             raise InputError(sample, "neither FASTQ nor BAM given")
         prefix = f"{work_dir}/{sample}."
         cmd = align_command(star, reads, star_index, prefix, sample, threads, extra_args)
+        chain = duplicate_marking(
+            work_dir / f"{sample}.bam", work_dir / f"{sample}.markdup.txt", work_dir, threads
+        )
+        what = f"STAR alignment of {sample}"
+        steps = [(cmd, what, work_dir / "star.log")] + [
+            (c, f"duplicate marking of {sample} (samtools {c[3]})", work_dir / f"{c[3]}.log")
+            for c in chain
+        ]
         stop = threading.Event()
         with ThreadPoolExecutor(max_workers=1) as pool:
             check = pool.submit(fastq.check_pair, reads, stop)
             try:
-                _run(cmd, work_dir / "star.log", f"STAR alignment of {sample}")
+                run_pipe(steps)
             except ToolError:
                 check.result()  # a broken input file explains STAR's failure better
                 raise
@@ -391,14 +438,8 @@ def align_sample(
                 stop.set()
                 raise
             check.result()
-        # STAR may exit 0 with a truncated BAM when the disk fills up.
-        _raise_if_disk_full(work_dir, f"STAR alignment of {sample}")
-        mark_duplicates(
-            work_dir / f"{sample}.Aligned.out.bam",
-            work_dir / f"{sample}.bam",
-            work_dir / f"{sample}.markdup.txt",
-            threads,
-        )
+        # STAR may exit 0 with truncated outputs when the disk fills up.
+        _raise_if_disk_full(work_dir, what)
         counts, _ = read_reads_per_gene(work_dir / f"{sample}.ReadsPerGene.out.tab")
         decision = resolve(sample, strandedness, counts)
         if decision.warning:

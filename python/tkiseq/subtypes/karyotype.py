@@ -6,9 +6,10 @@ The idea of RNAseqCNV (Barinka et al., Leukemia 2022) and MD-ALL, built here:
   VST is log2-like at the counts the gene filter keeps, compressing fold changes by a few per
   cent at moderate counts); per arm, a weighted median over those genes, the weight being the
   inverse of the gene's robust (MAD) variance across the reference samples;
-* allele fractions: dbSNP-matched calls (germline sites) with depth >= ``min_snv_depth``; the
-  share of heterozygous sites tells loss of heterozygosity, and the peak of the folded
-  minor-allele fraction tells balanced (0.5) from 2:1 (1/3) and 3:1 (1/4) states.
+* allele fractions: dbSNP-matched calls (germline sites, >= 3 alt reads as ``variants call``
+  writes them) with depth >= ``min_snv_depth``; the share of heterozygous sites tells loss of
+  heterozygosity, and the peak of the folded minor-allele fraction tells balanced (0.5) from
+  2:1 (1/3) and 3:1 (1/4) states.
 
 Both are combined per arm. Log2 ratios are re-centred on the arms whose alleles are balanced, so
 a near-haploid sample (whose few disomies look like gains after library-size normalisation)
