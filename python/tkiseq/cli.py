@@ -493,10 +493,10 @@ def _variants_call_options(p: Parser) -> None:
     p.add_argument("--outdir", type=Path, required=True, help="folder for the calls")
     p.add_argument("--threads", type=positive_int, default=1, help="regions called in parallel")
     helps = {
-        "min_alt_reads": "SNVs with fewer alt reads in the pileup are not recounted (the "
-        "filter's --min-alt-reads)",
-        "min_vaf": "nor SNVs whose VAF stays at or below this whatever the recount removes "
-        "(the filter's --min-vaf)",
+        "min_alt_reads": "SNVs with fewer alt reads (base quality >= 20) are not written, "
+        "they cannot pass (the filter's --min-alt-reads)",
+        "min_vaf": "SNVs whose VAF stays at or below this whatever the recount removes are "
+        "not recounted (the filter's --min-vaf)",
         "edge": "bases this close to a plain alignment end are not evidence (0: off)",
         "clip_pad": "bases this close to a soft clip are not evidence (0: off)",
         "junction_pad": "bases this close to an unannotated splice junction are not evidence",

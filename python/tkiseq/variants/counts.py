@@ -87,8 +87,8 @@ NOISY_MISMATCHES = 2  # mismatches besides the allele that make a read look like
 class CallParams:
     """Tunables of ``variants call``: the recount shortcut and the evidence rules."""
 
-    min_alt_reads: int = 3  # SNVs with fewer alt reads in the pileup are not recounted (call)
-    min_vaf: float = 0.1  # ... nor those whose VAF bound (``vaf_bounded``) is not above this
+    min_alt_reads: int = 3  # SNVs with fewer alt reads are not written (call)
+    min_vaf: float = 0.1  # SNVs whose VAF bound (``vaf_bounded``) is not above this: not recounted
     edge: int = 0
     clip_pad: int = 0
     junction_pad: int = 8

@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pysam
-from scipy.stats import fisher_exact
 
 from tkiseq.errors import InputError
 from tkiseq.genome.contigs import require_shared
@@ -128,6 +127,8 @@ def paralog_reads(alt: int, ref: int, alt_noisy: int, ref_noisy: int, p: FilterP
     """Alt reads with >= 2 other mismatches common and enriched over the site's ref reads."""
     if alt == 0 or ref == 0 or alt_noisy < p.paralog_noisy_fraction * alt:
         return False
+    from scipy.stats import fisher_exact  # here: half a second to import, rarely needed
+
     table = [[alt_noisy, alt - alt_noisy], [ref_noisy, max(0, ref - ref_noisy)]]
     return bool(fisher_exact(table, alternative="greater").pvalue < p.paralog_pvalue)
 

@@ -31,7 +31,7 @@ import pysam
 from tkiseq.variants.counts import MIN_BASEQ, MIN_MAPQ, SKIP_FLAGS
 
 FLUSH_READS = 50_000
-CHUNK = 1 << 20  # genome bases fetched at once
+CHUNK = 1 << 20  # genome bases fetched at once (more for a read spanning more)
 _BASES = "ACGTN"
 _ALIGNED, _INS, _DEL, _SKIP, _SOFT = frozenset({0, 7, 8}), 1, 2, 3, 4
 
@@ -53,24 +53,6 @@ class Candidates:
 MIN_GAPPED = 2  # as bcftools mpileup -m: fewer gapped reads make no indel candidate
 
 
-class GenomeWindow:
-    """The genome's bases near the reads being scanned, fetched ``CHUNK`` at a time
-    (upper-cased: soft-masked genomes are lower-case in repeats)."""
-
-    def __init__(self, genome: pysam.FastaFile, contig: str) -> None:
-        self.genome, self.contig = genome, contig
-        self.start, self.seq = 0, ""
-
-    def bases(self, start: int, end: int) -> str:
-        if not (self.start <= start and end <= self.start + len(self.seq)):
-            if start > self.start + len(self.seq) + CHUNK:  # a far block (long intron)
-                return self.genome.fetch(self.contig, start, end).upper()
-            self.start = start
-            self.seq = self.genome.fetch(self.contig, start, start + max(CHUNK, end - start))
-            self.seq = self.seq.upper()
-        return self.seq[start - self.start : end - self.start]
-
-
 def _in(regions: list[tuple[int, int]], starts: list[int], pos: int) -> bool:
     """Whether 0-based ``pos`` lies in one of the sorted, disjoint 0-based [start, end)."""
     i = bisect.bisect_right(starts, pos) - 1
@@ -87,7 +69,6 @@ def scan_contig(
     """The candidates of ``contig`` inside ``regions`` (sorted, disjoint, 0-based half-open)."""
     found = Candidates()
     starts = [a for a, _ in regions]
-    window = GenomeWindow(genome, contig)
     alts: Counter[int] = Counter()  # position * 8 + base code: high-quality alt reads
     gapped: Counter[int] = Counter()
     need = max(1, min_alt_reads)
@@ -113,36 +94,40 @@ def scan_contig(
             if gapped.pop(pos) >= MIN_GAPPED and _in(regions, starts, pos):
                 found.anchors.append(pos)
 
+    bases, offset = "", 0  # the genome from ``offset`` on, over the reads being scanned
     for i, aln in enumerate(bam.fetch(contig)):
-        if aln.flag & SKIP_FLAGS or aln.mapping_quality < MIN_MAPQ:
-            continue
         if i % FLUSH_READS == 0:
             flush(aln.reference_start)
         seq = aln.query_sequence
-        if not seq:
+        if aln.flag & SKIP_FLAGS or aln.mapping_quality < MIN_MAPQ or not seq:
             continue
-        quals = aln.query_qualities
-        r, q = aln.reference_start, 0
+        start, end = aln.reference_start, aln.reference_end
+        if start < offset or end > offset + len(bases):  # reads come by start: it moves on
+            offset = start  # upper case: soft-masked genomes are lower-case in repeats
+            bases = genome.fetch(contig, start, max(start + CHUNK, end)).upper()
+        r, q, quals = start - offset, 0, None
         for op, n in aln.cigartuples:
             if op in _ALIGNED:
-                read, ref = seq[q : q + n], window.bases(r, r + n)
+                read, ref = seq[q : q + n], bases[r : r + n]
                 if read != ref:
+                    if quals is None:
+                        quals = aln.query_qualities
                     differ = np.frombuffer(read.encode(), np.uint8) != np.frombuffer(
                         ref.encode(), np.uint8
                     )
                     for k in differ.nonzero()[0].tolist():
                         if quals is None or quals[q + k] >= MIN_BASEQ:
                             code = _BASES.find(read[k])
-                            alts[(r + k) * 8 + (code if code >= 0 else 4)] += 1
+                            alts[(offset + r + k) * 8 + (code if code >= 0 else 4)] += 1
                 r, q = r + n, q + n
             elif op == _INS:
-                gapped[r - 1] += 1
+                gapped[offset + r - 1] += 1
                 q += n
             elif op == _DEL:
-                gapped[r - 1] += 1
+                gapped[offset + r - 1] += 1
                 r += n
             elif op == _SKIP:
-                found.junctions[r, r + n] += 1
+                found.junctions[offset + r, offset + r + n] += 1
                 r += n
             elif op == _SOFT:
                 q += n
