@@ -250,8 +250,9 @@ def depth(a: argparse.Namespace) -> None:
             }  # fmt: skip
             if a.before:
                 env = dict(os.environ, PYTHONPATH=str(a.before))
-                before = [py, *call, "--gtf", str(a.gtf), "--outdir", str(out / "before")]
-                runs["tkiseq before"] = (before, env)  # code of before the bundle: --gtf
+                before = [py, *call, "--annotation", str(annotation), "--outdir",
+                          str(out / "before")]  # fmt: skip
+                runs["tkiseq before"] = (before, env)
             order = list(runs) if k % 2 == 0 else list(runs)[::-1]
             passes: dict[str, set[tuple[str, int, str, str]]] = {}
             for caller in order:
