@@ -216,11 +216,10 @@ def test_scan_counts_as_the_pileup_does(called: Path, tiny_data: Path, tmp_path:
                 c: scan_contig(af, genome, c, [(0, n)], 3)
                 for c, n in zip(af.references, af.lengths, strict=True)
             }
-        depth = site_depths(str(bam), scans, str(tmp_path / s))
         for c, cands in scans.items():
+            depth = site_depths(str(bam), c, cands, str(tmp_path / s))
             for pos, ref, alt, n, mismatching in cands.snvs:
-                d = depth[c, pos + 1]
-                found[c, pos + 1, ref, alt] = ((d - mismatching, n), d)
+                found[c, pos + 1, ref, alt] = ((depth[pos] - mismatching, n), depth[pos])
         anchors = {(c, a) for c, cands in scans.items() for a in cands.anchors}
         assert indel_sites <= anchors
         assert found == pileup

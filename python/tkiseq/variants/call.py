@@ -171,36 +171,32 @@ def _header(sample: str, fasta: Path, contigs: dict[str, int]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def site_depths(bam: str, found: dict[str, Candidates], work: str) -> dict[tuple[str, int], int]:
-    """``samtools depth`` at the SNV sites: high-quality bases of the pileup's reads (1-based)."""
+def site_depths(bam: str, contig: str, found: Candidates, work: str) -> dict[int, int]:
+    """``samtools depth`` at a contig's SNV sites (0-based -> high-quality bases of the pileup's
+    reads), reading that contig's reads only."""
     sites, depth = f"{work}.sites.bed", f"{work}.depth.txt"
     with open(sites, "w") as fh:
-        for contig, cands in found.items():
-            for pos in sorted({s[0] for s in cands.snvs}):
-                fh.write(f"{contig}\t{pos}\t{pos + 1}\n")
+        fh.writelines(f"{contig}\t{pos}\t{pos + 1}\n" for pos in sorted({s[0] for s in found.snvs}))
     pysam.samtools.depth(
         "-q", str(MIN_BASEQ), "-Q", str(MIN_MAPQ), "-G", "UNMAP,SECONDARY,QCFAIL,DUP",
-        "-b", sites, "-o", depth, bam, catch_stdout=False,
+        "-r", contig, "-b", sites, "-o", depth, bam, catch_stdout=False,
     )  # fmt: skip
     with open(depth) as fh:
-        out = {(c, int(p)): int(d) for c, p, d in (line.split("\t") for line in fh)}
+        out = {int(p) - 1: int(d) for _, p, d in (line.split("\t") for line in fh)}
     for path in (sites, depth):
         Path(path).unlink()
     return out
 
 
 def _indels(
-    bam: str, fasta: str, found: dict[str, Candidates], targets: str, work: str
-) -> list[tuple[str, int, str, str, str, str]]:
-    """The pileup's indel alleles at the scan's anchors (split, left-aligned): (chrom, pos,
+    bam: str, fasta: str, contig: str, anchors: list[int], targets: str, work: str
+) -> list[tuple[int, str, str, str, str]]:
+    """The pileup's indel alleles at a contig's anchors (split, left-aligned): (1-based pos,
     ref, alt, AD, DP) with AD and DP as text, ``ref,alt``."""
-    anchors = [(c, a) for c, cands in found.items() for a in cands.anchors]
-    if not anchors:
-        return []
     regions, raw, seen, split, table = (
         f"{work}.{x}" for x in ("anchors.bed", "raw.bcf", "seen.bcf", "split.bcf", "indels.txt")
     )
-    Path(regions).write_text("".join(f"{c}\t{a}\t{a + 1}\n" for c, a in anchors))
+    Path(regions).write_text("".join(f"{contig}\t{a}\t{a + 1}\n" for a in anchors))
     bcftools(
         "mpileup", "-f", fasta, "-R", regions, "-T", targets, "-a", ANNOTATIONS,
         "-q", str(MIN_MAPQ), "-Q", str(MIN_BASEQ), "-B", "-A", "-x", "--ignore-RG",
@@ -212,13 +208,37 @@ def _indels(
     bcftools("norm", "-m", "-any", "-f", fasta, "-Ou", "-o", split, seen)
     bcftools(
         "query", "-i", 'TYPE!="snp" && ALT!="<*>" && FMT/AD[0:1]>0',
-        "-f", r"%CHROM\t%POS\t%REF\t%ALT\t[%AD]\t[%DP]\n", "-o", table, split,
+        "-f", r"%POS\t%REF\t%ALT\t[%AD]\t[%DP]\n", "-o", table, split,
     )  # fmt: skip
     with open(table) as fh:
-        rows = [tuple(line.rstrip("\n").split("\t")) for line in fh]
+        rows = [line.rstrip("\n").split("\t") for line in fh]
     for path in (regions, raw, seen, split, table):
         Path(path).unlink()
-    return rows  # type: ignore[return-value]
+    return [(int(pos), ref, alt, ad, dp) for pos, ref, alt, ad, dp in rows]
+
+
+def _contig_rows(
+    bam: str,
+    fasta: str,
+    contig: str,
+    found: Candidates,
+    targets: str,
+    introns: frozenset[Intron],
+    work: str,
+    params: CallParams,
+) -> list[tuple[int, str, str, str, str, int]]:
+    """A contig's candidates, sorted: (1-based pos, ref, alt, AD, DP, X of the VAF bound)."""
+    depth = site_depths(bam, contig, found, work)
+    near = near_cuts(found.junctions, introns, params.junction_pad)
+    rows = []
+    for pos, ref, alt, n_alt, mismatching in found.snvs:
+        d = depth.get(pos, 0)
+        ad = f"{max(0, d - mismatching)},{n_alt}"
+        rows.append((pos + 1, ref, alt, ad, str(d), near.get(pos, 0)))
+    if found.anchors:
+        rows += [(*row, 0) for row in _indels(bam, fasta, contig, found.anchors, targets, work)]
+    rows.sort(key=lambda row: row[0])
+    return rows
 
 
 def _call_part(
@@ -231,40 +251,30 @@ def _call_part(
     out: str,
     params: CallParams,
 ) -> str:
-    """Scan -> SNV sites that can meet the alt-read rule, with ``samtools depth``; the pileup
-    at the gapped reads' anchors -> indels; the candidates that can still pass recounted and
-    merged back, over the contigs of ``regions`` (0-based exon spans); a worker. Writes
-    bgzipped ``out``."""
+    """Per contig of ``regions`` (0-based exon spans): scan -> SNV sites that can meet the
+    alt-read rule, with ``samtools depth``; the pileup at the gapped reads' anchors -> indels;
+    written out before the next contig (memory holds one contig's candidates). Then the
+    candidates that can still pass are recounted and merged back; a worker. Writes bgzipped
+    ``out``."""
     kept, todo, counted = (f"{out}.{x}" for x in ("kept.bcf", "todo.txt", "counted.vcf.gz"))
-    with pysam.AlignmentFile(bam) as af, pysam.FastaFile(fasta) as genome:
-        found = {
-            c: scan_contig(af, genome, c, spans, params.min_alt_reads)
-            for c, spans in regions.items()
-        }
-    depth = site_depths(bam, found, out)
-    rows: list[tuple[str, int, str, str, str, str]] = []
-    order = {c: i for i, c in enumerate(regions)}
-    for contig, cands in found.items():
-        for pos, ref, alt, n_alt, mismatching in cands.snvs:
-            d = depth.get((contig, pos + 1), 0)
-            rows.append((contig, pos + 1, ref, alt, f"{max(0, d - mismatching)},{n_alt}", str(d)))
-    rows += [(c, int(p), r, a, ad, dp) for c, p, r, a, ad, dp in _indels(
-        bam, fasta, found, targets, out)]  # fmt: skip
-    rows.sort(key=lambda row: (order[row[0]], row[1]))
-    with open(f"{out}.kept.vcf", "w") as fh:
-        fh.write(header)
-        fh.writelines(f"{c}\t{p}\t.\t{r}\t{a}\t.\t.\t.\tAD:DP\t{ad}:{dp}\n"
-                      for c, p, r, a, ad, dp in rows)  # fmt: skip
-    with open(todo, "w") as fh:
-        fh.writelines(f"{c}\t{p}\t{r}\t{a}\t{ad}\n" for c, p, r, a, ad, _ in rows)
+    with (
+        pysam.AlignmentFile(bam) as af,
+        pysam.FastaFile(fasta) as genome,
+        open(f"{out}.kept.vcf", "w") as vcf,
+        open(todo, "w") as table,
+    ):
+        vcf.write(header)
+        for c, spans in regions.items():
+            found = scan_contig(af, genome, c, spans, params.min_alt_reads)
+            known = introns.get(c, frozenset())
+            for p, r, a, ad, dp, x in _contig_rows(bam, fasta, c, found, targets, known, out,
+                                                   params):  # fmt: skip
+                vcf.write(f"{c}\t{p}\t.\t{r}\t{a}\t.\t.\t.\tAD:DP\t{ad}:{dp}\n")
+                table.write(f"{c}\t{p}\t{r}\t{a}\t{ad}\t{x}\n")
     # indexed (BGZF at level 0: no compression) because annotate reads it through its index
     bcftools("view", "-Ob", "-l", "0", "-W", "-o", kept, f"{out}.kept.vcf")
-    near = {
-        c: near_cuts(found[c].junctions, introns.get(c, frozenset()), params.junction_pad)
-        for c in found
-    }
     recount_candidates(Path(todo), Path(kept), Path(bam), Path(fasta), Path(counted), introns,
-                       near, params)  # fmt: skip
+                       params)  # fmt: skip
     pysam.tabix_index(counted, preset="vcf", force=True)
     bcftools(
         "annotate", "-a", counted, "-c", "FORMAT/AD,FORMAT/DP,INFO/AMM,INFO/LMQ,INFO/AXM,INFO/RXM",

@@ -454,13 +454,13 @@ def add_allele_depths(
                     writer.write(rec)
 
 
-def _candidates(lines: Iterator[str]) -> Iterator[tuple[str, int, str, str, int, int]]:
-    """(chrom, pos, ref, alt, ref reads, alt reads) of ``bcftools query`` lines, streamed so
+def _candidates(lines: Iterator[str]) -> Iterator[tuple[str, int, str, str, int, int, int]]:
+    """(chrom, pos, ref, alt, ref reads, alt reads, X) of candidate table lines, streamed so
     memory holds one window, not the candidates of a deep library."""
     for line in lines:
-        chrom, pos, ref, alt, ad = line.rstrip("\n").split("\t")
+        chrom, pos, ref, alt, ad, x = line.rstrip("\n").split("\t")
         n_ref, n_alt = ad.split(",")
-        yield chrom, int(pos), ref, alt, int(n_ref), int(n_alt)
+        yield chrom, int(pos), ref, alt, int(n_ref), int(n_alt), int(x)
 
 
 def recount_candidates(
@@ -470,17 +470,16 @@ def recount_candidates(
     fasta: Path,
     out: Path,
     introns: dict[str, frozenset[Intron]],
-    near: dict[str, dict[int, int]],
     params: CallParams,
 ) -> None:
     """Recount the candidates that can still pass; write them to bgzipped ``out``.
 
-    ``table``: sorted candidates (split alleles), one per line as %CHROM, %POS, %REF, %ALT and
-    [%AD] (the pileup's ref,alt reads), tab-separated; SNVs that ``vaf_bounded`` shows cannot
-    pass are left out (they keep the pileup's AD). ``near``: per contig, X of ``vaf_bounded``
-    (``near_cuts``). ``header``: the candidates' VCF, whose header ``out`` takes. The
-    candidates arrive as text, not as pysam records: at depth there are tens of thousands and
-    almost all are dropped.
+    ``table``: sorted candidates (split alleles), one per line: chrom, 1-based pos, ref, alt,
+    the pileup's ``ref,alt`` reads and X of ``vaf_bounded`` (``near_cuts``), tab-separated;
+    SNVs that ``vaf_bounded`` shows cannot pass are left out (they keep the pileup's AD).
+    ``header``: the candidates' VCF, whose header ``out`` takes. The candidates arrive as
+    text, not as pysam records: at depth there are tens of thousands and almost all are
+    dropped.
     """
     with (
         _open_bam(bam, fasta) as aligned,
@@ -493,16 +492,16 @@ def recount_candidates(
             for run in _windows(_candidates(fh)):
                 chrom = run[0][0]
                 known = introns.get(chrom, frozenset())
-                cuts = near.get(chrom, {})
                 snvs = [r for r in run if len(r[2]) == len(r[3])]
-                x = [cuts.get(r[1] - 1, 0) for r in snvs]
-                bounded = vaf_bounded([(r[1], r[4], r[5]) for r in snvs], x, known, params)
+                bounded = vaf_bounded(
+                    [(r[1], r[4], r[5]) for r in snvs], [r[6] for r in snvs], known, params
+                )
                 flags = iter(bounded)  # one per SNV, in order
                 todo = [r for r in run if len(r[2]) != len(r[3]) or not next(flags)]
                 # the few left are far apart at depth: each group of near ones its own fetch
                 for part in _windows(iter(todo)):
                     sites = [(r[1], r[2], r[3]) for r in part]
-                    for (_, pos, ref, alt, _, _), c in zip(
+                    for (_, pos, ref, alt, *_), c in zip(
                         part,
                         count_window(aligned, genome, chrom, sites, known, params),
                         strict=True,
