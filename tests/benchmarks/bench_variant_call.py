@@ -43,7 +43,6 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 from array import array
 from dataclasses import replace
 from pathlib import Path
@@ -51,6 +50,7 @@ from pathlib import Path
 import pandas as pd
 import pysam
 import pysam.bcftools
+from tests.benchmarks.measure import measured
 
 from tkiseq.genome.bundle import build_bundle, open_bundle
 from tkiseq.genome.contigs import require_shared
@@ -67,15 +67,9 @@ RECOUNT_ALL = CallParams(min_alt_reads=0, min_vaf=0)  # no shortcut: every candi
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (user + system, with the children it waited for) and peak RSS
-    (MB) of ``cmd``; CPU time is what to compare on a machine shared with other jobs."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}")
-    wall = time.perf_counter() - t0
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    """Wall seconds, CPU seconds (user + system of the tree) and peak RSS (MB) of ``cmd``
+    (``measure.measured``); CPU time is what to compare on a machine shared with other jobs."""
+    return measured(cmd, quiet=True, env=env)
 
 
 def bcftools_call(bam: str, fasta: str, bed: str, out: str) -> None:
