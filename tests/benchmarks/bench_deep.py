@@ -226,7 +226,7 @@ def report(data: Path, results: Path, workdir: Path) -> None:
     print("\nper sample (wall s): STAR mapping, outside STAR, ratio; outside STAR by stage")
     print(t.round(2).to_string(index=False))
     stages = t.drop(columns=["sample", "star_s", "outside_s", "ratio"])
-    print(f"median ratio {t.ratio.median():.2f} (target <= {TARGET}); dominant outside stage "
+    print(f"median ratio {t.ratio.median():.3f} (target <= {TARGET}); dominant outside stage "
           f"per sample: {', '.join(stages.idxmax(axis=1))}")  # fmt: skip
     for s, (n, rec) in candidates(data, results).items():
         print(f"{s}: {n} candidate alleles in calls.vcf.gz, {rec} recounted read by read")
