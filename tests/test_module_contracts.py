@@ -261,6 +261,15 @@ def test_study_thresholds_reach_the_stage_only_when_set(stage: Stage) -> None:
         assert options == {tuning.flag: [value]} and not positional, args
 
 
+@pytest.mark.parametrize(("allow", "expected"), [(False, []), (True, ["--allow-same-reads"])])
+def test_allow_same_reads_reaches_validate_only_when_set(allow: bool, expected: list[str]):
+    """params.allow_same_reads (false by default) becomes validate's --allow-same-reads, an
+    option `tkiseq validate` has."""
+    assert PARAMS["allow_same_reads"] is False
+    assert shlex.split(ext_args("VALIDATE", Obj({**PARAMS, "allow_same_reads": allow}))) == expected
+    assert "--allow-same-reads" in usage("validate")
+
+
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_stub_writes_declared_outputs(name: str, tmp_path: Path) -> None:
     """`nextflow run -stub` must produce every declared output too."""

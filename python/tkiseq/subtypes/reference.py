@@ -69,7 +69,7 @@ def _shared(ref: ad.AnnData, cohort: ad.AnnData, path: Path) -> pd.Index:
         raise InputError(
             path,
             "shares no gene IDs with the cohort (Ensembl versions stripped before matching)",
-            hint="the reference must be annotated with the same gene IDs as --gtf",
+            hint="the reference must use the gene IDs of the GTF the annotation was prepared from",
         )
     return shared
 
