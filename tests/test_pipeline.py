@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from conftest import tiny_config
-from tkiseq.align.star import OUTPUT_SUFFIXES
+from tkiseq.align.star import OUTPUT_SUFFIXES, index_bytes
 from tkiseq.cli import main
 from tkiseq.runner import run_pipeline
 
@@ -147,3 +148,30 @@ def test_missing_star_gives_install_hint(tiny_data, tmp_path, monkeypatch, capsy
     )  # fmt: skip
     assert code == 1
     assert "apt-get install rna-star" in capsys.readouterr().err
+
+
+def test_no_room_for_the_star_index_stops_before_building_it(
+    tiny_data, tmp_path, monkeypatch, capsys
+):
+    """Validation (its own process) passes; the runner then finds the --reference-dir's file
+    system too full for a STAR index of this genome (~10 bytes a base) and stops, naming it."""
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr("tkiseq.inputs.reads.shutil.disk_usage", lambda _: usage._replace(free=100))
+    out = tmp_path / "results"
+    code = main(
+        ["run", "--input", str(tiny_data / "samplesheet.csv"), "--phenotypes",
+         str(tiny_data / "phenotypes.csv"), "--fasta", str(tiny_data / "genome.fa"),
+         "--gtf", str(tiny_data / "genes.gtf"), "--dbsnp", str(tiny_data / "dbsnp.vcf.gz"),
+         "--outdir", str(out), "--reference-dir", str(tmp_path / "refs")]
+    )  # fmt: skip
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    fai = Path(f"{tiny_data / 'genome.fa'}.fai").read_text().splitlines()
+    genome = sum(int(line.split("\t")[1]) for line in fai)
+    size = index_bytes(tiny_data / "genome.fa")
+    assert code == 2 and 9 * genome < size < 12 * genome
+    assert re.fullmatch(
+        rf"tkiseq: error: {tmp_path / 'refs'}: only 100 B free; a STAR index of this genome needs"
+        r" about [\d.]+ MB \(free space or choose another --reference-dir\)",
+        err,
+    ), err
+    assert not (tmp_path / "refs" / "star_index").exists()

@@ -25,12 +25,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tkiseq import __version__
-from tkiseq.align.star import INDEX_MANIFEST, IndexParams, index_matches, star_binary
+from tkiseq.align.star import (
+    INDEX_MANIFEST,
+    IndexParams,
+    index_bytes,
+    index_matches,
+    star_binary,
+)
 from tkiseq.atomic import write_text
 from tkiseq.console import Console
 from tkiseq.errors import STOP_WITH_PARENT_ENV, InputError, Interrupted, ToolError
 from tkiseq.genome.bundle import BUNDLE_DIR, MANIFEST, read_manifest
 from tkiseq.genome.bundle import matches as bundle_matches
+from tkiseq.inputs.reads import check_free_space
 from tkiseq.inputs.references import References, check_references
 from tkiseq.pipeline_info import (
     RUN_FILE,
@@ -452,6 +459,11 @@ def run_pipeline(cfg: RunConfig) -> None:
             if stage.publish == "reference" and _prepared(task, cfg, runner):
                 runner.reuse(task)
             else:
+                if stage is star_index:  # the largest file the run writes, checked before
+                    check_free_space(
+                        plan.folder(stage), index_bytes(cfg.fasta),
+                        "a STAR index of this genome needs about {size}", "--reference-dir",
+                    )  # fmt: skip
                 runner.run(task)
         if cfg.star_index and not (index / "SA").exists():
             raise InputError(index, "not a STAR index (no SA file)", hint="omit --star-index")

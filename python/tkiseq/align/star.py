@@ -38,6 +38,9 @@ from tkiseq.stages import ALIGN_SUFFIXES as OUTPUT_SUFFIXES
 log = logging.getLogger(__name__)
 
 INDEX_MANIFEST = "tkiseq_index.json"  # the FASTA and GTF an index was built from
+# Disk per genome base of a STAR index (SA, Genome, SAindex): 10.5 measured on the deep preset
+# (40.4 MB for 3.85 Mb); GRCh38's is ~30 GB for 3.1 Gb (9.7).
+INDEX_BYTES_PER_BASE = 10.5
 STAR_INSTALL_HINT = (
     "install STAR >= 2.7.6a: 'apt-get install rna-star' on Debian/Ubuntu, "
     "'conda install -c bioconda star', or use -profile docker with Nextflow"
@@ -197,6 +200,11 @@ def index_parameters(contigs: dict[str, int], read_length: int) -> list[str]:
         "--genomeChrBinNbits", str(chr_bits),
         "--sjdbOverhang", str(read_length - 1),
     ]  # fmt: skip
+
+
+def index_bytes(fasta: Path) -> int:
+    """About the disk space a STAR index of ``fasta`` takes."""
+    return int(INDEX_BYTES_PER_BASE * sum(fasta_contigs(fasta).values()))
 
 
 def build_index(fasta: Path, gtf: Path, outdir: Path, *, threads: int, read_length: int) -> None:

@@ -156,8 +156,15 @@ def estimate_output_bytes(files: Sequence[ReadFile]) -> int:
     return int(kept + TRANSIENT_PER_INPUT_BYTE * max(per_sample.values()))
 
 
-def check_free_space(outdir: Path, needed: int) -> None:
-    """Refuse to start when ``outdir``'s file system has less free space than ``needed``."""
+def check_free_space(
+    outdir: Path,
+    needed: int,
+    what: str = "the outputs need about {size} (BAMs as large as the compressed reads, and"
+    " temporaries of the largest sample)",
+    option: str = "--outdir",
+) -> None:
+    """Refuse to start when ``outdir``'s file system has less free space than ``needed``;
+    ``what`` says what needs it (``{size}``: the amount)."""
     folder = Path(os.path.abspath(outdir))
     while not folder.exists():
         folder = folder.parent
@@ -165,9 +172,8 @@ def check_free_space(outdir: Path, needed: int) -> None:
     if free < needed:
         raise InputError(
             folder,
-            f"only {_size(free)} free; the outputs need about {_size(needed)}"
-            " (BAMs as large as the compressed reads, and temporaries of the largest sample)",
-            hint="free space or choose another --outdir",
+            f"only {_size(free)} free; {what.format(size=_size(needed))}",
+            hint=f"free space or choose another {option}",
         )
 
 
