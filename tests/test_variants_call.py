@@ -9,6 +9,7 @@ import pytest
 
 from bundles import bundle_of
 from test_variants_filter import other, write_genome
+from tkiseq.errors import InputError
 from tkiseq.variants.call import call_bam, contig_groups
 from tkiseq.variants.scan import scan_contig
 
@@ -147,3 +148,15 @@ def test_scan_counts_what_the_pileup_counts(tmp_path: Path) -> None:
     assert found.anchors == [519]
     assert found.junctions == {(521, 621): 1}
     assert outside.snvs == [] and outside.anchors == []
+
+
+def test_bam_named_unlike_the_fasta_is_one_line(tmp_path: Path) -> None:
+    """Reads are compared with the genome by contig name: a BAM whose contigs the FASTA names
+    otherwise (1 vs chr1) is refused up front, naming both."""
+    bam, fasta, gtf, _ = write_inputs(tmp_path)
+    renamed = tmp_path / "renamed.fa"
+    renamed.write_text(fasta.read_text().replace(">chr", ">"))
+    pysam.faidx(str(renamed))
+    with pytest.raises(InputError, match=rf"contig chr1 is 1 in {renamed}: the BAM was aligned"):
+        call_bam("S1", bam, renamed, bundle_of(gtf), tmp_path / "call")
+    assert not (tmp_path / "call" / "S1.calls.vcf.gz").exists()

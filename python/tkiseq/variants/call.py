@@ -308,7 +308,15 @@ def call_bam(
             mapped = {st.contig: st.mapped for st in af.get_index_statistics()}
     except (OSError, ValueError) as exc:
         raise InputError(bam, f"not a readable BAM ({exc})") from exc
-    require_shared(str(bam), bam_contigs, str(fasta), fasta_contigs(fasta))
+    to_fasta = require_shared(str(bam), bam_contigs, str(fasta), fasta_contigs(fasta))
+    renamed = [(c, to_fasta[c]) for c in bam_contigs if to_fasta.get(c, c) != c]
+    if renamed:  # the reads are compared with the genome by name
+        raise InputError(
+            bam,
+            f"contig {renamed[0][0]} is {renamed[0][1]} in {fasta}: the BAM was aligned to a"
+            " genome named differently",
+            hint="call on a BAM aligned to this FASTA (tkiseq align)",
+        )
     bundle = open_bundle(annotation)
     rename = require_shared(str(annotation), bundle.contigs(), str(bam), bam_contigs)
     transcripts = read_transcripts(bundle)
