@@ -85,23 +85,6 @@ def star_version() -> str:
     ).stdout.strip()
 
 
-def _run(cmd: list[str], log_path: Path, what: str) -> None:
-    """Run a tool with its output in ``log_path``; failure raises ToolError with the log tail."""
-    with log_path.open("w") as log_fh:
-        proc = subprocess.Popen(
-            cmd, stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            proc.wait()
-        except BaseException:  # interrupted: stop the tool and what it started (gzip -cd)
-            stop_group(proc)
-            raise
-    if proc.returncode != 0:
-        _raise_if_disk_full(log_path.parent, what)
-        tail = log_path.read_text(errors="replace").strip().splitlines()[-5:]
-        raise ToolError(f"{what} failed (exit {proc.returncode}): {' | '.join(tail)}")
-
-
 def stop_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
     """SIGTERM to a tool's process group (it runs in its own session), SIGKILL after
     ``grace`` seconds; returns when the tool is gone."""
@@ -229,7 +212,7 @@ def build_index(fasta: Path, gtf: Path, outdir: Path, *, threads: int, read_leng
             "--outTmpDir", str(work_dir / "star_tmp"),
             *index_parameters(contigs, read_length),
         ]  # fmt: skip
-        _run(cmd, work_dir / "star_index.log", "STAR genomeGenerate")
+        run_pipe([(cmd, "STAR genomeGenerate", work_dir / "star_index.log")])
         manifest = {"fasta": file_identity(fasta), "gtf": file_identity(gtf),
                     "read_length": read_length, "tkiseq_version": __version__}  # fmt: skip
         (tmp / INDEX_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
@@ -321,9 +304,10 @@ def duplicate_marking(out_bam: Path, stats: Path, work: Path, threads: int) -> l
 
 
 def run_pipe(steps: list[tuple[list[str], str, Path]]) -> None:
-    """Run ``steps`` (command, what it is, its log) joined stdout to stdin, in one process
-    group (an interrupt stops them all); the first failure, upstream first (a step whose input
-    broke fails too), raises ToolError with the last lines of its log."""
+    """Run ``steps`` (command, what it is, its log) joined stdout to stdin (one step: a tool
+    alone), in one process group (an interrupt stops them all, and what they started, such as
+    STAR's gzip -cd); the first failure, upstream first (a step whose input broke fails too),
+    raises ToolError with the last lines of its log."""
     procs: list[subprocess.Popen] = []
     with contextlib.ExitStack() as logs:
         try:
@@ -342,7 +326,7 @@ def run_pipe(steps: list[tuple[list[str], str, Path]]) -> None:
                     procs[-2].stdout.close()  # type: ignore[union-attr]  # only the next reads it
             for proc in procs:
                 proc.wait()
-        except BaseException:  # interrupted: stop the pipe and what it started (gzip -cd)
+        except BaseException:  # interrupted
             if procs:
                 stop_group(procs[0])
                 for proc in procs[1:]:

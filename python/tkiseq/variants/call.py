@@ -52,6 +52,7 @@ from tkiseq.genome.contigs import require_shared
 from tkiseq.variants.counts import (
     MIN_BASEQ,
     MIN_MAPQ,
+    SKIP_FLAG_NAMES,
     CallParams,
     Intron,
     near_cuts,
@@ -178,7 +179,7 @@ def site_depths(bam: str, contig: str, found: Candidates, work: str) -> dict[int
     with open(sites, "w") as fh:
         fh.writelines(f"{contig}\t{pos}\t{pos + 1}\n" for pos in sorted({s[0] for s in found.snvs}))
     pysam.samtools.depth(
-        "-q", str(MIN_BASEQ), "-Q", str(MIN_MAPQ), "-G", "UNMAP,SECONDARY,QCFAIL,DUP",
+        "-q", str(MIN_BASEQ), "-Q", str(MIN_MAPQ), "-G", SKIP_FLAG_NAMES,
         "-r", contig, "-b", sites, "-o", depth, bam, catch_stdout=False,
     )  # fmt: skip
     with open(depth) as fh:
@@ -200,7 +201,7 @@ def _indels(
     bcftools(
         "mpileup", "-f", fasta, "-R", regions, "-T", targets, "-a", ANNOTATIONS,
         "-q", str(MIN_MAPQ), "-Q", str(MIN_BASEQ), "-B", "-A", "-x", "--ignore-RG",
-        "--ff", "UNMAP,SECONDARY,QCFAIL,DUP",
+        "--ff", SKIP_FLAG_NAMES,
         "-d", str(MAX_DEPTH), "-L", str(MAX_DEPTH), "-m", str(MIN_GAPPED), "-F", "0.01",
         "-Ou", "-o", raw, bam,
     )  # fmt: skip

@@ -59,6 +59,7 @@ from tkiseq.errors import InputError
 MIN_MAPQ = 20
 MIN_BASEQ = 20
 SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400  # unmapped, secondary, QC fail, duplicate
+SKIP_FLAG_NAMES = "UNMAP,SECONDARY,QCFAIL,DUP"  # the same, as samtools and bcftools take them
 WINDOW_GAP = 1000  # sites closer than this share one fetch ...
 WINDOW_SITES = 5000  # ... up to this many, so memory stays flat in depth
 

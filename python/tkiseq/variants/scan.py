@@ -33,7 +33,7 @@ from tkiseq.variants.counts import MIN_BASEQ, MIN_MAPQ, SKIP_FLAGS
 FLUSH_READS = 50_000
 CHUNK = 1 << 20  # genome bases fetched at once (more for a read spanning more)
 _BASES = "ACGTN"
-_ALIGNED, _INS, _DEL, _SKIP, _SOFT = frozenset({0, 7, 8}), 1, 2, 3, 4
+_ALIGNED = frozenset({pysam.CMATCH, pysam.CEQUAL, pysam.CDIFF})
 
 
 @dataclass
@@ -120,16 +120,16 @@ def scan_contig(
                             code = _BASES.find(read[k])
                             alts[(offset + r + k) * 8 + (code if code >= 0 else 4)] += 1
                 r, q = r + n, q + n
-            elif op == _INS:
+            elif op == pysam.CINS:
                 gapped[offset + r - 1] += 1
                 q += n
-            elif op == _DEL:
+            elif op == pysam.CDEL:
                 gapped[offset + r - 1] += 1
                 r += n
-            elif op == _SKIP:
+            elif op == pysam.CREF_SKIP:
                 found.junctions[offset + r, offset + r + n] += 1
                 r += n
-            elif op == _SOFT:
+            elif op == pysam.CSOFT_CLIP:
                 q += n
     flush(1 << 60)
     found.snvs.sort()
