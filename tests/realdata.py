@@ -23,5 +23,5 @@ def realdata(name: str) -> Path:
     """The real data set ``name`` (``bt474_variants``, ``allsorts_counts``...), or skip."""
     path = realdata_root() / name
     if not path.is_dir():
-        pytest.skip(f"real data set {name} is not at {path} (shared/realdata beside the repository)")
+        pytest.skip(f"real data set {name} is not at {path} (shared/realdata beside the repo)")
     return path
