@@ -9,6 +9,7 @@ as in the GTF; contig names are the GTF's, with ``contigs.tsv`` mapping them to 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,9 @@ from tkiseq.errors import InputError
 from tkiseq.genome.contigs import harmonise
 from tkiseq.genome.gtf import TranscriptAttributes, canonical_rank, gc_paused, iter_records
 from tkiseq.genome.sources import file_identity, same_source
+from tkiseq.genome.stops import Fetch, normalise_stop
+
+log = logging.getLogger(__name__)
 
 FORMAT = "tkiseq-annotation"
 FORMAT_VERSION = 1
@@ -104,6 +108,49 @@ def _parse(gtf: Path) -> tuple[dict[str, list], dict[str, _Tx], dict, dict, bool
     return genes, txs, exons, cds, named
 
 
+class Genome:
+    """The FASTA ``prepare`` reads the stop codons from, addressed by the GTF's contig names."""
+
+    def __init__(self, fasta: Path) -> None:
+        try:
+            self._fa = pysam.FastaFile(str(fasta))
+        except (OSError, ValueError) as exc:
+            raise InputError(fasta, f"not a readable FASTA ({exc})") from None
+        self.names = list(self._fa.references)
+        self._map: dict[str, str] = {}
+
+    def fetcher(self, contig: str) -> Fetch | None:
+        """``fetch(start, end)`` on ``contig`` (None when the FASTA has no such contig)."""
+        if contig not in self._map:
+            self._map[contig] = harmonise([contig], self.names).get(contig, "")
+        name = self._map[contig]
+        if not name:
+            return None
+        return lambda a, b: self._fa.fetch(name, a - 1, b)
+
+    def close(self) -> None:
+        self._fa.close()
+
+
+def check_contigs(
+    gtf: Path, fasta: Path, names: list[str], contigs: list[str], mapping: dict[str, str]
+) -> None:
+    """No GTF contig in the FASTA is an error (another build, or another organism); some
+    missing is a warning naming them (their genes get no sequence: no variants, no HGVS)."""
+    missing = [c for c in contigs if c not in mapping]
+    if len(missing) == len(contigs):
+        raise InputError(
+            gtf, f"no contig is in {fasta} (GTF has e.g. {', '.join(contigs[:3])}; "
+            f"the FASTA has e.g. {', '.join(names[:3]) or 'none'})",
+            hint="use a GTF and FASTA of the same genome build",
+        )  # fmt: skip
+    if missing:
+        log.warning(
+            "%s: %d of %d contigs are not in %s (e.g. %s): their genes have no sequence",
+            gtf, len(missing), len(contigs), fasta, ", ".join(missing[:3]),
+        )  # fmt: skip
+
+
 def merge_intervals(pieces: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     """Sorted union of 1-based inclusive intervals; touching intervals join."""
     merged: list[tuple[int, int]] = []
@@ -115,7 +162,7 @@ def merge_intervals(pieces: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _tables(gtf: Path) -> tuple[dict[str, pa.Table], bool]:
+def _tables(gtf: Path, genome: Genome | None) -> tuple[dict[str, pa.Table], bool, dict[str, int]]:
     genes, txs, exons, cds, named = _parse(gtf)
     kept = {gid: g for gid, g in genes.items() if g[7]}  # a gene row or exon rows
     if not kept:
@@ -125,6 +172,7 @@ def _tables(gtf: Path) -> tuple[dict[str, pa.Table], bool]:
     cds_rows: list[tuple[int, int, int, int, bool]] = []
     intron_rows: list[tuple[int, int, int]] = []
     tx_start, tx_end = [], []
+    stops = {"": 0, "split": 0, "added": 0}
     for i, tid in enumerate(tx_ids):
         spans = sorted(exons[tid])
         n = len(spans)
@@ -132,7 +180,11 @@ def _tables(gtf: Path) -> tuple[dict[str, pa.Table], bool]:
         ex_rows += [(i, n - k if minus else k + 1, a, b) for k, (a, b) in enumerate(spans)]
         merged = merge_intervals(spans)
         intron_rows += [(i, b + 1, c - 1) for (_, b), (c, _) in pairwise(merged)]
-        cds_rows += [(i, *row) for row in sorted(cds.get(tid, ()))]
+        pieces = sorted(cds.get(tid, ()))
+        if pieces and genome is not None and (fetch := genome.fetcher(txs[tid].chrom)):
+            pieces, done = normalise_stop(pieces, merged, txs[tid].strand, fetch)
+            stops[done] += 1
+        cds_rows += [(i, *row) for row in pieces]
         tx_start.append(spans[0][0])
         tx_end.append(max(b for _, b in spans))
     g = list(kept.values())
@@ -167,7 +219,9 @@ def _tables(gtf: Path) -> tuple[dict[str, pa.Table], bool]:
                  else f for f in tables[name].schema]
             )
         )  # fmt: skip
-    return tables, named
+    coding = sum(bool(cds.get(t)) for t in tx_ids)
+    return tables, named, {"coding_transcripts": coding, "stop_codons_split_from_cds":
+                           stops["split"], "stop_codons_added": stops["added"]}  # fmt: skip
 
 
 def _columns(rows: list[tuple], names: tuple[str, ...], types: tuple[pa.DataType, ...]) -> pa.Table:
@@ -181,16 +235,21 @@ def build_bundle(gtf: Path, fasta: Path | None, dest: Path) -> Path:
     gtf = Path(gtf)
     if not gtf.is_file():
         raise InputError(gtf, "file not found (given as --gtf)")
-    tables, named = _tables(gtf)
+    genome = Genome(fasta) if fasta is not None else None
+    try:
+        tables, named, cds_summary = _tables(gtf, genome)
+    finally:
+        if genome is not None:
+            genome.close()
     contigs = list(dict.fromkeys(tables["genes"].column("chrom").to_pylist()))
-    fasta_names: list[str] = []
-    if fasta is not None:
-        try:
-            with pysam.FastaFile(str(fasta)) as fa:
-                fasta_names = list(fa.references)
-        except (OSError, ValueError) as exc:
-            raise InputError(fasta, f"not a readable FASTA ({exc})") from None
-    mapping = harmonise(contigs, fasta_names)
+    mapping = harmonise(contigs, genome.names if genome is not None else [])
+    if genome is not None:
+        check_contigs(gtf, fasta, genome.names, contigs, mapping)
+    if not cds_summary["coding_transcripts"]:
+        log.warning(
+            "%s: no CDS rows, so no protein can be built: variants get no protein (p.) change "
+            "and fusions no reading frame", gtf,
+        )  # fmt: skip
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -200,6 +259,7 @@ def build_bundle(gtf: Path, fasta: Path | None, dest: Path) -> Path:
         "gtf": file_identity(gtf),
         "fasta": file_identity(fasta) if fasta is not None else None,
         "gene_names": named,
+        "cds": cds_summary,
         "rows": {name: tables[name].num_rows for name in TABLES},
     }
     with atomic_dir(dest) as tmp:

@@ -175,12 +175,15 @@ class Read:
         return None
 
     def tail(self, site: int) -> str:
-        """The read's bases after 0-based ``site`` that follow the genome contiguously: to the
-        end of its aligned block, and on into a soft clip when the block is the last."""
-        for i, (start, end, q, _, _) in enumerate(self.blocks):
+        """The read's bases after 0-based ``site`` up to its next junction: through its own
+        insertions and deletions (a read places an indel anywhere in a repeat, STAR at its
+        right end, the VCF at its left), and on into a soft clip at the alignment's end."""
+        for i, (start, end, q, _, seg) in enumerate(self.blocks):
             if start <= site < end:
-                last = i == len(self.blocks) - 1
-                return self.seq[q + site - start + 1 : None if last else q + end - start]
+                rest = [b for b in self.blocks[i:] if b[4] == seg]
+                last = rest[-1] is self.blocks[-1]
+                stop = rest[-1][2] + rest[-1][1] - rest[-1][0]
+                return self.seq[q + site - start + 1 : None if last else stop]
         return ""
 
     def evidence(self, introns: frozenset[Intron] | None, p: CallParams) -> list[tuple[int, int]]:
@@ -207,12 +210,31 @@ class Read:
         return out
 
 
+def _periodic_run(seq: str, unit: str) -> int:
+    """Length of the prefix of ``seq`` that repeats ``unit`` (how far an indel of ``unit``
+    can slide right)."""
+    k = 0
+    while k < len(seq) and seq[k] == unit[k % len(unit)]:
+        k += 1
+    return k
+
+
 def haplotypes(genome: pysam.FastaFile, chrom: str, pos: int, ref: str, alt: str) -> Haplotypes:
     """The reference's and the indel allele's sequence after the anchor base at 1-based
-    ``pos`` (``HAPLOTYPE_BASES`` long)."""
+    ``pos``: through the repeat the indel can slide along and ``HAPLOTYPE_BASES`` beyond, so
+    that a read placing the indel anywhere in the repeat (STAR: at its right end; the VCF:
+    at its left) is told by the bases past the repeat."""
     end = pos - 1 + len(ref)
-    after = genome.fetch(chrom, end, end + HAPLOTYPE_BASES).upper()
-    return (ref[1:] + after)[:HAPLOTYPE_BASES], (alt[1:] + after)[:HAPLOTYPE_BASES]
+    unit = (alt[1:] or ref[1:]).upper()
+    span = 4 * HAPLOTYPE_BASES
+    while True:
+        after = genome.fetch(chrom, end, end + span).upper()
+        run = _periodic_run(after, unit)
+        if run + HAPLOTYPE_BASES <= len(after) or len(after) < span:
+            break
+        span *= 4
+    n = len(ref) - 1 + run + HAPLOTYPE_BASES
+    return (ref[1:] + after)[:n], (alt[1:] + after)[:n]
 
 
 def indel_side(tail: str, haps: Haplotypes) -> int:

@@ -56,7 +56,12 @@ class Dbsnp:
         except (OSError, ValueError) as exc:
             raise InputError(path, f"not a readable tabix-indexed VCF ({exc})") from exc
         self.path = path
-        self.contigs = list(self._tabix.contigs)
+        # Contigs with records, then those the header declares: a dbSNP without records on
+        # a genome (an empty one, for a genome dbSNP does not cover) still names its contigs.
+        declared = [line.split("ID=", 1)[1].split(",")[0].rstrip(">")
+                    for line in self._tabix.header if line.startswith("##contig=<ID=")]  # fmt: skip
+        self.indexed = set(self._tabix.contigs)
+        self.contigs = list(dict.fromkeys([*self._tabix.contigs, *declared]))
 
     def close(self) -> None:
         self._tabix.close()
@@ -64,6 +69,8 @@ class Dbsnp:
     def _fetch(self, contig: str, start: int, end: int, wanted: set[Key]) -> dict[Key, str]:
         """rsIDs of the ``wanted`` alleles in [start, end]; other records are not kept."""
         found: dict[Key, str] = {}
+        if contig not in self.indexed:
+            return found
         try:
             lines = self._tabix.fetch(contig, start - 1, end)
             for line in lines:
@@ -71,8 +78,6 @@ class Dbsnp:
                     if key in wanted:
                         found.setdefault(key, rsid)
         except (OSError, ValueError) as exc:
-            if contig not in self.contigs:
-                return found
             raise InputError(self.path, f"unreadable near {contig}:{start} ({exc})") from exc
         return found
 

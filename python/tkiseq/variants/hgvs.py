@@ -327,8 +327,10 @@ def _coding_effect(t: Transcript, ch: Change, m_lo: int, m_hi: int, mrna: str, t
         return ""
     alt_mrna = mrna[: m_lo - 1] + ins + mrna[m_hi:]
     ref_prot = translate(mrna[a - 1 : b])
-    alt_prot = translate(alt_mrna[a - 1 :])
     delta = len(ins) - (m_hi - m_lo + 1)
+    # A CDS without its stop (truncated 3' end) is compared over its own length only: past
+    # its end the sequence is not known to be coding.
+    alt_prot = translate(alt_mrna[a - 1 : None if ref_prot.endswith("*") else b + delta])
     codon = (m_lo - a) // 3 + 1
     term, hgvsp = protein_change(ref_prot, alt_prot, delta % 3 != 0, codon)
     terms.add(term)
