@@ -122,6 +122,14 @@ def _simulate_options(p: Parser) -> None:
         type=float,
         help="share of sequencing errors that keep an ordinary base quality (29-41)",
     )
+    p.add_argument(
+        "--gtf-dialect",
+        choices=["gencode", "exon-cds", "refseq"],
+        default="gencode",
+        help="GTF rows as the source writes them: gencode (gene, transcript, exon, CDS, codon,"
+        " UTR rows), exon-cds (exon and CDS only, as many exports), refseq (exon and CDS, the "
+        "CDS ending with the stop codon)",
+    )
 
 
 def _simulate(a: argparse.Namespace) -> None:
@@ -136,6 +144,7 @@ def _simulate(a: argparse.Namespace) -> None:
         duplicates=a.duplicates,
         intronic=a.intronic,
         confident_errors=a.confident_errors,
+        gtf_dialect=a.gtf_dialect,
     )
 
 

@@ -18,7 +18,7 @@ from tkiseq.simulate.catalog import gene_specs
 from tkiseq.simulate.cohort import MIN_COHORT_SAMPLES, PRESETS, Preset, build_cohort
 from tkiseq.simulate.genesets import gene_sets, write_gmt
 from tkiseq.simulate.genome import build_genome, write_fasta
-from tkiseq.simulate.gtf import write_gtf
+from tkiseq.simulate.gtf import DIALECTS, write_gtf
 from tkiseq.simulate.reads import sequence_sample, write_gzip
 from tkiseq.simulate.reference import write_reference
 from tkiseq.simulate.templates import paralog_copy, sample_templates
@@ -90,13 +90,19 @@ def simulate(
     duplicates: float | None = None,
     intronic: float | None = None,
     confident_errors: float | None = None,
+    gtf_dialect: str = "gencode",
 ) -> None:
     """Write a simulated dataset into ``outdir`` (atomically; same preset + seed + options =
-    same bytes). Options left at None take the preset's value (``PRESETS``)."""
+    same bytes). Options left at None take the preset's value (``PRESETS``); ``gtf_dialect``
+    writes the GTF as another annotation source would (``simulate.gtf.DIALECTS``)."""
     outdir = Path(outdir)
     if outdir.exists() and any(outdir.iterdir()):
         raise InputError(
             outdir, "exists and is not empty", hint="choose a new --outdir or remove it"
+        )
+    if gtf_dialect not in DIALECTS:
+        raise InputError(
+            gtf_dialect, f"unknown GTF dialect (expected one of {', '.join(DIALECTS)})"
         )
     design = library(
         preset,
@@ -114,7 +120,7 @@ def simulate(
             genome_rng, specs, preset == "cohort", junction_homology=design.junction_homology
         )
         write_fasta(genome, tmp / "genome.fa")
-        write_gtf(genome, tmp / "genes.gtf")
+        write_gtf(genome, tmp / "genes.gtf", gtf_dialect)
         planted = plan_variants(variant_rng, genome)
         write_dbsnp(variant_rng, genome, planted, tmp / "dbsnp.vcf.gz")
         cohort = build_cohort(cohort_rng, design)

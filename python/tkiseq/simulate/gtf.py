@@ -1,4 +1,6 @@
-"""Write the annotation as a GENCODE-style GTF (gene, transcript, exon, CDS, codons, UTR)."""
+"""Write the annotation as a GTF: GENCODE-style (gene, transcript, exon, CDS, codons, UTR), or
+as real annotations also come: exon and CDS rows only (many exported GTFs), or the CDS ending
+with its stop codon and no codon rows (RefSeq-derived)."""
 
 from __future__ import annotations
 
@@ -43,7 +45,10 @@ def _row(gene: Gene, feature: str, lo: int, hi: int, attrs: str, frame: str = ".
     )
 
 
-def _transcript_rows(gene: Gene, t: Transcript, exon_ids: dict) -> list[str]:
+DIALECTS = ("gencode", "exon-cds", "refseq")
+
+
+def _transcript_rows(gene: Gene, t: Transcript, exon_ids: dict, dialect: str) -> list[str]:
     rows = [
         _row(
             gene,
@@ -58,7 +63,7 @@ def _transcript_rows(gene: Gene, t: Transcript, exon_ids: dict) -> list[str]:
     if t.cds:
         s, e = t.cds
         done = 0
-        for lo, hi, n in mrna_segments(t, s, e - 3):
+        for lo, hi, n in mrna_segments(t, s, e if dialect == "refseq" else e - 3):
             attrs = _attrs(gene, t, n, exon_ids[t.exons[n - 1]])
             cds_rows.setdefault(n, []).append(
                 _row(gene, "CDS", lo, hi, attrs, str((3 - done % 3) % 3))
@@ -77,11 +82,15 @@ def _transcript_rows(gene: Gene, t: Transcript, exon_ids: dict) -> list[str]:
     for n, (a, b) in enumerate(t.exons, start=1):
         rows.append(_row(gene, "exon", a, b, _attrs(gene, t, n, exon_ids[(a, b)])))
         rows += cds_rows.get(n, [])
+    if dialect != "gencode":
+        kept = ("exon", "CDS")
+        return [r for r in rows + tail if r.split("\t")[2] in kept]
     return rows + tail
 
 
-def write_gtf(genome: Genome, path: Path) -> None:
-    """GTF sorted by contig then gene start; within a gene, GENCODE's nesting order."""
+def write_gtf(genome: Genome, path: Path, dialect: str = "gencode") -> None:
+    """GTF sorted by contig then gene start; within a gene, GENCODE's nesting order.
+    ``dialect``: one of ``DIALECTS`` (module docstring); the others have no gene rows."""
     lines = ["##description: tkiseq simulated annotation", "##provider: tkiseq", "##format: gtf"]
     exon_counter = 0
     for gene in genome.genes.values():
@@ -91,7 +100,8 @@ def write_gtf(genome: Genome, path: Path) -> None:
                 if ex not in exon_ids:
                     exon_counter += 1
                     exon_ids[ex] = f"ENSE99{exon_counter:09d}.1"
-        lines.append(_row(gene, "gene", gene.start, gene.end, _attrs(gene, None)))
+        if dialect == "gencode":
+            lines.append(_row(gene, "gene", gene.start, gene.end, _attrs(gene, None)))
         for t in sorted(gene.transcripts, key=lambda t: min(a for a, _ in t.exons)):
-            lines += _transcript_rows(gene, t, exon_ids)
+            lines += _transcript_rows(gene, t, exon_ids, dialect)
     path.write_text("\n".join(lines) + "\n")
