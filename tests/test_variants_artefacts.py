@@ -388,3 +388,29 @@ def test_calls_in_a_pseudogene_only_exon_are_flagged(tmp_path: Path, genome: str
     got = run_stage(tmp_path / "overlap", reads, pseudogene=(1401, 1600))
     assert got[(1450, alts[1449])] == {"PASS"}
     assert got[(1200, alts[1199])] == {"PASS"}
+
+
+def test_insertion_in_a_repeat_counts_wherever_the_reads_place_it(tmp_path: Path) -> None:
+    """A TG insertion in (TG)6, as in PAK4 on real BT474 reads: the VCF anchors it left of
+    the repeat, STAR places it at the repeat's right end. 6 reads carry it there, 3 stop at
+    the repeat's end and soft-clip the allele with the next bases (the allele at the read's
+    edge), 2 end inside the repeat (cannot tell), 20 read through the reference: AD (20, 9),
+    not (20, 3) (only the clipped reads, whose bases were read past the repeat)."""
+    fasta = write_genome(tmp_path, ("chr1",))
+    s = 1300  # 0-based anchor, inside the exon
+    genome = pysam.FastaFile(str(fasta)).fetch("chr1")
+    repeat = "A" + "TG" * 6 + "CAAAGG"
+    genome = genome[:s] + repeat + genome[s + len(repeat) :]
+    fasta.write_text(f">chr1\n{genome}\n")
+    Path(f"{fasta}.fai").unlink()
+    pysam.faidx(str(fasta))
+    right = s + 13  # 0-based: the first base after the repeat
+    alt = genome[:right] + "TG" + genome[right:]
+    reads: list[Read] = [(s - 25, "50M", genome[s - 25 : s + 25], 255)] * 20
+    reads += [(right - 30, "30M2I18M", alt[right - 30 : right + 20], 255)] * 6
+    reads += [(right - 40, "40M6S", alt[right - 40 : right + 6], 255)] * 3
+    reads += [(s - 40, "48M", genome[s - 40 : s + 8], 255)] * 2
+    run_stage(tmp_path / "run", reads)
+    with pysam.VariantFile(str(tmp_path / "run" / "call" / "S1.calls.vcf.gz")) as vf:
+        ad = {(r.pos, r.ref, r.alts[0]): r.samples[0]["AD"] for r in vf}
+    assert ad[(s + 1, "A", "ATG")] == (20, 9)

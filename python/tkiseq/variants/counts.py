@@ -263,7 +263,10 @@ def add_read(
     that stops at the indel, or soft-clips the allele's bases (STAR does, near read ends), was
     counted as reference before; it is now alt when those bases are the allele's, and not
     counted when they are too few to tell (SH2B3 c.52del in the deep libraries: 54 -> 63 alt
-    reads of 64 in the truth, VAF 0.099 -> 0.11)."""
+    reads of 64 in the truth, VAF 0.099 -> 0.11). So is a read that places the indel
+    elsewhere in its repeat (STAR: at the right end, the VCF: at the left): its bases through
+    the repeat and past it are the allele's (PAK4 TG insertion on real BT474 reads: 0 -> 7
+    alt reads, as GATK counts)."""
     found = read.locate(site)
     if found is None:
         return
