@@ -115,6 +115,16 @@ def test_tp53_calls_are_named_exactly(bt474: dict) -> None:
         assert (p72r.consequence, p72r.hgvsc, p72r.hgvsp) == (
             "missense_variant", "c.215C>G", "p.Pro72Arg"
         )  # fmt: skip
+    # and the minigenome site is hg19 chr17:7577085, the published BT474 mutation's (the
+    # minigenome is in hg19's orientation; orig_coord_info gives the hg19 span and strand)
+    with gzip.open(bt474["data"] / "annotations.gtf.gz", "rt") as fh:
+        hg19 = {
+            (o[0], int(o[2]) + 37930 - int(f[3]), o[4])  # same orientation, hg19 strand
+            for f in (line.split("\t") for line in fh)
+            if f[2] == "exon" and int(f[3]) <= 37930 <= int(f[4])
+            for o in [re.search(r'orig_coord_info "([^"]+)"', f[8]).group(1).split(",")]  # type: ignore[union-attr]
+        }
+    assert hg19 == {("chr17", 7577085, "-")}
 
 
 def _gtf_models(gtf: Path) -> dict[str, dict]:
