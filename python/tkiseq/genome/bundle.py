@@ -34,7 +34,7 @@ from tkiseq.genome.stops import Fetch, normalise_stop
 log = logging.getLogger(__name__)
 
 FORMAT = "tkiseq-annotation"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: stop codons in one place (genome.stops), manifest "cds"
 MANIFEST = "manifest.json"
 TABLES = ("genes", "transcripts", "exons", "cds", "introns")
 _FEATURES = frozenset({"gene", "transcript", "exon", "CDS", "stop_codon"})
