@@ -19,8 +19,9 @@ from tkiseq.report.inputs import parse_markdup, parse_star_log, qc_outliers, qc_
 from tkiseq.report.params import ReportParams
 
 NO_MULTIQC = ReportParams(multiqc=False)
-SECTIONS = ("summary", "qc", "subtypes", "lesions", "response", "de", "gsea", "fusions",
-            "variants", "samples")  # fmt: skip
+SECTIONS = ("findings", "qc", "subtypes", "lesions", "response", "de", "gsea", "fusions",
+            "variants", "samples", "summary")  # fmt: skip
+PAGE_DATA = {"cards", "karyotype", "oncoprint"}  # inline JSON that is not a table widget
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +43,13 @@ def tables(page: str) -> dict[str, dict]:
 
 
 def test_every_section_is_present_with_its_content(html: str, fake: FakeRun) -> None:
-    for section in SECTIONS:
-        assert f'<section id="{section}"' in html
+    positions = [html.index(f'<section id="{section}"') for section in SECTIONS]
+    assert positions == sorted(positions)  # findings first, provenance last
     assert "Not available" not in html
-    assert (
-        html.count('<img src="data:image/png;base64,') == 5
-    )  # QC, subtypes, oncoprint, AUC, volcano
+    # QC, subtypes, oncoprint, AUC, volcano, and the three core-study figures
+    assert html.count('<img src="data:image/png;base64,') == 8
     cards = tables(html)["cards"]
-    assert [c["sample"] for c in cards] == fake.samples
+    assert [c["s"] for c in cards] == fake.samples
     planted = sorted([fake.low_unique, fake.high_duplicates, fake.strand_mismatch])
     assert f"<dd>3 of 30: {', '.join(planted)}</dd>" in html
 
@@ -79,7 +79,7 @@ def test_every_table_travels_with_the_page(html: str, fake: FakeRun) -> None:
     """Each table widget has its full data inline (what Download TSV writes)."""
     data = tables(html)
     widgets = re.findall(r'class="datatable" data-table="([^"]+)"', html)
-    assert set(widgets) == set(data) - {"cards"}
+    assert set(widgets) == set(data) - PAGE_DATA
     fusions = pd.read_csv(fake.results / "fusions" / "cohort_fusions.tsv", sep="\t")
     assert len(data["fusions"]["rows"]) == len(fusions)
     assert data["fusions"]["columns"] == list(fusions.columns)
@@ -96,13 +96,14 @@ def test_tki_resistance_hits_are_highlighted(html: str, fake: FakeRun) -> None:
 
 
 def test_sample_cards_flag_tki_resistance_and_qc(html: str, fake: FakeRun) -> None:
-    cards = {c["sample"]: {i[0]: (i[1], i[2]) for i in c["items"]} for c in tables(html)["cards"]}
-    hits = {s for s, items in cards.items() if "TKI resistance" in items}
+    cards = {c["s"]: c for c in tables(html)["cards"]}
+    hits = {s for s, c in cards.items() if any(v[4] for v in c.get("var", []))}
     assert hits == {fake.tki_hit}
-    text, flagged = cards[fake.tki_hit]["TKI resistance"]
-    assert flagged and text == "ABL1 p.Thr315Ile (imatinib,dasatinib,nilotinib,bosutinib)"
-    assert cards[fake.low_unique]["uniquely mapped %"][1]
-    assert not cards[fake.samples[5]]["uniquely mapped %"][1]
+    (hit,) = [v for v in cards[fake.tki_hit]["var"] if v[4]]
+    assert hit == ["ABL1", "p.Thr315Ile", "0.3", "12/40", "imatinib,dasatinib,nilotinib,bosutinib"]
+    qc = {c: {i[0]: i[2] for i in card["qc"]} for c, card in cards.items()}
+    assert qc[fake.low_unique]["uniquely mapped %"] and cards[fake.low_unique]["qcflag"]
+    assert not qc[fake.samples[5]]["uniquely mapped %"]
 
 
 def test_qc_numbers_match_the_logs(fake: FakeRun) -> None:
@@ -180,7 +181,8 @@ def test_500_samples_stay_paged(tmp_path: Path) -> None:
     page = dest.read_text()
     data = tables(page)
     assert len(data["qc"]["rows"]) == 500 and len(data["cards"]) == 500
-    assert "const PAGE_SIZE = 25;" in page and "const CARDS_PER_PAGE = 12;" in page
+    assert "const PAGE_SIZE = 25;" in page and "const CARDS_PER_PAGE = 6;" in page
+    assert all("k" in c for c in data["cards"])  # every card has its karyotype plot data
     size_mb = dest.stat().st_size / 1e6
     print(f"report.html at 500 samples: {size_mb:.2f} MB")
     assert size_mb < 5
@@ -290,7 +292,7 @@ def test_files_of_one_results_folder_read_that_folder(fake: FakeRun, tmp_path: P
     assert results_root(files) == res.resolve()
     assert results_root([*files, tmp_path]) is None  # not a report input
     page = run_files(files, tmp_path / "report", NO_MULTIQC).read_text()
-    assert "Not available" not in page and "<dt>duration_s</dt>" in page
+    assert "Not available" not in page and "<dt>duration</dt>" in page
 
 
 def test_a_report_built_during_the_run_says_so(tmp_path: Path) -> None:
@@ -299,5 +301,5 @@ def test_a_report_built_during_the_run_says_so(tmp_path: Path) -> None:
     fake = make_results(tmp_path / "results", 4)
     (fake.results / "pipeline_info" / "run.json").write_text('{"status": "RUNNING"}')
     page = build_report(fake.results, NO_MULTIQC)
-    assert "<dd>RUNNING</dd>" in page and "rebuild it: tkiseq report --results" in page
+    assert "<dd>RUNNING</dd>" in page and "the final status is written here" in page
     assert "Failed tasks" in page  # from the trace rows written so far
