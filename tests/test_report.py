@@ -100,7 +100,8 @@ def test_sample_cards_flag_tki_resistance_and_qc(html: str, fake: FakeRun) -> No
     hits = {s for s, c in cards.items() if any(v[4] for v in c.get("var", []))}
     assert hits == {fake.tki_hit}
     (hit,) = [v for v in cards[fake.tki_hit]["var"] if v[4]]
-    assert hit == ["ABL1", "p.Thr315Ile", "0.3", "12/40", "imatinib,dasatinib,nilotinib,bosutinib"]
+    drugs = "imatinib, dasatinib, nilotinib, bosutinib"
+    assert hit == ["ABL1", "p.Thr315Ile", "0.3", "12/40", drugs]
     qc = {c: {i[0]: i[2] for i in card["qc"]} for c, card in cards.items()}
     assert qc[fake.low_unique]["uniquely mapped %"] and cards[fake.low_unique]["qcflag"]
     assert not qc[fake.samples[5]]["uniquely mapped %"]

@@ -101,6 +101,7 @@ class Section:
     tables: list[Table] = field(default_factory=list)
     panels: list[Panel] = field(default_factory=list)
     html: str = ""  # pre-rendered markup (the run status fragment)
+    figures_last: bool = False  # figures after the tables (the tests they illustrate)
     data: dict[str, str] = field(default_factory=dict)  # id -> JSON for scripts and tests
 
 
@@ -521,7 +522,7 @@ def findings_section(
 ) -> Section:
     """The cohort at a glance, first on the page: what was found, then the core tests."""
     total = len(samples)
-    section = Section("findings", f"Cohort at a glance ({total} samples)")
+    section = Section("findings", f"Cohort at a glance ({total} samples)", figures_last=True)
     if subtypes is not None:
         table = findings.subtype_by_risk(subtypes)
         section.panels.append(Panel("Samples by subtype and risk group", table=table))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,7 +197,7 @@ def sample_cards(cohort: Cohort) -> list[dict[str, object]]:
             rows = rows[rows["filter"] == "PASS"]
             change = rows["hgvsp_short"] if "hgvsp_short" in rows else rows["hgvsp"]
             card["var"] = [
-                [g, c or q, number(v), f"{number(a)}/{number(d)}", t.replace(";", ", ")]
+                [g, c or q, number(v), f"{number(a)}/{number(d)}", re.sub(r"[;,]\s*", ", ", t)]
                 for g, c, q, v, a, d, t in zip(
                     rows["gene"], change, rows["consequence"], rows["vaf"], rows["alt_reads"],
                     rows["depth"], rows["tki_resistance"].str.strip(), strict=True,
