@@ -304,3 +304,72 @@ def test_a_report_built_during_the_run_says_so(tmp_path: Path) -> None:
     page = build_report(fake.results, NO_MULTIQC)
     assert "<dd>RUNNING</dd>" in page and "the final status is written here" in page
     assert "Failed tasks" in page  # from the trace rows written so far
+
+
+# The cohort at a glance and the karyotype plot data.
+
+
+def test_karyotype_plot_bytes_hold_the_calls_and_the_points(fake: FakeRun) -> None:
+    import base64
+
+    from tkiseq.report.build import karyotype_data
+    from tkiseq.report.cards import ARM_BYTES, CALLS, GENE_BINS
+
+    karyotype, missing = karyotype_data(fake.results)
+    assert missing == [] and karyotype.binned and len(karyotype.arms) == 41
+    arm = {a: i for i, a in enumerate(karyotype.arms)}
+    gained = np.frombuffer(base64.b64decode(karyotype.packed[fake.samples[0]]), np.uint8)
+    gained = gained.reshape(len(karyotype.arms), ARM_BYTES)
+    q21 = gained[arm["21q"]]
+    assert CALLS[q21[0]] == "gain" and q21[2] == 30  # copy number 3.0
+    assert q21[3] == 128 + round(np.log2(1.5) * 50) and q21[4] == round(0.333 * 200)
+    genes = (q21[5 : 5 + GENE_BINS].astype(int) - 128) / 50  # gene points near log2(3/2)
+    assert np.all(np.abs(genes - np.log2(1.5)) < 0.3)
+    sites = q21[5 + GENE_BINS :] / 200  # minor-allele fractions near 1/3
+    assert np.all((sites > 0.2) & (sites < 0.45))
+    p10 = gained[arm["10p"]]
+    assert CALLS[p10[0]] == "not assessable" and p10[3] == 0 and (p10[5 : 5 + GENE_BINS] == 0).all()
+    normal = np.frombuffer(base64.b64decode(karyotype.packed[fake.samples[1]]), np.uint8)
+    assert CALLS[normal.reshape(-1, ARM_BYTES)[arm["21q"]][0]] == "normal"
+
+
+def test_karyotype_tsv_alone_still_draws_the_arms(tmp_path: Path) -> None:
+    from tkiseq.report.build import karyotype_data
+    from tkiseq.report.cards import GENE_BINS
+
+    fake = make_results(tmp_path / "results", 4, karyotype_points=False)
+    karyotype, _ = karyotype_data(fake.results)
+    assert not karyotype.binned and set(karyotype.packed) == set(fake.samples)
+    page = build_report(fake.results, NO_MULTIQC)
+    assert all("k" in c for c in tables(page)["cards"])
+    assert tables(page)["karyotype"]["binned"] is False and GENE_BINS == 6
+
+
+def test_evidence_in_words_leaves_out_what_says_nothing() -> None:
+    from tkiseq.report.findings import evidence_words
+
+    text = "fusion:BCR::ABL1 e1a2 (p190);reference:none given;sex:unknown;karyotype:46 chromosomes"
+    assert evidence_words(text) == "fusion BCR::ABL1 e1a2 (p190); RNA karyotype 46 chromosomes"
+
+
+def test_not_assessable_arms_are_never_lesions(html: str, fake: FakeRun) -> None:
+    raw = pd.read_csv(fake.results / "lesions" / "lesions.tsv", sep="\t")
+    assert raw["lesion"].str.contains("not assessable").sum() == len(fake.samples)  # planted
+    data = tables(html)
+    assert not [r for r in data["lesions"]["rows"] if "assessable" in str(r)]
+    assert len(data["lesions"]["rows"]) == len(raw) - len(fake.samples)
+    assert not [r for r in data["oncoprint"]["rows"] if "assessable" in r[0]]
+    assert not any("assessable" in str(c.get("les")) for c in data["cards"])
+
+
+def test_glance_counts_and_core_tests(html: str, fake: FakeRun) -> None:
+    data = tables(html)
+    positive = len(fake.samples) // 2
+    assert f"<dt>BCR::ABL1 positive</dt><dd>{positive} (50 %)</dd>" in html
+    assert data["tki-mutations"]["rows"] == [
+        [fake.tki_hit, "ABL1", "p.Thr315Ile", 0.3, "imatinib, dasatinib, nilotinib, bosutinib"]
+    ]
+    tests = pd.DataFrame(data["core-tests"]["rows"], columns=data["core-tests"]["columns"])
+    assert list(tests["figure"]) == ["Fig. 3B", "Fig. 1F", "Fig. 5A"]  # Dunn pairs left out
+    assert tests.loc[2, "p"] == "<= 2e-05"  # a permutation bound, shown as one
+    assert tests.loc[1, "groups and n"] == "relapse (n=8) vs CCR (n=20)"
