@@ -176,11 +176,12 @@ def core_tests(assoc: pd.DataFrame, drug: str = "imatinib") -> pd.DataFrame:
             rows.append({
                 "test": label, "figure": figure, "groups and n": groups,
                 "statistic": "" if pd.isna(stat) else f"{stat:.3g}",
-                "p": p_text(rec.pvalue, rec.note) or (str(rec.note) or "NA"),
+                "p": p_text(rec.pvalue, rec.note) or "NA",
                 "padj": p_text(rec.padj), "method": str(rec.method).split(";")[0],
+                "note": "" if "p is a bound" in str(rec.note) else str(rec.note),
             })  # fmt: skip
     return pd.DataFrame(rows, columns=["test", "figure", "groups and n", "statistic", "p", "padj",
-                                       "method"])  # fmt: skip
+                                       "method", "note"])  # fmt: skip
 
 
 def _count(value: object) -> str:
