@@ -101,3 +101,15 @@ def test_report_status_without_a_report_is_one_line(
     assert main(["report-status", "--results", str(tmp_path)]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "report.html: file not found" in err[0]
+
+
+def test_without_run_metadata_the_banner_says_where_the_status_comes_from(tmp_path: Path) -> None:
+    """Under Nextflow the report task sees no run.json: it says so rather than guess."""
+    fake = make_results(tmp_path / "results", 4)
+    (fake.results / "pipeline_info" / "run.json").unlink()
+    (fake.results / "pipeline_info" / "trace.tsv").unlink()
+    page = run(fake.results, fake.results / "report", ReportParams(multiqc=False)).read_text()
+    assert _banner(page).startswith("Run status not recorded here")
+    assert main(["report-status", "--results", str(fake.results), "--status", "COMPLETED"]) == 0
+    page = (fake.results / "report" / "report.html").read_text()
+    assert _banner(page) == "Run COMPLETED"

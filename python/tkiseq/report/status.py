@@ -97,6 +97,11 @@ def banner_html(state: RunState) -> str:
     text = f"Run {state.status}"
     if state.failed:
         text += f": failed task(s) {_failed_text(state)}"
+    if state.status == "UNKNOWN":
+        text = (
+            "Run status not recorded here (no pipeline_info/run.json): the workflow's "
+            "completion handler writes it (tkiseq report-status)"
+        )
     if state.status == "RUNNING":
         text += (
             "; this report was built while the run was still going (as its last task): "
