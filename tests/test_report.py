@@ -49,7 +49,7 @@ def test_every_section_is_present_with_its_content(html: str, fake: FakeRun) -> 
     # QC, subtypes, oncoprint, AUC, volcano, and the three core-study figures
     assert html.count('<img src="data:image/png;base64,') == 8
     cards = tables(html)["cards"]
-    assert [c["s"] for c in cards] == fake.samples
+    assert [c["sample"] for c in cards] == fake.samples
     planted = sorted([fake.low_unique, fake.high_duplicates, fake.strand_mismatch])
     assert f"<dd>3 of 30: {', '.join(planted)}</dd>" in html
 
@@ -96,7 +96,7 @@ def test_tki_resistance_hits_are_highlighted(html: str, fake: FakeRun) -> None:
 
 
 def test_sample_cards_flag_tki_resistance_and_qc(html: str, fake: FakeRun) -> None:
-    cards = {c["s"]: c for c in tables(html)["cards"]}
+    cards = {c["sample"]: c for c in tables(html)["cards"]}
     hits = {s for s, c in cards.items() if any(v[4] for v in c.get("var", []))}
     assert hits == {fake.tki_hit}
     (hit,) = [v for v in cards[fake.tki_hit]["var"] if v[4]]

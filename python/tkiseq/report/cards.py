@@ -167,7 +167,7 @@ def sample_cards(cohort: Cohort) -> list[dict[str, object]]:
     for i, qc in cohort.qc.iterrows():
         sample = str(qc["sample"])
         flags = cohort.flags.loc[i]
-        card: dict[str, object] = {"s": sample}
+        card: dict[str, object] = {"sample": sample}
         qc_items = [[m.label, number(qc[m.column], 4), bool(flags[m.column])] for m in QC_METRICS]
         strand = f"{qc['strandedness_declared']} / {qc['strandedness_inferred']}"
         mismatch = bool(flags["strandedness_mismatch"])

@@ -156,7 +156,7 @@ function karyotypePlot(card, K) {
   const yLog = (v) => top[0] + (top[1] - top[0]) * (1 - (Math.max(-1.2, Math.min(1.2, v)) + 1.2) / 2.4);
   const yMaf = (v) => bottom[0] + (bottom[1] - bottom[0]) * (1 - v / 0.5);
   const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, class: "karyo", role: "img",
-    "aria-label": "RNA karyotype of " + card.s });
+    "aria-label": "RNA karyotype of " + card.sample });
   const grid = svgEl("g", { class: "grid" });
   for (const v of [-1, -0.585, 0, 0.585, 1]) {
     grid.append(svgEl("line", { x1: left, x2: W - right, y1: yLog(v), y2: yLog(v),
@@ -238,7 +238,7 @@ function karyotypePlot(card, K) {
   const points = K.binned
     ? `points: median log2 ratio of the genes in each ${K.gene_bins}th of the arm and median minor-allele fraction of the heterozygous sites in each ${K.site_bins}th`
     : "no gene or site points (karyotype_genes / karyotype_sites not in the results): lines only";
-  fig.append(el("figcaption", {}, `RNA karyotype of ${card.s}: ${n} arms, ${assessed} assessed. ` +
+  fig.append(el("figcaption", {}, `RNA karyotype of ${card.sample}: ${n} arms, ${assessed} assessed. ` +
     `Top: dosage (log2 ratio against the cohort; line: the arm's value; dashed: one copy more, ` +
     `one less); bottom: minor-allele fraction (line: the arm's peak; 0.5 two balanced copies, ` +
     `0.33 a gain); ${points}. Shaded: called gain (red), loss (blue), LOH (purple), with the ` +
@@ -269,8 +269,8 @@ function block(title, ...children) {
 }
 
 function drawCard(card, K) {
-  const box = el("article", { class: "card", id: "sample-" + card.s });
-  const h = el("h3", {}, card.s);
+  const box = el("article", { class: "card", id: "sample-" + card.sample });
+  const h = el("h3", {}, card.sample);
   if (card.sub) {
     const [subtype, confidence, risk] = card.sub;
     h.append(el("span", { class: "tag" }, subtype));
@@ -333,7 +333,7 @@ function sampleCards(host) {
   controls.append(filter, pagerSlot);
   const grid = el("div", { class: "cards" });
   host.append(controls, grid);
-  const lower = cards.map((c) => JSON.stringify([c.s, c.sub, c.ev, c.les, c.fus, c.var]).toLowerCase());
+  const lower = cards.map((c) => JSON.stringify([c.sample, c.sub, c.ev, c.les, c.fus, c.var]).toLowerCase());
   const shownCards = () => cards.filter((_, i) => !state.filter || lower[i].includes(state.filter));
 
   function draw() {
@@ -348,7 +348,7 @@ function sampleCards(host) {
   function goTo() {
     const id = decodeURIComponent(location.hash.replace(/^#sample-/, ""));
     if (!location.hash.startsWith("#sample-")) return;
-    const i = cards.findIndex((c) => c.s === id);
+    const i = cards.findIndex((c) => c.sample === id);
     if (i < 0) return;
     state.filter = "";
     filter.value = "";
