@@ -373,3 +373,12 @@ def test_glance_counts_and_core_tests(html: str, fake: FakeRun) -> None:
     assert list(tests["figure"]) == ["Fig. 3B", "Fig. 1F", "Fig. 5A"]  # Dunn pairs left out
     assert tests.loc[2, "p"] == "<= 2e-05"  # a permutation bound, shown as one
     assert tests.loc[1, "groups and n"] == "relapse (n=8) vs CCR (n=20)"
+
+
+def test_associations_without_optional_columns_still_give_the_core_tests(tmp_path: Path) -> None:
+    fake = make_results(tmp_path / "results", 4)
+    path = fake.results / "stats" / "associations.tsv"
+    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    table.drop(columns=["note", "n_reference", "statistic"]).to_csv(path, sep="\t", index=False)
+    rows = tables(build_report(fake.results, NO_MULTIQC))["core-tests"]["rows"]
+    assert len(rows) == 3 and rows[2][4] == 2e-05  # no note: not known to be a bound

@@ -1,5 +1,9 @@
 """``tkiseq report``: the run's outputs gathered into one self-contained HTML page.
 
+The page opens on what was found (the cohort at a glance, ``findings``), then the sections,
+then one card per sample (``cards``), and ends with the run's provenance; its status banner is
+rewritten when the run ends (``status``).
+
 Each section reads its own inputs; when they are absent the section says which files it
 looked for instead of failing, so a partial run still gets a report. Tables travel inside the
 page as JSON and are paged, sorted, filtered and downloaded (TSV) by a small inline script,

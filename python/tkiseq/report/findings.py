@@ -164,21 +164,22 @@ def core_tests(assoc: pd.DataFrame, drug: str = "imatinib") -> pd.DataFrame:
             & (assoc["variable"].str.contains(rf"(?:^|_){re.escape(drug)}(?:\b| )", regex=True))
             & ((assoc["reference_group"] == "") | (analysis != "auc_z_by_deletion_group"))
         ]
-        for rec in sel.itertuples():
-            groups = str(rec.group).replace(",", ", ")
-            n = _count(rec.n)
-            if str(rec.reference_group):
-                n_ref = _count(rec.n_reference)
-                groups = f"{rec.group} (n={n}) vs {rec.reference_group} (n={n_ref})"
+        for rec in sel.to_dict("records"):
+            note = str(rec.get("note", ""))
+            groups = str(rec["group"]).replace(",", ", ")
+            n = _count(rec["n"])
+            if str(rec["reference_group"]):
+                n_ref = _count(rec.get("n_reference"))
+                groups = f"{rec['group']} (n={n}) vs {rec['reference_group']} (n={n_ref})"
             elif n:
                 groups = f"{groups} (n={n})"
-            stat = pd.to_numeric(pd.Series([rec.statistic]), errors="coerce").iloc[0]
+            stat = pd.to_numeric(pd.Series([rec.get("statistic")]), errors="coerce").iloc[0]
             rows.append({
                 "test": label, "figure": figure, "groups and n": groups,
                 "statistic": "" if pd.isna(stat) else f"{stat:.3g}",
-                "p": p_text(rec.pvalue, rec.note) or "NA",
-                "padj": p_text(rec.padj), "method": str(rec.method).split(";")[0],
-                "note": "" if "p is a bound" in str(rec.note) else str(rec.note),
+                "p": p_text(rec["pvalue"], note) or "NA",
+                "padj": p_text(rec["padj"]), "method": str(rec["method"]).split(";")[0],
+                "note": "" if "p is a bound" in note else note,
             })  # fmt: skip
     return pd.DataFrame(rows, columns=["test", "figure", "groups and n", "statistic", "p", "padj",
                                        "method", "note"])  # fmt: skip
