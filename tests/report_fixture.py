@@ -110,7 +110,79 @@ def _tsv(path: Path, frame: pd.DataFrame) -> None:
     frame.to_csv(path, sep="\t", index=False)
 
 
-def make_results(root: Path, n_samples: int, seed: int = 1, n_genes: int = 300) -> FakeRun:
+ARMS = [
+    (c, a)
+    for c in [str(i) for i in range(1, 23)] + ["X"]
+    for a in ("p", "q")
+    if not (a == "p" and c in ("13", "14", "15", "21", "22"))
+]
+NOT_ASSESSABLE_ARM = ("10", "p")  # every sample: the karyotype could not assess it
+
+
+def write_karyotype(
+    root: Path, samples: list[str], rng: np.random.Generator, points: bool, genes_per_arm: int
+) -> None:
+    """subtypes/karyotype.tsv, and (``points``) its per-gene and per-site tables: one planted
+    gain of 21q (+21) on every third sample; 10p not assessable everywhere."""
+    arms, genes, sites = [], [], []
+    for j, s in enumerate(samples):
+        for c, a in ARMS:
+            gain = (c, a) == ("21", "q") and j % 3 == 0
+            na = (c, a) == NOT_ASSESSABLE_ARM
+            level = np.log2(3 / 2) if gain else 0.0
+            minor = 1 / 3 if gain else 0.5
+            arms.append((
+                s, c, a, 0 if na else genes_per_arm, "" if na else round(level, 3),
+                0 if na else 12, "" if na else round(minor, 3), "" if na else (3 if gain else 2),
+                "not assessable" if na else "gain" if gain else "normal",
+                "" if na else "high",
+            ))  # fmt: skip
+            if points and not na:
+                pos = np.sort(rng.integers(1, 50_000_000, genes_per_arm))
+                for k, x in enumerate(pos):
+                    genes.append((s, c, a, int(x), f"G{c}{a}{k}", level + rng.normal(0, 0.15)))
+                for x in pos[:: max(1, genes_per_arm // 8)]:
+                    af = rng.choice([minor, 1 - minor]) + rng.normal(0, 0.05)
+                    sites.append((s, c, a, int(x), 40, float(np.clip(af, 0.02, 0.98))))
+    cols = ["sample", "chrom", "arm", "n_genes", "log2_ratio", "n_snvs", "maf_peak",
+            "copy_number", "call", "confidence"]  # fmt: skip
+    _tsv(root / "subtypes" / "karyotype.tsv", pd.DataFrame(arms, columns=cols))
+    if points:
+        cols = ["sample", "chrom", "arm", "pos", "gene_id", "log2_ratio"]
+        pd.DataFrame(genes, columns=cols).to_csv(
+            root / "subtypes" / "karyotype_genes.tsv.gz", sep="\t", index=False
+        )
+        cols = ["sample", "chrom", "arm", "pos", "depth", "alt_fraction"]
+        pd.DataFrame(sites, columns=cols).to_csv(
+            root / "subtypes" / "karyotype_sites.tsv.gz", sep="\t", index=False
+        )
+
+
+def write_stats_figures(root: Path) -> None:
+    """Small stand-ins for the associations stage's figures the report shows first."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder = root / "stats" / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem in ("fig1abc_auc_by_age_group", "fig3b_z_by_deletion_group", "fig5_expression_vs_auc"):
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.plot([0, 1, 2], [1, 0, 2], "o")
+        ax.set_title(stem)
+        fig.savefig(folder / f"{stem}.png", dpi=60)
+        plt.close(fig)
+
+
+def make_results(
+    root: Path,
+    n_samples: int,
+    seed: int = 1,
+    n_genes: int = 300,
+    karyotype_points: bool = True,
+    genes_per_arm: int = 30,
+) -> FakeRun:
     """Write a complete fake ``results/`` for ``n_samples`` samples under ``root``."""
     rng = np.random.default_rng(seed)
     samples = [f"S{i:03d}" for i in range(1, n_samples + 1)]
@@ -196,7 +268,10 @@ def make_results(root: Path, n_samples: int, seed: int = 1, n_genes: int = 300) 
                 "subtype": [SUBTYPES[i][0] for i in picks],
                 "confidence": rng.choice(["high", "medium", "low"], n_samples),
                 "risk_group": [SUBTYPES[i][1] for i in picks],
-                "evidence": ["fusion:BCR::ABL1 e1a2 (p190);expression:CRLF2 high (VST 11.2)"]
+                "evidence": [
+                    "fusion:BCR::ABL1 e1a2 (p190);expression:CRLF2 high (VST 11.2);"
+                    "reference:none given;sex:unknown"
+                ]
                 * n_samples,
                 "chromosome_number": 46,
                 "ploidy_class": "diploid",
@@ -208,11 +283,15 @@ def make_results(root: Path, n_samples: int, seed: int = 1, n_genes: int = 300) 
         ),
     )
     rows = []
-    for s in samples:
+    for j, s in enumerate(samples):
         for lesion, source in LESIONS:
             if rng.random() < 0.3:
                 status = "DEL" if source == "cnv" else "present"
                 rows.append((s, lesion, source, status, f"{source}:{lesion}"))
+        if j % 3 == 0:
+            rows.append((s, "chr21q_gain", "karyotype", "present", "copy number 3"))
+        # how an older lesions stage wrote arms it could not assess: must never be shown
+        rows.append((s, "chr10p_not assessable", "karyotype", "present", "karyotype"))
     _tsv(
         root / "lesions" / "lesions.tsv",
         pd.DataFrame(rows, columns=["sample", "lesion", "source", "status", "evidence"]),
@@ -225,6 +304,8 @@ def make_results(root: Path, n_samples: int, seed: int = 1, n_genes: int = 300) 
                 "ikzf1plus_core": rng.choice(["yes", "no"], n_samples),
                 "ikzf1plus_stanulla": "no",
                 "deletion_group": "NO DEL",
+                "jak_stat": rng.choice(["yes", "no"], n_samples, p=[0.2, 0.8]),
+                "secondary_lesion": rng.choice(["yes", "no"], n_samples),
                 "n_lesions": 1,
             }
         ),
@@ -251,18 +332,34 @@ def make_results(root: Path, n_samples: int, seed: int = 1, n_genes: int = 300) 
         root / "stats" / "associations.tsv",
         pd.DataFrame(
             {
-                "analysis": ["deletion_group", "relapse"],
-                "variable": ["z_imatinib", "z_imatinib"],
-                "group": ["PAX5+", "yes"],
-                "reference_group": ["NO DEL", "no"],
-                "n": [10, 8],
-                "n_reference": [30, 20],
-                "statistic": [4.2, 55.0],
-                "effect": [0.8, 0.5],
-                "pvalue": [0.03, 0.2],
-                "padj": [0.04, 0.2],
-                "method": ["dunn", "mann-whitney"],
-                "eligibility": ["all", "tki<=50d"],
+                "analysis": [
+                    "auc_z_by_deletion_group",
+                    "auc_z_by_deletion_group",
+                    "auc_z_by_relapse",
+                    "abl1_expression_vs_auc",
+                ],
+                "variable": [
+                    "z_imatinib",
+                    "z_imatinib",
+                    "z_imatinib",
+                    "auc_capped_imatinib vs ABL1 normalised expression",
+                ],
+                "group": ["NO DEL,PAX5+,IKZF1,IKZF1plus", "PAX5+", "relapse", "all BCR::ABL1"],
+                "reference_group": ["", "NO DEL", "CCR", ""],
+                "n": [40, 10, 8, 12],
+                "n_reference": [None, 30, 20, None],
+                "statistic": [7.1, 2.2, 55.0, -0.6],
+                "effect": [0.1, 0.8, 0.5, -0.6],
+                "pvalue": [0.07, 0.03, 0.2, 2e-05],
+                "padj": [0.09, 0.04, 0.2, 0.0001],
+                "method": [
+                    "Kruskal-Wallis, chi-squared approximation (scipy); effect: epsilon squared",
+                    "Dunn, exact (all 1,680 arrangements)",
+                    "Mann-Whitney U, two-sided, exact (all 20,030,010 arrangements)",
+                    "Spearman, permutation (99,999 random arrangements)",
+                ],
+                "eligibility": ["all", "all", "tki<=50d", "BCR::ABL1"],
+                "note": ["", "", "", "p is a bound: p <= 2e-05 (no random arrangement as extreme)"],
             }
         ),
     )
@@ -405,4 +502,6 @@ def make_results(root: Path, n_samples: int, seed: int = 1, n_genes: int = 300) 
             ],
         ),
     )
+    write_karyotype(root, samples, rng, karyotype_points, genes_per_arm)
+    write_stats_figures(root)
     return FakeRun(root, samples, low_unique, high_dup, mismatch, tki_hit, n_genes, detected)

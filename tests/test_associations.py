@@ -304,3 +304,113 @@ def test_a_response_table_of_another_version_is_refused(cohort: Path, tmp_path: 
     table.drop(columns=["auc_source"]).to_csv(tmp_path / "response.tsv", sep="\t", index=False)
     with pytest.raises(InputError, match=r"response\.tsv: line 1: not a response table"):
         load(tmp_path / "response.tsv", AssociationParams())
+
+
+# -- small n: exact and permutation p-values, checked against values computed by hand ---------
+
+
+def _brute_two_sided(stat_of, arrangements, observed: float) -> float:
+    """Two-sided p as scipy defines it: twice the smaller tail over every arrangement."""
+    values = np.array([stat_of(a) for a in arrangements])
+    eps = 1e-12 * max(1.0, abs(observed))
+    less, greater = np.mean(values <= observed + eps), np.mean(values >= observed - eps)
+    return min(1.0, 2 * min(less, greater))
+
+
+def test_spearman_exact_at_n3_and_n6_equals_the_hand_values() -> None:
+    from tkiseq.stats.compare import spearman
+
+    rho, test = spearman(np.array([1.0, 2.0, 3.0]), np.array([30.0, 20.0, 10.0]))
+    assert rho == -1 and test.pvalue == pytest.approx(1 / 3)  # scipy's t approximation: 0
+    assert "exact (all 6 arrangements)" in test.method and not test.bound
+    rho, test = spearman(np.arange(6.0), np.arange(6.0) ** 2)
+    assert rho == 1 and test.pvalue == pytest.approx(2 / 720)
+    assert "exact (all 720 arrangements)" in test.method
+
+
+def test_mann_whitney_with_ties_is_exact_over_every_split() -> None:
+    from tkiseq.stats.compare import mann_whitney
+
+    x, y = np.array([1.0, 2.0, 2.0, 5.0]), np.array([2.0, 3.0, 3.0, 6.0, 7.0])
+    u, effect, test = mann_whitney(x, y)
+    pooled = stats.rankdata(np.concatenate([x, y]))
+    splits = [pooled[list(c)] for c in combinations(range(9), 4)]
+    expected = _brute_two_sided(lambda r: r.sum() - 10, splits, u)
+    assert test.pvalue == pytest.approx(expected, rel=1e-12)
+    assert "exact (all 126 arrangements)" in test.method
+    assert u == stats.mannwhitneyu(x, y).statistic and effect == pytest.approx(2 * u / 20 - 1)
+
+
+def test_kruskal_and_dunn_small_groups_are_exact() -> None:
+    from tkiseq.stats.compare import dunn, kruskal
+
+    groups = [np.array([1.0, 2.0, 2.0]), np.array([3.0, 4.0, 4.0]), np.array([5.0, 6.0, 9.0])]
+    h, _, test = kruskal(groups)
+    assert h == pytest.approx(stats.kruskal(*groups).statistic)
+    pooled = np.concatenate(groups)
+    ranks = stats.rankdata(pooled)
+    deals = []  # every way to deal the 9 ranks into three labelled groups of 3
+    for a in combinations(range(9), 3):
+        rest = [i for i in range(9) if i not in a]
+        for b in combinations(rest, 3):
+            c = [i for i in rest if i not in b]
+            deals.append([ranks[list(a)], ranks[list(b)], ranks[c]])
+    assert len(deals) == 1680 and "exact (all 1,680 arrangements)" in test.method
+
+    hs = np.array([stats.kruskal(*p).statistic for p in deals])  # ranks keep the ties: same H
+    assert test.pvalue == pytest.approx(np.mean(hs >= h - 1e-9), rel=1e-12)
+    values = pd.Series(pooled)
+    labels = pd.Series(["a"] * 3 + ["b"] * 3 + ["c"] * 3)
+    pairs = dunn(values, labels, ["a", "b", "c"], "holm")
+    raw = [
+        _brute_two_sided(lambda p, i=i, j=j: p[i].mean() - p[j].mean(), deals,
+                         ranks[3 * i : 3 * i + 3].mean() - ranks[3 * j : 3 * j + 3].mean())
+        for i, j in ((0, 1), (0, 2), (1, 2))
+    ]  # fmt: skip
+    expected = multipletests(raw, method="holm")[1]
+    assert [t.pvalue for *_, t in pairs] == pytest.approx(list(expected), rel=1e-12)
+    assert all("Dunn, exact" in t.method for *_, t in pairs)
+
+
+def test_permutation_p_at_its_floor_is_a_bound_and_large_n_is_asymptotic() -> None:
+    from tkiseq.stats.compare import RESAMPLES, SMALL_N, spearman
+
+    x = np.arange(12.0)
+    rho, test = spearman(x, x)  # 12! arrangements: Monte Carlo, none as extreme
+    assert rho == 1 and test.bound and test.pvalue == pytest.approx(2 / (RESAMPLES + 1))
+    assert "permutation (99,999 random arrangements)" in test.method
+    assert test.note().startswith("p is a bound: p <= ")
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=SMALL_N + 5), rng.normal(size=SMALL_N + 5)
+    rho, test = spearman(a, b)
+    assert test.pvalue == pytest.approx(stats.spearmanr(a, b).pvalue, rel=1e-12)
+    assert "t approximation" in test.method
+
+
+def test_no_p_below_the_minimum_n_and_small_rows_name_their_method() -> None:
+    from tkiseq.stats.associations import Data, drug_correlation
+
+    z = pd.DataFrame({"imatinib": [0.1, 0.5, -1.0], "dasatinib": [0.2, 0.1, 0.9]},
+                     index=["A", "B", "C"])  # fmt: skip
+    d = Data(z=z, capped=z, klass=pd.Series(dtype=str))
+    (r,) = drug_correlation(d, AssociationParams())
+    assert r["pvalue"] == pytest.approx(1 / 3) and "exact" in r["method"]
+    (r,) = drug_correlation(d, AssociationParams(min_group=4))
+    assert np.isnan(r["pvalue"]) and "fewer than 4 samples: no p-value" in r["note"]
+
+
+def test_small_groups_are_drawn_as_dots_not_violins() -> None:
+    from matplotlib.collections import PolyCollection
+
+    from tkiseq.stats.associations import Data
+    from tkiseq.stats.figures import fig1_auc_by_age, p_text
+
+    idx = [f"S{i}" for i in range(18)]
+    capped = pd.DataFrame({"imatinib": np.linspace(40, 160, 18)}, index=idx)
+    age = ["adult"] * 2 + ["paediatric"] * 4 + ["AYA"] * 12  # groups of 2, 4 and 12
+    d = Data(z=capped, capped=capped, klass=pd.Series(dtype=str),
+             phenotypes=pd.DataFrame({"age_group": age}, index=idx))  # fmt: skip
+    fig = fig1_auc_by_age(d)
+    violins = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
+    assert len(violins) == 1  # only the group of 12
+    assert p_text(2e-5, "p is a bound: p <= 2e-05 (...)") == "P <= 2e-05"

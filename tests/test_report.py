@@ -19,8 +19,9 @@ from tkiseq.report.inputs import parse_markdup, parse_star_log, qc_outliers, qc_
 from tkiseq.report.params import ReportParams
 
 NO_MULTIQC = ReportParams(multiqc=False)
-SECTIONS = ("summary", "qc", "subtypes", "lesions", "response", "de", "gsea", "fusions",
-            "variants", "samples")  # fmt: skip
+SECTIONS = ("findings", "qc", "subtypes", "lesions", "response", "de", "gsea", "fusions",
+            "variants", "samples", "summary")  # fmt: skip
+PAGE_DATA = {"cards", "karyotype", "oncoprint"}  # inline JSON that is not a table widget
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +43,11 @@ def tables(page: str) -> dict[str, dict]:
 
 
 def test_every_section_is_present_with_its_content(html: str, fake: FakeRun) -> None:
-    for section in SECTIONS:
-        assert f'<section id="{section}"' in html
+    positions = [html.index(f'<section id="{section}"') for section in SECTIONS]
+    assert positions == sorted(positions)  # findings first, provenance last
     assert "Not available" not in html
-    assert (
-        html.count('<img src="data:image/png;base64,') == 5
-    )  # QC, subtypes, oncoprint, AUC, volcano
+    # QC, subtypes, oncoprint, AUC, volcano, and the three core-study figures
+    assert html.count('<img src="data:image/png;base64,') == 8
     cards = tables(html)["cards"]
     assert [c["sample"] for c in cards] == fake.samples
     planted = sorted([fake.low_unique, fake.high_duplicates, fake.strand_mismatch])
@@ -79,7 +79,7 @@ def test_every_table_travels_with_the_page(html: str, fake: FakeRun) -> None:
     """Each table widget has its full data inline (what Download TSV writes)."""
     data = tables(html)
     widgets = re.findall(r'class="datatable" data-table="([^"]+)"', html)
-    assert set(widgets) == set(data) - {"cards"}
+    assert set(widgets) == set(data) - PAGE_DATA
     fusions = pd.read_csv(fake.results / "fusions" / "cohort_fusions.tsv", sep="\t")
     assert len(data["fusions"]["rows"]) == len(fusions)
     assert data["fusions"]["columns"] == list(fusions.columns)
@@ -96,13 +96,15 @@ def test_tki_resistance_hits_are_highlighted(html: str, fake: FakeRun) -> None:
 
 
 def test_sample_cards_flag_tki_resistance_and_qc(html: str, fake: FakeRun) -> None:
-    cards = {c["sample"]: {i[0]: (i[1], i[2]) for i in c["items"]} for c in tables(html)["cards"]}
-    hits = {s for s, items in cards.items() if "TKI resistance" in items}
+    cards = {c["sample"]: c for c in tables(html)["cards"]}
+    hits = {s for s, c in cards.items() if any(v[4] for v in c.get("var", []))}
     assert hits == {fake.tki_hit}
-    text, flagged = cards[fake.tki_hit]["TKI resistance"]
-    assert flagged and text == "ABL1 p.Thr315Ile (imatinib,dasatinib,nilotinib,bosutinib)"
-    assert cards[fake.low_unique]["uniquely mapped %"][1]
-    assert not cards[fake.samples[5]]["uniquely mapped %"][1]
+    (hit,) = [v for v in cards[fake.tki_hit]["var"] if v[4]]
+    drugs = "imatinib, dasatinib, nilotinib, bosutinib"
+    assert hit == ["ABL1", "p.Thr315Ile", "0.3", "12/40", drugs]
+    qc = {c: {i[0]: i[2] for i in card["qc"]} for c, card in cards.items()}
+    assert qc[fake.low_unique]["uniquely mapped %"] and cards[fake.low_unique]["qcflag"]
+    assert not qc[fake.samples[5]]["uniquely mapped %"]
 
 
 def test_qc_numbers_match_the_logs(fake: FakeRun) -> None:
@@ -180,7 +182,8 @@ def test_500_samples_stay_paged(tmp_path: Path) -> None:
     page = dest.read_text()
     data = tables(page)
     assert len(data["qc"]["rows"]) == 500 and len(data["cards"]) == 500
-    assert "const PAGE_SIZE = 25;" in page and "const CARDS_PER_PAGE = 12;" in page
+    assert "const PAGE_SIZE = 25;" in page and "const CARDS_PER_PAGE = 6;" in page
+    assert all("k" in c for c in data["cards"])  # every card has its karyotype plot data
     size_mb = dest.stat().st_size / 1e6
     print(f"report.html at 500 samples: {size_mb:.2f} MB")
     assert size_mb < 5
@@ -290,7 +293,7 @@ def test_files_of_one_results_folder_read_that_folder(fake: FakeRun, tmp_path: P
     assert results_root(files) == res.resolve()
     assert results_root([*files, tmp_path]) is None  # not a report input
     page = run_files(files, tmp_path / "report", NO_MULTIQC).read_text()
-    assert "Not available" not in page and "<dt>duration_s</dt>" in page
+    assert "Not available" not in page and "<dt>duration</dt>" in page
 
 
 def test_a_report_built_during_the_run_says_so(tmp_path: Path) -> None:
@@ -299,5 +302,83 @@ def test_a_report_built_during_the_run_says_so(tmp_path: Path) -> None:
     fake = make_results(tmp_path / "results", 4)
     (fake.results / "pipeline_info" / "run.json").write_text('{"status": "RUNNING"}')
     page = build_report(fake.results, NO_MULTIQC)
-    assert "<dd>RUNNING</dd>" in page and "rebuild it: tkiseq report --results" in page
+    assert "<dd>RUNNING</dd>" in page and "the final status is written here" in page
     assert "Failed tasks" in page  # from the trace rows written so far
+
+
+# The cohort at a glance and the karyotype plot data.
+
+
+def test_karyotype_plot_bytes_hold_the_calls_and_the_points(fake: FakeRun) -> None:
+    import base64
+
+    from tkiseq.report.build import karyotype_data
+    from tkiseq.report.cards import ARM_BYTES, CALLS, GENE_BINS
+
+    karyotype, missing = karyotype_data(fake.results)
+    assert missing == [] and karyotype.binned and len(karyotype.arms) == 41
+    arm = {a: i for i, a in enumerate(karyotype.arms)}
+    gained = np.frombuffer(base64.b64decode(karyotype.packed[fake.samples[0]]), np.uint8)
+    gained = gained.reshape(len(karyotype.arms), ARM_BYTES)
+    q21 = gained[arm["21q"]]
+    assert CALLS[q21[0]] == "gain" and q21[2] == 30  # copy number 3.0
+    assert q21[3] == 128 + round(np.log2(1.5) * 50) and q21[4] == round(0.333 * 200)
+    genes = (q21[5 : 5 + GENE_BINS].astype(int) - 128) / 50  # gene points near log2(3/2)
+    assert np.all(np.abs(genes - np.log2(1.5)) < 0.3)
+    sites = q21[5 + GENE_BINS :] / 200  # minor-allele fractions near 1/3
+    assert np.all((sites > 0.2) & (sites < 0.45))
+    p10 = gained[arm["10p"]]
+    assert CALLS[p10[0]] == "not assessable" and p10[3] == 0 and (p10[5 : 5 + GENE_BINS] == 0).all()
+    normal = np.frombuffer(base64.b64decode(karyotype.packed[fake.samples[1]]), np.uint8)
+    assert CALLS[normal.reshape(-1, ARM_BYTES)[arm["21q"]][0]] == "normal"
+
+
+def test_karyotype_tsv_alone_still_draws_the_arms(tmp_path: Path) -> None:
+    from tkiseq.report.build import karyotype_data
+    from tkiseq.report.cards import GENE_BINS
+
+    fake = make_results(tmp_path / "results", 4, karyotype_points=False)
+    karyotype, _ = karyotype_data(fake.results)
+    assert not karyotype.binned and set(karyotype.packed) == set(fake.samples)
+    page = build_report(fake.results, NO_MULTIQC)
+    assert all("k" in c for c in tables(page)["cards"])
+    assert tables(page)["karyotype"]["binned"] is False and GENE_BINS == 6
+
+
+def test_evidence_in_words_leaves_out_what_says_nothing() -> None:
+    from tkiseq.report.findings import evidence_words
+
+    text = "fusion:BCR::ABL1 e1a2 (p190);reference:none given;sex:unknown;karyotype:46 chromosomes"
+    assert evidence_words(text) == "fusion BCR::ABL1 e1a2 (p190); RNA karyotype 46 chromosomes"
+
+
+def test_not_assessable_arms_are_never_lesions(html: str, fake: FakeRun) -> None:
+    raw = pd.read_csv(fake.results / "lesions" / "lesions.tsv", sep="\t")
+    assert raw["lesion"].str.contains("not assessable").sum() == len(fake.samples)  # planted
+    data = tables(html)
+    assert not [r for r in data["lesions"]["rows"] if "assessable" in str(r)]
+    assert len(data["lesions"]["rows"]) == len(raw) - len(fake.samples)
+    assert not [r for r in data["oncoprint"]["rows"] if "assessable" in r[0]]
+    assert not any("assessable" in str(c.get("les")) for c in data["cards"])
+
+
+def test_glance_counts_and_core_tests(html: str, fake: FakeRun) -> None:
+    data = tables(html)
+    positive = len(fake.samples) // 2
+    assert f"<dt>BCR::ABL1 positive</dt><dd>{positive} (50 %)</dd>" in html
+    assert data["tki-mutations"]["rows"] == [
+        [fake.tki_hit, "ABL1", "p.Thr315Ile", 0.3, "imatinib, dasatinib, nilotinib, bosutinib"]
+    ]
+    tests = pd.DataFrame(data["core-tests"]["rows"], columns=data["core-tests"]["columns"])
+    assert list(tests["figure"]) == ["Fig. 3B", "Fig. 1F", "Fig. 5A"]  # Dunn pairs left out
+    assert tests.loc[2, "p"] == "<= 2e-05"  # a permutation bound, shown as one
+    assert tests.loc[1, "groups and n"] == "relapse (n=8) vs CCR (n=20)"
+
+
+def test_associations_without_optional_columns_still_give_the_core_tests(tmp_path: Path) -> None:
+    fake = make_results(tmp_path / "results", 4)
+    path = fake.results / "stats" / "associations.tsv"
+    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    table.drop(columns=["note", "n_reference", "statistic"]).to_csv(path, sep="\t", index=False)
+    rows = tables(build_report(fake.results, NO_MULTIQC))["core-tests"]["rows"]
+    assert len(rows) == 3 and rows[2][4] == 2e-05  # no note: not known to be a bound

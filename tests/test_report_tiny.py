@@ -47,6 +47,13 @@ def test_multiqc_has_every_sample_with_star_and_tkiseq(tiny_report: Path, tiny_d
     assert (stats["custom_content_tkiseq_general_stats-fusions"] >= 1).all()
 
 
+def test_the_finished_run_s_report_says_completed(tiny_report: Path) -> None:
+    """The report is the run's last task; the runner writes the final status into it."""
+    html = tiny_report.read_text()
+    banner = re.search(r'id="run-status">(.*?)</p>', html).group(1)
+    assert banner.startswith("Run COMPLETED") and "RUNNING" not in html
+
+
 @pytest.mark.skipif(
     chromium() is None, reason="Chromium is not installed (apt-get install chromium)"
 )

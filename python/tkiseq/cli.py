@@ -902,6 +902,30 @@ def _report(a: argparse.Namespace) -> None:
         raise InputError("tkiseq report", "nothing to report", hint="give --results or files")
 
 
+def _report_status_options(p: Parser) -> None:
+    p.add_argument("--results", type=Path, required=True, help="the run's --outdir folder")
+    p.add_argument(
+        "--report", type=Path, help="the page to update (default: <results>/report/report.html)"
+    )
+    p.add_argument(
+        "--status", choices=("COMPLETED", "FAILED", "ABORTED"),
+        help="the run's outcome (default: from pipeline_info/run.json and trace.tsv)",
+    )  # fmt: skip
+    p.add_argument(
+        "--failed", action="append", default=[], metavar="TASK",
+        help="a task that failed (repeatable), e.g. de.auc_imatinib",
+    )  # fmt: skip
+
+
+def _report_status(a: argparse.Namespace) -> None:
+    from tkiseq.report.status import read_state, update_report
+
+    report = a.report or a.results / "report" / "report.html"
+    if not report.exists():
+        raise InputError(report, "file not found", hint="build it with tkiseq report first")
+    update_report(report, read_state(a.results, a.status, a.failed))
+
+
 # -- the parser -----------------------------------------------------------------------------------
 Command = tuple[str, str, Callable[[Parser], None], Callable[[argparse.Namespace], None]]
 
@@ -930,6 +954,8 @@ COMMANDS: list[Command] = [
     ("associations", "the core study's tests and figures", _associations_options,
      _associations),
     ("report", "the cohort report (one HTML file) and MultiQC", _report_options, _report),
+    ("report-status", "write the run's final status into its report", _report_status_options,
+     _report_status),
     ("versions", "versions.yml of a stage: tkiseq and the tools it uses", _versions_options,
      _versions),
 ]  # fmt: skip

@@ -51,6 +51,7 @@ from tkiseq.pipeline_info import (
     write_versions,
     write_warnings,
 )
+from tkiseq.report.status import finish_reports
 from tkiseq.stages import (
     BY_NAME,
     STAGES,
@@ -500,6 +501,7 @@ def run_pipeline(cfg: RunConfig) -> None:
             "status": status,
         }
         write_text(info / RUN_FILE, json.dumps(run_meta, indent=2) + "\n")
+        finish_reports(plan.reports(), out)  # the report was built before the run's end
         if status != "ABORTED":
             console.summary(status, str(out), [str(p) for p in plan.reports()], failure)
             if runner.warnings:

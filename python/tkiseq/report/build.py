@@ -1,5 +1,9 @@
 """``tkiseq report``: the run's outputs gathered into one self-contained HTML page.
 
+The page opens on what was found (the cohort at a glance, ``findings``), then the sections,
+then one card per sample (``cards``), and ends with the run's provenance; its status banner is
+rewritten when the run ends (``status``).
+
 Each section reads its own inputs; when they are absent the section says which files it
 looked for instead of failing, so a partial run still gets a report. Tables travel inside the
 page as JSON and are paged, sorted, filtered and downloaded (TSV) by a small inline script,
@@ -23,7 +27,19 @@ import pandas as pd
 from tkiseq import __version__
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
-from tkiseq.report import figures
+from tkiseq.report import figures, findings
+from tkiseq.report.cards import (
+    CALLS,
+    CONFIDENCES,
+    GENE_BINS,
+    SITE_BINS,
+    Cohort,
+    Karyotype,
+    pack_karyotype,
+    read_karyotype_points,
+    sample_cards,
+)
+from tkiseq.report.findings import NOT_ASSESSABLE, evidence_words, lesions_only, p_text
 from tkiseq.report.inputs import (
     QC_METRICS,
     numeric,
@@ -61,6 +77,20 @@ class Image:
     title: str
     uri: str
     small: bool = False  # another stage's figure, shown as a smaller panel
+    caption: str = ""  # what is drawn and n
+
+    def text(self) -> str:
+        return f"{self.title}. {self.caption}" if self.caption else self.title
+
+
+@dataclass
+class Panel:
+    """A box of the cohort-at-a-glance: label/count lines, or a small table."""
+
+    title: str
+    lines: list[tuple[str, str]] = field(default_factory=list)
+    table: pd.DataFrame | None = None
+    note: str = ""
 
 
 @dataclass
@@ -73,6 +103,10 @@ class Section:
     facts: list[tuple[str, str]] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    panels: list[Panel] = field(default_factory=list)
+    html: str = ""  # pre-rendered markup (the run status fragment)
+    figures_last: bool = False  # figures after the tables (the tests they illustrate)
+    data: dict[str, str] = field(default_factory=dict)  # id -> JSON for scripts and tests
 
 
 def _as_numbers(column: pd.Series) -> pd.Series:
@@ -113,35 +147,45 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-").lower()
 
 
-def _stage_images(folder: Path, keep: Callable[[Path], bool] | None = None) -> list[Image]:
-    """PNG/SVG figures another stage wrote into ``folder``, inlined."""
+def _stage_images(
+    folder: Path, caption: str, keep: Callable[[Path], bool] | None = None
+) -> list[Image]:
+    """PNG figures another stage wrote into ``folder`` (SVG when there is no PNG), inlined."""
     if not folder.is_dir():
         return []
     paths = sorted(p for p in folder.iterdir() if p.suffix in (".png", ".svg"))
+    stems = {p.stem for p in paths if p.suffix == ".png"}
+    paths = [p for p in paths if p.suffix == ".png" or p.stem not in stems]
     return [
-        Image(p.stem.replace("_", " "), figures.file_uri(p), small=True)
+        Image(p.stem.replace("_", " "), figures.file_uri(p), small=True, caption=caption)
         for p in paths
         if keep is None or keep(p)
     ]
 
 
 def summary_section(results: Path, samples: list[str]) -> Section:
-    """Samples, inputs, parameters, versions, warnings and failed tasks.
+    """The run's status (re-written when the run ends), inputs, parameters, versions,
+    warnings: provenance, at the end of the page."""
+    from tkiseq.report.status import fragment, read_state
 
-    ``tkiseq run`` builds the report as its last task: run.json then says RUNNING and
-    trace.tsv lists the tasks before the report.
-    """
     info = results / "pipeline_info"
-    section = Section("summary", "Run summary")
+    section = Section("summary", "Run summary, parameters and versions")
+    section.html = fragment("summary", read_state(results))
     section.facts.append(("samples", str(len(samples))))
     run = read_json(info / "run.json")
     if run is None:
         section.missing.append("pipeline_info/run.json")
     else:
-        section.facts += [(k, str(v)) for k, v in run.items()]
+        hidden = ("status", "finished", "duration_s")  # in the status block above
+        section.facts += [(k, str(v)) for k, v in run.items() if k not in hidden]
     inputs = info / "inputs"
     files = sorted(p.name for p in inputs.iterdir()) if inputs.is_dir() else []
     section.facts.append(("validated inputs", ", ".join(files)))
+    if not (info / "trace.tsv").exists():
+        section.missing.append("pipeline_info/trace.tsv")
+    warnings = read_table(info / "warnings.tsv", "warnings")
+    if warnings is not None and len(warnings):
+        section.tables.append(Table("warnings", f"Warnings ({len(warnings)})", warnings))
     params = read_json(info / "params.json")
     if params is None:
         section.missing.append("pipeline_info/params.json")
@@ -157,24 +201,6 @@ def summary_section(results: Path, samples: list[str]) -> Section:
         rows = [(p, t, v) for p, tools in versions.items() for t, v in tools.items()]
         frame = pd.DataFrame(rows, columns=["process", "software", "version"])
         section.tables.append(Table("versions", "Software versions", frame))
-    warnings = read_table(info / "warnings.tsv", "warnings")
-    if warnings is not None and len(warnings):
-        section.tables.append(Table("warnings", f"Warnings ({len(warnings)})", warnings))
-    trace = read_table(info / "trace.tsv", "trace")
-    if run is not None and run.get("status") == "RUNNING":
-        section.notes.append(
-            "Built as the run's last task: the status and the task list cover the tasks before "
-            "the report. To see the final ones, rebuild it: tkiseq report --results <outdir> "
-            "--outdir <outdir>/report"
-        )
-    if trace is None:
-        section.missing.append("pipeline_info/trace.tsv")
-    else:
-        failed = trace[trace["exit_code"].str.strip() != "0"]
-        section.facts.append(("tasks", f"{len(trace)} run, {len(failed)} failed"))
-        if len(failed):
-            marks = {i: [] for i in range(len(failed))}
-            section.tables.append(Table("failed", "Failed tasks", failed, marks))
     return section
 
 
@@ -219,8 +245,11 @@ def qc_section(
     section.facts.append(("samples flagged", f"{len(flagged)} of {len(qc)}{listed}"))
     if qc[[m.column for m in QC_METRICS]].notna().any().any():
         section.images.append(
-            Image("QC metrics per sample", figures.data_uri(figures.qc_figure(qc, flags)))
-        )
+            Image(
+                "QC metrics per sample", figures.data_uri(figures.qc_figure(qc, flags)),
+                caption=f"One dot per sample (n = {len(qc)}) and metric; outliers red and named.",
+            )
+        )  # fmt: skip
     section.tables.append(Table("qc", "QC per sample", frame, marks))
     return section, qc, flags
 
@@ -231,7 +260,7 @@ def subtype_section(results: Path) -> tuple[Section, pd.DataFrame | None]:
     section = Section(
         "subtypes", "Subtypes and risk",
         intro="Subtype (WHO-HAEM5/ICC), confidence and risk group (Paietta 2021) per sample, with "
-        "the evidence items (kind:detail) behind each call.",
+        "the evidence behind each call (items that carry no information left out).",
     )  # fmt: skip
     table = read_table(path, "subtypes")
     if table is None:
@@ -240,12 +269,20 @@ def subtype_section(results: Path) -> tuple[Section, pd.DataFrame | None]:
     counts = table["subtype"].value_counts()
     section.facts += [(s, str(n)) for s, n in counts.items()]
     section.images.append(
-        Image("Samples per subtype and risk group", figures.data_uri(figures.subtype_figure(table)))
+        Image(
+            "Samples per subtype and risk group",
+            figures.data_uri(figures.subtype_figure(table)),
+            caption=f"Bars: samples per subtype (n = {len(table)}), stacked by risk group.",
+        )
     )
     marks = {i: [] for i in range(len(table)) if table["confidence"].iloc[i] == "low"}
     section.tables.append(
         Table(
-            "subtypes", "Subtype calls", table, marks, note="Low-confidence calls are highlighted."
+            "subtypes",
+            "Subtype calls",
+            table.assign(evidence=table["evidence"].map(evidence_words)),
+            marks,
+            note="Low-confidence calls are highlighted.",
         )
     )
     return section, table
@@ -264,7 +301,7 @@ def _imatinib_auc(response: pd.DataFrame | None) -> pd.Series | None:
 
 def lesion_section(
     results: Path, samples: list[str], response: pd.DataFrame | None
-) -> tuple[Section, pd.DataFrame | None]:
+) -> tuple[Section, pd.DataFrame | None, pd.DataFrame | None]:
     """The oncoprint (samples sorted by imatinib AUC) and the per-sample lesion profile."""
     section = Section(
         "lesions", "Lesions",
@@ -278,23 +315,38 @@ def lesion_section(
     if lesions is None:
         section.missing.append("lesions/lesions.tsv")
     else:
+        lesions = lesions_only(lesions)
         order = list(samples)
         if auc is not None:
             order.sort(key=lambda s: (math.isnan(auc.get(s, math.nan)), auc.get(s, math.nan)))
-        fig = figures.oncoprint(lesions, order, auc)
-        section.images.append(Image("Lesion overview (oncoprint)", figures.data_uri(fig)))
+        fig, rows = figures.oncoprint(lesions, order, auc)
+        section.data["oncoprint"] = _script_json({"rows": rows, "samples": len(order)})
+        section.images.append(
+            Image(
+                "Lesion overview (oncoprint)", figures.data_uri(fig),
+                caption=f"Columns: samples (n = {len(order)}), sorted by imatinib AUC (top "
+                f"track) when known; rows: the {len(rows)} lesions found, most frequent first; "
+                "arms the karyotype could not assess are not lesions and are not drawn.",
+            )
+        )  # fmt: skip
         section.tables.append(Table("lesions", "Lesions by source", lesions))
     profile = read_table(results / "lesions" / "profile.tsv", "profile")
     if profile is None:
         section.missing.append("lesions/profile.tsv")
     else:
+        profile = profile[[c for c in profile if not NOT_ASSESSABLE.search(c)]]
         section.tables.append(Table("profile", "Lesion profile per sample", profile))
-    section.images += _stage_images(results / "lesions")
-    section.images += _stage_images(results / "stats", _is_lesion_figure)
-    return section, profile
+    n = f"{len(samples)} samples in the cohort"
+    section.images += _stage_images(results / "lesions", f"Drawn by the lesions stage; {n}.")
+    section.images += _stage_images(
+        results / "stats" / "figures", f"Drawn by the associations stage; {n}.", _is_lesion_figure
+    )
+    return section, lesions, profile
 
 
-def response_section(results: Path, params: ReportParams) -> tuple[Section, pd.DataFrame | None]:
+def response_section(
+    results: Path, params: ReportParams
+) -> tuple[Section, pd.DataFrame | None, pd.DataFrame | None]:
     """AUC per drug and class, and the association tests with lesions and expression."""
     section = Section(
         "response", "Drug response",
@@ -307,8 +359,16 @@ def response_section(results: Path, params: ReportParams) -> tuple[Section, pd.D
         section.missing.append("response/response.tsv")
     else:
         numeric(response, ["auc", "auc_capped", "z"], path)
-        fig = figures.response_figure(response.dropna(subset=["auc"]), params.auc_cap)
-        section.images.append(Image("AUC per drug", figures.data_uri(fig)))
+        shown = response.dropna(subset=["auc"])
+        fig = figures.response_figure(shown, params.auc_cap)
+        section.images.append(
+            Image(
+                "AUC per drug", figures.data_uri(fig),
+                caption=f"One dot per sample and drug ({shown['sample'].nunique()} samples, "
+                f"{len(shown)} AUC values), coloured by imatinib class; dashed: the cap "
+                f"{params.auc_cap:g}.",
+            )
+        )  # fmt: skip
         marks = {i: [] for i in range(len(response)) if response["class"].iloc[i] == "resistant"}
         section.tables.append(Table("response", "Response per sample and drug", response, marks))
     path = results / "stats" / "associations.tsv"
@@ -318,14 +378,21 @@ def response_section(results: Path, params: ReportParams) -> tuple[Section, pd.D
     else:
         numeric(assoc, ["pvalue", "padj"], path)
         assoc = assoc.sort_values("pvalue", na_position="last").reset_index(drop=True)
+        if "note" in assoc:  # "<= x" where the p is a permutation bound
+            shown = [p_text(p, n) for p, n in zip(assoc["pvalue"], assoc["note"], strict=True)]
+            assoc.insert(assoc.columns.get_loc("pvalue") + 1, "p_shown", shown)
         marks = {i: [] for i in range(len(assoc)) if assoc["padj"].iloc[i] < params.alpha}
         section.tables.append(
             Table("associations", "Associations", assoc, marks,
                   note=f"Rows with padj < {params.alpha:g} are highlighted.")
         )  # fmt: skip
-    section.images += _stage_images(results / "response")
-    section.images += _stage_images(results / "stats", lambda p: not _is_lesion_figure(p))
-    return section, response
+    n = f"{len(read_samples(results))} samples in the cohort"
+    section.images += _stage_images(results / "response", f"Drawn by the response stage; {n}.")
+    section.images += _stage_images(
+        results / "stats" / "figures", f"Drawn by the associations stage; {n} (n per group "
+        "under each group).", lambda p: not _is_lesion_figure(p) and p.stem not in FINDING_FIGURES,
+    )  # fmt: skip
+    return section, response, assoc
 
 
 def de_section(results: Path, params: ReportParams) -> Section:
@@ -354,7 +421,12 @@ def de_section(results: Path, params: ReportParams) -> Section:
         if "log2fc_per_sd" in table:
             numeric(table, ["log2fc_per_sd"], path)
             fig = volcano(table, params.alpha, name)
-            section.images.append(Image(f"Volcano: {name}", figures.data_uri(fig)))
+            section.images.append(
+                Image(
+                    f"Volcano: {name}", figures.data_uri(fig),
+                    caption=f"One dot per gene ({len(table)} genes tested); outlier-driven in red.",
+                )
+            )  # fmt: skip
         top = table.sort_values("pvalue", na_position="last").head(params.top_genes)
         top = top.reset_index(drop=True)
         marks = {i: [] for i in range(len(top)) if top["outlier_driven"].iloc[i]}
@@ -382,7 +454,11 @@ def gsea_section(results: Path) -> Section:
             Table(f"gsea-{_slug(name)}", f"Gene sets: {name}", table, marks,
                   note="Sets at FDR < 0.25 (GSEA's usual cut-off) are highlighted.")
         )  # fmt: skip
-    section.images += _stage_images(results / "gsea")
+    section.images += _stage_images(
+        results / "gsea",
+        "Drawn by the gsea stage: running enrichment score of one gene set "
+        "along the genes ranked by the DE statistic.",
+    )
     return section
 
 
@@ -423,89 +499,113 @@ def variant_section(results: Path) -> tuple[Section, pd.DataFrame | None]:
     return section, table
 
 
-@dataclass
-class Cohort:
-    """What the sample cards draw on; any table may be absent."""
-
-    qc: pd.DataFrame
-    flags: pd.DataFrame
-    subtypes: pd.DataFrame | None = None
-    profile: pd.DataFrame | None = None
-    response: pd.DataFrame | None = None
-    fusions: pd.DataFrame | None = None
-    variants: pd.DataFrame | None = None
+FINDING_FIGURES = {
+    "fig1abc_auc_by_age_group": "Fig. 1A-C: imatinib, dasatinib and bosutinib AUC by age group",
+    "fig1ef_z_by_mrd_and_relapse": "Fig. 1E-F: imatinib z by end-of-induction MRD and by relapse",
+    "fig3b_z_by_deletion_group": "Fig. 3B: imatinib z by deletion group, Dunn P per pair",
+    "fig5_expression_vs_auc": "Fig. 5: ABL1 and BCR::ABL1 expression vs capped imatinib AUC",
+}
 
 
-def _by_sample(table: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
-    if table is None:
-        return {}
-    return {str(s): rows for s, rows in table.groupby("sample", sort=False)}
+def _share(n: int | None, total: int) -> str:
+    if n is None:
+        return "not assessed"
+    return f"{n} ({100 * n / total:.0f} %)" if total else str(n)
 
 
-def _number(value: float, digits: int = 3) -> str:
-    """Counts with thousands separators, other values to ``digits`` significant digits."""
-    if value is None or math.isnan(value):
-        return ""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:.{digits}g}"
-
-
-def sample_cards(cohort: Cohort) -> list[dict[str, object]]:
-    """One card per sample: ``items`` are [label, text, flagged] triples."""
-    subtypes = _by_sample(cohort.subtypes)
-    profile = _by_sample(cohort.profile)
-    response = _by_sample(cohort.response)
-    fusions = _by_sample(cohort.fusions)
-    variants = _by_sample(cohort.variants)
-    cards = []
-    for i, qc in cohort.qc.iterrows():
-        sample = qc["sample"]
-        flags = cohort.flags.loc[i]
-        items: list[list[object]] = []
-        for metric in QC_METRICS:
-            items.append([metric.label, _number(qc[metric.column], 4), bool(flags[metric.column])])
-        strand = f"{qc['strandedness_declared']} / {qc['strandedness_inferred']}"
-        items.append(["strand (declared / inferred)", strand, bool(flags["strandedness_mismatch"])])
-        if sample in subtypes:
-            row = subtypes[sample].iloc[0]
-            items.append(
-                ["subtype", f"{row['subtype']} ({row['confidence']})", row["confidence"] == "low"]
+def findings_section(
+    results: Path,
+    samples: list[str],
+    subtypes: pd.DataFrame | None,
+    fusions: pd.DataFrame | None,
+    response: pd.DataFrame | None,
+    lesions: pd.DataFrame | None,
+    profile: pd.DataFrame | None,
+    variants: pd.DataFrame | None,
+    assoc: pd.DataFrame | None,
+) -> Section:
+    """The cohort at a glance, first on the page: what was found, then the core tests."""
+    total = len(samples)
+    section = Section("findings", f"Cohort at a glance ({total} samples)", figures_last=True)
+    if subtypes is not None:
+        table = findings.subtype_by_risk(subtypes)
+        section.panels.append(Panel("Samples by subtype and risk group", table=table))
+    else:
+        section.panels.append(Panel("Samples by subtype and risk group",
+                                    note="subtypes/subtypes.tsv not found"))  # fmt: skip
+    if fusions is not None:
+        isoforms = findings.bcr_abl1_isoforms(fusions)
+        positive = sum(n for _, n in isoforms)
+        lines = [("BCR::ABL1 positive", _share(positive, total))]
+        lines += [(f"\u2003{iso}", str(n)) for iso, n in isoforms]
+        section.panels.append(Panel("BCR::ABL1 isoforms", lines))
+    else:
+        section.panels.append(Panel("BCR::ABL1 isoforms", note="no fusion calls"))
+    if response is not None:
+        classes = findings.imatinib_classes(response)
+        labels = {"sensitive": "sensitive (AUC < 80)", "intermediate": "intermediate (80-120)",
+                  "resistant": "resistant (AUC > 120)"}  # fmt: skip
+        lines = [(labels.get(c, c), _share(n, total)) for c, n in classes]
+        section.panels.append(Panel("Imatinib response", lines))
+    else:
+        section.panels.append(Panel("Imatinib response", note="response/response.tsv not found"))
+    lines = [(k, _share(n, total)) for k, n in findings.lesion_landscape(lesions, profile)]
+    section.panels.append(Panel("Secondary lesions", lines))
+    if variants is not None:
+        hits = findings.tki_mutations(variants)
+        section.tables.append(
+            Table(
+                "tki-mutations", f"TKI-resistance mutations ({len(hits)} in "
+                f"{hits['sample'].nunique()} samples)", hits,
+                note="PASS variants whose substitution defeats a TKI (gene, protein change, "
+                "VAF, the drugs it defeats).",
             )
-            items.append(["risk group", row["risk_group"], row["risk_group"] == "high"])
-            items.append(["evidence", row["evidence"].replace(";", "; "), False])
-        if sample in profile:
-            row = profile[sample].iloc[0]
-            for key in ("deletion_group", "ikzf1plus_core", "n_lesions"):
-                if key in row:
-                    items.append([key.replace("_", " "), row[key], False])
-        rows = response.get(sample)
-        for _, rec in rows.iterrows() if rows is not None else ():
-            text = f"AUC {_number(rec['auc'])}" + (f", {rec['class']}" if rec["class"] else "")
-            items.append([rec["drug"], text, rec["class"] == "resistant"])
-        rows = fusions.get(sample)
-        if rows is not None:
-            kept = rows[rows["filters"].isin(["PASS", "known_fusion_rescue"])]
-            text = ", ".join(
-                f"{r.gene5}::{r.gene3}" + (f" {r.isoform}" if r.isoform else "")
-                for r in kept.itertuples()
+        )  # fmt: skip
+    if assoc is not None:
+        tests = findings.core_tests(assoc)
+        section.tables.append(
+            Table(
+                "core-tests", "The core study's tests (imatinib)", tests,
+                note="p: exact or permutation p-values for small groups (method column; "
+                "'<=' marks a bound); padj: Benjamini-Hochberg over every test in "
+                "stats/associations.tsv (all of them in Drug response).",
             )
-            items.append(["fusions", text or "none passing", False])
-        rows = variants.get(sample)
-        if rows is not None:
-            change = rows["hgvsp_short"] if "hgvsp_short" in rows else rows["hgvsp"]
-            names = (rows["gene"] + " " + change.where(change != "", rows["consequence"])).tolist()
-            items.append(["PASS variants", ", ".join(names) or "none", False])
-            hits = [
-                f"{name} ({drugs.replace(';', ', ')})"
-                for name, drugs in zip(names, rows["tki_resistance"].str.strip(), strict=True)
-                if drugs
-            ]
-            if hits:
-                items.append(["TKI resistance", "; ".join(hits), True])
-        cards.append({"sample": sample, "items": items})
-    return cards
+        )  # fmt: skip
+    folder = results / "stats" / "figures"
+    for stem, title in FINDING_FIGURES.items():
+        path = folder / f"{stem}.png"
+        if path.exists():
+            caption = (
+                f"{total} samples in the cohort; n per group under each group or in the legend."
+            )
+            section.images.append(Image(title, figures.file_uri(path), small=True, caption=caption))
+    return section
 
 
-def render(sections: list[Section], cards: list[dict[str, object]], params: ReportParams) -> str:
+def karyotype_data(results: Path) -> tuple[Karyotype | None, list[str]]:
+    """The karyotype plots' data: karyotype.tsv, with its genes and sites when present."""
+    folder = results / "subtypes"
+    path = folder / "karyotype.tsv"
+    if not path.exists():
+        return None, ["subtypes/karyotype.tsv"]
+    table = read_table(path, "karyotype")
+    genes = read_karyotype_points(
+        folder / "karyotype_genes.tsv.gz", ("sample", "chrom", "arm", "pos", "log2_ratio")
+    )
+    sites = read_karyotype_points(
+        folder / "karyotype_sites.tsv.gz", ("sample", "chrom", "arm", "pos", "alt_fraction")
+    )
+    return pack_karyotype(table, genes, sites), []
+
+
+def render(
+    head: list[Section],
+    tail: list[Section],
+    cards: list[dict[str, object]],
+    karyotype: Karyotype | None,
+    params: ReportParams,
+    banner: str,
+) -> str:
     """The page from the Jinja2 template, with CSS and script inlined."""
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -515,9 +615,17 @@ def render(sections: list[Section], cards: list[dict[str, object]], params: Repo
         undefined=StrictUndefined,
     )
     template = env.get_template("report.html.j2")
+    layout = {
+        "arms": karyotype.arms if karyotype else [], "calls": list(CALLS),
+        "confidences": list(CONFIDENCES), "gene_bins": GENE_BINS, "site_bins": SITE_BINS,
+        "binned": bool(karyotype and karyotype.binned),
+    }  # fmt: skip
     return template.render(
-        sections=sections,
+        sections=head,
+        tail=tail,
+        banner=banner,
         cards=_script_json(cards),
+        karyotype=_script_json(layout),
         page_size=params.page_size,
         cards_per_page=params.cards_per_page,
         version=__version__,
@@ -527,22 +635,33 @@ def render(sections: list[Section], cards: list[dict[str, object]], params: Repo
 
 def build_report(results: Path, params: ReportParams) -> str:
     """Read every section's inputs under ``results`` and return the HTML page."""
+    from tkiseq.report.status import fragment, read_state
+
     samples = read_samples(results)
     summary = summary_section(results, samples)
     qc, qc_frame, flags = qc_section(results, samples, params)
     subtypes, subtype_table = subtype_section(results)
-    response, response_table = response_section(results, params)
-    lesions, profile = lesion_section(results, samples, response_table)
+    response, response_table, assoc = response_section(results, params)
+    lesions, lesion_table, profile = lesion_section(results, samples, response_table)
     fusions, fusion_table = fusion_section(results)
     variants, variant_table = variant_section(results)
-    sections = [
-        summary, qc, subtypes, lesions, response, de_section(results, params),
+    karyotype, missing = karyotype_data(results)
+    glance = findings_section(
+        results, samples, subtype_table, fusion_table, response_table, lesion_table, profile,
+        variant_table, assoc,
+    )  # fmt: skip
+    head = [
+        glance, qc, subtypes, lesions, response, de_section(results, params),
         gsea_section(results), fusions, variants,
     ]  # fmt: skip
     cohort = Cohort(
-        qc_frame, flags, subtype_table, profile, response_table, fusion_table, variant_table
-    )
-    return render(sections, sample_cards(cohort), params)
+        qc_frame, flags, subtype_table, lesion_table, profile, response_table, fusion_table,
+        variant_table, karyotype,
+    )  # fmt: skip
+    if missing:
+        summary.missing += missing
+    banner = fragment("banner", read_state(results))
+    return render(head, [summary], sample_cards(cohort), karyotype, params, banner)
 
 
 def run_files(files: list[Path], outdir: Path, params: ReportParams) -> Path:

@@ -106,18 +106,23 @@ def subtype_figure(subtypes: pd.DataFrame) -> Figure:
     return fig
 
 
-def oncoprint(lesions: pd.DataFrame, order: list[str], auc: pd.Series | None) -> Figure:
+def oncoprint(
+    lesions: pd.DataFrame, order: list[str], auc: pd.Series | None, max_rows: int = 40
+) -> tuple[Figure, list[list[object]]]:
     """Samples (columns, sorted by imatinib AUC when known) x lesions, coloured by source.
 
     A lesion seen by several sources takes the colour of the first in ``SOURCE_COLOURS``
-    order; the top track is the AUC.
+    order; the top track is the AUC. Only the ``max_rows`` most frequent lesions are drawn.
+    Returns the figure and its rows as [lesion, samples with it].
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
     present = lesions[lesions["status"].isin(PRESENT_STATUS)]
-    names = present["lesion"].value_counts().index.tolist()
+    counts = present.drop_duplicates(["sample", "lesion"])["lesion"].value_counts()
+    names = counts.index.tolist()[:max_rows]
+    present = present[present["lesion"].isin(names)]
     sources = list(SOURCE_COLOURS)
     grid = np.zeros((len(names), len(order)))
     col = {s: i for i, s in enumerate(order)}
@@ -149,7 +154,7 @@ def oncoprint(lesions: pd.DataFrame, order: list[str], auc: pd.Series | None) ->
     handles = [Patch(color=c, label=s) for s, c in SOURCE_COLOURS.items()]
     ax.legend(handles=handles, fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
     fig.tight_layout()
-    return fig
+    return fig, [[n, int(counts[n])] for n in names]
 
 
 def response_figure(response: pd.DataFrame, cap: float) -> Figure:

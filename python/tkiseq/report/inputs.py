@@ -37,6 +37,9 @@ REQUIRED = {
     "de": ("gene_id", "gene_name", "base_mean", "log2fc", "pvalue", "padj", "outlier_driven"),
     "gsea": ("term", "es", "nes", "pvalue", "fdr", "size", "leading_edge"),
     "strandedness": ("sample", "declared", "inferred"),
+    "karyotype": (
+        "sample", "chrom", "arm", "log2_ratio", "maf_peak", "copy_number", "call", "confidence",
+    ),
     "trace": ("stage", "sample", "exit_code"),
     "warnings": (),
 }  # fmt: skip

@@ -22,5 +22,5 @@ class ReportParams:
     alpha: float = 0.05  # DE significance for the volcano colours
     auc_cap: float = AUC_CAP  # drawn on the response figure
     page_size: int = 25  # table rows per page
-    cards_per_page: int = 12
+    cards_per_page: int = 6  # one page per sample: a card is a screen tall
     multiqc: bool = True

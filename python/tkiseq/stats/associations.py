@@ -4,6 +4,10 @@ An analysis whose input columns are missing, or whose groups are too small, stil
 row(s): statistics NA and ``note`` saying why. ``pvalue`` is each test's own p (Dunn: adjusted
 over its pairs as ``AssociationParams.dunn_adjust`` says); ``padj`` is Benjamini-Hochberg over
 every row of the table that has a p-value.
+
+No p-value is given for a group (or a correlation) of fewer than ``AssociationParams.min_group``
+samples (default 3, ``--min-group``); small tests get exact or permutation p-values
+(``tkiseq.stats.compare``), and ``method`` says which.
 """
 
 from __future__ import annotations
@@ -74,9 +78,9 @@ def two_groups(
     a, b = values[mask_a].dropna(), values[mask_b].dropna()
     base = dict(group=names[0], reference_group=names[1], n=len(a), n_reference=len(b))
     if min(len(a), len(b)) < min_group:
-        note = f"fewer than {min_group} samples in a group"
+        note = f"fewer than {min_group} samples in a group: no p-value"
         return row(analysis, variable, eligibility, **base, method="Mann-Whitney U", note=note)
-    u, effect, p = mann_whitney(a.to_numpy(), b.to_numpy())
+    u, effect, test = mann_whitney(a.to_numpy(), b.to_numpy())
     return row(
         analysis,
         variable,
@@ -84,8 +88,9 @@ def two_groups(
         **base,
         statistic=u,
         effect=effect,
-        pvalue=p,
-        method="Mann-Whitney U, two-sided (scipy); effect: rank-biserial",
+        pvalue=test.pvalue,
+        method=f"{test.method}; effect: rank-biserial",
+        note=test.note(),
     )
 
 
@@ -227,7 +232,7 @@ def by_deletion_group(d: Data, params: AssociationParams) -> list[dict[str, obje
                 )
             )
             continue
-        h, eps, p = kruskal([z[keep & (groups == g)].to_numpy() for g in used])
+        h, eps, test = kruskal([z[keep & (groups == g)].to_numpy() for g in used])
         rows.append(
             row(
                 analysis,
@@ -237,13 +242,13 @@ def by_deletion_group(d: Data, params: AssociationParams) -> list[dict[str, obje
                 n=int(keep.sum()),
                 statistic=h,
                 effect=eps,
-                pvalue=p,
-                note=note,
-                method="Kruskal-Wallis (scipy); effect: epsilon squared",
+                pvalue=test.pvalue,
+                note="; ".join(t for t in (note, test.note()) if t),
+                method=f"{test.method}; effect: epsilon squared",
             )
         )
         medians = z[keep].groupby(groups[keep]).median()
-        for a, b, stat, padj in dunn(z[keep], groups[keep], used, params.dunn_adjust):
+        for a, b, stat, test in dunn(z[keep], groups[keep], used, params.dunn_adjust):
             rows.append(
                 row(
                     analysis,
@@ -255,9 +260,9 @@ def by_deletion_group(d: Data, params: AssociationParams) -> list[dict[str, obje
                     n_reference=int(sizes[b]),
                     statistic=stat,
                     effect=float(medians[a] - medians[b]),
-                    pvalue=padj,
-                    method=f"Dunn (scikit-posthocs), p adjusted over the pairs: "
-                    f"{params.dunn_adjust}; statistic: z of mean ranks; effect: median difference",
+                    pvalue=test.pvalue,
+                    method=f"{test.method}; statistic: z of mean ranks; effect: median difference",
+                    note=test.note(),
                 )
             )
     return rows
@@ -325,7 +330,7 @@ def by_age_group(d: Data, params: AssociationParams) -> list[dict[str, object]]:
                 )
             )
         elif len(levels) > 2 and min(age[keep].value_counts()) >= params.min_group:
-            h, eps, p = kruskal([d.z[drug][keep & (age == lv)].to_numpy() for lv in levels])
+            h, eps, test = kruskal([d.z[drug][keep & (age == lv)].to_numpy() for lv in levels])
             rows.append(
                 row(
                     analysis,
@@ -335,8 +340,9 @@ def by_age_group(d: Data, params: AssociationParams) -> list[dict[str, object]]:
                     n=int(keep.sum()),
                     statistic=h,
                     effect=eps,
-                    pvalue=p,
-                    method="Kruskal-Wallis (scipy); effect: epsilon squared",
+                    pvalue=test.pvalue,
+                    method=f"{test.method}; effect: epsilon squared",
+                    note=test.note(),
                 )
             )
         else:
@@ -360,14 +366,24 @@ def drug_correlation(d: Data, params: AssociationParams) -> list[dict[str, objec
     rule = "samples with a z-score for both drugs"
     for a, b in combinations(d.z.columns, 2):
         both = d.z[a].notna() & d.z[b].notna()
-        base = dict(group=a, reference_group=b, n=int(both.sum()), method="Spearman (scipy)")
+        base = dict(group=a, reference_group=b, n=int(both.sum()), method="Spearman")
         if both.sum() < params.min_group:
-            rows.append(row(analysis, f"z_{a} vs z_{b}", rule, **base, note="too few samples"))
+            rows.append(
+                row(
+                    analysis,
+                    f"z_{a} vs z_{b}",
+                    rule,
+                    **base,
+                    note=f"fewer than {params.min_group} samples: no p-value",
+                )
+            )
             continue
-        rho, p = spearman(d.z[a][both].to_numpy(), d.z[b][both].to_numpy())
+        rho, test = spearman(d.z[a][both].to_numpy(), d.z[b][both].to_numpy())
+        base |= dict(method=test.method, note=test.note())
         rows.append(
-            row(analysis, f"z_{a} vs z_{b}", rule, **base, statistic=rho, effect=rho, pvalue=p)
-        )
+            row(analysis, f"z_{a} vs z_{b}", rule, **base, statistic=rho, effect=rho,
+                pvalue=test.pvalue)
+        )  # fmt: skip
     return rows
 
 
@@ -399,7 +415,7 @@ def expression_vs_auc(d: Data, params: AssociationParams) -> list[dict[str, obje
                             variable,
                             rule,
                             group=subset,
-                            method="Spearman (scipy)",
+                            method="Spearman",
                             note=why if values is None else "no BCR::ABL1 fusion calls",
                         )
                     )
@@ -410,14 +426,24 @@ def expression_vs_auc(d: Data, params: AssociationParams) -> list[dict[str, obje
                 x = d.capped[drug].reindex(members)
                 y = _num(values.reindex(members).astype(str))
                 both = x.notna() & y.notna()
-                base = dict(group=subset, n=int(both.sum()), method="Spearman (scipy)")
+                base = dict(group=subset, n=int(both.sum()), method="Spearman")
                 if both.sum() < params.min_group:
-                    rows.append(row(analysis, variable, rule, **base, note="too few samples"))
+                    rows.append(
+                        row(
+                            analysis,
+                            variable,
+                            rule,
+                            **base,
+                            note=f"fewer than {params.min_group} samples: no p-value",
+                        )
+                    )
                     continue
-                rho, p = spearman(x[both].to_numpy(), y[both].to_numpy())
+                rho, test = spearman(x[both].to_numpy(), y[both].to_numpy())
+                base |= dict(method=test.method, note=test.note())
                 rows.append(
-                    row(analysis, variable, rule, **base, statistic=rho, effect=rho, pvalue=p)
-                )
+                    row(analysis, variable, rule, **base, statistic=rho, effect=rho,
+                        pvalue=test.pvalue)
+                )  # fmt: skip
     return rows
 
 

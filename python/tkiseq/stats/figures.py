@@ -1,6 +1,7 @@
 """The core study's figures from pipeline output (science.md section 7), PNG and SVG each.
 
-Fig. 1A-C AUC by age group (violins, per drug); 1D z-score correlation between drugs; 1E-F
+Fig. 1A-C AUC by age group (per drug: violins for groups of >= 10, boxes for >= 5, dots and
+the median otherwise); 1D z-score correlation between drugs; 1E-F
 z by end-of-induction MRD and by relapse among eligible patients (Tukey boxes); 3A lesion
 overview sorted by imatinib AUC with clinical tracks (marsilea); 3B z by deletion group with
 Dunn p-values; 5A-B BCR::ABL1 and ABL1 expression vs capped AUC with Spearman rho.
@@ -33,6 +34,15 @@ from tkiseq.stats.associations import (
 Z_LABEL = "AUC z-score ({drug}; SD units)"
 AUC_LABEL = f"{{drug}} AUC (AU, capped at {AUC_CAP:g})"
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
+VIOLIN_MIN_N = 10  # a density needs this many points; smaller groups: box (>= 5) or dots only
+BOX_MIN_N = 5
+
+
+def p_text(pvalue: float, note: str) -> str:
+    """``P = 0.03``, or ``P <= 2e-05`` where the p is a permutation bound."""
+    if pd.isna(pvalue):
+        return "P = NA"
+    return f"P <= {pvalue:.2g}" if "p is a bound" in str(note) else f"P = {pvalue:.2g}"
 
 
 def _save(fig, outdir: Path, name: str) -> None:
@@ -49,14 +59,23 @@ def _p(table: pd.DataFrame, analysis: str, variable: str, group: str = "", ref: 
     hit = table[sel]
     if hit.empty or pd.isna(hit["pvalue"].iloc[0]):
         return "P = NA" + (f" ({hit['note'].iloc[0]})" if len(hit) and hit["note"].iloc[0] else "")
-    return f"P = {hit['pvalue'].iloc[0]:.2g}"
+    return p_text(hit["pvalue"].iloc[0], hit["note"].iloc[0])
 
 
 def _boxes(ax, groups: dict[str, np.ndarray], ylabel: str, title: str) -> None:
-    """Tukey boxes with the points on top and n under each group."""
+    """Tukey boxes (groups of >= BOX_MIN_N) with the points on top and n under each group."""
     names = list(groups)
     data = [groups[n] for n in names]
-    ax.boxplot(data, whis=1.5, showfliers=False, widths=0.6)
+    boxed = [i for i, v in enumerate(data) if len(v) >= BOX_MIN_N]
+    if boxed:
+        ax.boxplot(
+            [data[i] for i in boxed], positions=[i + 1 for i in boxed], whis=1.5,
+            showfliers=False, widths=0.6,
+        )  # fmt: skip
+    for i, v in enumerate(data, start=1):
+        if 0 < len(v) < BOX_MIN_N:  # too few for quartiles: the median as a bar
+            ax.hlines(np.median(v), i - 0.25, i + 0.25, color="0.3", lw=1.5)
+    ax.set_xlim(0.4, len(names) + 0.6)
     rng = np.random.default_rng(0)
     for i, values in enumerate(data, start=1):
         ax.scatter(i + rng.uniform(-0.12, 0.12, len(values)), values, s=14, color="0.25", zorder=3)
@@ -79,17 +98,27 @@ def fig1_auc_by_age(d: Data) -> plt.Figure:
     levels = sorted(age.unique())
     for ax, drug in zip(axes[0], drugs, strict=False):
         data = [d.capped[drug][age == lv].dropna().to_numpy() for lv in levels]
-        shown = [i for i, v in enumerate(data) if len(v) > 1]
-        parts = ax.violinplot(
-            [data[i] for i in shown],
-            positions=[i + 1 for i in shown],
-            showmedians=True,
-            quantiles=[[0.25, 0.75]] * len(shown),
-        )
-        for body, i in zip(parts["bodies"], shown, strict=False):
-            body.set_facecolor(PALETTE[i % len(PALETTE)])
+        shown = [i for i, v in enumerate(data) if len(v) >= VIOLIN_MIN_N]
+        if shown:
+            parts = ax.violinplot(
+                [data[i] for i in shown],
+                positions=[i + 1 for i in shown],
+                showmedians=True,
+                quantiles=[[0.25, 0.75]] * len(shown),
+            )
+            for body, i in zip(parts["bodies"], shown, strict=False):
+                body.set_facecolor(PALETTE[i % len(PALETTE)])
+        boxed = [i for i, v in enumerate(data) if BOX_MIN_N <= len(v) < VIOLIN_MIN_N]
+        if boxed:
+            ax.boxplot(
+                [data[i] for i in boxed], positions=[i + 1 for i in boxed], whis=1.5,
+                showfliers=False, widths=0.5,
+            )  # fmt: skip
+        rng = np.random.default_rng(0)
         for i, v in enumerate(data, start=1):
-            ax.scatter(np.full(len(v), i), v, s=8, color="k", zorder=3)
+            if 0 < len(v) < BOX_MIN_N:
+                ax.hlines(np.median(v), i - 0.25, i + 0.25, color="0.3", lw=1.5)
+            ax.scatter(i + rng.uniform(-0.1, 0.1, len(v)), v, s=8, color="k", zorder=3)
         ax.set_xticks(
             range(1, len(levels) + 1),
             [f"{lv}\n(n={len(v)})" for lv, v in zip(levels, data, strict=False)],
@@ -208,7 +237,7 @@ def fig3b_deletion_group(d: Data, table: pd.DataFrame, params: AssociationParams
         y = top + 0.35 * (level + 1)
         x1, x2 = pos[r.group], pos[r.reference_group]
         ax.plot([x1, x1, x2, x2], [y - 0.08, y, y, y - 0.08], c="k", lw=0.7)
-        ax.text((x1 + x2) / 2, y, f"P = {r.pvalue:.2g}", ha="center", va="bottom", fontsize=7)
+        ax.text((x1 + x2) / 2, y, p_text(r.pvalue, r.note), ha="center", va="bottom", fontsize=7)
     ax.set_xlabel(f"deletion group (Dunn, {params.dunn_adjust}-adjusted P)")
     fig.tight_layout()
     return fig
@@ -249,7 +278,7 @@ def fig5_expression(d: Data, table: pd.DataFrame, params: AssociationParams) -> 
             if len(hit):
                 r = hit.iloc[0]
                 text.append(
-                    f"{subset}: rho = {r.statistic:.2f}, P = {r.pvalue:.2g}, n={int(r.n)}"
+                    f"{subset}: rho = {r.statistic:.2f}, {p_text(r.pvalue, r.note)}, n={int(r.n)}"
                     if pd.notna(r.pvalue)
                     else f"{subset}: NA ({r.note})"
                 )

@@ -1,0 +1,223 @@
+"""One card per sample, and the compact data its RNA karyotype plot is drawn from.
+
+The plot (per chromosome arm: dosage as log2 ratio with the genes as points, the minor-allele
+fractions of heterozygous sites, the called copy number; as RNAseqCNV and MD-ALL draw it) is
+drawn in the browser when a card is shown. Per sample the page carries 15 bytes per arm
+(base64): the arm's call, confidence, copy number, log2 ratio and allele-fraction peak, and the
+genes and sites binned along the arm (``GENE_BINS`` medians of the genes' log2 ratios,
+``SITE_BINS`` of the sites' minor-allele fractions), so 2,000 samples add about 1.6 MB.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tkiseq.report.findings import PASSING_FUSION, evidence_words, lesions_only
+from tkiseq.report.inputs import QC_METRICS
+
+CALLS = ("normal", "gain", "loss", "cnLOH", "LOH", "not assessable")
+CONFIDENCES = ("high", "medium", "low")
+GENE_BINS = 6
+SITE_BINS = 4
+ARM_BYTES = 5 + GENE_BINS + SITE_BINS
+LOG2_SCALE = 50  # byte = round(log2 * 50) + 128 (0: none), so +-2.5 in steps of 0.02
+FRACTION_SCALE = 200  # byte = round(fraction * 200) (255: none)
+
+
+@dataclass
+class Karyotype:
+    """The cohort's arms (plot order) and, per sample, the base64 bytes of its plot."""
+
+    arms: list[str]
+    packed: dict[str, str]
+    binned: bool  # genes / sites files were there (points drawn), not arm values alone
+
+
+def _log2_byte(values: np.ndarray) -> np.ndarray:
+    out = np.clip(np.round(values * LOG2_SCALE) + 128, 1, 255)
+    return np.where(np.isnan(values), 0, out).astype(np.uint8)
+
+
+def _fraction_byte(values: np.ndarray) -> np.ndarray:
+    out = np.clip(np.round(values * FRACTION_SCALE), 0, 254)
+    return np.where(np.isnan(values), 255, out).astype(np.uint8)
+
+
+def _bins(table: pd.DataFrame, value: str, n_bins: int, keys: pd.DataFrame) -> pd.DataFrame:
+    """Median ``value`` per sample, arm and position bin (bins span the arm's cohort extent)."""
+    arm = table["chrom"].astype(str) + table["arm"].astype(str)
+    pos = pd.to_numeric(table["pos"], errors="coerce")
+    lo = pos.groupby(arm).transform("min")
+    hi = pos.groupby(arm).transform("max")
+    width = (hi - lo).where(hi > lo, 1)
+    which = np.minimum(((pos - lo) / width * n_bins).fillna(0).astype(int), n_bins - 1)
+    frame = pd.DataFrame(
+        {"sample": table["sample"].astype(str), "arm": arm, "bin": which, "v": table[value]}
+    )
+    medians = frame.groupby(["sample", "arm", "bin"])["v"].median().unstack("bin")
+    medians = medians.reindex(columns=range(n_bins))
+    return medians.reindex(pd.MultiIndex.from_frame(keys[["sample", "arm"]]))
+
+
+def pack_karyotype(
+    karyotype: pd.DataFrame, genes: pd.DataFrame | None = None, sites: pd.DataFrame | None = None
+) -> Karyotype:
+    """Per sample the bytes of its karyotype plot, from karyotype.tsv (+ genes and sites)."""
+    k = karyotype.copy()
+    k["arm_label"] = k["chrom"].astype(str) + k["arm"].astype(str)
+    arms = list(dict.fromkeys(k["arm_label"]))
+    keys = k[["sample", "arm_label"]].rename(columns={"arm_label": "arm"})
+    call = k["call"].map({c: i for i, c in enumerate(CALLS)}).fillna(len(CALLS)).astype(np.uint8)
+    conf = k["confidence"].map({c: i for i, c in enumerate(CONFIDENCES)}).fillna(254)
+    cn = pd.to_numeric(k["copy_number"], errors="coerce").to_numpy(float)
+    cn_byte = np.where(np.isnan(cn), 255, np.clip(np.round(cn * 10), 0, 254)).astype(np.uint8)
+    log2 = pd.to_numeric(k["log2_ratio"], errors="coerce").to_numpy(float)
+    maf = pd.to_numeric(k["maf_peak"], errors="coerce").to_numpy(float)
+    columns = [call.to_numpy(), conf.to_numpy(np.uint8), cn_byte, _log2_byte(log2),
+               _fraction_byte(maf)]  # fmt: skip
+    gene_bins = np.full((len(k), GENE_BINS), np.nan)
+    site_bins = np.full((len(k), SITE_BINS), np.nan)
+    if genes is not None and len(genes):
+        genes = genes.assign(log2_ratio=pd.to_numeric(genes["log2_ratio"], errors="coerce"))
+        gene_bins = _bins(genes, "log2_ratio", GENE_BINS, keys).to_numpy(float)
+    if sites is not None and len(sites):
+        fraction = pd.to_numeric(sites["alt_fraction"], errors="coerce")
+        sites = sites.assign(minor=np.minimum(fraction, 1 - fraction))
+        site_bins = _bins(sites, "minor", SITE_BINS, keys).to_numpy(float)
+    matrix = np.column_stack([*columns, _log2_byte(gene_bins), _fraction_byte(site_bins)])
+    position = {a: i for i, a in enumerate(arms)}
+    packed = {}
+    for sample, rows in k.groupby("sample", sort=False).indices.items():
+        block = np.full((len(arms), ARM_BYTES), 0, dtype=np.uint8)
+        block[:, 0] = 255  # arm absent for this sample
+        block[[position[a] for a in k["arm_label"].iloc[rows]]] = matrix[rows]
+        packed[str(sample)] = base64.b64encode(block.tobytes()).decode()
+    binned = genes is not None or sites is not None
+    return Karyotype(arms, packed, binned)
+
+
+def read_karyotype_points(path: Path, columns: tuple[str, ...]) -> pd.DataFrame | None:
+    """A genes or sites table of the subtypes stage (absent: None), the columns it needs."""
+    if not path.exists():
+        return None
+    from tkiseq.errors import InputError
+
+    try:
+        table = pd.read_csv(path, sep="\t", usecols=lambda c: c in columns)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, EOFError) as exc:
+        raise InputError(path, f"not a tab-separated table with a header ({exc})") from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InputError(path, f"missing column(s) {', '.join(missing)}", line=1)
+    return table
+
+
+@dataclass
+class Cohort:
+    """What the sample cards draw on; any table may be absent."""
+
+    qc: pd.DataFrame
+    flags: pd.DataFrame
+    subtypes: pd.DataFrame | None = None
+    lesions: pd.DataFrame | None = None
+    profile: pd.DataFrame | None = None
+    response: pd.DataFrame | None = None
+    fusions: pd.DataFrame | None = None
+    variants: pd.DataFrame | None = None
+    karyotype: Karyotype | None = None
+
+
+def _by_sample(table: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    if table is None:
+        return {}
+    return {str(s): rows for s, rows in table.groupby("sample", sort=False)}
+
+
+def number(value: object, digits: int = 3) -> str:
+    """Counts with thousands separators, other values to ``digits`` significant digits."""
+    try:
+        value = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(value or "")
+    if math.isnan(value):
+        return ""
+    return f"{value:,.0f}" if value.is_integer() else f"{value:.{digits}g}"
+
+
+PROFILE_KEYS = ("deletion_group", "ikzf1plus_core", "ikzf1plus_stanulla", "jak_stat",
+                "secondary_lesion")  # fmt: skip
+
+
+def sample_cards(cohort: Cohort) -> list[dict[str, object]]:
+    """One card per sample (samplesheet order), as the page's script draws it."""
+    subtypes = _by_sample(cohort.subtypes)
+    lesions = _by_sample(lesions_only(cohort.lesions) if cohort.lesions is not None else None)
+    profile = _by_sample(cohort.profile)
+    response = _by_sample(cohort.response)
+    fusions = _by_sample(cohort.fusions)
+    variants = _by_sample(cohort.variants)
+    cards = []
+    for i, qc in cohort.qc.iterrows():
+        sample = str(qc["sample"])
+        flags = cohort.flags.loc[i]
+        card: dict[str, object] = {"sample": sample}
+        qc_items = [[m.label, number(qc[m.column], 4), bool(flags[m.column])] for m in QC_METRICS]
+        strand = f"{qc['strandedness_declared']} / {qc['strandedness_inferred']}"
+        mismatch = bool(flags["strandedness_mismatch"])
+        qc_items.append(["strand (declared / inferred)", strand, mismatch])
+        card["qc"] = qc_items
+        card["qcflag"] = any(item[2] for item in qc_items)
+        if sample in subtypes:
+            row = subtypes[sample].iloc[0]
+            card["sub"] = [row["subtype"], row["confidence"], row["risk_group"]]
+            card["ev"] = evidence_words(row["evidence"])
+            extra = [
+                [key.replace("_", " "), str(row[key])]
+                for key in ("karyotype", "ploidy_class", "sex")
+                if key in row and str(row[key]) not in ("", "unknown")
+            ]
+            card["subx"] = extra
+        rows = fusions.get(sample)
+        if rows is not None:
+            rows = rows.sort_values("filters", key=lambda f: ~f.isin(PASSING_FUSION), kind="stable")
+            card["fus"] = [
+                [f"{r.gene5}::{r.gene3}", r.breakpoint5, r.breakpoint3, number(r.split_reads),
+                 number(r.spanning_pairs), r.isoform, r.reading_frame, r.filters]
+                for r in rows.itertuples()
+            ]  # fmt: skip
+        rows = variants.get(sample)
+        if rows is not None:
+            rows = rows[rows["filter"] == "PASS"]
+            change = rows["hgvsp_short"] if "hgvsp_short" in rows else rows["hgvsp"]
+            card["var"] = [
+                [g, c or q, number(v), f"{number(a)}/{number(d)}", re.sub(r"[;,]\s*", ", ", t)]
+                for g, c, q, v, a, d, t in zip(
+                    rows["gene"], change, rows["consequence"], rows["vaf"], rows["alt_reads"],
+                    rows["depth"], rows["tki_resistance"].str.strip(), strict=True,
+                )
+            ]  # fmt: skip
+        rows = lesions.get(sample)
+        if rows is not None:
+            card["les"] = [[r.lesion, r.source, r.evidence] for r in rows.itertuples()]
+        if sample in profile:
+            row = profile[sample].iloc[0]
+            card["prof"] = [[k.replace("_", " "), str(row[k])] for k in PROFILE_KEYS if k in row]
+        rows = response.get(sample)
+        if rows is not None:
+            card["drug"] = [
+                [drug, number(auc), number(z), klass]
+                for drug, auc, z, klass in zip(
+                    rows["drug"], rows["auc"], rows["z"], rows["class"], strict=True
+                )
+            ]
+        if cohort.karyotype is not None and sample in cohort.karyotype.packed:
+            card["k"] = cohort.karyotype.packed[sample]
+        cards.append(card)
+    return cards
