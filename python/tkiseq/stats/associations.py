@@ -8,7 +8,6 @@ every row of the table that has a p-value.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
@@ -18,12 +17,10 @@ import numpy as np
 import pandas as pd
 
 from tkiseq import tables
-from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
-from tkiseq.expression.de import read_phenotypes
+from tkiseq.inputs.phenotypes import read_phenotypes
 from tkiseq.stats.compare import COLUMNS, bh, dunn, kruskal, mann_whitney, row, spearman
 
-log = logging.getLogger(__name__)
 DELETION_GROUPS = ("NO DEL", "PAX5+", "IKZF1", "IKZF1plus")
 CLASSES = ("sensitive", "intermediate", "resistant")
 MISSING = ("", "NA")
@@ -537,18 +534,3 @@ def load(
     if expression is not None:
         d.abl1 = read_abl1(Path(expression))
     return d
-
-
-def run(outdir: Path, params: AssociationParams, response: Path, **inputs: Path | None) -> Path:
-    """``tkiseq associations``: stats/associations.tsv and the figures in stats/figures/."""
-    from tkiseq.stats.figures import write_figures
-
-    d = load(response, params, **inputs)
-    table = associations(d, params)
-    out = Path(outdir)
-    write_figures(d, table, params, out / "figures")
-    dest = out / "associations.tsv"
-    with atomic_path(dest) as tmp:  # last: its presence means the stage finished
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
-    log.info("%d tests, %d with a p-value", len(table), int(table["pvalue"].notna().sum()))
-    return dest

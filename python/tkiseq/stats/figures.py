@@ -20,7 +20,7 @@ import pandas as pd
 
 from tkiseq.atomic import atomic_path
 from tkiseq.response import AUC_CAP
-from tkiseq.stats import FIGURES
+from tkiseq.stages import FIGURES
 from tkiseq.stats.associations import (
     DELETION_GROUPS,
     AssociationParams,
