@@ -68,7 +68,7 @@ STOP_GRACE_S = 30.0
 
 @dataclass(frozen=True)
 class RunConfig:
-    """The parameters of ``tkiseq run`` (interface.md)."""
+    """The parameters of ``tkiseq run`` (docs/usage.md)."""
 
     input: Path
     phenotypes: Path
@@ -399,7 +399,7 @@ class Plan:
 
 
 def run_pipeline(cfg: RunConfig) -> None:
-    """Run every stage for the cohort in ``cfg``; see interface.md for the outputs.
+    """Run every stage for the cohort in ``cfg``; see docs/output.md for the outputs.
 
     Before anything is written: STAR is found, the references and their indexes are checked,
     and ``--outdir`` must be new, empty, or this run's results (``--resume``, or replaced with

@@ -39,7 +39,7 @@ ALIGN_SUFFIXES = (
     ".strandedness.json",  # last: its presence means the sample is complete
 )
 TESTED_PHENOTYPES = "tested_phenotypes.txt"  # written by validate, read by both runners
-# Figure file stems below stats/figures/, each written as .png and .svg (science.md section 7).
+# Figure file stems below stats/figures/, each written as .png and .svg (docs/science.md#figures).
 FIGURES = (
     "fig1abc_auc_by_age_group",
     "fig1d_z_correlation",
@@ -127,7 +127,7 @@ VARIANTS_MIN_ALT_READS = Tuning(
 VARIANTS_MIN_VAF = Tuning(
     "min_vaf", "--min-vaf", "min_vaf", "variants: a PASS call's VAF is strictly above this"
 )
-# drug response and DE analyse the same capped AUC (science.md section 1)
+# drug response and DE analyse the same capped AUC (docs/science.md#drug-response)
 AUC_CAP = Tuning(
     "auc_cap", "--cap", "cap", "drug response and DE: cap the AUC at this value (DE: 0, no cap)"
 )

@@ -1,4 +1,4 @@
-"""Every analysis of the core study as rows of stats/associations.tsv (science.md 1, 2, 5).
+"""Every analysis of the core study as rows of stats/associations.tsv (docs/science.md).
 
 An analysis whose input columns are missing, or whose groups are too small, still gets its
 row(s): statistics NA and ``note`` saying why. ``pvalue`` is each test's own p (Dunn: adjusted
@@ -109,7 +109,7 @@ def mrd_eligible(ph: pd.DataFrame, params: AssociationParams) -> pd.Series:
 
 
 def by_relapse(d: Data, params: AssociationParams) -> list[dict[str, object]]:
-    """z of relapse vs CCR (science.md section 1, Fig. 1F)."""
+    """z of relapse vs CCR (docs/science.md#response-associations, Fig. 1F)."""
     need = ("tki_start_days", "followup_days", "relapse", "died_in_cr")
     rule = (
         f"tki_start_days <= {params.relapse_max_start_days} and (followup_days >= "

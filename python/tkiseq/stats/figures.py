@@ -1,4 +1,4 @@
-"""The core study's figures from pipeline output (science.md section 7), PNG and SVG each.
+"""The core study's figures from pipeline output (docs/science.md#figures), PNG and SVG each.
 
 Fig. 1A-C AUC by age group (violins, per drug); 1D z-score correlation between drugs; 1E-F
 z by end-of-induction MRD and by relapse among eligible patients (Tukey boxes); 3A lesion

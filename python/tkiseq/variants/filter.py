@@ -1,4 +1,4 @@
-"""The study filter (science.md section 3): >= 3 alt reads, VAF > 0.1, not in dbSNP; and two
+"""The study filter (docs/science.md#variant-filter): >= 3 alt reads, VAF > 0.1, no dbSNP; and two
 RNA artefacts the study's thresholds let through:
 
 - ``fusion_junction``: a call within ``fusion_window`` bases past a breakpoint of one of the
