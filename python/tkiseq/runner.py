@@ -417,6 +417,7 @@ def run_pipeline(cfg: RunConfig) -> None:
     claim_outdir(out, cfg.input, resume=cfg.resume, overwrite=cfg.overwrite)
     info = out / "pipeline_info"
     started = datetime.now(UTC)
+    params: dict[str, object]
     params = {k: str(v) if v is not None else None for k, v in asdict(cfg).items()}
     params["gene_sets"] = [str(p) for p in cfg.gene_sets]
     params |= dict(cfg.tuning)
@@ -504,8 +505,8 @@ def run_pipeline(cfg: RunConfig) -> None:
             console.summary(status, str(out), [str(p) for p in plan.reports()], failure)
             if runner.warnings:
                 console.say(f"{len(runner.warnings)} warning(s), also in {runner.warnings_path}:")
-                for stage, sample, message in runner.warnings:
-                    console.say(f"  {stage}{'.' + sample if sample else ''}: {message}")
+                for name, sample, message in runner.warnings:
+                    console.say(f"  {name}{'.' + sample if sample else ''}: {message}")
 
 
 def _prepared(task: Task, cfg: RunConfig, runner: Runner) -> bool:
