@@ -289,8 +289,8 @@ def test_cli_writes_table_and_figures(cohort: Path, tmp_path: Path) -> None:
 
 
 def test_response_alone_still_gives_every_row_and_figure(cohort: Path, tmp_path: Path) -> None:
-    from tkiseq.stats import FIGURE_FILES
-    from tkiseq.stats.associations import run
+    from tkiseq.stages import FIGURE_FILES
+    from tkiseq.stats.stage import run
 
     dest = run(tmp_path, AssociationParams(), cohort / "response" / "response.tsv")
     table = pd.read_csv(dest, sep="\t")

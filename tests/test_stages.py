@@ -143,7 +143,7 @@ def test_subtypes_task_takes_every_sample_and_the_references_when_given() -> Non
 
 
 def _table(heading: str) -> list[list[str]]:
-    """The rows (cells without backticks) of the first table after ``heading`` in usage.md."""
+    """The rows (cells without backticks) of the first table after ``heading`` in docs/usage.md."""
     text = (Path(__file__).resolve().parents[1] / "docs" / "usage.md").read_text()
     block = text.split(heading, 1)[1].split("\n\n|", 1)[1].split("\n\n", 1)[0]
     rows = [line.strip("|").split("|") for line in ("|" + block).splitlines()[2:]]

@@ -840,7 +840,8 @@ def _associations_options(p: Parser) -> None:
 
 
 def _associations(a: argparse.Namespace) -> None:
-    from tkiseq.stats.associations import AssociationParams, run
+    from tkiseq.stats.associations import AssociationParams
+    from tkiseq.stats.stage import run
 
     params = AssociationParams(min_group=a.min_group, dunn_adjust=a.dunn_adjust)
     inputs = dict(phenotypes=a.phenotypes, profile=a.profile, fusions=a.fusions)

@@ -68,7 +68,7 @@ def environment_message(exc: OSError) -> str:
     that refused it, not the temporary file.
     """
     path = Path(exc.filename) if exc.filename else None
-    cause = _WRITE_FAILURES.get(exc.errno) or _ACCESS_FAILURES.get(exc.errno)
+    cause = _WRITE_FAILURES.get(exc.errno or 0) or _ACCESS_FAILURES.get(exc.errno or 0)
     if cause is None:
         cause = (exc.strerror or str(exc)).lower()
     if path is None:

@@ -84,9 +84,9 @@ def tool_versions(tool: str) -> dict[str, str]:
     if tool == "pysam":
         from pysam import version
 
-        versions["htslib"] = version.__htslib_version__
-        versions["samtools"] = version.__samtools_version__
-        versions["bcftools"] = version.__bcftools_version__
+        versions["htslib"] = version.__htslib_version__  # type: ignore[attr-defined]
+        versions["samtools"] = version.__samtools_version__  # type: ignore[attr-defined]
+        versions["bcftools"] = version.__bcftools_version__  # type: ignore[attr-defined]
     return versions
 
 

@@ -69,7 +69,7 @@ STOP_GRACE_S = 30.0
 
 @dataclass(frozen=True)
 class RunConfig:
-    """The parameters of ``tkiseq run`` (interface.md)."""
+    """The parameters of ``tkiseq run`` (docs/usage.md)."""
 
     input: Path
     phenotypes: Path
@@ -400,7 +400,7 @@ class Plan:
 
 
 def run_pipeline(cfg: RunConfig) -> None:
-    """Run every stage for the cohort in ``cfg``; see interface.md for the outputs.
+    """Run every stage for the cohort in ``cfg``; see docs/output.md for the outputs.
 
     Before anything is written: STAR is found, the references and their indexes are checked,
     and ``--outdir`` must be new, empty, or this run's results (``--resume``, or replaced with
@@ -418,6 +418,7 @@ def run_pipeline(cfg: RunConfig) -> None:
     claim_outdir(out, cfg.input, resume=cfg.resume, overwrite=cfg.overwrite)
     info = out / "pipeline_info"
     started = datetime.now(UTC)
+    params: dict[str, object]
     params = {k: str(v) if v is not None else None for k, v in asdict(cfg).items()}
     params["gene_sets"] = [str(p) for p in cfg.gene_sets]
     params |= dict(cfg.tuning)
@@ -506,8 +507,8 @@ def run_pipeline(cfg: RunConfig) -> None:
             console.summary(status, str(out), [str(p) for p in plan.reports()], failure)
             if runner.warnings:
                 console.say(f"{len(runner.warnings)} warning(s), also in {runner.warnings_path}:")
-                for stage, sample, message in runner.warnings:
-                    console.say(f"  {stage}{'.' + sample if sample else ''}: {message}")
+                for name, sample, message in runner.warnings:
+                    console.say(f"  {name}{'.' + sample if sample else ''}: {message}")
 
 
 def _prepared(task: Task, cfg: RunConfig, runner: Runner) -> bool:

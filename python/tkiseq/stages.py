@@ -26,8 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tkiseq.stats import FIGURE_FILES
-
 Scope = Literal["cohort", "sample", "phenotype"]
 
 ALIGN_SUFFIXES = (
@@ -41,6 +39,16 @@ ALIGN_SUFFIXES = (
     ".strandedness.json",  # last: its presence means the sample is complete
 )
 TESTED_PHENOTYPES = "tested_phenotypes.txt"  # written by validate, read by both runners
+# Figure file stems below stats/figures/, each written as .png and .svg (docs/science.md#figures).
+FIGURES = (
+    "fig1abc_auc_by_age_group",
+    "fig1d_z_correlation",
+    "fig1ef_z_by_mrd_and_relapse",
+    "fig3a_oncoprint",
+    "fig3b_z_by_deletion_group",
+    "fig5_expression_vs_auc",
+)
+FIGURE_FILES = tuple(f"figures/{stem}.{ext}" for stem in FIGURES for ext in ("png", "svg"))
 
 
 @dataclass(frozen=True)
@@ -119,7 +127,7 @@ VARIANTS_MIN_ALT_READS = Tuning(
 VARIANTS_MIN_VAF = Tuning(
     "min_vaf", "--min-vaf", "min_vaf", "variants: a PASS call's VAF is strictly above this"
 )
-# drug response and DE analyse the same capped AUC (science.md section 1)
+# drug response and DE analyse the same capped AUC (docs/science.md#drug-response)
 AUC_CAP = Tuning(
     "auc_cap", "--cap", "cap", "drug response and DE: cap the AUC at this value (DE: 0, no cap)"
 )

@@ -1,6 +1,6 @@
 """STAR genome index and alignment, then duplicate marking with samtools (bundled in pysam).
 
-Chimeric detection uses the settings Arriba and STAR-Fusion recommend (see science.md), with
+Chimeric detection uses the settings Arriba recommends (docs/science.md#star-settings), with
 multimapping chimeras written to ``Chimeric.out.junction`` in format 1.
 """
 

@@ -59,7 +59,7 @@ def read_reads_per_gene(path: Path) -> tuple[pd.DataFrame, dict[str, list[int]]]
             if fields[0].startswith("N_"):
                 summary[fields[0]] = counts
             else:
-                rows.append((fields[0], *counts))
+                rows.append((fields[0], counts[0], counts[1], counts[2]))
     if not rows:
         raise InputError(path, "no gene rows", hint="was STAR run with --quantMode GeneCounts?")
     table = pd.DataFrame(rows, columns=["gene_id", "unstranded", "forward", "reverse"])

@@ -14,6 +14,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -82,9 +83,7 @@ def ranking(de: pd.DataFrame) -> pd.Series:
     return stat.sort_values(ascending=False, kind="stable")
 
 
-def prerank(
-    rank: pd.Series, sets: list[GeneSet], params: GseaParams
-) -> tuple[pd.DataFrame, object]:
+def prerank(rank: pd.Series, sets: list[GeneSet], params: GseaParams) -> tuple[pd.DataFrame, Any]:
     """Run gseapy prerank; return the result table (``COLUMNS``) and gseapy's result object.
 
     Sets are passed under neutral keys so any set name (and the same name in two files) works.

@@ -16,7 +16,7 @@ import pandas as pd
 from tkiseq.align.strandedness import COLUMN, read_reads_per_gene
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
-from tkiseq.expression.normalise import vst
+from tkiseq.expression.normalise import median_of_ratios, vst
 from tkiseq.genome.bundle import read_genes
 
 RPG_SUFFIX = ".ReadsPerGene.out.tab"
@@ -40,15 +40,6 @@ def load_sample(path: Path) -> tuple[str, pd.Series, dict[str, object]]:
     decision = json.loads(decision_path.read_text())
     counts, _ = read_reads_per_gene(path)
     return sample, counts[COLUMN[decision["used"]]].rename(sample), decision
-
-
-def median_of_ratios(counts: np.ndarray) -> np.ndarray:
-    """DESeq2 size factors for a samples x genes matrix (genes with a zero are skipped)."""
-    expressed = np.all(counts > 0, axis=0)
-    if not expressed.any():
-        return np.ones(counts.shape[0])
-    logs = np.log(counts[:, expressed])
-    return np.exp(np.median(logs - logs.mean(axis=0), axis=1))
 
 
 def count_matrix(columns: list[pd.Series], paths: list[Path]) -> pd.DataFrame:

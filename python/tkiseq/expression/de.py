@@ -31,6 +31,7 @@ from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.expression import outliers
 from tkiseq.expression.matrix_input import CountMatrix, read_counts
+from tkiseq.inputs.phenotypes import read_phenotypes
 from tkiseq.response import AUC_CAP
 
 matplotlib.use("Agg")
@@ -219,19 +220,6 @@ def differential_expression(
     table.index.name = "gene_id"
     table = table.reset_index()[COLUMNS]
     return table.sort_values(["pvalue", "gene_id"], na_position="last", kind="stable"), fit
-
-
-def read_phenotypes(path: Path) -> pd.DataFrame:
-    """The phenotype table as text, indexed by sample."""
-    if not path.exists():
-        raise InputError(path, "file not found")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
-    if "sample" not in table.columns:
-        raise InputError(path, "no 'sample' column", line=1)
-    if table["sample"].duplicated().any():
-        dup = table.loc[table["sample"].duplicated(), "sample"].iloc[0]
-        raise InputError(path, f"sample {dup!r} appears twice", column="sample")
-    return table.set_index("sample")
 
 
 def run(counts: list[Path], phenotypes: Path, params: DeParams, outdir: Path) -> Path:

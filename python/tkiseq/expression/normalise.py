@@ -20,6 +20,15 @@ log = logging.getLogger(__name__)
 MIN_GENES_FOR_TREND = 10  # fewer expressed genes than this cannot fit a dispersion trend
 
 
+def median_of_ratios(counts: np.ndarray) -> np.ndarray:
+    """DESeq2 size factors for a samples x genes matrix (genes with a zero are skipped)."""
+    expressed = np.all(counts > 0, axis=0)
+    if not expressed.any():
+        return np.ones(counts.shape[0])
+    logs = np.log(counts[:, expressed])
+    return np.exp(np.median(logs - logs.mean(axis=0), axis=1))
+
+
 def vst(counts: np.ndarray) -> np.ndarray:
     """DESeq2 VST of a samples x genes raw count matrix (log2-like scale, same shape)."""
     from pydeseq2.dds import DeseqDataSet
@@ -46,7 +55,5 @@ def vst(counts: np.ndarray) -> np.ndarray:
 
 
 def _log_normalised(counts: np.ndarray) -> np.ndarray:
-    from tkiseq.expression.counts import median_of_ratios
-
     sf = median_of_ratios(counts.astype(float))
     return np.log2(counts / sf[:, None] + 1.0)

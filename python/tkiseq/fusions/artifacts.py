@@ -1,6 +1,6 @@
 """Artifact filters and confidence of fusion candidates.
 
-Defaults follow the published callers (science.md section 8) and are chosen so that a single
+Defaults follow the published callers (docs/science.md#fusions) and are chosen so that a single
 chimeric fragment, the commonest artifact (template switching, ligation), never passes:
 
 * support: >= 2 split reads (Arriba's minimum), or split + spanning >= 3 (STAR-Fusion asks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tkiseq.fusions.annotation import Transcript
 
-# BCR exon -> protein (science.md section 4): e1 = p190 (minor bcr), e13/e14 = p210, e19 = p230.
+# BCR exon -> protein (docs/science.md#fusions): e1 = p190 (minor bcr), e13/e14 = p210, e19 = p230.
 BCR_PROTEIN = {1: "p190", 13: "p210", 14: "p210", 19: "p230"}
 
 

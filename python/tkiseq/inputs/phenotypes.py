@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tkiseq.errors import InputError
 from tkiseq.inputs.table import check_known, check_unique, read_table, to_frame
 
 SCHEMA = "schema_phenotypes.json"
@@ -40,3 +41,17 @@ def load_phenotypes(path: str | Path, sample_ids: Collection[str]) -> pd.DataFra
     if "source" in frame:
         frame["source"] = frame["source"].map(lambda v: _SOURCES[v.lower()], na_action="ignore")
     return frame
+
+
+def read_phenotypes(path: Path) -> pd.DataFrame:
+    """The phenotype table as text, indexed by sample: how the cohort stages (DE, response,
+    associations) read validate's ``phenotypes.valid.csv``."""
+    if not path.exists():
+        raise InputError(path, "file not found")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, sep=None, engine="python")
+    if "sample" not in table.columns:
+        raise InputError(path, "no 'sample' column", line=1)
+    if table["sample"].duplicated().any():
+        dup = table.loc[table["sample"].duplicated(), "sample"].iloc[0]
+        raise InputError(path, f"sample {dup!r} appears twice", column="sample")
+    return table.set_index("sample")

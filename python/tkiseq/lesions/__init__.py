@@ -4,6 +4,7 @@ karyotype) in one long table, and the per-sample profile (IKZF1plus, deletion gr
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -42,7 +43,7 @@ def collect(
     params: LesionParams,
     *,
     cnv: Path | None = None,
-    splice: list[Path] = (),
+    splice: Sequence[Path] = (),
     fusions: Path | None = None,
     variants: Path | None = None,
     expression: Path | None = None,
@@ -79,7 +80,7 @@ def run(
 ) -> tuple[Path, Path]:
     """``tkiseq lesions``: lesions/lesions.tsv and lesions/profile.tsv (nothing on bad input)."""
     samples = read_samples(Path(samplesheet))
-    lesions, calls = collect(samples, params, **inputs)
+    lesions, calls = collect(samples, params, **inputs)  # type: ignore[arg-type]
     profile = build_profile(samples, calls, lesions)
     log.info(
         "%d lesions in %d samples; IKZF1plus (core) in %d",

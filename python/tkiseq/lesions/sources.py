@@ -23,7 +23,7 @@ from tkiseq.variants.hgvs import SEVERITY
 COLUMNS = tables.columns("lesions")
 CNV_STATUS = ("NO_DEL", "DEL", "HOM_DEL", "NA")
 DELETED = frozenset({"DEL", "HOM_DEL"})
-# IKZF1 deletions that the RNA sees as one exon-skipping junction (science.md sections 5 and 8).
+# IKZF1 deletions that the RNA sees as one exon-skipping junction (docs/science.md#ikzf1-deletions).
 IKZF1_JUNCTIONS = frozenset({"IKZF1_del4-7", "IKZF1_del2-7"})
 PROTEIN_ALTERING = frozenset(SEVERITY[: SEVERITY.index("missense_variant") + 1])
 FUSION_CONFIDENCE = frozenset({"high", "medium"})

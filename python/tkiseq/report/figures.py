@@ -57,10 +57,11 @@ def file_uri(path: Path, max_width: int = 700) -> str:
         return "data:image/svg+xml;base64," + base64.b64encode(path.read_bytes()).decode()
     from PIL import Image as PilImage
 
-    with PilImage.open(path) as image:
+    with PilImage.open(path) as opened:
+        image: PilImage.Image = opened
         if image.width > max_width:
             height = round(image.height * max_width / image.width)
-            image = image.resize((max_width, height), PilImage.LANCZOS)
+            image = image.resize((max_width, height), PilImage.Resampling.LANCZOS)
         buffer = io.BytesIO()
         image.convert("RGB").quantize(colors=64).save(buffer, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -19,7 +19,7 @@ from tkiseq.errors import InputError
 
 SAMPLESHEET = Path("pipeline_info/inputs/samplesheet.valid.csv")
 
-# Columns each cohort table must have (interface.md); extra columns are kept.
+# Columns each cohort table must have (docs/output.md); extra columns are kept.
 REQUIRED = {
     "subtypes": ("sample", "subtype", "confidence", "risk_group", "evidence"),
     "lesions": ("sample", "lesion", "source", "status", "evidence"),

@@ -17,7 +17,7 @@ import pandas as pd
 from tkiseq import tables
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
-from tkiseq.expression.de import read_phenotypes
+from tkiseq.inputs.phenotypes import read_phenotypes
 from tkiseq.response import AUC_CAP
 from tkiseq.response.viability import read_viability, viability_aucs
 

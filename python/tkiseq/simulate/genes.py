@@ -7,6 +7,7 @@ junctions, in-frame skippable exons) constrain both.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,8 +59,8 @@ def _coding_parts(
     phase0 = {e - 1 - first for e in spec.phase0}
     mult3 = {1 + int(rng.integers(0, n_coding - 2))} if spec.alt == "skip" else set()
     while True:
-        parts = np.maximum(30, np.round(rng.dirichlet(np.full(n_coding, 4.0)) * cds_len))
-        parts = [int(x) for x in parts]
+        drawn = np.maximum(30, np.round(rng.dirichlet(np.full(n_coding, 4.0)) * cds_len))
+        parts = [int(x) for x in drawn]
         for i in range(n_coding - 1):
             if i in fixed:
                 parts[i] = fixed[i]
@@ -96,7 +97,7 @@ def _assemble(
     exon_seqs: list[np.ndarray],
     introns: list[np.ndarray],
     transcripts: list[list[int]],
-    cds_starts: list[int | None],
+    cds_starts: Sequence[int | None],
 ) -> LocalGene:
     pieces, exons, pos = [], [], 0
     for i, ex in enumerate(exon_seqs):

@@ -183,7 +183,7 @@ def build_genome(
         else:
             pieces, pos, prev = [], 1, ""
             p_arm: tuple[int, int] | None = None  # (pieces so far, end of the last p gene)
-            for s in [*on_chrom, None]:
+            for s in [*on_chrom, None]:  # type: ignore[assignment]  # None: the last gap
                 gap = SPECIAL_GAPS.get((prev, s.name if s else ""), int(rng.integers(5000, 20001)))
                 inter = random_seq(rng, gap, INTRON_GC)
                 if n_gaps % 3 == 0 and gap > 2 * REPEAT_LENGTH:

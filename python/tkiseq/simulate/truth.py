@@ -207,7 +207,7 @@ def _splice(genome: Genome, results: list[SampleTruth]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-# the simulator's design labels -> interface.md vocabulary
+# the simulator's design labels -> the subtype vocabulary of docs/output.md
 VOCABULARY = {"KMT2A::AFF1": "KMT2A-r"}
 
 

@@ -357,14 +357,14 @@ def assign_variants(
                 )
                 carried[int(rank[r])].append((planted[key], vaf))
                 m += 1
-    for i, s in enumerate(samples or ()):
-        if s.subtype == "PAX5 P80R":
-            carried[i].append((planted["PAX5_P80R"], 0.45))
+    for k, pax5 in enumerate(samples or ()):
+        if pax5.subtype == "PAX5 P80R":
+            carried[k].append((planted["PAX5_P80R"], 0.45))
     for v in planted.values():
         if v.kind == "germline_dbsnp":
             p = COMMON_SNP_GENOTYPES if v.key.startswith("KSNP") else DBSNP_GENOTYPES
             genotype = rng.choice(GENOTYPES, size=n, p=p)
-            for i in np.flatnonzero(genotype):
+            for i in np.flatnonzero(genotype).tolist():
                 s = samples[i] if samples else None
                 copies = s.copies.get(v.chrom, 2) if s else 2
                 minor = s.minor.get(v.chrom, 1) if s else 1

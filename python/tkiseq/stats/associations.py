@@ -1,4 +1,4 @@
-"""Every analysis of the core study as rows of stats/associations.tsv (science.md 1, 2, 5).
+"""Every analysis of the core study as rows of stats/associations.tsv (docs/science.md).
 
 An analysis whose input columns are missing, or whose groups are too small, still gets its
 row(s): statistics NA and ``note`` saying why. ``pvalue`` is each test's own p (Dunn: adjusted
@@ -12,7 +12,6 @@ samples (default 3, ``--min-group``); small tests get exact or permutation p-val
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
@@ -22,12 +21,10 @@ import numpy as np
 import pandas as pd
 
 from tkiseq import tables
-from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
-from tkiseq.expression.de import read_phenotypes
+from tkiseq.inputs.phenotypes import read_phenotypes
 from tkiseq.stats.compare import COLUMNS, bh, dunn, kruskal, mann_whitney, row, spearman
 
-log = logging.getLogger(__name__)
 DELETION_GROUPS = ("NO DEL", "PAX5+", "IKZF1", "IKZF1plus")
 CLASSES = ("sensitive", "intermediate", "resistant")
 MISSING = ("", "NA")
@@ -117,7 +114,7 @@ def mrd_eligible(ph: pd.DataFrame, params: AssociationParams) -> pd.Series:
 
 
 def by_relapse(d: Data, params: AssociationParams) -> list[dict[str, object]]:
-    """z of relapse vs CCR (science.md section 1, Fig. 1F)."""
+    """z of relapse vs CCR (docs/science.md#response-associations, Fig. 1F)."""
     need = ("tki_start_days", "followup_days", "relapse", "died_in_cr")
     rule = (
         f"tki_start_days <= {params.relapse_max_start_days} and (followup_days >= "
@@ -563,18 +560,3 @@ def load(
     if expression is not None:
         d.abl1 = read_abl1(Path(expression))
     return d
-
-
-def run(outdir: Path, params: AssociationParams, response: Path, **inputs: Path | None) -> Path:
-    """``tkiseq associations``: stats/associations.tsv and the figures in stats/figures/."""
-    from tkiseq.stats.figures import write_figures
-
-    d = load(response, params, **inputs)
-    table = associations(d, params)
-    out = Path(outdir)
-    write_figures(d, table, params, out / "figures")
-    dest = out / "associations.tsv"
-    with atomic_path(dest) as tmp:  # last: its presence means the stage finished
-        table.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
-    log.info("%d tests, %d with a p-value", len(table), int(table["pvalue"].notna().sum()))
-    return dest

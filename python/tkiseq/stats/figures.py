@@ -1,4 +1,4 @@
-"""The core study's figures from pipeline output (science.md section 7), PNG and SVG each.
+"""The core study's figures from pipeline output (docs/science.md#figures), PNG and SVG each.
 
 Fig. 1A-C AUC by age group (per drug: violins for groups of >= 10, boxes for >= 5, dots and
 the median otherwise); 1D z-score correlation between drugs; 1E-F
@@ -21,7 +21,7 @@ import pandas as pd
 
 from tkiseq.atomic import atomic_path
 from tkiseq.response import AUC_CAP
-from tkiseq.stats import FIGURES
+from tkiseq.stages import FIGURES
 from tkiseq.stats.associations import (
     DELETION_GROUPS,
     AssociationParams,

@@ -103,7 +103,8 @@ def oncoprint(d: Data, params: AssociationParams, stem: Path) -> None:
             if col in ph:
                 values = ph[col].replace("", "NA")
                 cats = sorted(values.unique())
-                pal = dict(zip(cats, plt.get_cmap("Set2").colors, strict=False))
+                set2 = plt.get_cmap("Set2").colors  # type: ignore[attr-defined]  # a ListedColormap
+                pal = dict(zip(cats, set2, strict=False))
                 pal["NA"] = "#ffffff"
                 board.add_top(_track(values, label, pal), size=0.15, pad=0.03)
     klass = d.klass.reindex(order).fillna("NA")

@@ -307,7 +307,7 @@ def karyotype_table(
 
 
 def ploidy_class(chromosome_number: float) -> str:
-    """Vocabulary of interface.md from the modal chromosome number."""
+    """The ``ploidy_class`` vocabulary of docs/output.md from the modal chromosome number."""
     if np.isnan(chromosome_number):
         return NOT_ASSESSABLE
     n = int(chromosome_number)

@@ -1,6 +1,6 @@
 """Risk group (Paietta et al., Blood 2021, E2993) and therapy-target readouts (CD19, CD22).
 
-science.md sections 6 and 8: standard, intermediate, high; subtypes the E2993 grouping does
+docs/science.md#risk-groups: standard, intermediate, high; subtypes the E2993 grouping does
 not place (TCF3::HLF, NUTM1-r, iAMP21, IKZF1 N159Y, CDX2/UBTF, ZEB2/CEBP, B-other,
 unclassified) are ``undetermined`` rather than guessed.
 """

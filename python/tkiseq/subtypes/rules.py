@@ -1,6 +1,6 @@
 """One subtype per sample from what the pipeline found, with the evidence behind it.
 
-Precedence (MD-ALL's decision order, science.md section 9): a subtype-defining fusion wins;
+Precedence (MD-ALL's decision order, docs/science.md#subtype-rules): a subtype-defining fusion wins;
 then a defining karyotype or mutation (near haploid, low hypodiploid, PAX5 p.P80R,
 IKZF1 p.N159Y, high hyperdiploid, iAMP21, in that order); then expression gates (CDX2, NUTM1,
 DUX4 high); then CRLF2-r alone makes BCR::ABL1-like. Nothing found is ``B-other`` only when

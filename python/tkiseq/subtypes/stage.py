@@ -146,7 +146,7 @@ def read_germline_sites(path: Path) -> pd.DataFrame:
             for rec in vcf:
                 if "dbsnp" not in rec.filter or len(rec.alts or ()) != 1:
                     continue
-                if len(rec.ref) != 1 or len(rec.alts[0]) != 1:
+                if len(rec.ref) != 1 or len(rec.alts[0]) != 1:  # type: ignore[arg-type, index]
                     continue
                 ad_ = rec.samples[0].get("AD")
                 if not ad_ or None in ad_:

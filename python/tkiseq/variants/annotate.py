@@ -58,14 +58,14 @@ class Annotator:
 
     def effect(self, chrom: str, pos: int, ref: str, alt: str) -> tuple[Transcript, Effect] | None:
         """Most severe effect over the canonical transcripts at the call (None: intergenic)."""
-        best: tuple[int, Transcript, Effect] | None = None
+        best: tuple[tuple[int, bool], Transcript, Effect] | None = None
         for t in self.transcripts(chrom, pos, ref):
             lo = max(1, pos - WINDOW)
             window = self.fasta.fetch(chrom, lo - 1, pos + len(ref) + WINDOW).upper()
             eff = variant_effect(t, pos, ref, alt, window, lo, self.mrna(t))
             rank = (SEVERITY.index(eff.consequence), not t.coding)
             if best is None or rank < best[0]:
-                best = (rank, t, eff)  # type: ignore[assignment]
+                best = (rank, t, eff)
         return None if best is None else (best[1], best[2])
 
 
@@ -98,7 +98,7 @@ def reported(ann: Annotator, rec: pysam.VariantRecord, filters: set[str]) -> boo
     if "min_vaf" not in filters:
         return True
     panel = panel_genes()
-    return any(t.gene_name in panel for t in ann.transcripts(rec.chrom, rec.pos, rec.ref))
+    return any(t.gene_name in panel for t in ann.transcripts(rec.chrom, rec.pos, rec.ref or ""))
 
 
 def annotate_calls(sample: str, vcf: Path, fasta: Path, annotation: Path, outdir: Path) -> Path:
@@ -114,12 +114,12 @@ def annotate_calls(sample: str, vcf: Path, fasta: Path, annotation: Path, outdir
     rows = []
     try:
         for rec in vf:
-            filters = set(rec.filter.keys())
+            filters = {str(f) for f in rec.filter}
             if not reported(ann, rec, filters):
                 continue
-            ad = rec.samples[0].get("AD") or ()
+            ad: tuple = rec.samples[0].get("AD") or ()
             dp = rec.samples[0].get("DP") if "DP" in rec.header.formats else None
-            filt = ";".join(rec.filter.keys()) or "."
+            filt = ";".join(map(str, rec.filter.keys())) or "."
             rsid = rec.info.get("DBSNP") if "DBSNP" in rec.header.info else None
             for k, alt in enumerate(rec.alts or ()):
                 if alt.startswith("<") or alt == "*":
@@ -140,7 +140,7 @@ def annotate_calls(sample: str, vcf: Path, fasta: Path, annotation: Path, outdir
                         "in_dbsnp": rsid is not None,
                         "filter": filt,
                         "dbsnp_id": rsid or "",
-                        **annotate_record(ann, rec.chrom, rec.pos, rec.ref, alt),
+                        **annotate_record(ann, rec.chrom, rec.pos, rec.ref or "", alt),
                     }
                 )
     except (OSError, ValueError) as exc:

@@ -50,7 +50,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import pysam
 
@@ -142,7 +142,7 @@ class Read:
 
     @classmethod
     def of(cls, aln: pysam.AlignedSegment) -> Read:
-        cigar = aln.cigartuples
+        cigar = aln.cigartuples or []  # reads here are mapped: never empty
         blocks: list[tuple[int, int, int, int, int]] = []
         segments: list[tuple[int, int, Cut, Cut]] = []
         r = seg_start = aln.reference_start
@@ -162,7 +162,7 @@ class Read:
             elif op in (_INS, _SOFT):
                 q += n
         segments.append((seg_start, r, left, "clip" if cigar[-1][0] in _CLIPS else "end"))
-        nm = aln.get_tag("NM") if aln.has_tag("NM") else None
+        nm = cast(int, aln.get_tag("NM")) if aln.has_tag("NM") else None
         return cls(aln.query_sequence or "", aln.query_qualities, aln.mapping_quality, nm,
                    blocks, segments)  # fmt: skip
 
@@ -338,7 +338,7 @@ def count_window(
         if aln.flag & SKIP_FLAGS:
             continue
         lo = bisect.bisect_left(starts, aln.reference_start)
-        hi = bisect.bisect_left(starts, aln.reference_end)
+        hi = bisect.bisect_left(starts, aln.reference_end or aln.reference_start)
         if lo == hi:
             continue
         read = Read.of(aln)
@@ -472,7 +472,7 @@ def add_allele_depths(
                 if chrom not in aligned.references:
                     raise InputError(bam, f"no contig {chrom} (used by the VCF)")
                 known = None if introns is None else introns.get(chrom, frozenset())
-                sites = [(r.pos, r.ref, r.alts[0]) for _, _, r in run]
+                sites = [(r.pos, r.ref or "", (r.alts or ("",))[0]) for _, _, r in run]
                 for (_, _, rec), c in zip(
                     run, count_window(aligned, genome, chrom, sites, known, params), strict=True
                 ):

@@ -1,4 +1,4 @@
-"""The study filter (science.md section 3): >= 3 alt reads, VAF > 0.1, not in dbSNP; and two
+"""The study filter (docs/science.md#variant-filter): >= 3 alt reads, VAF > 0.1, no dbSNP; and two
 RNA artefacts the study's thresholds let through:
 
 - ``fusion_junction``: a call within ``fusion_window`` bases past a breakpoint of one of the
@@ -216,7 +216,7 @@ def _annotate_batch(
     keys = [trim_alleles(int(f[1]), f[3], f[4]) for f in batch]
     rsids = db.lookup_cluster(to_db.get(batch[0][0]), keys)
     out = []
-    fields: dict[str, tuple[int, int]] = {}
+    fields: dict[str, tuple[int, ...]] = {}
     for f, rsid in zip(batch, rsids, strict=True):
         if f[8] not in fields:
             names = f[8].split(":")
@@ -227,7 +227,7 @@ def _annotate_batch(
         if f[4] in (".", "<*>", "*"):
             alt = 0
         depth = site_depth(ref, alt, values[j] if 0 <= j < len(values) else ".")
-        info = dict(x.split("=", 1) if "=" in x else (x, "") for x in f[7].split(";"))
+        info = dict(x.partition("=")[::2] for x in f[7].split(";"))
         at_fusion = near_fusion(spans, to_fusions.get(f[0]), int(f[1]), f[3])
         reasons = filter_reasons(ref, alt, rsid, p, info, at_fusion, depth)
         f[6] = ";".join(reasons) if reasons else "PASS"
@@ -269,8 +269,8 @@ def filter_calls(
                 indexed_vcf_output(all_path) as tmp_all,
                 indexed_vcf_output(pass_path) as tmp_pass,
                 norm.open() as fh,
-                pysam.BGZFile(str(tmp_all), "wb") as out_all,
-                pysam.BGZFile(str(tmp_pass), "wb") as out_pass,
+                pysam.BGZFile(str(tmp_all), "wb") as out_all,  # type: ignore[call-arg]
+                pysam.BGZFile(str(tmp_pass), "wb") as out_pass,  # type: ignore[call-arg]
             ):
                 header = _header(fh, params)
                 out_all.write(header.encode())
@@ -286,7 +286,7 @@ def filter_calls(
 
 def _header(fh: object, p: FilterParams) -> str:
     """Read the header from ``fh`` up to #CHROM; add the filter's FILTER/INFO definitions."""
-    lines = []
+    lines: list[str] = []
     for line in fh:  # type: ignore[attr-defined]
         if line.startswith("#CHROM"):
             ids = {x.split(",")[0] for x in lines if x.startswith(("##FILTER", "##INFO"))}

@@ -283,7 +283,8 @@ def variant_effect(
     if ch.deleted:
         exonic = [m for m in ms if m is not None]
     else:  # an insertion is exonic only between two adjacent mRNA bases
-        exonic = ms if None not in ms and abs(ms[0] - ms[1]) == 1 else []  # type: ignore[operator]
+        known = [m for m in ms if m is not None]
+        exonic = known if len(known) == 2 and abs(known[0] - known[1]) == 1 else []
         if not exonic:
             terms |= _region_terms(t, [g for g, m in zip(touched, ms, strict=True) if m is None])
     hgvsp = ""

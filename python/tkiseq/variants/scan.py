@@ -101,12 +101,12 @@ def scan_contig(
         seq = aln.query_sequence
         if aln.flag & SKIP_FLAGS or aln.mapping_quality < MIN_MAPQ or not seq:
             continue
-        start, end = aln.reference_start, aln.reference_end
+        start, end = aln.reference_start, aln.reference_end or aln.reference_start  # mapped
         if start < offset or end > offset + len(bases):  # reads come by start: it moves on
             offset = start  # upper case: soft-masked genomes are lower-case in repeats
             bases = genome.fetch(contig, start, max(start + CHUNK, end)).upper()
         r, q, quals = start - offset, 0, None
-        for op, n in aln.cigartuples:
+        for op, n in aln.cigartuples or ():
             if op in _ALIGNED:
                 read, ref = seq[q : q + n], bases[r : r + n]
                 if read != ref:

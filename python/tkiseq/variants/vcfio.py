@@ -75,11 +75,11 @@ def has_format(vf: pysam.VariantFile, key: str) -> bool:
 
 def vcf_contigs(path: Path, vf: pysam.VariantFile) -> list[str]:
     """Contigs declared in the header, else those in the index, else those in the records."""
-    names = list(vf.header.contigs)
+    names = [str(c) for c in vf.header.contigs]
     if names:
         return names
     with contextlib.suppress(OSError, ValueError):
-        names = list(vf.index.keys()) if vf.index is not None else []
+        names = [str(c) for c in vf.index] if vf.index is not None else []
     if names:
         return names
     seen: dict[str, None] = {}
