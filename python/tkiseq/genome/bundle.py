@@ -243,7 +243,7 @@ def build_bundle(gtf: Path, fasta: Path | None, dest: Path) -> Path:
             genome.close()
     contigs = list(dict.fromkeys(tables["genes"].column("chrom").to_pylist()))
     mapping = harmonise(contigs, genome.names if genome is not None else [])
-    if genome is not None:
+    if genome is not None and fasta is not None:
         check_contigs(gtf, fasta, genome.names, contigs, mapping)
     if not cds_summary["coding_transcripts"]:
         log.warning(

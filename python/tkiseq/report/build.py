@@ -411,6 +411,8 @@ def de_section(results: Path, params: ReportParams) -> Section:
     for path in paths:
         name = path.stem.removeprefix("de_")
         table = read_table(path, "de")
+        if table is None:  # gone since the glob found it
+            continue
         numeric(table, ["base_mean", "log2fc", "pvalue", "padj"], path)
         table["outlier_driven"] = table["outlier_driven"].str.lower().isin(["true", "1", "yes"])
         called = int((table["padj"] < params.alpha).sum())

@@ -154,11 +154,10 @@ def update_report(report: Path, state: RunState) -> None:
     """Re-render the status fragments of ``report`` in place (atomically)."""
     text = report.read_text(encoding="utf-8")
     for name in FRAGMENTS:
-        pattern = _pattern(name)
-        if not pattern.search(text):
+        match = _pattern(name).search(text)
+        if match is None:
             raise InputError(report, f"no status {name} in this page", hint="rebuild the report")
-        new = fragment(name, state)
-        text = pattern.sub(lambda _, new=new: new, text, count=1)
+        text = text[: match.start()] + fragment(name, state) + text[match.end() :]
     with atomic_path(report) as tmp:
         tmp.write_text(text, encoding="utf-8")
 
