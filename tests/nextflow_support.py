@@ -510,7 +510,7 @@ def parse_module(path: Path) -> Module:
 
 
 def modules(root: Path = REPO) -> list[Module]:
-    return [parse_module(p) for p in sorted((root / "modules" / "local").glob("*/main.nf"))]
+    return [parse_module(p) for p in sorted((root / "modules" / "local").glob("tkiseq/*/main.nf"))]
 
 
 def config_params(root: Path = REPO, profile_configs: tuple[str, ...] = ()) -> Obj:

@@ -1,0 +1,178 @@
+"""The Nextflow engine for the tests: the one scripts/install_nextflow.sh puts in .venv/bin, run
+offline on the pipeline checkout, and the comparison of its results with `tkiseq run`'s.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tkiseq.stages import STAGES
+
+REPO = Path(__file__).resolve().parents[1]
+PROCESSES = {stage.process for stage in STAGES}
+
+# The trace columns the tests read (native_id: the SLURM job id under the slurm executor)
+TRACE_CONFIG = """\
+trace {
+    enabled   = true
+    overwrite = true
+    fields    = 'task_id,hash,native_id,process,tag,name,status,exit,workdir'
+}
+"""
+
+
+def nextflow_executable() -> str:
+    """The engine on PATH (conftest puts the venv's bin first); a machine without Java or Maven
+    cannot have it and skips, one with both must have run scripts/install.sh."""
+    found = shutil.which("nextflow")
+    if found:
+        return found
+    missing = [tool for tool in ("java", "mvn") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"Nextflow needs {' and '.join(missing)} (scripts/install_nextflow.sh)")
+    pytest.fail("nextflow is not installed: run scripts/install.sh (scripts/install_nextflow.sh)")
+
+
+@dataclass
+class Run:
+    proc: subprocess.CompletedProcess
+    trace: list[dict[str, str]]  # one row per task
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        return self.proc.stdout + self.proc.stderr
+
+    def summary(self) -> str:
+        """Nextflow's own closing lines (the pipeline's completion summary among them)."""
+        return "\n".join(line for line in self.output.splitlines() if "tkiseq 0" in line)
+
+
+def nextflow_run(
+    launch: Path, *args: str, trace: str, env: dict[str, str] | None = None, timeout: int = 3600
+) -> Run:
+    """`nextflow run <checkout> ...args` in `launch`, with the trace written to `trace`."""
+    import time
+
+    config = launch / "trace.config"
+    config.write_text(TRACE_CONFIG)
+    home = launch / ".nxf_home"
+    run_env = {**(env or os.environ), "NXF_HOME": str(home), "NXF_OFFLINE": "true"}
+    run_env["NXF_ANSI_LOG"] = "false"
+    command = [nextflow_executable(), "run", str(REPO), "-ansi-log", "false", "-c", str(config)]
+    command += ["-with-trace", trace, *args]
+    start = time.monotonic()
+    proc = subprocess.run(
+        command, cwd=launch, env=run_env, capture_output=True, text=True, timeout=timeout
+    )
+    seconds = time.monotonic() - start
+    rows = []
+    if (launch / trace).exists():
+        with open(launch / trace, newline="") as handle:
+            rows = list(csv.DictReader(handle, delimiter="\t"))
+    return Run(proc, rows, seconds)
+
+
+def tiny_launch_dir(data: Path, launch: Path, own_copy: str) -> Path:
+    """A launch folder whose `tiny/` (the test profile's paths) links to the simulated dataset,
+    except the FASTQ `own_copy` (fastq/<name>), which is a copy: touching it changes this run's
+    input only, never the session's dataset."""
+    tiny = launch / "tiny"
+    tiny.mkdir(parents=True)
+    for item in data.iterdir():
+        if item.name != "fastq":
+            (tiny / item.name).symlink_to(item)
+    (tiny / "fastq").mkdir()
+    for fastq in (data / "fastq").iterdir():
+        if fastq.name == own_copy:
+            shutil.copy2(fastq, tiny / "fastq" / fastq.name)
+        else:
+            (tiny / "fastq" / fastq.name).symlink_to(fastq)
+    return launch
+
+
+def process_name(row: dict[str, str]) -> str:
+    """TKISEQ_ALIGN from TKISEQ_PIPELINE:TKISEQ:ALIGN:TKISEQ_ALIGN."""
+    return row["process"].split(":")[-1]
+
+
+# -- results compared file by file ---------------------------------------------------------------
+# Written by one runner only: each runner's own record of the run.
+ENGINE_ONLY = ("pipeline_info/execution_", "pipeline_info/software_versions.yml")
+RUNNER_ONLY = ("pipeline_info/trace.tsv", "pipeline_info/run.json")
+# What legitimately differs: the tools' own logs of when and where they ran.
+VOLATILE_TEXT = ("Log.out", "Log.progress.out", "genomeParameters.txt")
+
+
+def files_below(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+
+
+def _text(path: Path, roots: list[Path]) -> list[str]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt") as handle:
+        text = handle.read()
+    for root in roots:
+        text = text.replace(str(root), "<root>")
+    return text.splitlines()
+
+
+def _star_final_log(lines: list[str]) -> list[str]:
+    return [
+        line for line in lines if "|" not in line or not line.split("|")[0].strip().endswith("on")
+    ]
+
+
+def same_content(engine: Path, local: Path, roots: list[Path]) -> str | None:
+    """None when the two files hold the same data, else why not. Tables and text compare line by
+    line with the run folders replaced; BAMs by their records; VCFs by records and header lines
+    other than the ones naming the command or date; everything else byte for byte."""
+    name = engine.name
+    if name.endswith(".bam"):
+        import pysam
+
+        with pysam.AlignmentFile(str(engine)) as a, pysam.AlignmentFile(str(local)) as b:
+            if str(a.header.references) != str(b.header.references):
+                return "different references"
+            for x, y in zip(a.fetch(until_eof=True), b.fetch(until_eof=True), strict=False):
+                if x.to_string() != y.to_string():
+                    return f"record {x.query_name} differs"
+        return None
+    if name.endswith(".vcf.gz"):
+        a = [x for x in _text(engine, roots) if not x.startswith(("##tkiseq", "##fileDate"))]
+        b = [x for x in _text(local, roots) if not x.startswith(("##tkiseq", "##fileDate"))]
+        return None if a == b else "VCF records differ"
+    if name.endswith(VOLATILE_TEXT) or name.endswith((".bai", ".tbi", ".png", ".h5ad")):
+        return None if engine.stat().st_size and local.stat().st_size else "empty file"
+    if name.endswith(".Log.final.out"):
+        a, b = _star_final_log(_text(engine, roots)), _star_final_log(_text(local, roots))
+        return None if a == b else "STAR statistics differ"
+    try:
+        a, b = _text(engine, roots), _text(local, roots)
+    except UnicodeDecodeError:
+        return None if engine.read_bytes() == local.read_bytes() else "bytes differ"
+    if a == b:
+        return None
+    diff = next(i for i, (x, y) in enumerate(zip([*a, ""], [*b, ""], strict=False)) if x != y)
+    return f"line {diff + 1}: {a[diff : diff + 1]} != {b[diff : diff + 1]}"
+
+
+def compare_results(engine: Path, local: Path, roots: list[Path]) -> list[str]:
+    """Every difference between the two result folders, one line each (empty: the same)."""
+    ours = {f for f in files_below(engine) if not f.startswith(ENGINE_ONLY)}
+    theirs = {f for f in files_below(local) if not f.startswith(RUNNER_ONLY)}
+    problems = [f"only in the Nextflow results: {f}" for f in sorted(ours - theirs)]
+    problems += [f"only in tkiseq run's results: {f}" for f in sorted(theirs - ours)]
+    for name in sorted(ours & theirs):
+        why = same_content(engine / name, local / name, roots)
+        if why:
+            problems.append(f"{name}: {why}")
+    return problems
