@@ -3,7 +3,9 @@
 Everything lives in one private folder: its own munge key and socket, slurm.conf (this
 machine's cores and memory, localhost only, ports of its own), state, spool and logs, so it
 neither needs nor touches /etc/slurm or a system munged. Accounting storage is off (no
-slurmdbd); finished jobs are recorded by the job-completion plugin in ``jobcomp.txt``.
+slurmdbd); finished jobs are recorded by the job-completion plugin in ``jobcomp.txt``. The
+partition lets two jobs share a core (OverSubscribe=FORCE:2), as `tkiseq run` runs two tasks at
+once on 2 cores.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ JobCompType=jobcomp/filetxt
 JobCompLoc={root}/jobcomp.txt
 MinJobAge=3600
 NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN
-PartitionName=local Nodes=ALL Default=YES MaxTime=INFINITE State=UP
+PartitionName=local Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:2
 """
 
 

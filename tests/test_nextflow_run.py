@@ -10,11 +10,16 @@ same inputs (the session's `tiny_run`).
 from __future__ import annotations
 
 import csv
+import importlib.metadata
 import os
+import shlex
+import subprocess
 import time
 from pathlib import Path
 
+import pysam
 import pytest
+import yaml
 
 from nextflow_engine import (
     PROCESSES,
@@ -24,7 +29,7 @@ from nextflow_engine import (
     process_name,
     tiny_launch_dir,
 )
-from tkiseq.stages import STAGES
+from tkiseq.stages import BY_NAME, BY_PROCESS, STAGES, command_line
 
 pytestmark = pytest.mark.slow
 
@@ -156,3 +161,86 @@ def test_a_bad_parameter_stops_before_any_task(launch: Path, args: list[str], me
     assert errors == [message], run.output[-2000:]
     assert "Submitted process" not in run.output
     assert not (launch / "bad_work").exists() or not any((launch / "bad_work").iterdir())
+
+
+# -- every task's command line and versions.yml, as the engine rendered and ran them ------------
+# file names of the tiny dataset's run inputs, as Nextflow stages them
+TINY_NAMES = {
+    "input": "samplesheet.csv", "phenotypes": "phenotypes.csv", "cnv": "cnv.csv",
+    "fasta": "genome.fa", "gtf": "genes.gtf", "dbsnp": "dbsnp.vcf.gz", "star_index": "star_index",
+    "annotation": "annotation", "gene_sets": "gene_sets.gmt",
+}  # fmt: skip
+PYSAM_BUNDLED = ("htslib", "samtools", "bcftools")
+
+
+def _options(tokens: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """`--flag value` pairs and the other arguments (the values after a flag's first, and the
+    positional ones), parsed alike for both sides."""
+    options: dict[str, list[str]] = {}
+    positional: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if tokens[i].startswith("--"):
+            options.setdefault(tokens[i], []).append(tokens[i + 1])
+            i += 2
+        else:
+            positional.append(tokens[i])
+            i += 1
+    return options, positional
+
+
+def _task_command(workdir: Path) -> list[str]:
+    """The stage's `tkiseq` call in the task's .command.sh (after `tkiseq`)."""
+    text = (workdir / ".command.sh").read_text().split("tkiseq versions")[0]
+    tokens = shlex.split(text.replace("\\\n", " "), comments=True)
+    return tokens[tokens.index("tkiseq") + 1 :]
+
+
+def _expected_versions(tools: tuple[str, ...]) -> dict[str, str]:
+    """What a stage's versions.yml must say, found here independently of tkiseq."""
+    expected = {"tkiseq": importlib.metadata.version("tkiseq")}
+    for tool in tools:
+        if tool == "star":
+            star = subprocess.run(["STAR", "--version"], capture_output=True, text=True)
+            expected["star"] = star.stdout.strip()
+            continue
+        expected[tool] = importlib.metadata.version(tool)
+        if tool == "pysam":  # the C libraries and tools pysam bundles, as its version says
+            expected |= {f: getattr(pysam.version, f"__{f}_version__") for f in PYSAM_BUNDLED}
+    return expected
+
+
+def test_every_task_ran_the_registry_command_line(first: Run, tiny_data: Path) -> None:
+    """Each task's script, as the engine rendered it (staged names, ext.args, task.cpus), is the
+    command line the stage registry gives the local runner for the same task, and its
+    versions.yml names the task's process, tkiseq and the stage's tools at their versions."""
+    with open(tiny_data / "samplesheet.csv", newline="") as handle:
+        rows = {row["sample"]: row for row in csv.DictReader(handle)}
+    phenotypes = sorted(r["tag"] for r in first.trace if process_name(r) == "TKISEQ_DE")
+    samples = sorted(rows)
+    for task in first.trace:
+        stage = BY_PROCESS[process_name(task)]
+        workdir = Path(task["workdir"])
+        got = _task_command(workdir)
+        assert got[: len(stage.command)] == list(stage.command), got
+        got_options, got_positional = _options(got[len(stage.command) :])
+        row = rows.get(task["tag"], {})
+        values = {**TINY_NAMES, "sample": task["tag"], "phenotype": task["tag"]}
+        values |= {k: Path(v).name if v else "" for k, v in row.items() if k != "sample"}
+        values["strandedness"] = row.get("strandedness") or "auto"
+        values["threads"] = (got_options.get("--threads") or ["?"])[0]
+
+        def upstream(producer: str, name: str, task=task, stage=stage) -> list[str]:
+            scope = BY_NAME[producer].scope if stage.scope == "cohort" else ""
+            if scope == "phenotype":
+                return [name.format(phenotype=p) for p in phenotypes]
+            ids = samples if scope == "sample" else [task["tag"]]
+            return [name.format(sample=s, phenotype=task["tag"]) for s in ids]
+
+        expected = command_line(stage, values, upstream, stage.outdir).args
+        want_options, want_positional = _options(expected[len(stage.command) :])
+        assert got_options == want_options, f"{task['name']}: {got} != registry {expected}"
+        assert sorted(got_positional) == sorted(want_positional), task["name"]
+
+        versions = yaml.safe_load((workdir / "versions.yml").read_text())
+        assert versions == {task["process"]: _expected_versions(stage.tools)}, task["name"]
