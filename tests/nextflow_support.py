@@ -176,17 +176,21 @@ class LanguageServer:
             },
         )
 
-    def collect(self, quiet: float = 5, minimum: float = 15, maximum: float = 90) -> dict:
-        """Latest diagnostics per file URI, once the server has been quiet for `quiet` seconds.
+    def collect(
+        self, expected: set[str], quiet: float = 5, minimum: float = 15, maximum: float = 300
+    ) -> dict:
+        """Latest diagnostics per file URI, once the server has published for every `expected`
+        URI and been quiet for `quiet` seconds.
 
         Waits at least `minimum` seconds (the workspace scan publishes in bursts) and at most
-        `maximum`.
+        `maximum` (a loaded machine makes the server slow).
         """
         diagnostics: dict[str, list] = {}
         start = last = time.monotonic()
         while True:
             now = time.monotonic()
-            if now - start > maximum or (now - start > minimum and now - last > quiet):
+            settled = expected <= diagnostics.keys() and now - start > minimum
+            if now - start > maximum or (settled and now - last > quiet):
                 return diagnostics
             try:
                 message = self.messages.get(timeout=0.2)
@@ -223,7 +227,7 @@ def lint(root: Path, jar: Path) -> tuple[list[Diagnostic], list[Path]]:
         server.start()
         for path in files:
             server.open(path)
-        published = server.collect()
+        published = server.collect({p.resolve().as_uri() for p in files})
     finally:
         server.close()
     unseen = [p for p in files if p.resolve().as_uri() not in published]

@@ -26,7 +26,7 @@ workflow PIPELINE_INITIALISATION {
 
 workflow PIPELINE_COMPLETION {
     main:
-    workflow.onComplete = {
+    workflow.onComplete {
         def status = workflow.success ? 'completed' : 'failed'
         log.info("tkiseq ${workflow.manifest.version} ${status}: ${workflow.stats.succeedCount} tasks run, ${workflow.stats.cachedCount} cached, in ${workflow.duration}; results in ${params.outdir}")
     }
@@ -42,17 +42,18 @@ def schemaErrors(schemaFile, params) {
     def schema = new groovy.json.JsonSlurper().parse(schemaFile.toFile())
     def errors = []
     def known = [] as Set
-    schema['$defs'].each { _group, spec ->
-        spec.properties.each { name, rule ->
+    schema['$defs'].values().each { spec ->
+        spec['properties'].each { entry ->
+            def name = entry.key
             known << name
             def value = params[name]
             if (value == null || value == '') {
-                if (name in (spec.required ?: [])) {
+                if (name in (spec['required'] ?: [])) {
                     errors << "--${name} is required"
                 }
                 return
             }
-            def problem = ruleError(rule, value)
+            def problem = ruleError(entry.value, value)
             if (problem) {
                 errors << "--${name} ${value}: ${problem}"
             }
@@ -72,8 +73,9 @@ def ruleError(rule, value) {
     if (!(types[rule.type]?.isInstance(value))) {
         return "is not of type ${rule.type}"
     }
-    if (rule.enum && !(value in rule.enum)) {
-        return "is not one of ${rule.enum.join(', ')}"
+    def allowed = rule['enum']
+    if (allowed && !(value in allowed)) {
+        return "is not one of ${allowed.join(', ')}"
     }
     if (rule.pattern && !(value ==~ rule.pattern)) {
         return "does not match ${rule.pattern}"
@@ -105,10 +107,11 @@ def ruleError(rule, value) {
 def paramsSummary(schemaFile, params) {
     def schema = new groovy.json.JsonSlurper().parse(schemaFile.toFile())
     def lines = ["tkiseq ${workflow.manifest.version} (Nextflow ${nextflow.version}), profile ${workflow.profile}"]
-    schema['$defs'].each { _group, spec ->
-        spec.properties.each { name, rule ->
+    schema['$defs'].values().each { spec ->
+        spec['properties'].each { entry ->
+            def name = entry.key
             def value = params[name]
-            if (value != null && value != '' && value != rule.default) {
+            if (value != null && value != '' && value != entry.value['default']) {
                 lines << "  --${name} ${value}"
             }
         }
