@@ -145,7 +145,7 @@ def slurm_cluster(root: Path):
 
 
 def completed_jobs(root: Path) -> dict[str, dict[str, str]]:
-    """The job-completion records: JobId -> its fields (JobName, JobState, NodeList...)."""
+    """The job-completion records: JobId -> its fields (Name, JobState, NodeList...)."""
     jobs = {}
     path = root / "jobcomp.txt"
     for line in path.read_text().splitlines() if path.exists() else []:

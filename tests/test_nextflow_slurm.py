@@ -45,7 +45,7 @@ def test_every_task_runs_as_a_slurm_job(cluster, tiny_data: Path, tiny_run: Path
         assert row["status"] == "COMPLETED", row
         job = jobs.get(row["native_id"])
         assert job, f"{row['name']}: native_id {row['native_id']!r} is no SLURM job"
-        assert job["JobState"] == "COMPLETED" and job["JobName"].startswith("nf-"), job
+        assert job["JobState"] == "COMPLETED" and job["Name"].startswith("nf-"), job
     assert len(jobs) == len(run.trace), "one SLURM job per task"
 
     roots = [launch / "work", launch, tiny_data.resolve(), tiny_run.parent, tiny_run]
