@@ -27,9 +27,15 @@ workflow PIPELINE_INITIALISATION {
 workflow PIPELINE_COMPLETION {
     main:
     workflow.onComplete {
-        def status = workflow.success ? 'completed' : 'failed'
-        log.info("tkiseq ${workflow.manifest.version} ${status}: ${workflow.stats.succeedCount} tasks run, ${workflow.stats.cachedCount} cached, in ${workflow.duration}; results in ${params.outdir}")
+        log.info(completionSummary())
     }
+}
+
+// One line: the outcome, tasks run and cached, the duration and where the results are
+def completionSummary() {
+    def status = workflow.success ? 'completed' : 'failed'
+    def stats = workflow.stats
+    return "tkiseq ${workflow.manifest.version} ${status}: ${stats.succeedCount} tasks run, ${stats.cachedCount} cached, in ${workflow.duration}; results in ${params.outdir}"
 }
 
 /*
