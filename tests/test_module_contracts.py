@@ -10,16 +10,12 @@ test_nextflow_run.py.
 
 from __future__ import annotations
 
-import csv
 import functools
-import importlib.metadata
 import json
 import re
 import shlex
 import subprocess
-from pathlib import Path
 
-import pysam
 import pytest
 import yaml
 
@@ -27,21 +23,17 @@ from nextflow_support import (
     REPO,
     Module,
     Obj,
-    TaskRun,
     config_params,
     evaluate,
     ext_args,
     interpolate,
     modules,
-    parse_versions,
     publish_path,
 )
-from tkiseq.stages import BY_NAME, BY_PROCESS, STAGES, Stage, command_line
+from tkiseq.stages import BY_PROCESS, STAGES, Stage
 
 MODULES = {m.name: m for m in modules()}
 PARAMS = config_params(profile_configs=("conf/test.config",))
-SAMPLES = 3  # aligned samples: DE needs at least 3 with the phenotype; each takes about a minute
-PHENOTYPE = "auc_imatinib"  # the AUC the simulator's immune gene set follows
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 
 
@@ -58,33 +50,6 @@ def usage(command: str = "") -> str:
     return tkiseq(*command.split(), "--help")
 
 
-def expected_versions(tools: tuple[str, ...]) -> dict[str, str]:
-    """What a stage's versions.yml must say, found here independently of tkiseq."""
-    expected = {"tkiseq": tkiseq("--version").split()[-1]}
-    for tool in tools:
-        if tool == "star":
-            star = subprocess.run(["STAR", "--version"], capture_output=True, text=True)
-            expected["star"] = star.stdout.strip()
-            continue
-        expected[tool] = importlib.metadata.version(tool)
-        if tool == "pysam":  # the C libraries and tools pysam bundles, as its version says
-            expected |= {f: getattr(pysam.version, f"__{f}_version__") for f in PYSAM_BUNDLED}
-    return expected
-
-
-PYSAM_BUNDLED = ("htslib", "samtools", "bcftools")
-
-
-def check_task(run: TaskRun) -> None:
-    """Declared outputs exist; versions.yml names this process, tkiseq and the tools its stage
-    uses (registry), with the versions installed here."""
-    assert not run.missing, f"{run.module.name}: declared outputs not written: {run.missing}"
-    versions = parse_versions(run.workdir / "versions.yml")
-    assert list(versions) == [run.scope["task"].process]
-    tools = versions[run.scope["task"].process]
-    assert tools == expected_versions(BY_PROCESS[run.module.name].tools), run.module.name
-
-
 def parse_command(tokens: list[str]) -> tuple[dict[str, list[str]], list[str]]:
     """`--flag value` pairs (every tkiseq stage option takes a value) and positional arguments."""
     options: dict[str, list[str]] = {}
@@ -98,62 +63,6 @@ def parse_command(tokens: list[str]) -> tuple[dict[str, list[str]], list[str]]:
             positional.append(tokens[i])
             i += 1
     return options, positional
-
-
-def module_command(run: TaskRun) -> list[str]:
-    """The stage's `tkiseq` call as the executed .command.sh has it (after `tkiseq`)."""
-    text = (run.workdir / ".command.sh").read_text().split("tkiseq versions")[0]
-    tokens = shlex.split(text.replace("\\\n", " "), comments=True)
-    return tokens[tokens.index("tkiseq") + 1 :]
-
-
-# file names of the tiny dataset's run inputs, as Nextflow stages them
-TINY_NAMES = {
-    "input": "samplesheet.csv", "phenotypes": "phenotypes.csv", "cnv": "cnv.csv",
-    "fasta": "genome.fa", "gtf": "genes.gtf", "dbsnp": "dbsnp.vcf.gz", "star_index": "star_index",
-    "annotation": "annotation",
-}  # fmt: skip
-
-
-def check_command(
-    run: TaskRun, samples: list[str] = (), phenotypes: list[str] = (), **context: object
-) -> None:
-    """The script block ran the command line the registry gives this task (the local runner's),
-    with staged file names for paths; `context` adds row values (fastq_1, vcf, gene_sets); a
-    cohort stage reads the per-sample files of `samples` and per-phenotype ones of `phenotypes`."""
-    stage = BY_PROCESS[run.module.name]
-    meta = run.scope["meta"]
-    names = {"sample": meta.id, "phenotype": meta.id}
-    values = {**TINY_NAMES, **names, "threads": run.scope["task"].cpus}
-    values |= {"strandedness": meta.strandedness, **context}
-
-    def upstream(producer: str, name: str) -> list[str]:
-        scope = BY_NAME[producer].scope if stage.scope == "cohort" else ""
-        if scope == "phenotype":
-            return [name.format(**{**names, "phenotype": p}) for p in phenotypes]
-        cohort = scope == "sample"
-        return [name.format(**{**names, "sample": s}) for s in (samples if cohort else [meta.id])]
-
-    expected = command_line(stage, values, upstream, stage.outdir).args
-    got = module_command(run)
-    assert got[: len(stage.command)] == list(stage.command), got
-    got_options, got_positional = parse_command(got[len(stage.command) :])
-    want_options, want_positional = parse_command(expected[len(stage.command) :])
-    extra = ext_args(run.module.name, PARAMS) or ""
-    for flag in FLAG.findall(extra.split("'")[0]):  # tuning from conf/modules.config, not files
-        got_options.pop(flag)
-    assert got_options == want_options, f"{run.module.name}: Nextflow {got} != registry {expected}"
-    assert sorted(got_positional) == sorted(want_positional), run.module.name
-
-
-def header(path: Path) -> list[str]:
-    with open(path) as handle:
-        return handle.readline().rstrip("\n").split("\t")
-
-
-def column(path: Path, name: str) -> list[str]:
-    with open(path, newline="") as handle:
-        return [row[name] for row in csv.DictReader(handle, delimiter="\t")]
 
 
 # -- static checks (fast): every module against its registry entry ------------------------------
