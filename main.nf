@@ -3,191 +3,20 @@
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
     tkiseq: RNA-seq of B-ALL against ex vivo TKI response
 ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
-    The data flow: VALIDATE, PREPARE_GENOME (STAR index, annotation bundle) -> ALIGN -> FUSIONS -> VARIANTS (the filter reads each sample's
-    fusions), EXPRESSION -> COHORT (with SUBTYPES) -> STUDY -> REPORT.
-    Every stage is a `tkiseq <stage>` call (modules/local/<stage>/main.nf) declared in the
-    stage registry (python/tkiseq/stages.py), the same calls the local runner (`tkiseq run`)
-    makes. Which phenotypes DE tests is decided once, by `tkiseq validate`.
+    The entry point: parameters checked and inputs gathered (PIPELINE_INITIALISATION), the
+    pipeline (workflows/tkiseq.nf), the completion summary (PIPELINE_COMPLETION).
 */
 
-include { validateParameters } from 'plugin/nf-schema'
-include { VALIDATE           } from './modules/local/validate'
-include { PREPARE_GENOME     } from './subworkflows/local/prepare_genome'
-include { ALIGN              } from './subworkflows/local/align'
-include { VARIANTS           } from './subworkflows/local/variants'
-include { FUSIONS            } from './subworkflows/local/fusions'
-include { EXPRESSION         } from './subworkflows/local/expression'
-include { COHORT             } from './subworkflows/local/cohort'
-include { STUDY              } from './subworkflows/local/study'
-include { REPORT             } from './modules/local/report'
+include { TKISEQ                  } from './workflows/tkiseq'
+include { PIPELINE_INITIALISATION } from './subworkflows/local/utils_tkiseq_pipeline'
+include { PIPELINE_COMPLETION     } from './subworkflows/local/utils_tkiseq_pipeline'
 
-workflow TKISEQ {
-    take:
-    samplesheet // path: samplesheet.csv
-    phenotypes  // path: phenotypes.csv
-    cnv         // path: cnv.csv, or [] when not given
-    fasta       // path: genome.fa
-    gtf         // path: genes.gtf
-    fasta_fai   // path: genome.fa.fai, or [] (then made where needed)
-    dbsnp       // path: dbsnp.vcf.gz
-    dbsnp_tbi   // path: dbsnp.vcf.gz.tbi
-    gene_sets   // [ path(gmt), ... ], empty for no enrichment
-    star_index  // path: prebuilt STAR index folder, or null to build one
-    annotation  // path: prebuilt annotation bundle (tkiseq prepare), or null to prepare one
-    subtype_reference   // path: labelled .h5ad (obs subtype), or []
-    karyotype_reference // path: known-diploid .h5ad, or []
-
+workflow TKISEQ_PIPELINE {
     main:
-    //
-    // Validate the tables once; the valid samplesheet holds absolute paths
-    //
-    VALIDATE(channel.of([[id: 'inputs'], samplesheet, phenotypes, cnv]))
-
-    ch_samples = VALIDATE.out.samplesheet   // [ val(meta), path(samplesheet.valid.csv) ]
-        .map { _meta, csv -> csv }
-        .splitCsv(header: true)             // [ sample:, fastq_1:, fastq_2:, strandedness:, bam:, vcf:, ... ]
-        .filter { row -> row.fastq_1 || row.bam }
-        .map { row ->
-            def meta = [
-                id: row.sample,
-                strandedness: row.strandedness ?: 'auto',
-                single_end: !row.fastq_2,
-                from_bam: !row.fastq_1,
-            ]
-            [meta, row]
-        }                                   // [ val(meta), val(row) ]
-    ch_reads = ch_samples.map { meta, row ->
-        def reads = row.fastq_1 ? [row.fastq_1, row.fastq_2].findAll { f -> f } : [row.bam]
-        [meta, reads.collect { f -> file(f, checkIfExists: true) }]
-    }                                       // [ val(meta), [ path(fastq_1), path(fastq_2) ] ] or [ val(meta), [ path(bam) ] ]
-    ch_user_vcf = ch_samples.map { meta, row ->
-        def vcf = row.vcf ? file(row.vcf, checkIfExists: true) : []
-        def index = row.vcf ? ['tbi', 'csi'].collect { ext -> file("${row.vcf}.${ext}") }.find { f -> f.exists() } : null
-        [meta, vcf, index ?: []]
-    }                                       // [ val(meta), path(vcf), path(tbi) ], or [ val(meta), [], [] ] without a user VCF
-    ch_tested = VALIDATE.out.tested_phenotypes
-        .map { _meta, txt -> txt }
-        .splitText()
-        .map { line -> line.trim() }
-        .filter { name -> name != '' }      // val(phenotype): one DE (and GSEA) each
-    ch_fasta = channel.value([[id: fasta.baseName], fasta, fasta_fai]) // [ val(meta), path(fasta), path(fai) ]
-    ch_dbsnp = channel.value([[id: 'dbsnp'], dbsnp, dbsnp_tbi])        // [ val(meta), path(vcf), path(tbi) ]
-
-    PREPARE_GENOME(fasta, gtf, star_index, annotation)
-    ch_annotation = PREPARE_GENOME.out.annotation // [ val(meta), path(annotation) ]
-    ALIGN(ch_reads, PREPARE_GENOME.out.star_index)
-    FUSIONS(
-        ALIGN.out.chimeric
-            .join(ALIGN.out.junctions)
-            .join(ALIGN.out.log_final)
-            .join(ALIGN.out.bam),           // [ val(meta), path(chimeric), path(sj), path(log_final), path(bam), path(bai) ]
-        ALIGN.out.junctions,
-        ch_fasta,
-        ch_annotation,
-    )
-    VARIANTS(
-        ALIGN.out.bam.join(ch_user_vcf),    // [ val(meta), path(bam), path(bai), path(vcf), path(tbi) ]
-        FUSIONS.out.fusions,                // [ val(meta), path(fusions.tsv) ]: the filter flags calls at their breakpoints
-        ch_fasta,
-        ch_annotation,
-        ch_dbsnp,
-    )
-    EXPRESSION(
-        ALIGN.out.reads_per_gene.join(ALIGN.out.strandedness), // [ val(meta), path(ReadsPerGene.out.tab), path(strandedness.json) ]
-        ch_annotation,
-        VALIDATE.out.phenotypes,
-        ch_tested,
-        gene_sets,
-    )
-    ch_cnv_valid = cnv
-        ? VALIDATE.out.cnv                  // [ val(meta), path(cnv.valid.csv) ]
-        : channel.value([[id: 'inputs'], []]) // [ val(meta), [] ]: no cnv.csv
-    COHORT(
-        VARIANTS.out.tables,
-        FUSIONS.out.fusions,
-        VARIANTS.out.all,
-        EXPRESSION.out.h5ad,
-        ch_annotation,
-        ch_cnv_valid,
-        channel.value([[id: 'subtype_reference'], subtype_reference]),
-        channel.value([[id: 'karyotype_reference'], karyotype_reference]),
-    )
-    STUDY(
-        VALIDATE.out.samplesheet
-            .join(VALIDATE.out.cnv, remainder: true)
-            .map { meta, sheet, cnv_valid -> [meta, sheet, cnv_valid ?: []] },
-                                            // [ val(meta), path(samplesheet.valid.csv), path(cnv.valid.csv) or [] ]
-        VALIDATE.out.phenotypes,
-        FUSIONS.out.lesions,
-        COHORT.out.fusions,
-        COHORT.out.variants,
-        EXPRESSION.out.h5ad,
-        COHORT.out.karyotype,
-    )
-
-    //
-    // The report, last: one self-contained HTML page, and MultiQC over the STAR and markdup
-    // logs plus tkiseq's per-sample columns. Its inputs are recognised by their file names.
-    //
-    ch_report_files = VALIDATE.out.samplesheet
-        .mix(
-            ALIGN.out.log_final,
-            ALIGN.out.markdup,
-            ALIGN.out.reads_per_gene,
-            EXPRESSION.out.counts,
-            EXPRESSION.out.strandedness,
-            COHORT.out.variants,
-            COHORT.out.fusions,
-            COHORT.out.subtypes,
-            STUDY.out.response,
-            STUDY.out.lesions,
-            STUDY.out.profile,
-            STUDY.out.associations,
-            EXPRESSION.out.de,
-            EXPRESSION.out.gsea,
-        )                                   // [ val(meta), path(file) ]
-        .map { _meta, f -> f }
-        .toSortedList { a, b -> a.name <=> b.name }
-        .map { files -> [[id: 'cohort'], files] } // [ val(meta), [ path(file), ... ] ]
-    REPORT(ch_report_files)
-
-    ch_versions = VALIDATE.out.versions
-        .mix(PREPARE_GENOME.out.versions)
-        .mix(ALIGN.out.versions)
-        .mix(VARIANTS.out.versions)
-        .mix(FUSIONS.out.versions)
-        .mix(EXPRESSION.out.versions)
-        .mix(COHORT.out.versions)
-        .mix(STUDY.out.versions)
-        .mix(REPORT.out.versions)
-
-    emit:
-    samplesheet    = VALIDATE.out.samplesheet     // [ val(meta), path(samplesheet.valid.csv) ]
-    bam            = ALIGN.out.bam                // [ val(meta), path(bam), path(bai) ]
-    junctions      = ALIGN.out.junctions          // [ val(meta), path(SJ.out.tab) ]
-    chimeric       = ALIGN.out.chimeric           // [ val(meta), path(Chimeric.out.junction) ]
-    reads_per_gene = ALIGN.out.reads_per_gene     // [ val(meta), path(ReadsPerGene.out.tab) ]
-    counts         = EXPRESSION.out.counts        // [ val(meta), path(counts.tsv) ]
-    h5ad           = EXPRESSION.out.h5ad          // [ val(meta), path(cohort.h5ad) ]
-    variants       = COHORT.out.variants          // [ val(meta), path(cohort_variants.tsv) ]
-    fusions        = COHORT.out.fusions           // [ val(meta), path(cohort_fusions.tsv) ]
-    subtypes       = COHORT.out.subtypes          // [ val(meta), path(subtypes.tsv) ]
-    de             = EXPRESSION.out.de            // [ val(meta), path(de_<phenotype>.tsv) ]
-    response       = STUDY.out.response           // [ val(meta), path(response.tsv) ]
-    lesions        = STUDY.out.lesions            // [ val(meta), path(lesions.tsv) ]
-    profile        = STUDY.out.profile            // [ val(meta), path(profile.tsv) ]
-    associations   = STUDY.out.associations       // [ val(meta), path(associations.tsv) ]
-    report         = REPORT.out.html              // [ val(meta), path(report.html) ]
-    versions       = ch_versions                  // path(versions.yml)
-}
-
-workflow {
-    main:
-    validateParameters()
+    PIPELINE_INITIALISATION()
 
     TKISEQ(
-        file(params.input, checkIfExists: true),
-        file(params.phenotypes, checkIfExists: true),
+        PIPELINE_INITIALISATION.out.samplesheet,
         params.cnv ? file(params.cnv, checkIfExists: true) : [],
         file(params.fasta, checkIfExists: true),
         file(params.gtf, checkIfExists: true),
@@ -201,7 +30,9 @@ workflow {
         params.karyotype_reference ? file(params.karyotype_reference, checkIfExists: true) : [],
     )
 
-    TKISEQ.out.versions
-        .unique()
-        .collectFile(name: 'software_versions.yml', storeDir: "${params.outdir}/pipeline_info", sort: true)
+    PIPELINE_COMPLETION()
+}
+
+workflow {
+    TKISEQ_PIPELINE()
 }

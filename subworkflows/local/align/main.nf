@@ -2,7 +2,7 @@
 // ALIGN: every sample aligned against the prepared STAR index (PREPARE_GENOME): BAM,
 // junctions, chimeric junctions, gene counts, strandedness
 //
-include { STAR_ALIGN } from '../../../modules/local/star_align'
+include { TKISEQ_ALIGN } from '../../../modules/local/tkiseq/align'
 
 workflow ALIGN {
     take:
@@ -10,16 +10,16 @@ workflow ALIGN {
     ch_star_index // [ val(meta), path(star_index) ]
 
     main:
-    STAR_ALIGN(ch_reads, ch_star_index)
-    ch_versions = STAR_ALIGN.out.versions.first()
+    TKISEQ_ALIGN(ch_reads, ch_star_index)
+    ch_versions = TKISEQ_ALIGN.out.versions.first()
 
     emit:
-    bam            = STAR_ALIGN.out.bam            // [ val(meta), path(bam), path(bai) ]
-    junctions      = STAR_ALIGN.out.junctions      // [ val(meta), path(SJ.out.tab) ]
-    chimeric       = STAR_ALIGN.out.chimeric       // [ val(meta), path(Chimeric.out.junction) ]
-    reads_per_gene = STAR_ALIGN.out.reads_per_gene // [ val(meta), path(ReadsPerGene.out.tab) ]
-    strandedness   = STAR_ALIGN.out.strandedness   // [ val(meta), path(strandedness.json) ]
-    log_final      = STAR_ALIGN.out.log_final      // [ val(meta), path(Log.final.out) ]
-    markdup        = STAR_ALIGN.out.markdup        // [ val(meta), path(markdup.txt) ]
+    bam            = TKISEQ_ALIGN.out.bam            // [ val(meta), path(bam), path(bai) ]
+    junctions      = TKISEQ_ALIGN.out.junctions      // [ val(meta), path(SJ.out.tab) ]
+    chimeric       = TKISEQ_ALIGN.out.chimeric       // [ val(meta), path(Chimeric.out.junction) ]
+    reads_per_gene = TKISEQ_ALIGN.out.reads_per_gene // [ val(meta), path(ReadsPerGene.out.tab) ]
+    strandedness   = TKISEQ_ALIGN.out.strandedness   // [ val(meta), path(strandedness.json) ]
+    log_final      = TKISEQ_ALIGN.out.log_final      // [ val(meta), path(Log.final.out) ]
+    markdup        = TKISEQ_ALIGN.out.markdup        // [ val(meta), path(markdup.txt) ]
     versions       = ch_versions                   // path(versions.yml)
 }

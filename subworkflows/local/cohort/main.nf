@@ -2,9 +2,9 @@
 // COHORT: the per-sample tables merged into cohort tables, then the subtype, RNA karyotype,
 // risk group and CD19/CD22 of every sample from them
 //
-include { VARIANTS_COHORT } from '../../../modules/local/variants_cohort'
-include { FUSIONS_COHORT  } from '../../../modules/local/fusions_cohort'
-include { SUBTYPES        } from '../../../modules/local/subtypes'
+include { TKISEQ_VARIANTS_COHORT } from '../../../modules/local/tkiseq/variants_cohort'
+include { TKISEQ_FUSIONS_COHORT  } from '../../../modules/local/tkiseq/fusions_cohort'
+include { TKISEQ_SUBTYPES        } from '../../../modules/local/tkiseq/subtypes'
 
 workflow COHORT {
     take:
@@ -18,19 +18,19 @@ workflow COHORT {
     ch_karyotype_reference // [ val(meta), path(known-diploid .h5ad) ], or [ val(meta), [] ]
 
     main:
-    VARIANTS_COHORT(
+    TKISEQ_VARIANTS_COHORT(
         ch_variants
             .map { _meta, tsv -> tsv }
             .toSortedList { a, b -> a.name <=> b.name }
             .map { tables -> [[id: 'cohort'], tables] }
     )                                   // [ val(meta), [ path(variants.tsv), ... ] ]
-    FUSIONS_COHORT(
+    TKISEQ_FUSIONS_COHORT(
         ch_fusions
             .map { _meta, tsv -> tsv }
             .toSortedList { a, b -> a.name <=> b.name }
             .map { tables -> [[id: 'cohort'], tables] }
     )                                   // [ val(meta), [ path(fusions.tsv), ... ] ]
-    SUBTYPES(
+    TKISEQ_SUBTYPES(
         ch_h5ad,
         ch_annotation,
         ch_fusions
@@ -41,21 +41,21 @@ workflow COHORT {
             .toSortedList { a, b -> a[0].id <=> b[0].id }
             .map { rows -> [[id: 'vcfs'], rows.collect { row -> row[1] }, rows.collect { row -> row[2] }] },
                                                             // [ val(meta), [ path(all.vcf.gz), ... ], [ path(tbi), ... ] ]
-        VARIANTS_COHORT.out.variants,
+        TKISEQ_VARIANTS_COHORT.out.variants,
         ch_cnv,
         ch_subtype_reference,
         ch_karyotype_reference,
     )
     ch_versions = channel.empty()
-        .mix(VARIANTS_COHORT.out.versions)
-        .mix(FUSIONS_COHORT.out.versions)
-        .mix(SUBTYPES.out.versions)
+        .mix(TKISEQ_VARIANTS_COHORT.out.versions)
+        .mix(TKISEQ_FUSIONS_COHORT.out.versions)
+        .mix(TKISEQ_SUBTYPES.out.versions)
 
     emit:
-    variants    = VARIANTS_COHORT.out.variants    // [ val(meta), path(cohort_variants.tsv) ]
-    alterations = VARIANTS_COHORT.out.alterations // [ val(meta), path(alterations.tsv) ]
-    fusions     = FUSIONS_COHORT.out.fusions      // [ val(meta), path(cohort_fusions.tsv) ]
-    subtypes    = SUBTYPES.out.subtypes           // [ val(meta), path(subtypes.tsv) ]
-    karyotype   = SUBTYPES.out.karyotype          // [ val(meta), path(karyotype.tsv) ]
+    variants    = TKISEQ_VARIANTS_COHORT.out.variants    // [ val(meta), path(cohort_variants.tsv) ]
+    alterations = TKISEQ_VARIANTS_COHORT.out.alterations // [ val(meta), path(alterations.tsv) ]
+    fusions     = TKISEQ_FUSIONS_COHORT.out.fusions      // [ val(meta), path(cohort_fusions.tsv) ]
+    subtypes    = TKISEQ_SUBTYPES.out.subtypes           // [ val(meta), path(subtypes.tsv) ]
+    karyotype   = TKISEQ_SUBTYPES.out.karyotype          // [ val(meta), path(karyotype.tsv) ]
     versions    = ch_versions                     // path(versions.yml)
 }

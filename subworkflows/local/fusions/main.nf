@@ -1,8 +1,8 @@
 //
 // FUSIONS: fusion calls from chimeric and spliced junctions; exon-deletion junctions
 //
-include { FUSIONS_CALL   } from '../../../modules/local/fusions_call'
-include { SPLICE_LESIONS } from '../../../modules/local/splice_lesions'
+include { TKISEQ_FUSIONS_CALL   } from '../../../modules/local/tkiseq/fusions_call'
+include { TKISEQ_SPLICE_LESIONS } from '../../../modules/local/tkiseq/splice_lesions'
 
 workflow FUSIONS {
     take:
@@ -12,14 +12,14 @@ workflow FUSIONS {
     ch_annotation   // [ val(meta), path(annotation) ]: the prepared bundle
 
     main:
-    FUSIONS_CALL(ch_fusion_input, ch_fasta, ch_annotation)
-    SPLICE_LESIONS(ch_junctions, ch_annotation)
+    TKISEQ_FUSIONS_CALL(ch_fusion_input, ch_fasta, ch_annotation)
+    TKISEQ_SPLICE_LESIONS(ch_junctions, ch_annotation)
     ch_versions = channel.empty()
-        .mix(FUSIONS_CALL.out.versions.first())
-        .mix(SPLICE_LESIONS.out.versions.first())
+        .mix(TKISEQ_FUSIONS_CALL.out.versions.first())
+        .mix(TKISEQ_SPLICE_LESIONS.out.versions.first())
 
     emit:
-    fusions  = FUSIONS_CALL.out.fusions   // [ val(meta), path(fusions.tsv) ]
-    lesions  = SPLICE_LESIONS.out.lesions // [ val(meta), path(splice_lesions.tsv) ]
+    fusions  = TKISEQ_FUSIONS_CALL.out.fusions   // [ val(meta), path(fusions.tsv) ]
+    lesions  = TKISEQ_SPLICE_LESIONS.out.lesions // [ val(meta), path(splice_lesions.tsv) ]
     versions = ch_versions                // path(versions.yml)
 }

@@ -3,8 +3,8 @@
 // the STAR index (given, or built from FASTA + GTF) and the annotation bundle (given, or
 // `tkiseq prepare`: the GTF parsed once; every later stage reads the bundle, not the GTF)
 //
-include { STAR_INDEX } from '../../../modules/local/star_index'
-include { PREPARE    } from '../../../modules/local/prepare'
+include { TKISEQ_STAR_INDEX } from '../../../modules/local/tkiseq/star_index'
+include { TKISEQ_PREPARE    } from '../../../modules/local/tkiseq/prepare'
 
 workflow PREPARE_GENOME {
     take:
@@ -19,17 +19,17 @@ workflow PREPARE_GENOME {
         ch_star_index = channel.value([[id: 'star_index'], star_index])
     }
     else {
-        STAR_INDEX(channel.value([[id: 'star_index'], fasta, gtf]))
-        ch_star_index = STAR_INDEX.out.index
-        ch_versions = ch_versions.mix(STAR_INDEX.out.versions)
+        TKISEQ_STAR_INDEX(channel.value([[id: 'star_index'], fasta, gtf]))
+        ch_star_index = TKISEQ_STAR_INDEX.out.index
+        ch_versions = ch_versions.mix(TKISEQ_STAR_INDEX.out.versions)
     }                                       // [ val(meta), path(star_index) ]
     if (annotation) {
         ch_annotation = channel.value([[id: 'annotation'], annotation])
     }
     else {
-        PREPARE(channel.value([[id: 'annotation'], gtf, fasta]))
-        ch_annotation = PREPARE.out.annotation
-        ch_versions = ch_versions.mix(PREPARE.out.versions)
+        TKISEQ_PREPARE(channel.value([[id: 'annotation'], gtf, fasta]))
+        ch_annotation = TKISEQ_PREPARE.out.annotation
+        ch_versions = ch_versions.mix(TKISEQ_PREPARE.out.versions)
     }                                       // [ val(meta), path(annotation) ]
 
     emit:

@@ -2,9 +2,9 @@
 // STUDY: drug response (AUC z-scores, classes), lesions from every source with the IKZF1plus
 // profile, then the core study's tests and figures
 //
-include { RESPONSE     } from '../../../modules/local/response'
-include { LESIONS      } from '../../../modules/local/lesions'
-include { ASSOCIATIONS } from '../../../modules/local/associations'
+include { TKISEQ_RESPONSE     } from '../../../modules/local/tkiseq/response'
+include { TKISEQ_LESIONS      } from '../../../modules/local/tkiseq/lesions'
+include { TKISEQ_ASSOCIATIONS } from '../../../modules/local/tkiseq/associations'
 
 workflow STUDY {
     take:
@@ -17,8 +17,8 @@ workflow STUDY {
     ch_karyotype  // [ val(meta), path(karyotype.tsv) ]
 
     main:
-    RESPONSE(ch_phenotypes)
-    LESIONS(
+    TKISEQ_RESPONSE(ch_phenotypes)
+    TKISEQ_LESIONS(
         ch_inputs,
         ch_splice
             .map { _meta, tsv -> tsv }
@@ -29,16 +29,16 @@ workflow STUDY {
         ch_h5ad,
         ch_karyotype,
     )
-    ASSOCIATIONS(RESPONSE.out.response, ch_phenotypes, LESIONS.out.profile, ch_fusions, ch_h5ad)
+    TKISEQ_ASSOCIATIONS(TKISEQ_RESPONSE.out.response, ch_phenotypes, TKISEQ_LESIONS.out.profile, ch_fusions, ch_h5ad)
     ch_versions = channel.empty()
-        .mix(RESPONSE.out.versions)
-        .mix(LESIONS.out.versions)
-        .mix(ASSOCIATIONS.out.versions)
+        .mix(TKISEQ_RESPONSE.out.versions)
+        .mix(TKISEQ_LESIONS.out.versions)
+        .mix(TKISEQ_ASSOCIATIONS.out.versions)
 
     emit:
-    response     = RESPONSE.out.response         // [ val(meta), path(response.tsv) ]
-    lesions      = LESIONS.out.lesions           // [ val(meta), path(lesions.tsv) ]
-    profile      = LESIONS.out.profile           // [ val(meta), path(profile.tsv) ]
-    associations = ASSOCIATIONS.out.associations // [ val(meta), path(associations.tsv) ]
+    response     = TKISEQ_RESPONSE.out.response         // [ val(meta), path(response.tsv) ]
+    lesions      = TKISEQ_LESIONS.out.lesions           // [ val(meta), path(lesions.tsv) ]
+    profile      = TKISEQ_LESIONS.out.profile           // [ val(meta), path(profile.tsv) ]
+    associations = TKISEQ_ASSOCIATIONS.out.associations // [ val(meta), path(associations.tsv) ]
     versions     = ch_versions                   // path(versions.yml)
 }

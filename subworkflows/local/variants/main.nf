@@ -2,9 +2,9 @@
 // VARIANTS: allele counts at exonic sites (or a user VCF), the study filter (calls the
 // sample's own fusion breakpoints explain are flagged fusion_junction), annotation
 //
-include { VARIANTS_CALL     } from '../../../modules/local/variants_call'
-include { VARIANTS_FILTER   } from '../../../modules/local/variants_filter'
-include { VARIANTS_ANNOTATE } from '../../../modules/local/variants_annotate'
+include { TKISEQ_VARIANTS_CALL     } from '../../../modules/local/tkiseq/variants_call'
+include { TKISEQ_VARIANTS_FILTER   } from '../../../modules/local/tkiseq/variants_filter'
+include { TKISEQ_VARIANTS_ANNOTATE } from '../../../modules/local/tkiseq/variants_annotate'
 
 workflow VARIANTS {
     take:
@@ -15,21 +15,21 @@ workflow VARIANTS {
     ch_dbsnp   // [ val(meta), path(vcf), path(tbi) ]
 
     main:
-    VARIANTS_CALL(ch_bam, ch_fasta, ch_annotation)
-    VARIANTS_FILTER(
-        VARIANTS_CALL.out.vcf.join(ch_fusions), // [ val(meta), path(vcf), path(tbi), path(fusions.tsv) ]
+    TKISEQ_VARIANTS_CALL(ch_bam, ch_fasta, ch_annotation)
+    TKISEQ_VARIANTS_FILTER(
+        TKISEQ_VARIANTS_CALL.out.vcf.join(ch_fusions), // [ val(meta), path(vcf), path(tbi), path(fusions.tsv) ]
         ch_dbsnp,
         ch_fasta,
     )
-    VARIANTS_ANNOTATE(VARIANTS_FILTER.out.all, ch_fasta, ch_annotation)
+    TKISEQ_VARIANTS_ANNOTATE(TKISEQ_VARIANTS_FILTER.out.all, ch_fasta, ch_annotation)
     ch_versions = channel.empty()
-        .mix(VARIANTS_CALL.out.versions.first())
-        .mix(VARIANTS_FILTER.out.versions.first())
-        .mix(VARIANTS_ANNOTATE.out.versions.first())
+        .mix(TKISEQ_VARIANTS_CALL.out.versions.first())
+        .mix(TKISEQ_VARIANTS_FILTER.out.versions.first())
+        .mix(TKISEQ_VARIANTS_ANNOTATE.out.versions.first())
 
     emit:
-    all      = VARIANTS_FILTER.out.all     // [ val(meta), path(all.vcf.gz), path(tbi) ]
-    pass     = VARIANTS_FILTER.out.pass    // [ val(meta), path(pass.vcf.gz), path(tbi) ]
-    tables   = VARIANTS_ANNOTATE.out.tsv   // [ val(meta), path(variants.tsv) ]
+    all      = TKISEQ_VARIANTS_FILTER.out.all     // [ val(meta), path(all.vcf.gz), path(tbi) ]
+    pass     = TKISEQ_VARIANTS_FILTER.out.pass    // [ val(meta), path(pass.vcf.gz), path(tbi) ]
+    tables   = TKISEQ_VARIANTS_ANNOTATE.out.tsv   // [ val(meta), path(variants.tsv) ]
     versions = ch_versions                 // path(versions.yml)
 }

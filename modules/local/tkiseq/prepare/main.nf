@@ -1,0 +1,37 @@
+process TKISEQ_PREPARE {
+    tag "${gtf.name}"
+    label 'process_low'
+
+    conda "${moduleDir}/../../environment.yml"
+    container "${params.container}" // the image built from this repository (Dockerfile)
+
+    input:
+    tuple val(meta), path(gtf), path(fasta)
+
+    output:
+    tuple val(meta), path('annotation'), emit: annotation
+    path 'versions.yml'                , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
+
+    script:
+    def args = task.ext.args ?: ''
+    """
+    tkiseq prepare \\
+        --gtf ${gtf} \\
+        --fasta ${fasta} \\
+        --outdir . \\
+        ${args}
+
+    tkiseq versions --process "${task.process}" --stage prepare > versions.yml
+    """
+
+    stub:
+    """
+    mkdir annotation
+    touch annotation/manifest.json
+
+    tkiseq versions --process "${task.process}" --stage prepare > versions.yml
+    """
+}

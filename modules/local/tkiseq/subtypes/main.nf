@@ -1,0 +1,56 @@
+process TKISEQ_SUBTYPES {
+    tag "${meta.id}"
+    label 'process_medium'
+
+    conda "${moduleDir}/../../environment.yml"
+    container "${params.container}" // the image built from this repository (Dockerfile)
+
+    input:
+    tuple val(meta), path(h5ad)
+    tuple val(meta2), path(annotation)
+    tuple val(meta3), path(fusions)
+    tuple val(meta4), path(vcfs), path(tbis)
+    tuple val(meta5), path(variants)
+    tuple val(meta6), path(cnv)
+    tuple val(meta7), path(subtype_reference)
+    tuple val(meta8), path(karyotype_reference)
+
+    output:
+    tuple val(meta), path('subtypes.tsv')              , emit: subtypes
+    tuple val(meta), path('karyotype.tsv')             , emit: karyotype
+    tuple val(meta), path('subtype_reference_umap.png'), emit: umap, optional: true
+    path 'versions.yml'                                , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
+
+    script:
+    def args = task.ext.args ?: ''
+    def cnv_arg = cnv ? "--cnv ${cnv}" : ''
+    def subtype_ref = subtype_reference ? "--subtype-reference ${subtype_reference}" : ''
+    def karyotype_ref = karyotype_reference ? "--karyotype-reference ${karyotype_reference}" : ''
+    """
+    tkiseq subtypes \\
+        --expression ${h5ad} \\
+        --annotation ${annotation} \\
+        --fusions ${fusions} \\
+        --vcfs ${vcfs} \\
+        --variants ${variants} \\
+        ${cnv_arg} \\
+        ${subtype_ref} \\
+        ${karyotype_ref} \\
+        --outdir . \\
+        ${args}
+
+    tkiseq versions --process "${task.process}" --stage subtypes > versions.yml
+    """
+
+    stub:
+    def umap = subtype_reference ? 'touch subtype_reference_umap.png' : ''
+    """
+    touch subtypes.tsv karyotype.tsv
+    ${umap}
+
+    tkiseq versions --process "${task.process}" --stage subtypes > versions.yml
+    """
+}

@@ -1,0 +1,48 @@
+process TKISEQ_VALIDATE {
+    tag "${samplesheet.name}"
+    label 'process_low'
+
+    conda "${moduleDir}/../../environment.yml"
+    container "${params.container}" // the image built from this repository (Dockerfile)
+
+    input:
+    tuple val(meta), path(samplesheet), path(phenotypes), path(cnv)
+
+    output:
+    tuple val(meta), path('samplesheet.valid.csv'), emit: samplesheet
+    tuple val(meta), path('phenotypes.valid.csv') , emit: phenotypes
+    tuple val(meta), path('cnv.valid.csv')        , emit: cnv, optional: true
+    tuple val(meta), path('tested_phenotypes.txt'), emit: tested_phenotypes
+    path 'versions.yml'                           , emit: versions
+
+    when:
+    task.ext.when == null || task.ext.when
+
+    script:
+    def args = task.ext.args ?: ''
+    def cnv_arg = cnv ? "--cnv ${cnv}" : ''
+    """
+    tkiseq validate \\
+        --input ${samplesheet} \\
+        --phenotypes ${phenotypes} \\
+        ${cnv_arg} \\
+        --outdir . \\
+        ${args}
+
+    tkiseq versions --process "${task.process}" --stage validate > versions.yml
+    """
+
+    // the stub runs the real check (seconds): later stubs need the valid rows and phenotypes
+    stub:
+    def cnv_arg = cnv ? "--cnv ${cnv}" : ''
+    """
+    tkiseq validate \\
+        --input ${samplesheet} \\
+        --phenotypes ${phenotypes} \\
+        ${cnv_arg} \\
+        --outdir . \\
+        ${task.ext.args ?: ''}
+
+    tkiseq versions --process "${task.process}" --stage validate > versions.yml
+    """
+}
