@@ -117,7 +117,6 @@ def from_matrix(
             f"version or gene_name; first rows: {', '.join(map(str, counts.index[:3]))})",
             hint="give the GTF the matrix was counted with, or one whose gene_name are its symbols",
         )  # fmt: skip
-    log.info("%s: %s", paths[0], match.summary())
     if len(match.unmatched):
         log.warning(
             "%s: %s; %d without a match are left out (listed in %s)",

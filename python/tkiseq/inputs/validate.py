@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from tkiseq.align.fastq import check_mate_names
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.expression.matrix_input import sample_names
@@ -70,6 +71,9 @@ def validate_inputs(
     for f in files:
         if f.column == "bam":
             check_bam(f.path, Path(samplesheet), f.line)
+    for sample in samples:
+        if sample.fastq_1 is not None and sample.fastq_2 is not None:
+            check_mate_names(sample.fastq_1, sample.fastq_2)
     if references is not None:
         check_references(references)
     sample_ids = [s.sample for s in samples]
