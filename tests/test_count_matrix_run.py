@@ -203,3 +203,55 @@ def test_run_from_the_allsorts_matrix_completes_with_a_report(tmp_path: Path) ->
     assert "19,489 of 19,514 genes matched the annotation" in warnings
     subtypes = pd.read_csv(out / "subtypes" / "subtypes.tsv", sep="\t")
     assert sorted(subtypes["sample"]) == sorted(samples)
+
+
+def _star_log(path: Path, unique_pct: float) -> None:
+    path.write_text(
+        "                          Number of input reads |\t1000\n"
+        f"                        Uniquely mapped reads % |\t{unique_pct:.2f}%\n"
+    )
+
+
+def test_a_sample_that_did_not_align_is_left_out_of_the_cohort(tmp_path: Path) -> None:
+    """The QC gate: 0.00 % uniquely mapped (random reads) is a warning and no cohort column."""
+    gtf = _gtf(tmp_path / "g.gtf", [(f"G{i}", f"N{i}", "chr1", 1 + 10_000 * i) for i in range(20)])
+    assert _tkiseq("prepare", "--gtf", gtf, "--outdir", tmp_path / "ref").returncode == 0
+    rng = np.random.default_rng(3)
+    summary = (
+        "N_unmapped\t5\t5\t5\nN_multimapping\t0\t0\t0\nN_noFeature\t0\t0\t0\nN_ambiguous\t0\t0\t0\n"
+    )
+    rpg, logs = [], []
+    for sample, pct in (("S1", 91.5), ("S2", 0.0), ("S3", 88.0)):
+        values = rng.poisson(40, 20) if pct else np.zeros(20, dtype=int)
+        rows = "".join(f"G{i}\t{v}\t0\t{v}\n" for i, v in enumerate(values))
+        (tmp_path / f"{sample}.ReadsPerGene.out.tab").write_text(summary + rows)
+        decision = '{"sample": "%s", "declared": "auto", "inferred": "forward", "used": "forward"}'
+        (tmp_path / f"{sample}.strandedness.json").write_text(decision % sample)
+        _star_log(tmp_path / f"{sample}.Log.final.out", pct)
+        rpg.append(tmp_path / f"{sample}.ReadsPerGene.out.tab")
+        logs.append(tmp_path / f"{sample}.Log.final.out")
+    (tmp_path / "p.csv").write_text("sample,auc_imatinib\nS1,1\nS2,2\nS3,3\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = _tkiseq(
+        "counts", "--annotation", tmp_path / "ref" / "annotation", "--phenotypes",
+        tmp_path / "p.csv", *rpg, "--log-final", *logs, "--outdir", out,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "tkiseq: warning: sample S2: 0.00 % of its reads uniquely mapped, below the QC gate" in (
+        proc.stderr
+    )
+    assert list(ad.read_h5ad(out / "cohort.h5ad").obs_names) == ["S1", "S3"]
+    assert pd.read_csv(out / "counts.tsv", sep="\t").columns.tolist() == [
+        "gene_id",
+        "gene_name",
+        "S1",
+        "S3",
+    ]
+    proc = _tkiseq(
+        "counts", "--annotation", tmp_path / "ref" / "annotation", "--phenotypes",
+        tmp_path / "p.csv", *rpg, "--log-final", *logs, "--min-mapped", "95", "--outdir", out,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].startswith("tkiseq: error: ")
+    assert "no sample has >= 95 % of its reads uniquely mapped" in proc.stderr

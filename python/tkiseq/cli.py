@@ -260,6 +260,8 @@ def _align(a: argparse.Namespace) -> None:
 
 # -- counts ---------------------------------------------------------------------------------------
 def _counts_options(p: Parser) -> None:
+    from tkiseq.expression.counts import CountsParams
+
     p.add_argument(
         "counts", type=Path, nargs="+",
         help="<sample>.ReadsPerGene.out.tab files, or one count matrix: a genes x samples "
@@ -272,13 +274,22 @@ def _counts_options(p: Parser) -> None:
         "--samplesheet", type=Path,
         help="samplesheet.valid.csv: a count matrix is limited to its samples (default: all)",
     )  # fmt: skip
+    p.add_argument(
+        "--log-final", type=Path, nargs="+", default=[],
+        help="<sample>.Log.final.out files: the QC gate on the uniquely mapped share",
+    )  # fmt: skip
+    p.add_argument(
+        "--min-mapped", type=float, default=default(CountsParams, "min_mapped_pct"),
+        help="QC gate: samples with a lower uniquely mapped %% are left out of the cohort",
+    )  # fmt: skip
     p.add_argument("--outdir", type=Path, required=True, help="folder for the cohort files")
 
 
 def _counts(a: argparse.Namespace) -> None:
-    from tkiseq.expression.counts import build_cohort
+    from tkiseq.expression.counts import CountsParams, build_cohort
 
-    build_cohort(a.counts, a.annotation, a.phenotypes, a.outdir, a.samplesheet)
+    params = CountsParams(min_mapped_pct=a.min_mapped)
+    build_cohort(a.counts, a.annotation, a.phenotypes, a.outdir, a.samplesheet, a.log_final, params)
 
 
 # -- run ------------------------------------------------------------------------------------------

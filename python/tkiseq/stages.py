@@ -213,10 +213,15 @@ STAGES: tuple[Stage, ...] = (
         "counts", "COUNTS", ("counts",), "cohort",
         (ANNOTATION, _o("--phenotypes", "validate:phenotypes.valid.csv"),
          _o("", "align:{sample}.ReadsPerGene.out.tab", when=READS),
+         _o("--log-final", "align:{sample}.Log.final.out", when=READS),
          _o("", "{counts}", when="counts"),
          _o("--samplesheet", "validate:samplesheet.valid.csv", when="counts")),
         ("counts.tsv", "cohort.h5ad", "strandedness.tsv"), "expression", "process_medium",
         optional=("unmatched_genes.tsv",), tools=("anndata",),
+        params="tkiseq.expression.counts:CountsParams",
+        tuning=(Tuning("min_mapped", "--min-mapped", "min_mapped_pct",
+                       "QC gate: a sample with a lower uniquely mapped percentage (STAR) is "
+                       "left out of the cohort analyses"),),
     ),
     Stage(
         "variants_cohort", "VARIANTS_COHORT", ("variants", "cohort"), "cohort",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import anndata as ad
@@ -26,6 +27,20 @@ from tkiseq.genome.bundle import read_genes
 
 RPG_SUFFIX = ".ReadsPerGene.out.tab"
 UNMATCHED = "unmatched_genes.tsv"
+LOG_SUFFIX = ".Log.final.out"
+UNIQUE_LINE = "Uniquely mapped reads %"
+
+
+@dataclass(frozen=True)
+class CountsParams:
+    """The QC gate between alignment and the cohort analyses."""
+
+    # A sample with fewer reads uniquely mapped than this (%, STAR's Log.final.out) failed to
+    # align (wrong species or reference, mates that do not belong together, adapter dimers):
+    # its counts would be noise in DE, subtypes and the karyotype, so it is left out of them.
+    min_mapped_pct: float = 20.0
+
+
 STRAND_COLUMNS = ("declared", "inferred", "used")
 
 log = logging.getLogger(__name__)
@@ -131,18 +146,41 @@ def _samplesheet_samples(path: Path | None) -> list[str] | None:
     return pd.read_csv(path, dtype={"sample": str}, usecols=["sample"])["sample"].tolist()
 
 
+def uniquely_mapped_pct(path: Path) -> float:
+    """STAR's ``Uniquely mapped reads % |  93.10%`` line of a Log.final.out."""
+    try:
+        for line in path.read_text(errors="replace").splitlines():
+            label, _, value = line.partition("|")
+            if label.strip() == UNIQUE_LINE:
+                return float(value.strip().rstrip("%"))
+    except FileNotFoundError:
+        raise InputError(path, "file not found", hint="it is written by tkiseq align") from None
+    except ValueError:
+        pass
+    raise InputError(path, f"not a STAR Log.final.out (no {UNIQUE_LINE!r} line with a number)")
+
+
+def failed_alignment(logs: list[Path], min_mapped_pct: float) -> dict[str, float]:
+    """Samples whose uniquely mapped share is below ``min_mapped_pct``, with that share."""
+    shares = {p.name.removesuffix(LOG_SUFFIX): uniquely_mapped_pct(p) for p in logs}
+    return {sample: pct for sample, pct in shares.items() if pct < min_mapped_pct}
+
+
 def build_cohort(
     inputs: list[Path],
     annotation: Path,
     phenotypes: Path,
     outdir: Path,
     samplesheet: Path | None = None,
+    logs: list[Path] | None = None,
+    params: CountsParams = CountsParams(),
 ) -> None:
     """Write ``counts.tsv``, ``cohort.h5ad`` and ``strandedness.tsv`` into ``outdir`` (and, for
     a published matrix, ``unmatched_genes.tsv``).
 
     ``inputs`` are STAR ReadsPerGene files, or one count matrix (several HTSeq-count files);
-    ``samplesheet`` limits a matrix to its samples.
+    ``samplesheet`` limits a matrix to its samples. A sample whose STAR ``logs`` show fewer
+    reads uniquely mapped than ``params.min_mapped_pct`` is left out, with a warning.
     """
     genes = read_genes(annotation)
     unmatched = None
@@ -150,6 +188,21 @@ def build_cohort(
         loaded = [load_sample(p) for p in inputs]
         matrix = count_matrix([c for _, c, _ in loaded], inputs)
         decisions = pd.DataFrame([d for _, _, d in loaded]).set_index("sample")
+        failed = failed_alignment(logs or [], params.min_mapped_pct)
+        for sample, pct in failed.items():
+            log.warning(
+                "sample %s: %.2f %% of its reads uniquely mapped, below the QC gate of %g %% "
+                "(--min-mapped): left out of the cohort analyses (expression, DE, GSEA, "
+                "subtypes, karyotype, associations)", sample, pct, params.min_mapped_pct,
+            )  # fmt: skip
+        if failed and len(failed) == matrix.shape[1]:
+            raise InputError(
+                logs[0] if logs else inputs[0],
+                f"no sample has >= {params.min_mapped_pct:g} % of its reads uniquely mapped",
+                hint="check the reference and the reads, or lower --min-mapped",
+            )  # fmt: skip
+        matrix = matrix.drop(columns=list(failed))
+        decisions = decisions.drop(index=list(failed))
     else:
         matrix, unmatched = from_matrix(inputs, genes, _samplesheet_samples(samplesheet))
         decisions = pd.DataFrame("", index=matrix.columns, columns=list(STRAND_COLUMNS))
