@@ -10,6 +10,7 @@ so ``tkiseq --version`` and ``tkiseq versions`` stay fast.
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import inspect
 import os
@@ -1013,6 +1014,21 @@ def build_parser(only: str | None = None, step: str | None = None) -> Parser:
     return parser
 
 
+def _unreadable_table(exc: Exception) -> str | None:
+    """``<file>: <what pandas said>`` when ``exc`` was raised inside ``pandas.read_csv`` (an
+    empty file, no delimiter to be found, ragged rows), whose errors do not name the file;
+    None for any other error."""
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        source = frame.f_locals.get("filepath_or_buffer")
+        if frame.f_code.co_name == "read_csv" and isinstance(source, str | os.PathLike):
+            what = " ".join(str(exc).split()) or type(exc).__name__
+            return f"{source}: not a readable table ({what})"
+        tb = tb.tb_next
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: bad input, tool failures, file-system failures (read-only folder, full
     disk) and interrupts (Ctrl-C, SIGTERM) become one line on stderr, not a traceback."""
@@ -1037,6 +1053,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"tkiseq: error: {environment_message(exc)}", file=sys.stderr)
         return 1
+    except (ValueError, csv.Error) as exc:  # pandas' EmptyDataError, ParserError, sniffer
+        message = _unreadable_table(exc)
+        if message is None:
+            raise
+        print(f"tkiseq: error: {message}", file=sys.stderr)
+        return 2
     except Interrupted as exc:
         print(f"tkiseq: interrupted ({exc}): stopped, temporaries removed", file=sys.stderr)
         return exc.exit_code
