@@ -255,3 +255,20 @@ def test_a_sample_that_did_not_align_is_left_out_of_the_cohort(tmp_path: Path) -
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].startswith("tkiseq: error: ")
     assert "no sample has >= 95 % of its reads uniquely mapped" in proc.stderr
+
+
+def test_a_drug_with_too_few_values_is_skipped_with_a_reason(tmp_path: Path) -> None:
+    pd.DataFrame({"gene_id": ["G1", "G2"], "S1": [1, 2], "S2": [3, 4], "S3": [5, 6]}).to_csv(
+        tmp_path / "m.tsv", sep="\t", index=False
+    )
+    (tmp_path / "p.csv").write_text("sample,auc_imatinib,auc_dasatinib\nS1,1,2\nS2,2,\nS3,3,NA\n")
+    proc = _tkiseq(
+        "validate", "--counts", tmp_path / "m.tsv", "--phenotypes", tmp_path / "p.csv",
+        "--outdir", tmp_path / "v",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "tkiseq: warning: auc_dasatinib: fewer than 3 samples have a value: no differential "
+        "expression or GSEA for it"
+    ) in proc.stderr
+    assert (tmp_path / "v" / "tested_phenotypes.txt").read_text() == "auc_imatinib\n"
