@@ -395,7 +395,8 @@ class Plan:
         by_reason: dict[str, list[str]] = {}
         for stage in STAGES:
             if not stage.runs(self.run_values):
-                by_reason.setdefault(SKIP_REASONS[stage.when], []).append(stage.name)
+                why = SKIP_REASONS.get(stage.when, f"no {stage.when.lstrip('!')} given")
+                by_reason.setdefault(why, []).append(stage.name)
         return [f"skipped {', '.join(names)}: {why}" for why, names in by_reason.items()]
 
     def cohort_tasks(self, phenotypes: list[str]) -> list[Task]:
