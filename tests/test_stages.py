@@ -76,7 +76,10 @@ def test_cohort_tasks_take_every_sample_and_each_phenotype() -> None:
     ]  # fmt: skip
     counts = tasks[0]
     tables = ["/o/align/P1/P1.ReadsPerGene.out.tab", "/o/align/P2/P2.ReadsPerGene.out.tab"]
-    assert counts.args[-len(tables) - 2 : -2] == tables
+    gate = counts.args.index("--log-final")  # then each sample's Log.final.out (the QC gate)
+    assert counts.args[gate - len(tables) : gate] == tables
+    assert counts.args[gate + 1 : -2] == [t.replace("ReadsPerGene.out.tab", "Log.final.out")
+                                          for t in tables]  # fmt: skip
     assert counts.args[-2:] == ["--outdir", "/o/expression"]
     lesions = next(t for t in tasks if t.stage == "lesions")
     assert "--cnv" not in lesions.args  # the run has no cnv.csv

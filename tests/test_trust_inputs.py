@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -22,9 +23,11 @@ HEADER = "sample,fastq_1,fastq_2,strandedness"
 
 
 def fastq(path: Path, name: str, n: int = 3, compress: bool = True) -> Path:
-    """``n`` records whose names start with ``name``, so different files differ."""
+    """``n`` records whose bases come from ``name``, so different files differ; the read names
+    are the same in every file, so mates agree."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = "".join(f"@{name}.{i}\nACGTACGT\n+\nIIIIIIII\n" for i in range(n)).encode()
+    bases = "".join("ACGT"[b % 4] for b in hashlib.sha256(name.encode()).digest()[:12])
+    text = "".join(f"@r{i}\n{bases}\n+\n{'I' * 12}\n" for i in range(n)).encode()
     path.write_bytes(gzip.compress(text, mtime=0) if compress else text)
     return path
 

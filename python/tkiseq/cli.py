@@ -10,8 +10,10 @@ so ``tkiseq --version`` and ``tkiseq versions`` stay fast.
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import inspect
+import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -150,7 +152,11 @@ def _simulate(a: argparse.Namespace) -> None:
 
 # -- validate -------------------------------------------------------------------------------------
 def _validate_options(p: Parser) -> None:
-    p.add_argument("--input", type=Path, required=True, help="samplesheet.csv")
+    p.add_argument("--input", type=Path, help="samplesheet.csv (reads); or --counts")
+    p.add_argument(
+        "--counts", help="instead of --input: a count matrix (comma-separated HTSeq-count "
+        "files); its columns are the samples",
+    )  # fmt: skip
     p.add_argument("--phenotypes", type=Path, required=True, help="phenotypes.csv")
     p.add_argument("--cnv", type=Path, help="cnv.csv (MLPA or SNP array), optional")
     p.add_argument("--fasta", type=Path, help="check it opens with its .fai (made if missing)")
@@ -165,7 +171,7 @@ def _validate_options(p: Parser) -> None:
 
 def _validate(a: argparse.Namespace) -> None:
     from tkiseq.atomic import write_text
-    from tkiseq.expression.de import phenotypes_for_de
+    from tkiseq.expression.de import MIN_SAMPLES, phenotypes_for_de
     from tkiseq.inputs import validate_inputs
     from tkiseq.inputs.references import References
     from tkiseq.stages import TESTED_PHENOTYPES
@@ -178,8 +184,16 @@ def _validate(a: argparse.Namespace) -> None:
         a.outdir,
         references=References(a.fasta, a.gtf, a.dbsnp, gene_sets),
         allow_same_reads=a.allow_same_reads,
+        counts=[Path(p) for p in _split(a.counts or "")],
     )
     tested = phenotypes_for_de(a.outdir / "phenotypes.valid.csv")
+    with open(a.outdir / "phenotypes.valid.csv") as handle:
+        aucs = [c for c in handle.readline().strip().split(",") if c.startswith("auc_")]
+    for name in (c for c in aucs if c not in tested):  # a skipped analysis says why
+        logging.getLogger("tkiseq.validate").warning(
+            "%s: fewer than %d samples have a value: no differential expression or GSEA for it",
+            name, MIN_SAMPLES,
+        )  # fmt: skip
     write_text(a.outdir / TESTED_PHENOTYPES, "".join(f"{name}\n" for name in tested))
 
 
@@ -209,7 +223,10 @@ def _star_index(a: argparse.Namespace) -> None:
 # -- prepare --------------------------------------------------------------------------------------
 def _prepare_options(p: Parser) -> None:
     p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF (plain or .gz)")
-    p.add_argument("--fasta", type=Path, required=True, help="genome FASTA (contig names)")
+    p.add_argument(
+        "--fasta", type=Path,
+        help="genome FASTA (contig names); optional for a run from a count matrix",
+    )  # fmt: skip
     p.add_argument(
         "--outdir",
         type=Path,
@@ -261,16 +278,36 @@ def _align(a: argparse.Namespace) -> None:
 
 # -- counts ---------------------------------------------------------------------------------------
 def _counts_options(p: Parser) -> None:
-    p.add_argument("reads_per_gene", type=Path, nargs="+", help="<sample>.ReadsPerGene.out.tab")
+    from tkiseq.expression.counts import CountsParams
+
+    p.add_argument(
+        "counts", type=Path, nargs="+",
+        help="<sample>.ReadsPerGene.out.tab files, or one count matrix: a genes x samples "
+        "TSV/CSV (Ensembl IDs with or without version, or gene symbols), featureCounts output, "
+        "HTSeq-count files (one per sample) or a cohort.h5ad",
+    )  # fmt: skip
     p.add_argument("--annotation", type=Path, required=True, help=ANNOTATION_HELP)
     p.add_argument("--phenotypes", type=Path, required=True, help="phenotypes.valid.csv")
+    p.add_argument(
+        "--samplesheet", type=Path,
+        help="samplesheet.valid.csv: a count matrix is limited to its samples (default: all)",
+    )  # fmt: skip
+    p.add_argument(
+        "--log-final", type=Path, nargs="+", default=[],
+        help="<sample>.Log.final.out files: the QC gate on the uniquely mapped share",
+    )  # fmt: skip
+    p.add_argument(
+        "--min-mapped", type=float, default=default(CountsParams, "min_mapped_pct"),
+        help="QC gate: samples with a lower uniquely mapped %% are left out of the cohort",
+    )  # fmt: skip
     p.add_argument("--outdir", type=Path, required=True, help="folder for the cohort files")
 
 
 def _counts(a: argparse.Namespace) -> None:
-    from tkiseq.expression.counts import build_cohort
+    from tkiseq.expression.counts import CountsParams, build_cohort
 
-    build_cohort(a.reads_per_gene, a.annotation, a.phenotypes, a.outdir)
+    params = CountsParams(min_mapped_pct=a.min_mapped)
+    build_cohort(a.counts, a.annotation, a.phenotypes, a.outdir, a.samplesheet, a.log_final, params)
 
 
 # -- run ------------------------------------------------------------------------------------------
@@ -297,12 +334,18 @@ def _run_options(p: Parser) -> None:
     from tkiseq.runner import RunConfig
 
     defaults = {f.name: f.default for f in dataclasses.fields(RunConfig)}
-    p.add_argument("--input", type=Path, required=True, help="samplesheet.csv")
+    p.add_argument("--input", type=Path, help="samplesheet.csv (the reads); or --counts")
+    p.add_argument(
+        "--counts",
+        help="instead of --input: a published count matrix (genes x samples TSV/CSV keyed by "
+        "Ensembl IDs or gene symbols, featureCounts output, or comma-separated HTSeq-count "
+        "files); its columns are the samples, and the stages that need reads are skipped",
+    )  # fmt: skip
     p.add_argument("--phenotypes", type=Path, required=True, help="phenotypes.csv")
     p.add_argument("--cnv", type=Path, help="cnv.csv (MLPA or SNP array), optional")
-    p.add_argument("--fasta", type=Path, required=True, help="genome FASTA")
+    p.add_argument("--fasta", type=Path, help="genome FASTA (not needed with --counts)")
     p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF (prepare reads it)")
-    p.add_argument("--dbsnp", type=Path, required=True, help="dbSNP VCF (bgzip + tabix)")
+    p.add_argument("--dbsnp", type=Path, help="dbSNP VCF, bgzip + tabix (not needed with --counts)")
     p.add_argument("--gene-sets", help="comma-separated GMT files (no GSEA without)")
     p.add_argument("--outdir", type=Path, required=True, help="results folder")
     p.add_argument("--star-index", type=Path, help="reuse a STAR index instead of building one")
@@ -354,9 +397,17 @@ def _run(a: argparse.Namespace) -> None:
         for t in stage.tuning
         if getattr(a, t.name) is not None
     }
+    counts = [Path(p) for p in _split(a.counts or "")]
+    if counts and a.input:
+        raise InputError("--counts", "give reads (--input) or a count matrix (--counts), not both")
+    for name in () if counts else ("input", "fasta", "dbsnp"):  # a matrix needs no genome
+        if getattr(a, name) is None:
+            hint = "or give a count matrix with --counts" if name == "input" else None
+            raise InputError(f"--{name}", "required for a run from reads", hint=hint)
     run_pipeline(
         RunConfig(
             input=a.input,
+            counts=counts,
             phenotypes=a.phenotypes,
             cnv=a.cnv,
             fasta=a.fasta,
@@ -941,7 +992,8 @@ COMMANDS: list[Command] = [
     ("prepare", "parse the GTF once into the annotation bundle the stages read",
      _prepare_options, _prepare),
     ("align", "STAR alignment with chimeric output, BAM and gene counts", _align_options, _align),
-    ("counts", "cohort count matrix and AnnData from ReadsPerGene files", _counts_options,
+    ("counts", "cohort count matrix and AnnData from ReadsPerGene files or a count matrix",
+     _counts_options,
      _counts),
     ("de", "differential expression against a phenotype, outlier flags", _de_options, _de),
     ("gsea", "gene set enrichment (prerank) of a DE table", _gsea_options, _gsea),
@@ -1006,6 +1058,21 @@ def build_parser(only: str | None = None, step: str | None = None) -> Parser:
     return parser
 
 
+def _unreadable_table(exc: Exception) -> str | None:
+    """``<file>: <what pandas said>`` when ``exc`` was raised inside ``pandas.read_csv`` (an
+    empty file, no delimiter to be found, ragged rows), whose errors do not name the file;
+    None for any other error."""
+    tb = exc.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        source = frame.f_locals.get("filepath_or_buffer")
+        if frame.f_code.co_name == "read_csv" and isinstance(source, str | os.PathLike):
+            what = " ".join(str(exc).split()) or type(exc).__name__
+            return f"{source}: not a readable table ({what})"
+        tb = tb.tb_next
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: bad input, tool failures, file-system failures (read-only folder, full
     disk) and interrupts (Ctrl-C, SIGTERM) become one line on stderr, not a traceback."""
@@ -1030,6 +1097,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"tkiseq: error: {environment_message(exc)}", file=sys.stderr)
         return 1
+    except (ValueError, csv.Error) as exc:  # pandas' EmptyDataError, ParserError, sniffer
+        message = _unreadable_table(exc)
+        if message is None:
+            raise
+        print(f"tkiseq: error: {message}", file=sys.stderr)
+        return 2
     except Interrupted as exc:
         print(f"tkiseq: interrupted ({exc}): stopped, temporaries removed", file=sys.stderr)
         return exc.exit_code

@@ -65,18 +65,24 @@ JOB_OVERHEAD_BYTES = 1 << 30  # samtools sort buffers and Python per alignment j
 # Seconds a stopped task gets to stop its own tools (align gives STAR 10) and remove its
 # temporaries before its process group is killed.
 STOP_GRACE_S = 30.0
+# Why a stage's `when` leaves it out of a run: said on the console and in warnings.tsv.
+SKIP_REASONS = {
+    "!counts": "they need reads, and this run started from a count matrix (--counts)",
+    "gene_sets": "no gene sets given (--gene-sets)",
+}
 
 
 @dataclass(frozen=True)
 class RunConfig:
     """The parameters of ``tkiseq run`` (docs/usage.md)."""
 
-    input: Path
+    input: Path | None  # the samplesheet; None for a run from a count matrix (counts)
     phenotypes: Path
-    fasta: Path
+    fasta: Path | None  # None: a run from a count matrix needs no genome
     gtf: Path
-    dbsnp: Path
+    dbsnp: Path | None
     outdir: Path
+    counts: list[Path] = field(default_factory=list)  # a published count matrix instead of reads
     cnv: Path | None = None
     gene_sets: list[Path] = field(default_factory=list)
     star_index: Path | None = None
@@ -328,6 +334,7 @@ class Plan:
             "fasta": cfg.fasta, "gtf": cfg.gtf, "dbsnp": cfg.dbsnp,
             "annotation": (cfg.annotation or self.reference / BUNDLE_DIR).resolve(),
             "gene_sets": list(cfg.gene_sets), "star_index": index, "threads": cfg.threads,
+            "counts": [p.resolve() for p in cfg.counts],
             "subtype_reference": cfg.subtype_reference,
             "karyotype_reference": cfg.karyotype_reference,
             **cfg.tuning,
@@ -381,8 +388,17 @@ class Plan:
 
     def sample_chain(self, sample: str, threads: int) -> list[Task]:
         """One sample's tasks in registry order: alignment, variants, fusions, splice lesions."""
-        stages = [s for s in STAGES if s.scope == "sample"]
+        stages = [s for s in STAGES if s.scope == "sample" and s.runs(self.run_values)]
         return [self.task(s, sample, threads=threads) for s in stages]
+
+    def skipped(self) -> list[str]:
+        """The stages this run leaves out and why, one line per reason."""
+        by_reason: dict[str, list[str]] = {}
+        for stage in STAGES:
+            if not stage.runs(self.run_values):
+                why = SKIP_REASONS.get(stage.when, f"no {stage.when.lstrip('!')} given")
+                by_reason.setdefault(why, []).append(stage.name)
+        return [f"skipped {', '.join(names)}: {why}" for why, names in by_reason.items()]
 
     def cohort_tasks(self, phenotypes: list[str]) -> list[Task]:
         """The stages after every sample: cohort tables, then one task per tested phenotype."""
@@ -390,7 +406,7 @@ class Plan:
         self.phenotypes = phenotypes
         tasks = []
         for stage in STAGES[last + 1 :]:
-            if stage.when and not self.run_values.get(stage.when):
+            if not stage.runs(self.run_values):
                 continue
             if stage.scope == "phenotype":
                 tasks += [self.task(stage, phenotype=p) for p in phenotypes]
@@ -407,7 +423,8 @@ def run_pipeline(cfg: RunConfig) -> None:
     ``--overwrite``). An interrupt (Ctrl-C, SIGTERM) stops every task with its tools, removes
     temporaries and records the run as ABORTED before :class:`Interrupted` reaches ``main``.
     """
-    star_binary()  # fail now, with the install hint, rather than after validation
+    if not cfg.counts:
+        star_binary()  # fail now, with the install hint, rather than after validation
     check_references(
         References(
             cfg.fasta, cfg.gtf, cfg.dbsnp, tuple(cfg.gene_sets),
@@ -415,18 +432,20 @@ def run_pipeline(cfg: RunConfig) -> None:
         )
     )  # fmt: skip
     out = cfg.outdir.resolve()
-    claim_outdir(out, cfg.input, resume=cfg.resume, overwrite=cfg.overwrite)
+    primary = cfg.input or cfg.counts[0]  # what the run is of: samplesheet or matrix
+    claim_outdir(out, primary, resume=cfg.resume, overwrite=cfg.overwrite)
     info = out / "pipeline_info"
     started = datetime.now(UTC)
     params: dict[str, object]
     params = {k: str(v) if v is not None else None for k, v in asdict(cfg).items()}
     params["gene_sets"] = [str(p) for p in cfg.gene_sets]
+    params["counts"] = [str(p) for p in cfg.counts]
     params |= dict(cfg.tuning)
     del params["tuning"]
     run_meta: dict[str, object] = {
         "tkiseq_version": __version__,
         "command": shlex.join(sys.argv),
-        "input": str(cfg.input.resolve()),
+        "input": str(primary.resolve()),
         "started": started.isoformat(timespec="seconds"),
         "status": "RUNNING",
     }
@@ -448,7 +467,9 @@ def run_pipeline(cfg: RunConfig) -> None:
     plan = Plan(cfg, out, index, [])
     first_sample_stage = next(i for i, s in enumerate(STAGES) if s.scope == "sample")
     setup = [  # before any sample: validate, and the STAR index unless one is given
-        s for s in STAGES[:first_sample_stage] if not (s.skip_when and getattr(cfg, s.skip_when))
+        s
+        for s in STAGES[:first_sample_stage]
+        if s.runs(plan.run_values) and not (s.skip_when and getattr(cfg, s.skip_when))
     ]
     try:
         if cfg.annotation:
@@ -467,13 +488,18 @@ def run_pipeline(cfg: RunConfig) -> None:
                         "a STAR index of this genome needs about {size}", "--reference-dir",
                     )  # fmt: skip
                 runner.run(task)
-        if cfg.star_index and not (index / "SA").exists():
+        if cfg.star_index and not cfg.counts and not (index / "SA").exists():
             raise InputError(index, "not a STAR index (no SA file)", hint="omit --star-index")
         inputs = plan.folder(validate)
         plan.rows = _read_valid_samplesheet(inputs / "samplesheet.valid.csv")
-        jobs = parallel_jobs(cfg.threads, len(plan.rows), _index_bytes(index), _free_memory())
+        for message in plan.skipped():
+            runner.warn("run", message)
+        if cfg.counts:
+            jobs = 1
+        else:
+            jobs = parallel_jobs(cfg.threads, len(plan.rows), _index_bytes(index), _free_memory())
         threads = max(1, cfg.threads // jobs)
-        chains = [plan.sample_chain(r["sample"], threads) for r in plan.rows]
+        chains = [c for r in plan.rows if (c := plan.sample_chain(r["sample"], threads))]
         cohort = plan.cohort_tasks(read_tested_phenotypes(str(inputs / TESTED_PHENOTYPES)))
         console.total += sum(map(len, chains)) + len(cohort)
         console.workers = jobs
@@ -504,7 +530,8 @@ def run_pipeline(cfg: RunConfig) -> None:
         write_text(info / RUN_FILE, json.dumps(run_meta, indent=2) + "\n")
         finish_reports(plan.reports(), out)  # the report was built before the run's end
         if status != "ABORTED":
-            console.summary(status, str(out), [str(p) for p in plan.reports()], failure)
+            written = [str(p) for p in plan.reports() if p.exists()]  # never one not written
+            console.summary(status, str(out), written, failure)
             if runner.warnings:
                 console.say(f"{len(runner.warnings)} warning(s), also in {runner.warnings_path}:")
                 for name, sample, message in runner.warnings:

@@ -14,6 +14,9 @@ samplesheet column (``sample``, ``fastq_1``, ``strandedness``, ``vcf``...), ``ph
 ``"<stage>:<file>"`` names a file another stage writes (``"align:{sample}.bam"``); in a cohort
 stage it means that file of every sample.
 
+A run given a count matrix (``counts``) instead of reads has no per-sample stage: the stages that
+need reads have ``when="!counts"``, and so do the options that name their outputs.
+
 Entries are in data-flow order, which is the local runner's order: the stages before the first
 per-sample stage set up the run, the per-sample stages form each sample's chain, and the
 stages after them run once every sample is done.
@@ -90,8 +93,13 @@ class Stage:
     params: str = ""  # "module:Class" of the frozen dataclass with its tunable defaults
     tools: tuple[str, ...] = ()  # what its versions.yml names besides tkiseq
     tuning: tuple[Tuning, ...] = ()  # run-wide study thresholds it takes
-    when: str = ""  # the stage runs only when this run value is set ("gene_sets")
+    when: str = ""  # the stage runs only when this run value is set ("gene_sets"; "!counts": not)
     skip_when: str = ""  # ... and is skipped when this one is ("star_index": given)
+
+    def runs(self, run_values: dict[str, object]) -> bool:
+        """Whether a run with these values has this stage at all (``when``; ``skip_when``
+        only reuses an output the user gave)."""
+        return applies(self.when, run_values)
 
     @property
     def module(self) -> str:
@@ -116,6 +124,7 @@ def _v(flag: str, value: str, **kw: object) -> Option:
 
 
 SAMPLE = _v("--sample", "{sample}")
+READS = "!counts"  # a run from reads, not from a count matrix (--counts)
 FASTA = _o("--fasta", "{fasta}")
 GTF = _o("--gtf", "{gtf}")
 ANNOTATION = _o("--annotation", "{annotation}")  # the bundle prepare writes
@@ -136,22 +145,24 @@ AUC_CAP = Tuning(
 STAGES: tuple[Stage, ...] = (
     Stage(
         "validate", "TKISEQ_VALIDATE", ("validate",), "cohort",
-        (_o("--input", "{input}"), _o("--phenotypes", "{phenotypes}"),
-         _o("--cnv", "{cnv}", when="cnv")),
+        (_o("--input", "{input}", when="input"), _o("--counts", "{counts}", when="counts"),
+         _o("--phenotypes", "{phenotypes}"), _o("--cnv", "{cnv}", when="cnv")),
         ("samplesheet.valid.csv", "phenotypes.valid.csv", TESTED_PHENOTYPES),
         "pipeline_info/inputs", optional=("cnv.valid.csv",),
     ),
     # first after validate: it reads the GTF (a bad row is reported in seconds, not after
     # STAR's index), and every later stage reads its bundle instead
     Stage(
-        "prepare", "TKISEQ_PREPARE", ("prepare",), "cohort", (GTF, FASTA),
+        "prepare", "TKISEQ_PREPARE", ("prepare",), "cohort",
+        (GTF, _o("--fasta", "{fasta}", when="fasta")),
         ("annotation",), "reference", tools=("pyarrow",), skip_when="annotation",
     ),
     Stage(
         "star_index", "TKISEQ_STAR_INDEX", ("star-index",), "cohort",
         (FASTA, GTF, THREADS),
         ("star_index",), "reference", "process_high", outdir="star_index",
-        params="tkiseq.align.star:IndexParams", tools=("star",), skip_when="star_index",
+        params="tkiseq.align.star:IndexParams", tools=("star",), when=READS,
+        skip_when="star_index",
         tuning=(Tuning("read_length", "--read-length", "read_length",
                        "read length of the library (STAR's --sjdbOverhang is one less)"),),
     ),
@@ -161,7 +172,7 @@ STAGES: tuple[Stage, ...] = (
          _o("--fastq-2", "{fastq_2}", when="fastq_2"), _o("--bam", "{bam}", when="!fastq_1"),
          _v("--strandedness", "{strandedness}"), _o("--star-index", "{star_index}"), THREADS),
         tuple(f"{{sample}}{s}" for s in ALIGN_SUFFIXES), "align/{sample}", "process_high",
-        tools=("star",),
+        tools=("star",), when=READS,
     ),
     Stage(
         "variants_call", "TKISEQ_VARIANTS_CALL", ("variants", "call"), "sample",
@@ -169,7 +180,7 @@ STAGES: tuple[Stage, ...] = (
          _o("--annotation", "{annotation}", when="!vcf"),
          _v("--threads", "{threads}", when="!vcf")),
         ("{sample}.calls.vcf.gz", "{sample}.calls.vcf.gz.tbi"), "variants", "process_medium",
-        params="tkiseq.variants.call:CallParams", tools=("pysam",),
+        params="tkiseq.variants.call:CallParams", tools=("pysam",), when=READS,
         tuning=(VARIANTS_MIN_ALT_READS, VARIANTS_MIN_VAF),
     ),
     Stage(
@@ -178,7 +189,7 @@ STAGES: tuple[Stage, ...] = (
          _o("--sj", "align:{sample}.SJ.out.tab"), _o("--log-final", "align:{sample}.Log.final.out"),
          _o("--bam", "align:{sample}.bam"), ANNOTATION, FASTA),
         ("{sample}.fusions.tsv",), "fusions", params="tkiseq.fusions.artifacts:Thresholds",
-        tools=("pysam",),
+        tools=("pysam",), when=READS,
         tuning=(Tuning("fusion_min_split", "--min-split", "min_split",
                        "fusions: split reads that support a fusion alone"),
                 Tuning("fusion_min_support", "--min-support", "min_support",
@@ -191,44 +202,52 @@ STAGES: tuple[Stage, ...] = (
         ("{sample}.all.vcf.gz", "{sample}.all.vcf.gz.tbi", "{sample}.pass.vcf.gz",
          "{sample}.pass.vcf.gz.tbi"),
         "variants", params="tkiseq.variants.filter:FilterParams", tools=("pysam",),
+        when=READS,
         tuning=(VARIANTS_MIN_ALT_READS, VARIANTS_MIN_VAF),
     ),
     Stage(
         "variants_annotate", "TKISEQ_VARIANTS_ANNOTATE", ("variants", "annotate"), "sample",
         (SAMPLE, _o("--vcf", "variants_filter:{sample}.all.vcf.gz"), FASTA, ANNOTATION),
-        ("{sample}.variants.tsv",), "variants", tools=("pysam",),
+        ("{sample}.variants.tsv",), "variants", tools=("pysam",), when=READS,
     ),
     Stage(
         "splice_lesions", "TKISEQ_SPLICE_LESIONS", ("splice-lesions",), "sample",
         (SAMPLE, _o("--sj", "align:{sample}.SJ.out.tab"), ANNOTATION),
         ("{sample}.splice_lesions.tsv",), "splicing",
-        params="tkiseq.splicing.lesions:LesionParams",
+        params="tkiseq.splicing.lesions:LesionParams", when=READS,
         tuning=(Tuning("splice_genes", "--genes", "genes",
                        "splice lesions: comma-separated genes to report"),),
     ),
     Stage(
         "counts", "TKISEQ_COUNTS", ("counts",), "cohort",
         (ANNOTATION, _o("--phenotypes", "validate:phenotypes.valid.csv"),
-         _o("", "align:{sample}.ReadsPerGene.out.tab")),
+         _o("", "align:{sample}.ReadsPerGene.out.tab", when=READS),
+         _o("--log-final", "align:{sample}.Log.final.out", when=READS),
+         _o("", "{counts}", when="counts"),
+         _o("--samplesheet", "validate:samplesheet.valid.csv", when="counts")),
         ("counts.tsv", "cohort.h5ad", "strandedness.tsv"), "expression", "process_medium",
-        tools=("anndata",),
+        optional=("unmatched_genes.tsv",), tools=("anndata",),
+        params="tkiseq.expression.counts:CountsParams",
+        tuning=(Tuning("min_mapped", "--min-mapped", "min_mapped_pct",
+                       "QC gate: a sample with a lower uniquely mapped percentage (STAR) is "
+                       "left out of the cohort analyses"),),
     ),
     Stage(
         "variants_cohort", "TKISEQ_VARIANTS_COHORT", ("variants", "cohort"), "cohort",
         (_o("", "variants_annotate:{sample}.variants.tsv"),),
-        ("cohort_variants.tsv", "alterations.tsv"), "variants",
+        ("cohort_variants.tsv", "alterations.tsv"), "variants", when=READS,
     ),
     Stage(
         "fusions_cohort", "TKISEQ_FUSIONS_COHORT", ("fusions", "cohort"), "cohort",
         (_o("", "fusions:{sample}.fusions.tsv"),),
-        ("cohort_fusions.tsv",), "fusions",
+        ("cohort_fusions.tsv",), "fusions", when=READS,
     ),
     Stage(
         "subtypes", "TKISEQ_SUBTYPES", ("subtypes",), "cohort",
         (_o("--expression", "counts:cohort.h5ad"), ANNOTATION,
-         _o("--fusions", "fusions:{sample}.fusions.tsv"),
-         _o("--vcfs", "variants_filter:{sample}.all.vcf.gz"),
-         _o("--variants", "variants_cohort:cohort_variants.tsv"),
+         _o("--fusions", "fusions:{sample}.fusions.tsv", when=READS),
+         _o("--vcfs", "variants_filter:{sample}.all.vcf.gz", when=READS),
+         _o("--variants", "variants_cohort:cohort_variants.tsv", when=READS),
          _o("--cnv", "validate:cnv.valid.csv", when="cnv"),
          _o("--subtype-reference", "{subtype_reference}", when="subtype_reference"),
          _o("--karyotype-reference", "{karyotype_reference}", when="karyotype_reference")),
@@ -262,9 +281,9 @@ STAGES: tuple[Stage, ...] = (
         "lesions", "TKISEQ_LESIONS", ("lesions",), "cohort",
         (_o("--samplesheet", "validate:samplesheet.valid.csv"),
          _o("--cnv", "validate:cnv.valid.csv", when="cnv"),
-         _o("--splice", "splice_lesions:{sample}.splice_lesions.tsv"),
-         _o("--fusions", "fusions_cohort:cohort_fusions.tsv"),
-         _o("--variants", "variants_cohort:cohort_variants.tsv"),
+         _o("--splice", "splice_lesions:{sample}.splice_lesions.tsv", when=READS),
+         _o("--fusions", "fusions_cohort:cohort_fusions.tsv", when=READS),
+         _o("--variants", "variants_cohort:cohort_variants.tsv", when=READS),
          _o("--expression", "counts:cohort.h5ad"),
          _o("--karyotype", "subtypes:karyotype.tsv")),
         ("lesions.tsv", "profile.tsv"), "lesions", params="tkiseq.lesions.sources:LesionParams",
@@ -275,7 +294,7 @@ STAGES: tuple[Stage, ...] = (
         (_o("--response", "response:response.tsv"),
          _o("--phenotypes", "validate:phenotypes.valid.csv"),
          _o("--profile", "lesions:profile.tsv"),
-         _o("--fusions", "fusions_cohort:cohort_fusions.tsv"),
+         _o("--fusions", "fusions_cohort:cohort_fusions.tsv", when=READS),
          _o("--expression", "counts:cohort.h5ad")),
         (*FIGURE_FILES, "associations.tsv"), "stats",
         params="tkiseq.stats.associations:AssociationParams",
@@ -283,10 +302,13 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage(
         "report", "TKISEQ_REPORT", ("report",), "cohort",
-        (_o("", "validate:samplesheet.valid.csv"), _o("", "align:{sample}.Log.final.out"),
-         _o("", "align:{sample}.markdup.txt"), _o("", "align:{sample}.ReadsPerGene.out.tab"),
+        (_o("", "validate:samplesheet.valid.csv"),
+         _o("", "align:{sample}.Log.final.out", when=READS),
+         _o("", "align:{sample}.markdup.txt", when=READS),
+         _o("", "align:{sample}.ReadsPerGene.out.tab", when=READS),
          _o("", "counts:counts.tsv"), _o("", "counts:strandedness.tsv"),
-         _o("", "variants_cohort:cohort_variants.tsv"), _o("", "fusions_cohort:cohort_fusions.tsv"),
+         _o("", "variants_cohort:cohort_variants.tsv", when=READS),
+         _o("", "fusions_cohort:cohort_fusions.tsv", when=READS),
          _o("", "subtypes:subtypes.tsv"), _o("", "response:response.tsv"),
          _o("", "lesions:lesions.tsv"), _o("", "lesions:profile.tsv"),
          _o("", "associations:associations.tsv"),
@@ -308,12 +330,13 @@ class Rendered:
     inputs: list[str] = field(default_factory=list)
 
 
-def _applies(option: Option, context: dict[str, object]) -> bool:
-    if not option.when:
+def applies(when: str, context: dict[str, object]) -> bool:
+    """A ``when`` condition: "" always, "name" when the value is set, "!name" when it is not."""
+    if not when:
         return True
-    if option.when.startswith("!"):
-        return not context.get(option.when[1:])
-    return bool(context.get(option.when))
+    if when.startswith("!"):
+        return not context.get(when[1:])
+    return bool(context.get(when))
 
 
 def command_line(
@@ -332,7 +355,7 @@ def command_line(
     args: list[str] = list(stage.command)
     inputs: list[str] = []
     for option in stage.options:
-        if not _applies(option, context):
+        if not applies(option.when, context):
             continue
         producer, sep, name = option.value.partition(":")
         if sep:

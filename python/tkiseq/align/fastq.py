@@ -9,6 +9,8 @@ not the file name.
 from __future__ import annotations
 
 import gzip
+import itertools
+import re
 import threading
 import zlib
 from concurrent.futures import CancelledError
@@ -19,6 +21,8 @@ from tkiseq.errors import InputError
 
 CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
+MATE_RECORDS = 10_000  # records whose names are compared: a shuffled R2 differs in the first
+MATE_SUFFIX = re.compile(rb"[/._]([12])$")  # READ/1, SRR1.7.1 (fastq-dump --readids), READ_1
 
 
 def is_gzip(path: Path) -> bool:
@@ -79,6 +83,41 @@ def check_pair(paths: list[Path], stop: threading.Event | None = None) -> int:
             f"{counts[1]} records but {paths[0].name} has {counts[0]}; mates must pair up",
         )
     return counts[0]
+
+
+def read_name(header: bytes) -> bytes:
+    """``@NAME/1 1:N:0:ACGT`` -> ``NAME/1``: the comment after the first space is dropped."""
+    return header[1:].split(maxsplit=1)[0] if header.strip() else b""
+
+
+def same_fragment(name_1: bytes, name_2: bytes) -> bool:
+    """Whether two read names are mates: equal, or equal but for a /1 /2 (.1 .2, _1 _2) end."""
+    if name_1 == name_2:
+        return True
+    m1, m2 = MATE_SUFFIX.search(name_1), MATE_SUFFIX.search(name_2)
+    return bool(m1 and m2 and m1[1] == b"1" and m2[1] == b"2") and (
+        name_1[: m1.start()] == name_2[: m2.start()]
+    )
+
+
+def check_mate_names(fastq_1: Path, fastq_2: Path, records: int = MATE_RECORDS) -> None:
+    """Refuse mates whose first ``records`` read names disagree (R2 of another run, or sorted
+    otherwise): STAR would pair them silently, and nothing would align as pairs."""
+    try:
+        with open_reads(fastq_1) as one, open_reads(fastq_2) as two:
+            heads_1 = itertools.islice(one, 0, 4 * records, 4)
+            heads_2 = itertools.islice(two, 0, 4 * records, 4)
+            for n, (h1, h2) in enumerate(zip(heads_1, heads_2, strict=False), start=1):
+                name_1, name_2 = read_name(h1), read_name(h2)
+                if not same_fragment(name_1, name_2):
+                    raise InputError(
+                        fastq_2, f"line {4 * n - 3}: read {name_2.decode(errors='replace')!r} "
+                        f"is not the mate of {name_1.decode(errors='replace')!r}, record {n} of "
+                        f"{fastq_1}",
+                        hint="mates must be in the same order; give the R2 file of this R1",
+                    )  # fmt: skip
+    except (EOFError, gzip.BadGzipFile, zlib.error):
+        return  # a damaged file: count_records names the problem
 
 
 def is_empty(path: Path) -> bool:

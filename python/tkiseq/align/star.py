@@ -406,6 +406,8 @@ def align_sample(
             reads = bam_to_fastq(bam, work_dir, threads)
         elif fastq_1 is not None:
             reads = [p for p in (fastq_1, fastq_2) if p is not None]
+            if fastq_2 is not None and fastq_1.exists() and fastq_2.exists():
+                fastq.check_mate_names(fastq_1, fastq_2)
         else:
             raise InputError(sample, "neither FASTQ nor BAM given")
         prefix = f"{work_dir}/{sample}."

@@ -1,4 +1,6 @@
-"""The cohort count matrix: one strand-resolved column per sample from STAR's ReadsPerGene.
+"""The cohort count matrix: one strand-resolved column per sample from STAR's ReadsPerGene,
+or a published count matrix (HTSeq-count, featureCounts, a genes x samples table) whose genes
+are matched to the annotation.
 
 One matrix, one AnnData: ``counts.tsv`` for any tool, ``cohort.h5ad`` (samples x genes,
 layers ``counts``, ``normalised`` and ``vst``, obs = phenotypes) for the Python stages.
@@ -7,6 +9,8 @@ layers ``counts``, ``normalised`` and ``vst``, obs = phenotypes) for the Python 
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import anndata as ad
@@ -16,10 +20,30 @@ import pandas as pd
 from tkiseq.align.strandedness import COLUMN, read_reads_per_gene
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
+from tkiseq.expression.gene_ids import match_genes
+from tkiseq.expression.matrix_input import read_counts
 from tkiseq.expression.normalise import median_of_ratios, vst
 from tkiseq.genome.bundle import read_genes
 
 RPG_SUFFIX = ".ReadsPerGene.out.tab"
+UNMATCHED = "unmatched_genes.tsv"
+LOG_SUFFIX = ".Log.final.out"
+UNIQUE_LINE = "Uniquely mapped reads %"
+
+
+@dataclass(frozen=True)
+class CountsParams:
+    """The QC gate between alignment and the cohort analyses."""
+
+    # A sample with fewer reads uniquely mapped than this (%, STAR's Log.final.out) failed to
+    # align (wrong species or reference, mates that do not belong together, adapter dimers):
+    # its counts would be noise in DE, subtypes and the karyotype, so it is left out of them.
+    min_mapped_pct: float = 20.0
+
+
+STRAND_COLUMNS = ("declared", "inferred", "used")
+
+log = logging.getLogger(__name__)
 
 
 def sample_of(path: Path) -> str:
@@ -76,16 +100,106 @@ def to_anndata(
     return adata
 
 
+def from_matrix(
+    paths: list[Path], genes: pd.DataFrame, samples: list[str] | None
+) -> tuple[pd.DataFrame, pd.Series]:
+    """A published matrix's counts keyed by annotation gene_id, for ``samples`` (all columns when
+    None), and the reads of the rows no annotation gene matched."""
+    given = read_counts(paths)
+    counts = given.counts
+    if samples is not None:
+        absent = [s for s in samples if s not in counts.columns]
+        if absent:
+            raise InputError(
+                paths[0], f"no column for sample(s) {', '.join(absent[:5])}",
+                hint="the samplesheet's samples must be columns of the count matrix",
+            )  # fmt: skip
+        counts = counts[samples]
+    own_names = not given.gene_names.equals(given.counts.index.to_series())
+    match = match_genes(counts, genes, given.gene_names if own_names else None)
+    if match.counts.empty:
+        raise InputError(
+            paths[0], "no gene of the matrix matches the annotation (by gene_id, gene_id without "
+            f"version or gene_name; first rows: {', '.join(map(str, counts.index[:3]))})",
+            hint="give the GTF the matrix was counted with, or one whose gene_name are its symbols",
+        )  # fmt: skip
+    if len(match.unmatched):
+        log.warning(
+            "%s: %s; %d without a match are left out (listed in %s)",
+            paths[0], match.summary(), len(match.unmatched), UNMATCHED,
+        )  # fmt: skip
+    return match.counts, match.unmatched
+
+
+def _samplesheet_samples(path: Path | None) -> list[str] | None:
+    if path is None:
+        return None
+    return pd.read_csv(path, dtype={"sample": str}, usecols=["sample"])["sample"].tolist()
+
+
+def uniquely_mapped_pct(path: Path) -> float:
+    """STAR's ``Uniquely mapped reads % |  93.10%`` line of a Log.final.out."""
+    try:
+        for line in path.read_text(errors="replace").splitlines():
+            label, _, value = line.partition("|")
+            if label.strip() == UNIQUE_LINE:
+                return float(value.strip().rstrip("%"))
+    except FileNotFoundError:
+        raise InputError(path, "file not found", hint="it is written by tkiseq align") from None
+    except ValueError:
+        pass
+    raise InputError(path, f"not a STAR Log.final.out (no {UNIQUE_LINE!r} line with a number)")
+
+
+def failed_alignment(logs: list[Path], min_mapped_pct: float) -> dict[str, float]:
+    """Samples whose uniquely mapped share is below ``min_mapped_pct``, with that share."""
+    shares = {p.name.removesuffix(LOG_SUFFIX): uniquely_mapped_pct(p) for p in logs}
+    return {sample: pct for sample, pct in shares.items() if pct < min_mapped_pct}
+
+
 def build_cohort(
-    reads_per_gene: list[Path], annotation: Path, phenotypes: Path, outdir: Path
+    inputs: list[Path],
+    annotation: Path,
+    phenotypes: Path,
+    outdir: Path,
+    samplesheet: Path | None = None,
+    logs: list[Path] | None = None,
+    params: CountsParams = CountsParams(),
 ) -> None:
-    """Write ``counts.tsv``, ``cohort.h5ad`` and ``strandedness.tsv`` into ``outdir``."""
-    loaded = [load_sample(p) for p in reads_per_gene]
-    matrix = count_matrix([c for _, c, _ in loaded], reads_per_gene)
+    """Write ``counts.tsv``, ``cohort.h5ad`` and ``strandedness.tsv`` into ``outdir`` (and, for
+    a published matrix, ``unmatched_genes.tsv``).
+
+    ``inputs`` are STAR ReadsPerGene files, or one count matrix (several HTSeq-count files);
+    ``samplesheet`` limits a matrix to its samples. A sample whose STAR ``logs`` show fewer
+    reads uniquely mapped than ``params.min_mapped_pct`` is left out, with a warning.
+    """
     genes = read_genes(annotation)
+    unmatched = None
+    if all(p.name.endswith(RPG_SUFFIX) for p in inputs):
+        loaded = [load_sample(p) for p in inputs]
+        matrix = count_matrix([c for _, c, _ in loaded], inputs)
+        decisions = pd.DataFrame([d for _, _, d in loaded]).set_index("sample")
+        failed = failed_alignment(logs or [], params.min_mapped_pct)
+        for sample, pct in failed.items():
+            log.warning(
+                "sample %s: %.2f %% of its reads uniquely mapped, below the QC gate of %g %% "
+                "(--min-mapped): left out of the cohort analyses (expression, DE, GSEA, "
+                "subtypes, karyotype, associations)", sample, pct, params.min_mapped_pct,
+            )  # fmt: skip
+        if failed and len(failed) == matrix.shape[1]:
+            raise InputError(
+                logs[0] if logs else inputs[0],
+                f"no sample has >= {params.min_mapped_pct:g} % of its reads uniquely mapped",
+                hint="check the reference and the reads, or lower --min-mapped",
+            )  # fmt: skip
+        matrix = matrix.drop(columns=list(failed))
+        decisions = decisions.drop(index=list(failed))
+    else:
+        matrix, unmatched = from_matrix(inputs, genes, _samplesheet_samples(samplesheet))
+        decisions = pd.DataFrame("", index=matrix.columns, columns=list(STRAND_COLUMNS))
+        decisions.index.name = "sample"
     pheno = pd.read_csv(phenotypes, dtype={"sample": str}).set_index("sample")
-    decisions = pd.DataFrame([d for _, _, d in loaded]).set_index("sample")
-    strand_cols = decisions[["declared", "inferred", "used"]].add_prefix("strandedness_")
+    strand_cols = decisions[list(STRAND_COLUMNS)].add_prefix("strandedness_")
     adata = to_anndata(matrix, genes, pheno, strand_cols)
 
     table = matrix.copy()
@@ -97,3 +211,6 @@ def build_cohort(
         table.to_csv(tmp, sep="\t")
     with atomic_path(outdir / "strandedness.tsv") as tmp:
         decisions.to_csv(tmp, sep="\t")
+    if unmatched is not None:
+        with atomic_path(outdir / UNMATCHED) as tmp:
+            unmatched.to_csv(tmp, sep="\t")

@@ -372,7 +372,7 @@ def segments(starts: np.ndarray, n: int) -> np.ndarray:
 BUNDLE_DIR = "annotation"  # below the reference folder (tkiseq prepare --outdir)
 
 
-def prepare(gtf: Path, fasta: Path, outdir: Path) -> Path:
+def prepare(gtf: Path, fasta: Path | None, outdir: Path) -> Path:
     """``tkiseq prepare``: write ``outdir/annotation``; a folder there that is not a bundle is
     refused rather than replaced (it may hold the user's own files)."""
     dest = Path(outdir) / BUNDLE_DIR
@@ -381,15 +381,17 @@ def prepare(gtf: Path, fasta: Path, outdir: Path) -> Path:
             dest, "exists and is not a tkiseq annotation bundle; not replaced",
             hint="choose another --outdir (or --reference-dir) or remove it yourself",
         )  # fmt: skip
-    if not Path(fasta).is_file():
+    if fasta is not None and not Path(fasta).is_file():  # None: a run from a count matrix
         raise InputError(fasta, "file not found (given as --fasta)")
     return build_bundle(gtf, fasta, dest)
 
 
-def matches(bundle: Path, gtf: Path, fasta: Path) -> bool:
+def matches(bundle: Path, gtf: Path, fasta: Path | None) -> bool:
     """Whether ``bundle`` is a bundle of this format made from these GTF and FASTA files."""
     try:
         manifest = read_manifest(bundle)
     except InputError:
         return False
+    if fasta is None:
+        return same_source(manifest.get("gtf"), gtf) and manifest.get("fasta") is None
     return same_source(manifest.get("gtf"), gtf) and same_source(manifest.get("fasta"), fasta)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -18,15 +19,35 @@ _SOURCES = {"primary": "primary", "pdx": "PDX"}
 log = logging.getLogger(__name__)
 
 
-def load_phenotypes(path: str | Path, sample_ids: Collection[str]) -> pd.DataFrame:
+def load_phenotypes(
+    path: str | Path, sample_ids: Collection[str], *, drop_unknown: str = ""
+) -> pd.DataFrame:
     """One row per sample, columns as in the file; AUCs as floats, day counts as Int64.
 
     Samples without phenotypes are allowed (a warning) because response data often lag behind
-    sequencing; a row for an unknown sample is an error because it is usually a typo.
+    sequencing; a row for an unknown sample is an error because it is usually a typo, unless
+    ``drop_unknown`` names where the samples came from (a published count matrix: its study's
+    phenotype table often has more samples), and such rows are left out with a warning.
     """
     table = read_table(path, SCHEMA, ("sample",), missing=MISSING)
     check_unique(table, ("sample",), "each sample once")
-    check_known(table, sample_ids)
+    if drop_unknown:
+        unknown = [row.raw["sample"] for row in table.rows if row.raw["sample"] not in sample_ids]
+        if len(unknown) == len(table.rows):
+            raise InputError(
+                path, f"no sample of {drop_unknown} has a row (first rows: "
+                f"{', '.join(unknown[:3])}; its samples: {', '.join(list(sample_ids)[:3])})",
+                hint="the 'sample' column must name the matrix's columns",
+            )  # fmt: skip
+        if unknown:
+            log.warning(
+                "%s: %d row(s) for samples not in %s left out: %s",
+                path, len(unknown), drop_unknown, ", ".join(unknown[:10])
+                + (", ..." if len(unknown) > 10 else ""),
+            )  # fmt: skip
+            table = replace(table, rows=[r for r in table.rows if r.raw["sample"] in sample_ids])
+    else:
+        check_known(table, sample_ids)
     given = {row.raw["sample"] for row in table.rows}
     absent = [s for s in sample_ids if s not in given]
     if absent:
