@@ -144,7 +144,7 @@ def test_reference_matched_without_versions(synthetic, tmp_path: Path) -> None:
     table = pd.read_csv(tmp_path / "out" / "subtypes.tsv", sep="\t").set_index("sample")
     assert table["evidence"].str.contains("reference:", regex=False).all()
     assert table["reference_fraction"].between(0, 1).all()
-    assert (tmp_path / "out" / "subtype_reference_umap.png").stat().st_size > 10_000
+    assert (tmp_path / "out" / "subtype_reference_pca.png").stat().st_size > 10_000
 
 
 def test_vcf_without_ad_and_expression_without_layers(synthetic, tmp_path: Path) -> None:

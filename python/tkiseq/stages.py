@@ -225,7 +225,7 @@ STAGES: tuple[Stage, ...] = (
          _o("--karyotype-reference", "{karyotype_reference}", when="karyotype_reference")),
         ("subtypes.tsv", "karyotype.tsv"), "subtypes", "process_medium",
         optional=("subtype_reference_pca.png",),
-        params="tkiseq.subtypes.stage:SubtypesParams", tools=("pysam", "anndata", "scanpy"),
+        params="tkiseq.subtypes.stage:SubtypesParams", tools=("pysam", "anndata"),
     ),
     Stage(
         "de", "DE", ("de",), "phenotype",

@@ -250,7 +250,8 @@ def _karyotypes(
         sites["sample"] = _vcf_sample(path)
         sites["arm_label"] = arm_labels(sites["chrom"], sites["pos"], boundaries)
         frames.append(sites[sites["arm_label"] != ""])
-    snvs = pd.concat(frames) if frames else pd.DataFrame(columns=["sample", "arm_label"])
+    columns = ["chrom", "pos", "alt_reads", "depth", "sample", "arm_label"]
+    snvs = pd.concat(frames) if frames else pd.DataFrame(columns=columns)
     alleles = kt.alleles_by_arm(snvs, params)
     table = kt.karyotype_table(lr, n_genes, alleles, sex, params)
     if not dosage:
