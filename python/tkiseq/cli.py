@@ -721,7 +721,7 @@ def _subtypes_options(p: Parser) -> None:
     p.add_argument(
         "--neighbours", type=positive_int,
         default=default(SubtypesParams, "reference_neighbours"),
-        help="subtype reference: neighbours per sample (capped at its smallest subtype)",
+        help="subtype reference: neighbours per sample",
     )  # fmt: skip
     p.add_argument(
         "--reference-pcs", type=positive_int, default=default(SubtypesParams, "reference_pcs"),
