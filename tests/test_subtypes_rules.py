@@ -8,13 +8,14 @@ import pandas as pd
 from tkiseq.fusions.call import load_known_fusions
 from tkiseq.subtypes import risk
 from tkiseq.subtypes.karyotype import SampleKaryotype
+from tkiseq.subtypes.markers import Gate, MarkerParams, open_gates
 from tkiseq.subtypes.rules import (
     CATALOGUE_SUBTYPE,
+    ExpressionCall,
     Fusion,
     RuleParams,
     SampleEvidence,
     classify,
-    with_reference,
 )
 
 P = RuleParams()
@@ -58,20 +59,57 @@ def test_karyotype_and_mutation_precedence() -> None:
     assert classify(ev(karyotype=HYPER), P).subtype == "high hyperdiploid"
     assert classify(ev(karyotype=NEAR_HAPLOID), P).subtype == "near haploid"
     p80r = classify(ev(mutations=[("PAX5", "P80R")]), P)
-    assert (p80r.subtype, p80r.evidence[-1]) == ("PAX5 P80R", "variant:PAX5 p.P80R")
+    assert p80r.subtype == "PAX5 P80R" and "variant:PAX5 p.P80R" in p80r.evidence
     both = classify(ev(mutations=[("PAX5", "P80R")], karyotype=HYPER), P)
     assert both.subtype == "PAX5 P80R" and both.confidence == "medium"
     assert classify(ev(mutations=[("IKZF1", "N159Y")]), P).subtype == "IKZF1 N159Y"
     assert classify(ev(mutations=[("PAX5", "P80L")]), P).subtype == "B-other"
 
 
+def _gated(values: dict[str, float], cnv: dict | None = None) -> str:
+    """The call of one sample whose gene VSTs are ``values`` (a one-sample cohort)."""
+    vst = pd.DataFrame([values], index=["s"])
+    gates = open_gates(vst, {"s": cnv or {}}, MarkerParams())["s"]
+    return classify(ev(gates=gates, cnv=cnv or {}), P)
+
+
 def test_expression_gates_at_their_thresholds() -> None:
-    assert classify(ev(expression={"CDX2": 9.0}), P).subtype == "CDX2/UBTF"
-    assert classify(ev(expression={"CDX2": 8.99}), P).subtype == "B-other"
-    assert classify(ev(expression={"NUTM1": 9.4}), P).subtype == "B-other"
-    assert classify(ev(expression={"NUTM1": 9.5}), P).subtype == "NUTM1-r"
-    dux4 = classify(ev(expression={"DUX4": 10.0}, cnv={"ERG": "DEL"}), P)
+    assert _gated({"CDX2": 9.0}).subtype == "CDX2/UBTF"
+    assert _gated({"CDX2": 8.99}).subtype == "B-other"
+    assert _gated({"NUTM1": 9.4}).subtype == "B-other"
+    assert _gated({"NUTM1": 9.5}).subtype == "NUTM1-r"
+    dux4 = _gated({"DUX4": 10.0}, {"ERG": "DEL"})
     assert dux4.subtype == "DUX4-r" and "cnv:ERG deletion" in dux4.evidence
+
+
+def _cohort(n: int = 12) -> pd.DataFrame:
+    """Background VSTs of a marker-negative cohort (small noise around typical levels)."""
+    rng = np.random.default_rng(1)
+    base = {"PBX1": 6.0, "WNT16": 5.5, "EPOR": 7.0, "DUX4": 3.7, "CLEC12A": 7.5}
+    return pd.DataFrame(
+        {g: v + rng.normal(0, 0.3, n) for g, v in base.items()}, index=[f"s{i}" for i in range(n)]
+    )
+
+
+def test_relative_gates_need_the_literature_markers_together() -> None:
+    vst = _cohort()
+    vst.loc["s0", ["PBX1", "WNT16"]] = [14.0, 12.0]  # TCF3::PBX1: both markers
+    vst.loc["s1", "PBX1"] = 14.0  # PBX1 alone does not open the gate
+    vst.loc["s2", "EPOR"] = 10.3  # ETV6::RUNX1
+    vst.loc["s3", ["DUX4", "CLEC12A"]] = [4.8, 12.2]  # DUX4 few unique reads + CD371 high
+    vst.loc["s4", "DUX4"] = 4.8  # DUX4 over background without a second marker: shut
+    gates = open_gates(vst, {"s5": {"ERG": "DEL"}}, MarkerParams())
+    assert [g.subtype for g in gates["s0"]] == ["TCF3::PBX1"]
+    assert gates["s1"] == [] and gates["s4"] == []
+    assert [(g.subtype, g.confidence) for g in gates["s2"]] == [("ETV6::RUNX1", "low")]
+    assert [(g.subtype, g.confidence) for g in gates["s3"]] == [("DUX4-r", "low")]
+    assert "expression:DUX4 above the cohort background" in gates["s3"][0].items[0]
+    # ERG deletion is the second marker too, and makes the call medium
+    vst.loc["s5", "DUX4"] = 4.8
+    gates = open_gates(vst, {"s5": {"ERG": "DEL"}}, MarkerParams())
+    assert [(g.subtype, g.confidence) for g in gates["s5"]] == [("DUX4-r", "medium")]
+    # too small a cohort: relative gates stay shut
+    assert all(g == [] for g in open_gates(vst.iloc[:5], {}, MarkerParams()).values())
 
 
 def test_missing_sources_make_unclassified_not_b_other() -> None:
@@ -86,16 +124,33 @@ def test_missing_sources_make_unclassified_not_b_other() -> None:
     assert classify(ev(fusions=[BCR_ABL1], karyotype=UNKNOWN), P).subtype == "BCR::ABL1"
 
 
-def test_reference_agreement_and_disagreement() -> None:
-    call = classify(ev(karyotype=HYPER), P)
-    agree = with_reference(call, "high hyperdiploid", 0.9, 15, 0.8)
-    assert agree.confidence == "high"
-    assert "reference:high hyperdiploid (0.90 of 15 neighbours)" in agree.evidence
-    disagree = with_reference(call, "ETV6::RUNX1", 0.6, 15, 0.8)
-    assert (disagree.subtype, disagree.confidence) == ("high hyperdiploid", "medium")
-    assert "conflict:rules say high hyperdiploid, reference says ETV6::RUNX1" in disagree.evidence
-    other = with_reference(classify(ev(), P), "DUX4-r", 0.87, 15, 0.8)
-    assert (other.subtype, other.confidence) == ("DUX4-r", "low")
+def _ref(label: str, confident: bool = True) -> ExpressionCall:
+    return ExpressionCall("reference", label, confident, "4 of 4 neighbours")
+
+
+def test_precedence_fusion_then_classifier_then_markers_then_karyotype() -> None:
+    """A confident reference call is not overridden by a weaker rule (karyotype-only iAMP21,
+    hyperdiploidy, a marker gate), and does not override a fusion."""
+    iamp21 = classify(ev(iamp21=True, classifiers=[_ref("DUX4-r")]), P)
+    assert (iamp21.subtype, iamp21.decided_by) == ("DUX4-r", "expression classifier")
+    assert "conflict:also iAMP21" in iamp21.evidence
+    assert "reference:DUX4-r (4 of 4 neighbours)" in iamp21.evidence
+    hyper = classify(ev(karyotype=HYPER, classifiers=[_ref("ETV6::RUNX1")]), P)
+    assert hyper.subtype == "ETV6::RUNX1"
+    gate = Gate("TCF3::PBX1", ("expression:PBX1 high",), "medium")
+    assert classify(ev(gates=[gate], classifiers=[_ref("DUX4-r")]), P).subtype == "DUX4-r"
+    agree = classify(ev(gates=[gate], classifiers=[_ref("TCF3::PBX1")]), P)
+    assert (agree.subtype, agree.confidence) == ("TCF3::PBX1", "high")
+    fusion = classify(ev(fusions=[BCR_ABL1], classifiers=[_ref("DUX4-r")]), P)
+    assert (fusion.subtype, fusion.confidence) == ("BCR::ABL1", "medium")
+    assert "conflict:also DUX4-r" in fusion.evidence
+    assert classify(ev(fusions=[BCR_ABL1], classifiers=[_ref("BCR::ABL1")]), P).confidence == "high"
+    # a reference call that is not confident is evidence only
+    unsure = classify(ev(karyotype=HYPER, classifiers=[_ref("DUX4-r", False)]), P)
+    assert (unsure.subtype, unsure.confidence) == ("high hyperdiploid", "medium")
+    assert "conflict:also DUX4-r" in unsure.evidence
+    alone = classify(ev(classifiers=[_ref("DUX4-r", False)]), P)
+    assert alone.subtype == "B-other"
 
 
 def test_risk_groups_follow_paietta() -> None:

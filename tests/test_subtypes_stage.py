@@ -144,7 +144,7 @@ def test_reference_matched_without_versions(synthetic, tmp_path: Path) -> None:
     table = pd.read_csv(tmp_path / "out" / "subtypes.tsv", sep="\t").set_index("sample")
     assert table["evidence"].str.contains("reference:", regex=False).all()
     assert table["reference_fraction"].between(0, 1).all()
-    assert (tmp_path / "out" / "subtype_reference_umap.png").stat().st_size > 10_000
+    assert (tmp_path / "out" / "subtype_reference_pca.png").stat().st_size > 10_000
 
 
 def test_vcf_without_ad_and_expression_without_layers(synthetic, tmp_path: Path) -> None:
@@ -167,3 +167,48 @@ def test_vcf_without_ad_and_expression_without_layers(synthetic, tmp_path: Path)
             tmp_path / "o",
         )
     assert not (tmp_path / "out").exists() and not (tmp_path / "o").exists()
+
+
+def _centroids(adata: ad.AnnData, path: Path, text: str | None = None) -> Path:
+    """Mean log2(CPM + 1) of S0 (``BCR::ABL1``) and of the rest (``B-other``)."""
+    x = np.log2(adata.layers["counts"] / adata.layers["counts"].sum(1, keepdims=True) * 1e6 + 1)
+    table = pd.DataFrame(
+        {"Ph": x[0], "B-other": x[1:].mean(axis=0)},
+        index=pd.Index([g.split(".")[0] for g in adata.var_names], name="gene"),
+    )
+    table.to_csv(path, sep="\t")
+    if text is not None:
+        path.write_text(text)
+    return path
+
+
+def test_centroid_table_is_evidence_and_decides(synthetic, tmp_path: Path) -> None:
+    _, inputs = synthetic
+    table = _centroids(ad.read_h5ad(inputs.expression), tmp_path / "centroids.tsv")
+    run(SubtypesInputs(**{**inputs.__dict__, "subtype_centroids": table}), tmp_path / "out")
+    calls = pd.read_csv(tmp_path / "out" / "subtypes.tsv", sep="\t").set_index("sample")
+    s0 = calls.loc["S0", "evidence"]
+    assert "centroids:BCR::ABL1 (r " in s0  # "Ph" read as the vocabulary's name
+    assert calls.loc["S0", "subtype"] == "BCR::ABL1"  # the fusion and the centroids agree
+    assert calls["evidence"].str.contains("centroids:", regex=False).all()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("gene\tA\tB\nG1\t1\tx\n", "line 2, column 3: not a number: 'x'"),
+        ("gene\tA\tB\nG1\t1\t2\nG1\t1\t2\n", "line 3: gene 'G1' given twice"),
+        ("gene\tA\nG1\t1\n", "needs a gene column and at least two subtype columns"),
+        ("gene\tA\tB\nG1\t1\t2\n", "1 of its 1 genes are in the cohort"),
+    ],
+)
+def test_bad_centroid_table(synthetic, tmp_path: Path, text: str, message: str) -> None:
+    _, inputs = synthetic
+    adata = ad.read_h5ad(inputs.expression)
+    if "genes are in" in message:
+        text = f"gene\tA\tB\n{adata.var_names[0].split('.')[0]}\t1\t2\n"
+    table = _centroids(adata, tmp_path / "bad.tsv", text)
+    with pytest.raises(InputError, match=message) as err:
+        run(SubtypesInputs(**{**inputs.__dict__, "subtype_centroids": table}), tmp_path / "out")
+    assert str(table) in str(err.value) and "\n" not in str(err.value)
+    assert not (tmp_path / "out").exists()

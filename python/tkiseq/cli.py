@@ -775,6 +775,10 @@ def _subtypes_options(p: Parser) -> None:
         "--subtype-reference", type=Path, help="labelled .h5ad (obs 'subtype', raw counts)"
     )
     p.add_argument(
+        "--subtype-centroids", type=Path,
+        help="centroid TSV: gene column, one column per subtype (mean log2(CPM + 1))",
+    )  # fmt: skip
+    p.add_argument(
         "--neighbours", type=positive_int,
         default=default(SubtypesParams, "reference_neighbours"),
         help="subtype reference: neighbours per sample",
@@ -786,7 +790,7 @@ def _subtypes_options(p: Parser) -> None:
     p.add_argument(
         "--reference-min-fraction", type=float,
         default=default(SubtypesParams, "reference_min_fraction"),
-        help="subtype reference: a B-other sample adopts a label this share of its neighbours hold",
+        help="subtype reference: share of neighbours for a confident call",
     )  # fmt: skip
     p.add_argument("--outdir", type=Path, required=True, help="folder for the tables")
 
@@ -803,6 +807,7 @@ def _subtypes(a: argparse.Namespace) -> None:
         cnv=a.cnv,
         karyotype_reference=a.karyotype_reference,
         subtype_reference=a.subtype_reference,
+        subtype_centroids=a.subtype_centroids,
     )
     params = SubtypesParams(
         reference_neighbours=a.neighbours,

@@ -252,8 +252,8 @@ STAGES: tuple[Stage, ...] = (
          _o("--subtype-reference", "{subtype_reference}", when="subtype_reference"),
          _o("--karyotype-reference", "{karyotype_reference}", when="karyotype_reference")),
         ("subtypes.tsv", "karyotype.tsv"), "subtypes", "process_medium",
-        optional=("subtype_reference_umap.png",),
-        params="tkiseq.subtypes.stage:SubtypesParams", tools=("pysam", "anndata", "scanpy"),
+        optional=("subtype_reference_pca.png",),
+        params="tkiseq.subtypes.stage:SubtypesParams", tools=("pysam", "anndata"),
     ),
     Stage(
         "de", "TKISEQ_DE", ("de",), "phenotype",

@@ -1,11 +1,23 @@
 """One subtype per sample from what the pipeline found, with the evidence behind it.
 
-Precedence (MD-ALL's decision order, docs/science.md#subtype-rules): a subtype-defining fusion wins;
-then a defining karyotype or mutation (near haploid, low hypodiploid, PAX5 p.P80R,
-IKZF1 p.N159Y, high hyperdiploid, iAMP21, in that order); then expression gates (CDX2, NUTM1,
-DUX4 high); then CRLF2-r alone makes BCR::ABL1-like. Nothing found is ``B-other`` only when
-every source was looked at; a missing source (no fusion file, karyotype not assessable) with
-nothing else found is ``unclassified``, with the reason in ``evidence``.
+Precedence, strongest evidence first (after MD-ALL's decision order;
+docs/science.md#subtype-rules):
+
+1. genomic lesion: a subtype-defining fusion, or a defining mutation (PAX5 p.P80R,
+   IKZF1 p.N159Y);
+2. a confident expression classifier: the labelled reference's neighbours (``--subtype-reference``,
+   at least ``--reference-min-fraction`` of them agree) or the centroid table
+   (``--subtype-centroids``, correlation and margin over its cut-offs);
+3. marker-gene gates (``markers``: CDX2, NUTM1, DUX4 high, PBX1 with WNT16, EPOR) and CRLF2-r
+   alone (BCR::ABL1-like);
+4. karyotype alone: near haploid, low hypodiploid, high hyperdiploid, iAMP21.
+
+The first tier that has a call decides; within a tier the order above holds. Anything found in
+a weaker tier that points elsewhere stays in ``evidence`` as ``conflict:`` and lowers the
+confidence (not under a fusion, which a karyotype or a CRLF2-r accompanies often). An expression
+classifier that is not confident is evidence only. Nothing found is ``B-other`` only when every
+source was looked at; a missing source (no fusion file, karyotype not assessable) with nothing
+else found is ``unclassified``, with the reason in ``evidence``.
 """
 
 from __future__ import annotations
@@ -15,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tkiseq.subtypes.karyotype import SampleKaryotype
+from tkiseq.subtypes.markers import Gate
 
 # known_fusions.tsv ``subtype`` -> interface vocabulary (None: secondary, evidence only)
 CATALOGUE_SUBTYPE = {
@@ -53,12 +66,9 @@ CONFIDENCE_LEVELS = ("low", "medium", "high")
 
 @dataclass(frozen=True)
 class RuleParams:
-    """Expression gates on the VST scale (DESeq2 VST, log2-like), as MD-ALL's rules."""
+    """CRLF2 high on the VST scale (MD-ALL); the other expression gates are ``markers``'."""
 
     crlf2_high_vst: float = 9.0
-    cdx2_high_vst: float = 9.0
-    nutm1_high_vst: float = 9.5
-    dux4_high_vst: float = 9.0  # not an MD-ALL gate; same scale, same level as CRLF2/CDX2
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,16 @@ class Fusion:
     protein: str = ""
 
 
+@dataclass(frozen=True)
+class ExpressionCall:
+    """An expression classifier's label for one sample (reference neighbours, centroids)."""
+
+    source: str  # "reference" or "centroids"
+    label: str
+    confident: bool
+    detail: str  # what the label rests on, e.g. "4 of 4 neighbours"
+
+
 @dataclass
 class SampleEvidence:
     """Everything the rules look at for one sample; ``None`` marks a source that is missing."""
@@ -82,15 +102,22 @@ class SampleEvidence:
     cnv: dict[str, str] = field(default_factory=dict)  # gene -> NO_DEL/DEL/HOM_DEL/NA
     karyotype: SampleKaryotype | None = None
     iamp21: bool = False
+    gates: list[Gate] = field(default_factory=list)
+    classifiers: list[ExpressionCall] = field(default_factory=list)
 
 
 @dataclass
 class Call:
-    """A subtype call: label, confidence and ``kind:detail`` evidence items."""
+    """A subtype call: label, confidence, ``kind:detail`` evidence items, and the tier that
+    decided it (``decided_by``)."""
 
     subtype: str
     confidence: str
     evidence: list[str]
+    decided_by: str = ""
+
+
+TIERS = ("fusion or defining mutation", "expression classifier", "marker genes", "karyotype")
 
 
 def _fusion_item(f: Fusion) -> str:
@@ -109,27 +136,9 @@ def crlf2_rearranged(ev: SampleEvidence, params: RuleParams) -> str | None:
     return None
 
 
-def _expression_items(ev: SampleEvidence, params: RuleParams) -> dict[str, str]:
-    """Subtype -> evidence item for each expression gate that is open."""
-    out = {}
-    gates = (
-        ("CDX2", params.cdx2_high_vst, "CDX2/UBTF"),
-        ("NUTM1", params.nutm1_high_vst, "NUTM1-r"),
-        ("DUX4", params.dux4_high_vst, "DUX4-r"),
-    )
-    for gene, cut, subtype in gates:
-        vst = ev.expression.get(gene, np.nan)
-        if vst >= cut:
-            out[subtype] = f"expression:{gene} high (VST {vst:.1f})"
-    return out
-
-
-def classify(ev: SampleEvidence, params: RuleParams) -> Call:
-    """Apply the precedence rules to one sample."""
-    evidence: list[str] = []
-    found: list[tuple[str, str]] = []  # (subtype, confidence) in precedence order
-    if ev.fusions is None:
-        evidence.append("fusion:no fusion calls for this sample")
+def _genomic(ev: SampleEvidence, evidence: list[str]) -> list[tuple[str, str]]:
+    """Tier 1: defining fusions (in FUSION_ORDER), then defining mutations."""
+    found: list[tuple[str, str]] = []
     defining = []
     for f in ev.fusions or ():
         if f.catalogue is not None:
@@ -142,69 +151,72 @@ def classify(ev: SampleEvidence, params: RuleParams) -> Call:
         found.append((ranked[0], "high" if len(ranked) == 1 else "medium"))
         if len(ranked) > 1:
             evidence.append(f"conflict:several defining fusions ({', '.join(ranked)})")
-    kt = ev.karyotype
-    if kt is None or np.isnan(kt.chromosome_number):
-        evidence.append("karyotype:not assessable")
-    else:
-        evidence.append(f"karyotype:{int(kt.chromosome_number)} chromosomes ({kt.karyotype})")
-        if kt.ploidy_class in ("near haploid", "low hypodiploid"):
-            found.append((kt.ploidy_class, "high"))
     muts = {DEFINING_MUTATIONS[m] for m in ev.mutations if m in DEFINING_MUTATIONS}
     for gene_change, label in DEFINING_MUTATIONS.items():
         if label in muts:
             evidence.append(f"variant:{gene_change[0]} p.{gene_change[1]}")
             found.append((label, "high"))
-    if kt is not None and kt.ploidy_class == "high hyperdiploid":
-        found.append(("high hyperdiploid", "high"))
+    return found
+
+
+def _karyotype(ev: SampleEvidence, evidence: list[str]) -> list[tuple[str, str]]:
+    """Tier 4: the ploidy classes that define a subtype, then iAMP21."""
+    kt = ev.karyotype
+    found: list[tuple[str, str]] = []
+    if kt is None or np.isnan(kt.chromosome_number):
+        evidence.append("karyotype:not assessable")
+        return found
+    evidence.append(f"karyotype:{int(kt.chromosome_number)} chromosomes ({kt.karyotype})")
+    if kt.ploidy_class in ("near haploid", "low hypodiploid", "high hyperdiploid"):
+        found.append((kt.ploidy_class, "high"))
     if ev.iamp21:
         evidence.append("karyotype:21q focal high-level gain (iAMP21 pattern)")
         found.append(("iAMP21", "medium"))
-    for subtype, item in _expression_items(ev, params).items():
-        evidence.append(item)
-        if subtype == "DUX4-r" and ev.cnv.get("ERG") in ("DEL", "HOM_DEL"):
-            evidence.append("cnv:ERG deletion")
-        found.append((subtype, "medium"))
+    return found
+
+
+def classify(ev: SampleEvidence, params: RuleParams) -> Call:
+    """Apply the precedence rules to one sample."""
+    evidence: list[str] = []
+    if ev.fusions is None:
+        evidence.append("fusion:no fusion calls for this sample")
+    tiers: list[list[tuple[str, str]]] = [_genomic(ev, evidence), [], [], []]
+    tiers[3] = _karyotype(ev, evidence)
+    for c in ev.classifiers:
+        evidence.append(f"{c.source}:{c.label} ({c.detail})")
+        if c.confident:
+            tiers[1].append((c.label, "medium"))
+    for gate in ev.gates:
+        evidence.extend(gate.items)
+        tiers[2].append((gate.subtype, gate.confidence))
     crlf2 = crlf2_rearranged(ev, params)
     if crlf2:
         evidence.append(f"secondary:CRLF2-r ({crlf2})")
-        found.append(("BCR::ABL1-like", "medium"))
-    if found:
-        subtype, confidence = found[0]
-        others = sorted({s for s, _ in found[1:] if s != subtype})
-        if others and not defining:
-            confidence = _lower(confidence)
-            evidence.append(f"conflict:also {', '.join(others)}")
-        return Call(subtype, confidence, evidence)
-    missing = ev.fusions is None or kt is None or np.isnan(kt.chromosome_number)
-    if missing:
-        return Call(
-            "unclassified",
-            "low",
-            [*evidence, "reason:a source is missing and nothing else defines the sample"],
-        )
-    return Call("B-other", "medium", evidence)
+        tiers[2].append(("BCR::ABL1-like", "medium"))
+    decided = next((i for i, t in enumerate(tiers) if t), None)
+    if decided is None:
+        kt = ev.karyotype
+        missing = ev.fusions is None or kt is None or np.isnan(kt.chromosome_number)
+        if missing:
+            reason = "reason:a source is missing and nothing else defines the sample"
+            return Call("unclassified", "low", [*evidence, reason])
+        return Call("B-other", "medium", evidence)
+    subtype, confidence = tiers[decided][0]
+    weaker = [s for t in tiers[decided + 1 :] for s, _ in t]
+    if decided == 0 and subtype in FUSION_ORDER:
+        # karyotype changes, gates and CRLF2-r accompany fusions; a classifier may disagree
+        others = sorted({s for s, _ in tiers[1] if s != subtype})
+    else:
+        unsure = [c.label for c in ev.classifiers if not c.confident]
+        same_tier = [s for s, _ in tiers[decided][1:]]
+        others = sorted({s for s in [*same_tier, *weaker, *unsure] if s != subtype})
+        if decided == 1 and subtype in weaker:
+            confidence = "high"  # the classifier confirmed by markers or karyotype
+    if others:
+        confidence = _lower(confidence)
+        evidence.append(f"conflict:also {', '.join(others)}")
+    return Call(subtype, confidence, evidence, TIERS[decided])
 
 
 def _lower(level: str) -> str:
     return CONFIDENCE_LEVELS[max(0, CONFIDENCE_LEVELS.index(level) - 1)]
-
-
-def _raise(level: str) -> str:
-    return CONFIDENCE_LEVELS[min(2, CONFIDENCE_LEVELS.index(level) + 1)]
-
-
-def with_reference(call: Call, label: str, fraction: float, n: int, min_fraction: float) -> Call:
-    """Combine the rules' call with the reference neighbours' majority label.
-
-    Agreement raises confidence, disagreement lowers it (both labels stay in ``evidence``). A
-    sample the rules leave at ``B-other``/``unclassified`` takes a clear reference majority
-    (>= ``min_fraction``) at low confidence, as expression-only classifiers would.
-    """
-    item = f"reference:{label} ({fraction:.2f} of {n} neighbours)"
-    evidence = [*call.evidence, item]
-    if label == call.subtype:
-        return Call(call.subtype, _raise(call.confidence), evidence)
-    if call.subtype in ("B-other", "unclassified") and fraction >= min_fraction:
-        return Call(label, "low", evidence)
-    evidence.append(f"conflict:rules say {call.subtype}, reference says {label}")
-    return Call(call.subtype, _lower(call.confidence), evidence)

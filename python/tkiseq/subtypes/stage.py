@@ -23,8 +23,10 @@ from tkiseq.fusions.call import known_subtype, load_known_fusions
 from tkiseq.genome.bundle import read_genes
 from tkiseq.subtypes import karyotype as kt
 from tkiseq.subtypes.arms import arm_boundaries, arm_labels, gene_arms
+from tkiseq.subtypes.centroids import CentroidParams
+from tkiseq.subtypes.markers import MarkerParams, open_gates
 from tkiseq.subtypes.risk import ph_like_score, risk_group, target_expression
-from tkiseq.subtypes.rules import Fusion, RuleParams, SampleEvidence, classify, with_reference
+from tkiseq.subtypes.rules import ExpressionCall, Fusion, RuleParams, SampleEvidence, classify
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +41,11 @@ class SubtypesParams:
 
     rules: RuleParams = field(default_factory=RuleParams)
     karyotype: kt.KaryotypeParams = field(default_factory=kt.KaryotypeParams)
-    reference_neighbours: int = 15
+    markers: MarkerParams = field(default_factory=MarkerParams)
+    centroids: CentroidParams = field(default_factory=CentroidParams)
+    reference_neighbours: int = 15  # capped at the reference's smallest subtype
     reference_pcs: int = 30
-    reference_min_fraction: float = 0.8  # a B-other sample adopts a reference label this clear
+    reference_min_fraction: float = 0.8  # share of neighbours for a confident reference call
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class SubtypesInputs:
     cnv: Path | None = None
     karyotype_reference: Path | None = None
     subtype_reference: Path | None = None
+    subtype_centroids: Path | None = None
 
 
 def _read_tsv(path: Path, required: list[str]) -> pd.DataFrame:
@@ -245,7 +250,8 @@ def _karyotypes(
         sites["sample"] = _vcf_sample(path)
         sites["arm_label"] = arm_labels(sites["chrom"], sites["pos"], boundaries)
         frames.append(sites[sites["arm_label"] != ""])
-    snvs = pd.concat(frames) if frames else pd.DataFrame(columns=["sample", "arm_label"])
+    columns = ["chrom", "pos", "alt_reads", "depth", "sample", "arm_label"]
+    snvs = pd.concat(frames) if frames else pd.DataFrame(columns=columns)
     alleles = kt.alleles_by_arm(snvs, params)
     table = kt.karyotype_table(lr, n_genes, alleles, sex, params)
     if not dosage:
@@ -262,11 +268,52 @@ def _projection(path: Path, adata: ad.AnnData, params: SubtypesParams):
     from tkiseq.subtypes import reference
 
     ref = reference.read_reference(path)
-    return reference.project(ref, adata, path, params.reference_neighbours, params.reference_pcs)
+    setting = reference.ProjectionParams(params.reference_neighbours, params.reference_pcs)
+    proj = reference.project(ref, adata, path, setting)
+    if proj.neighbours < params.reference_neighbours:
+        log.warning(
+            "%s: %d neighbours per sample instead of %d (its smallest subtype has %d samples)",
+            path, proj.neighbours, params.reference_neighbours, proj.smallest_class,
+        )  # fmt: skip
+    return proj
+
+
+def _reference_calls(proj, params: SubtypesParams) -> dict[str, ExpressionCall]:
+    """Per sample the reference neighbours' label as evidence for the rules."""
+    capped = proj.neighbours < proj.neighbours_asked
+    note = f"; k capped at the smallest reference subtype, {proj.smallest_class}" if capped else ""
+    out = {}
+    for s, r in proj.calls.iterrows():
+        n = int(r["n_neighbours"])
+        detail = f"{round(r['fraction'] * n)} of {n} neighbours{note}"
+        confident = r["fraction"] >= params.reference_min_fraction
+        out[s] = ExpressionCall("reference", r["label"], bool(confident), detail)
+    return out
+
+
+def _centroid_calls(path: Path, adata: ad.AnnData, params: SubtypesParams):
+    """Per sample the centroid table's label as evidence for the rules."""
+    from tkiseq.subtypes.centroids import classify_centroids, read_centroids
+    from tkiseq.subtypes.reference import strip_version
+
+    table = read_centroids(path)
+    counts = _frame(adata, "counts")
+    names = pd.Index(adata.var["gene_name"].astype(str))
+    ids = strip_version(counts.columns)
+    if len(table.index.intersection(ids)) < len(table.index.intersection(names)):
+        counts = counts.set_axis(names, axis=1)  # a table of gene names
+    calls = classify_centroids(counts, table, path, params.centroids)
+    return {
+        s: ExpressionCall(
+            "centroids", r["label"], bool(r["confident"]),
+            f"r {r['r']:.2f}, {r['margin']:.2f} above the next, {r['n_genes']} genes",
+        )
+        for s, r in calls.iterrows()
+    }  # fmt: skip
 
 
 def run(inputs: SubtypesInputs, outdir: Path, params: SubtypesParams | None = None) -> None:
-    """Write ``subtypes.tsv`` and ``karyotype.tsv`` (and ``subtype_reference_umap.png`` with a
+    """Write ``subtypes.tsv`` and ``karyotype.tsv`` (and ``subtype_reference_pca.png`` with a
     reference) into ``outdir``; every file atomically, nothing on bad input."""
     params = params or SubtypesParams()
     adata = _read_expression(inputs.expression)
@@ -278,35 +325,39 @@ def run(inputs: SubtypesInputs, outdir: Path, params: SubtypesParams | None = No
     table, sex, amp = _karyotypes(inputs, adata, genes, params.karyotype)
     ref_path = inputs.subtype_reference
     proj = _projection(ref_path, adata, params) if ref_path is not None else None
+    by_reference = _reference_calls(proj, params) if proj is not None else {}
+    centroid_path = inputs.subtype_centroids
+    by_centroids = _centroid_calls(centroid_path, adata, params) if centroid_path else {}
     vst = _frame(adata, "vst")
     names = adata.var["gene_name"].astype(str)
     targets = target_expression(vst, names)
     ph_like = ph_like_score(vst, names)
-    gated = {"CRLF2", "CDX2", "NUTM1", "DUX4"}
-    by_name = {n: vst[g] for g, n in names.items() if n in gated}
+    first = ~names.duplicated().to_numpy()
+    by_name = vst.loc[:, first].set_axis(names[first].to_numpy(), axis=1)
+    gates = open_gates(by_name, cnv, params.markers)
     rows = []
     per_sample = dict(list(table.groupby("sample", sort=False)))
     for s in samples:
         summary = kt.summarise(per_sample[s], sex[s])
+        classifiers = [c[s] for c in (by_reference, by_centroids) if s in c]
         ev = SampleEvidence(
             fusions=fusions[s],
             mutations=mutations.get(s, []),
-            expression={n: float(col[s]) for n, col in by_name.items()},
+            expression={"CRLF2": float(by_name.at[s, "CRLF2"])} if "CRLF2" in by_name else {},
             cnv=cnv.get(s, {}),
             karyotype=summary,
             iamp21=amp[s],
+            gates=gates[s],
+            classifiers=classifiers,
         )
         call = classify(ev, params.rules)
         ref_label, ref_fraction = "", np.nan
-        if proj is None:
-            call.evidence.append("reference:none given")
-        else:
-            r = proj.calls.loc[s]
-            ref_label, ref_fraction = r["label"], float(r["fraction"])
-            call = with_reference(
-                call, ref_label, ref_fraction, int(r["n_neighbours"]), params.reference_min_fraction
-            )
-        call.evidence.append(f"sex:{summary.sex}")
+        if proj is not None:
+            ref_label, ref_fraction = proj.calls.at[s, "label"], proj.calls.at[s, "fraction"]
+        if summary.sex != "unknown":
+            call.evidence.append(f"sex:{summary.sex}")
+        if call.decided_by:
+            call.evidence.append(f"decided by:{call.decided_by}")
         rows.append(
             (
                 s, call.subtype, call.confidence, risk_group(call.subtype), ";".join(call.evidence),
@@ -323,7 +374,7 @@ def run(inputs: SubtypesInputs, outdir: Path, params: SubtypesParams | None = No
     if proj is not None:
         from tkiseq.subtypes.reference import plot_projection
 
-        plot_projection(proj, outdir / "subtype_reference_umap.png")
+        plot_projection(proj, outdir / "subtype_reference_pca.png")
 
 
 def _write(table: pd.DataFrame, name: str, path: Path) -> None:

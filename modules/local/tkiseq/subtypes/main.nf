@@ -18,7 +18,7 @@ process TKISEQ_SUBTYPES {
     output:
     tuple val(meta), path('subtypes.tsv')              , emit: subtypes
     tuple val(meta), path('karyotype.tsv')             , emit: karyotype
-    tuple val(meta), path('subtype_reference_umap.png'), emit: umap, optional: true
+    tuple val(meta), path('subtype_reference_pca.png') , emit: pca, optional: true
     path 'versions.yml'                                , emit: versions
 
     when:
@@ -46,10 +46,10 @@ process TKISEQ_SUBTYPES {
     """
 
     stub:
-    def umap = subtype_reference ? 'touch subtype_reference_umap.png' : ''
+    def pca = subtype_reference ? 'touch subtype_reference_pca.png' : ''
     """
     touch subtypes.tsv karyotype.tsv
-    ${umap}
+    ${pca}
 
     tkiseq versions --process "${task.process}" --stage subtypes > versions.yml
     """
