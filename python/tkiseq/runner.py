@@ -482,7 +482,7 @@ def run_pipeline(cfg: RunConfig) -> None:
             if stage.publish == "reference" and _prepared(task, cfg, runner):
                 runner.reuse(task)
             else:
-                if stage is star_index:  # the largest file the run writes, checked before
+                if stage is star_index and cfg.fasta is not None:  # the largest file, checked first
                     check_free_space(
                         plan.folder(stage), index_bytes(cfg.fasta),
                         "a STAR index of this genome needs about {size}", "--reference-dir",
@@ -556,7 +556,11 @@ def _prepared(task: Task, cfg: RunConfig, runner: Runner) -> bool:
     else:
         read_length = int(cfg.tuning.get("read_length", IndexParams().read_length))
         recorded = (target / INDEX_MANIFEST).is_file()
-        fresh = recorded and index_matches(target, cfg.fasta, cfg.gtf, read_length)
+        fresh = (
+            recorded
+            and cfg.fasta is not None
+            and index_matches(target, cfg.fasta, cfg.gtf, read_length)
+        )
         other = "another FASTA, GTF or read length"
     if fresh:
         return True

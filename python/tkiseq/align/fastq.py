@@ -95,9 +95,9 @@ def same_fragment(name_1: bytes, name_2: bytes) -> bool:
     if name_1 == name_2:
         return True
     m1, m2 = MATE_SUFFIX.search(name_1), MATE_SUFFIX.search(name_2)
-    return bool(m1 and m2 and m1[1] == b"1" and m2[1] == b"2") and (
-        name_1[: m1.start()] == name_2[: m2.start()]
-    )
+    if m1 is None or m2 is None:
+        return False
+    return m1[1] == b"1" and m2[1] == b"2" and name_1[: m1.start()] == name_2[: m2.start()]
 
 
 def check_mate_names(fastq_1: Path, fastq_2: Path, records: int = MATE_RECORDS) -> None:
