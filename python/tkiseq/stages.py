@@ -224,7 +224,8 @@ STAGES: tuple[Stage, ...] = (
          _o("--subtype-reference", "{subtype_reference}", when="subtype_reference"),
          _o("--karyotype-reference", "{karyotype_reference}", when="karyotype_reference")),
         ("subtypes.tsv", "karyotype.tsv"), "subtypes", "process_medium",
-        optional=("subtype_reference_umap.png",),
+        optional=("subtype_reference_umap.png", "karyotype_genes.tsv.gz",
+                  "karyotype_sites.tsv.gz"),
         params="tkiseq.subtypes.stage:SubtypesParams", tools=("pysam", "anndata", "scanpy"),
     ),
     Stage(

@@ -28,7 +28,6 @@ from tkiseq.subtypes.arms import AUTOSOMES, centromeres
 
 KARYOTYPE_COLUMNS = tables.columns("karyotype")
 NOT_ASSESSABLE = "not assessable"
-Y_GENES = ("RPS4Y1", "DDX3Y", "KDM5D", "UTY", "EIF1AY", "ZFY", "USP9Y")
 
 
 @dataclass(frozen=True)
@@ -48,10 +47,15 @@ class KaryotypeParams:
     copy_prior: float = 1.0  # log-prior penalty per copy away from the baseline ...
     loh_prior: float = 2.0  # ... and for a state without a minor haplotype
     high_posterior: float = 0.99  # posterior of the best state for "high" (0.85: "medium")
-    sex_gene_min_count: float = 10.0  # normalised count at which XIST / chrY genes are "on"
-    iamp21_window: int = 5  # genes per sliding window along 21q
-    iamp21_min_log2: float = 1.0  # a window at >= 4 copies ...
-    iamp21_min_span: float = 0.8  # ... standing this far above the arm's lowest window
+    min_genes_confident: int = 30  # fewer genes and no allele evidence: at most "low"
+    max_allele_sites: int = 30  # an arm's allele evidence weighs at most this many sites
+    sex_margin: float = 2.0  # log2 units XIST must stand above (below) the chrY genes
+    centre_bandwidth: float = 0.08  # of the arm log2-ratio density whose mode is a copy level
+    centre_tolerance: float = 0.15  # an arm this close to a whole-copy level fits it
+    min_fitted_share: float = 0.8  # arms a dosage-only centring must fit to be determined
+    iamp21_min_genes: int = 10  # genes per window along 21q (at least; or an eighth of 21q)
+    iamp21_min_log2: float = 1.0  # the amplified segment's median, >= 4 copies ...
+    iamp21_min_span: float = 0.6  # ... standing this far above the rest of 21q
 
 
 def weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -163,10 +167,15 @@ def allele_loglik(alt: np.ndarray, depth: np.ndarray, params: KaryotypeParams) -
 def alleles_by_arm(snvs: pd.DataFrame, params: KaryotypeParams) -> pd.DataFrame:
     """Per sample and arm: n_snvs (sites at depth), maf_peak (of sites in ``het_range``, NaN
     with fewer than two) and ``loglik`` (``allele_loglik``; None below ``min_snvs_per_arm``).
+    An arm's log-likelihood is scaled down to weigh at most ``max_allele_sites`` sites: real
+    allele counts are overdispersed (allele-specific expression), and hundreds of sites would
+    otherwise outvote any dosage.
 
     ``snvs``: sample, arm_label (e.g. ``1p``), alt_reads, depth (dbSNP-matched calls).
     """
     cols = ["sample", "arm_label", "n_snvs", "maf_peak", "loglik"]
+    if snvs.empty:
+        return pd.DataFrame(columns=cols)
     deep = snvs[snvs["depth"] >= params.min_snv_depth]
     rows = []
     lo, hi = params.het_range
@@ -176,6 +185,7 @@ def alleles_by_arm(snvs: pd.DataFrame, params: KaryotypeParams) -> pd.DataFrame:
         ll = np.zeros((len(arm), len(STATES)))
         np.add.at(ll, group, site_loglik(alt, depth, params))
         n = np.bincount(group, minlength=len(arm))
+        ll *= np.minimum(1.0, params.max_allele_sites / np.maximum(n, 1))[:, None]
         vaf = alt / depth
         het = (vaf >= lo) & (vaf <= hi)
         density = np.zeros((len(arm), len(PEAK_GRID)))
@@ -197,28 +207,41 @@ class ArmCall:
     confidence: str
 
 
-def combine_arm(
+def state_prior(baseline: int, params: KaryotypeParams) -> np.ndarray:
+    """Log-prior of ``STATES``: a penalty per copy away from the baseline and for LOH."""
+    cn = np.array([c for c, _ in STATES], dtype=float)
+    minor = np.array([m for _, m in STATES])
+    return -params.copy_prior * np.abs(cn - baseline) - params.loh_prior * (minor == 0)
+
+
+def arm_scores(
     log2_ratio: float,
     dosage_sd: float,
     allele_ll: np.ndarray | None,
     baseline: int,
     params: KaryotypeParams,
-) -> ArmCall:
-    """Most probable of ``STATES`` given the centred dosage (Gaussian around log2(copies /
-    baseline), sd ``dosage_sd``) and the allele likelihoods, with a prior against each copy
-    away from the baseline; confidence from the state's posterior probability (RNAseqCNV marks
-    calls under 0.85 uncertain). LOH without dosage cannot tell a loss from copy-neutral LOH:
-    that shows as a low posterior."""
+) -> np.ndarray | None:
+    """Unnormalised log-posterior of each of ``STATES``: the centred dosage (Gaussian around
+    log2(copies / baseline), sd ``dosage_sd``), the allele likelihoods, and a prior against
+    each copy away from the baseline; None without either kind of evidence."""
     has_dosage = not np.isnan(log2_ratio)
     if not has_dosage and allele_ll is None:
-        return ArmCall(np.nan, NOT_ASSESSABLE, "low")
+        return None
     cn = np.array([c for c, _ in STATES], dtype=float)
-    minor = np.array([m for _, m in STATES])
-    score = -params.copy_prior * np.abs(cn - baseline) - params.loh_prior * (minor == 0)
+    score = state_prior(baseline, params)
     if has_dosage:
-        score += -0.5 * ((log2_ratio - np.log2(cn / baseline)) / dosage_sd) ** 2
+        score = score - 0.5 * ((log2_ratio - np.log2(cn / baseline)) / dosage_sd) ** 2
     if allele_ll is not None:
-        score += allele_ll
+        score = score + allele_ll
+    return score
+
+
+def call_from_scores(score: np.ndarray | None, baseline: int, params: KaryotypeParams) -> ArmCall:
+    """The most probable state and its posterior as confidence (RNAseqCNV marks calls under
+    0.85 uncertain). LOH without dosage cannot tell a loss from copy-neutral LOH: that shows as
+    a low posterior."""
+    if score is None:
+        return ArmCall(np.nan, NOT_ASSESSABLE, "low")
     post = np.exp(score - score.max())
     post /= post.sum()
     best = int(np.argmax(post))
@@ -232,24 +255,83 @@ def combine_arm(
     return ArmCall(float(copies), call, confidence)
 
 
-def infer_sex(
-    normalised: pd.DataFrame, gene_names: pd.Series, params: KaryotypeParams
-) -> pd.Series:
-    """``female`` (XIST on, chrY genes off), ``male`` (the reverse) or ``unknown`` (both or neither
-    expressed, or the genes are absent from the annotation) per sample."""
-    by_name = pd.Series(gene_names.index, index=gene_names.to_numpy())
-    on = params.sex_gene_min_count
+def combine_arm(
+    log2_ratio: float,
+    dosage_sd: float,
+    allele_ll: np.ndarray | None,
+    baseline: int,
+    params: KaryotypeParams,
+) -> ArmCall:
+    """One arm's call from its own evidence (``arm_scores`` then ``call_from_scores``)."""
+    return call_from_scores(
+        arm_scores(log2_ratio, dosage_sd, allele_ll, baseline, params), baseline, params
+    )
 
-    def level(names: tuple[str, ...]) -> pd.Series | None:
-        ids = [by_name[n] for n in names if n in by_name.index]
-        ids = [i for i in ids if i in normalised.columns]
-        return normalised[ids].median(axis=1) if ids else None
 
-    xist, ygenes = level(("XIST",)), level(Y_GENES)
-    female = xist >= on if xist is not None else pd.Series(False, index=normalised.index)
-    male = ygenes >= on if ygenes is not None else pd.Series(False, index=normalised.index)
-    sex = np.where(female & ~male, "female", np.where(male & ~female, "male", "unknown"))
-    return pd.Series(sex, index=normalised.index)
+COPY_LEVELS = np.log2(np.arange(1, 6) / 2)  # log2 ratio of 1..5 copies against two
+
+
+@dataclass(frozen=True)
+class Centre:
+    """Where a sample's two-copy level lies and what says so: ``alleles`` (arms with two
+    balanced alleles), ``dosage`` (the mode of the arm dosages, read as whole copy steps) or
+    ``not determined`` (no reading of the dosages in whole copy steps fits)."""
+
+    offset: float
+    basis: str
+
+
+def dosage_centre(values: np.ndarray, chroms: np.ndarray, params: KaryotypeParams) -> Centre:
+    """The two-copy level of one sample's autosomal arm log2 ratios from dosage alone.
+
+    After library-size normalisation the genome's most common copy state sits near 0, but
+    which state that is depends on the genome: two copies in a diploid or hyperdiploid
+    (gains then step +0.58, +1), one copy in a near-haploid or low-hypodiploid genome
+    (retained disomies then step +1), three in a near-triploid one. The mode of the arm
+    dosages is therefore read as 1, 2 or 3 copies, whichever puts the most arms on whole copy
+    levels. Levels at 0 and +1 only fit both 1 and 2 copies: with two or more chromosomes at
+    +1 and no trisomy the mode is the monosomic level (tetrasomies without trisomies do not
+    make a hyperdiploid), with one it is not determined, with none the genome is diploid.
+    """
+    ok = ~np.isnan(values)
+    values, chroms = values[ok], chroms[ok]
+    if len(values) == 0:
+        return Centre(0.0, "not determined")
+    grid = np.arange(values.min() - 0.2, values.max() + 0.2, 0.005)
+    density = np.exp(-0.5 * ((grid[:, None] - values[None, :]) / params.centre_bandwidth) ** 2)
+    mode = float(grid[np.argmax(density.sum(axis=1))])
+    tol = params.centre_tolerance
+
+    def fitted(offset: float) -> np.ndarray:
+        return (np.abs(values[:, None] - offset - COPY_LEVELS[None, :]) < tol).any(axis=1)
+
+    share = {m: fitted(mode - np.log2(m / 2)).mean() for m in (1, 2, 3)}
+    slack = 1.0 / len(values)
+    if share[3] > share[2] + slack and share[3] > share[1] + slack:
+        best = 3
+    elif share[1] > share[2] + slack:
+        best = 1
+    elif share[2] > share[1] + slack:
+        best = 2
+    else:  # levels at 0 and +1 only
+        up = len(set(chroms[np.abs(values - mode - 1.0) < tol]))
+        if up == 1:
+            return Centre(mode, "not determined")
+        best = 1 if up >= 2 else 2
+    if share[best] < params.min_fitted_share:
+        return Centre(mode, "not determined")
+    return Centre(mode - float(np.log2(best / 2)), "dosage")
+
+
+def karyotype_arms(cen: pd.DataFrame | None = None) -> list[str]:
+    """The arm labels of the table: 1p..22q without acrocentric p arms, then Xp, Xq."""
+    cen = centromeres() if cen is None else cen
+    return [
+        c.removeprefix("chr") + a
+        for c in (*AUTOSOMES, "chrX")
+        for a in ("p", "q")
+        if not (a == "p" and cen.loc[c, "acrocentric"])
+    ]
 
 
 def karyotype_table(
@@ -258,26 +340,27 @@ def karyotype_table(
     alleles: pd.DataFrame,
     sex: pd.Series,
     params: KaryotypeParams,
-) -> pd.DataFrame:
-    """The per-arm table (``KARYOTYPE_COLUMNS``) for every sample and arm.
+) -> tuple[pd.DataFrame, dict[str, Centre]]:
+    """The per-arm table (``KARYOTYPE_COLUMNS``) for every sample and arm, and each sample's
+    centre.
 
-    Each sample's log2 ratios are first re-centred on its arms whose alleles alone say two
-    balanced copies (see the module docstring); the arm's dosage spread is the robust (MAD)
-    spread of its log2 ratio across the cohort.
+    Each sample's log2 ratios are centred on its two-copy level: the median of its arms
+    whose alleles alone say two balanced copies (>= 3 such arms), else ``dosage_centre``. The
+    arm's dosage spread is the robust (MAD) spread of its log2 ratio across the cohort. A
+    chromosome whose two arms agree is called as a whole from both arms' evidence together (one
+    arm's sites and the other's dosage); a call from dosage alone over fewer than
+    ``min_genes_confident`` genes is at most ``low`` confidence (one co-regulated gene cluster
+    cannot make a confident loss).
     """
-    cen = centromeres()
-    arms = [
-        c.removeprefix("chr") + a
-        for c in (*AUTOSOMES, "chrX")
-        for a in ("p", "q")
-        if not (a == "p" and cen.loc[c, "acrocentric"])
-    ]
+    arms = karyotype_arms()
     lr = lr.reindex(columns=arms)
     mad = (lr - lr.median(axis=0)).abs().median(axis=0) * 1.4826
     sd = mad.fillna(params.min_dosage_sd).clip(lower=params.min_dosage_sd)
     by_key = {(r.sample, r.arm_label): r for r in alleles.itertuples(index=False)}
     disomy = STATES.index((2, 1))
-    rows = []
+    autosomal = [a for a in arms if a[0] != "X"]
+    chrom_of = np.array([a[:-1] for a in autosomal])
+    rows, centres = [], {}
     for sample in lr.index:
         male = sex.get(sample) == "male"
         info = {}
@@ -287,23 +370,48 @@ def karyotype_table(
             info[label] = (0 if r is None else r.n_snvs, np.nan if r is None else r.maf_peak, ll)
         balanced = [
             lr.at[sample, label]
-            for label, (_, _, ll) in info.items()
-            if ll is not None and label[0] != "X" and int(np.argmax(ll)) == disomy
+            for label in autosomal
+            if info[label][2] is not None and int(np.argmax(info[label][2])) == disomy
         ]
         balanced = [x for x in balanced if not np.isnan(x)]
-        centre = float(np.median(balanced)) if len(balanced) >= 3 else 0.0
+        if len(balanced) >= 3:
+            centre = Centre(float(np.median(balanced)), "alleles")
+        else:
+            centre = dosage_centre(lr.loc[sample, autosomal].to_numpy(float), chrom_of, params)
+        centres[sample] = centre
+        calls = {}
+        scores = {}
         for label in arms:
-            n_snvs, peak, ll = info[label]
             baseline = 1 if (label[0] == "X" and male) else 2
-            centred = lr.at[sample, label] - centre
-            arm_call = combine_arm(centred, float(sd[label]), ll, baseline, params)
+            centred = lr.at[sample, label] - centre.offset
+            scores[label] = arm_scores(centred, float(sd[label]), info[label][2], baseline, params)
+        for chrom in dict.fromkeys(a[:-1] for a in arms):
+            labels = [a for a in arms if a[:-1] == chrom]
+            baseline = 1 if (chrom == "X" and male) else 2
+            own = {a: call_from_scores(scores[a], baseline, params) for a in labels}
+            present = [a for a in labels if scores[a] is not None]
+            whole = None
+            if len(present) == 2 and len({own[a].copy_number for a in present}) == 1:
+                joint = scores[present[0]] + scores[present[1]] - state_prior(baseline, params)
+                whole = call_from_scores(joint, baseline, params)
+            for a in labels:
+                call = whole if whole is not None else own[a]
+                genes = sum(int(n_genes.get(x, 0)) for x in (present if whole else [a]))
+                sites = any(info[x][2] is not None for x in (present if whole else [a]))
+                if call.call != NOT_ASSESSABLE and not sites and genes < params.min_genes_confident:
+                    call = ArmCall(call.copy_number, call.call, "low")
+                calls[a] = call
+        for label in arms:
+            n_snvs, peak, _ = info[label]
+            c = calls[label]
             rows.append(
                 (
-                    sample, f"chr{label[:-1]}", label[-1], int(n_genes.get(label, 0)), centred,
-                    n_snvs, peak, arm_call.copy_number, arm_call.call, arm_call.confidence,
+                    sample, f"chr{label[:-1]}", label[-1], int(n_genes.get(label, 0)),
+                    lr.at[sample, label] - centre.offset, n_snvs, peak, c.copy_number, c.call,
+                    c.confidence,
                 )
             )  # fmt: skip
-    return pd.DataFrame(rows, columns=KARYOTYPE_COLUMNS)
+    return pd.DataFrame(rows, columns=KARYOTYPE_COLUMNS), centres
 
 
 def ploidy_class(chromosome_number: float) -> str:
@@ -324,6 +432,9 @@ def ploidy_class(chromosome_number: float) -> str:
     return "near triploid or higher"
 
 
+NOT_DETERMINED = "not determined"
+
+
 @dataclass(frozen=True)
 class SampleKaryotype:
     """Whole-chromosome summary of one sample."""
@@ -335,14 +446,17 @@ class SampleKaryotype:
     assessed_arms: int
 
 
-def summarise(table: pd.DataFrame, sex: str) -> SampleKaryotype:
+def summarise(table: pd.DataFrame, sex: str, centre: Centre | None = None) -> SampleKaryotype:
     """Chromosome copies from one sample's arm rows: the change every assessed arm shares (p at
     three and q at four copies: a gained chromosome with an extra q arm); arms on both sides
     of the baseline count as the baseline (arm-level changes do not change the chromosome
-    count), unassessed chromosomes too."""
+    count), unassessed chromosomes too. A sample whose two-copy level could not be determined
+    gets no number and the class ``not determined``."""
     assessed = table[table["copy_number"].notna()]
     if assessed.empty:
         return SampleKaryotype(np.nan, NOT_ASSESSABLE, NOT_ASSESSABLE, sex, 0)
+    if centre is not None and centre.basis == NOT_DETERMINED:
+        return SampleKaryotype(np.nan, NOT_DETERMINED, NOT_DETERMINED, sex, len(assessed))
     total, changes = 0, []
     by_chrom = assessed.groupby("chrom")["copy_number"].apply(np.asarray).to_dict()
     for chrom in (*AUTOSOMES, "chrX"):
@@ -361,14 +475,112 @@ def summarise(table: pd.DataFrame, sex: str) -> SampleKaryotype:
     return SampleKaryotype(float(total), text, ploidy_class(total), sex, len(assessed))
 
 
-def iamp21(ratio_21q: np.ndarray, params: KaryotypeParams) -> bool:
-    """Focal high-level gain on 21q: a window of genes (in genomic order) at >= 4 copies that
-    stands well above the rest of the arm (whole-arm gains do not qualify)."""
-    w = params.iamp21_window
-    if len(ratio_21q) < 2 * w:
+RUNX1_GRCH38 = (34_787_801, 36_004_667)  # chr21, the region iAMP21's amplicon always holds
+
+
+def iamp21(ratio_21q: np.ndarray, params: KaryotypeParams, runx1: int | None = None) -> bool:
+    """iAMP21: a contiguous segment of 21q (genes in genomic order, centred log2 ratios) whose
+    genes stand at >= 4 copies by the median of windows of many genes, with the rest of 21q
+    ``iamp21_min_span`` lower; the segment holds RUNX1 when its gene index ``runx1`` is given.
+
+    A window is at least ``iamp21_min_genes`` genes (an eighth of the arm's genes where more),
+    so that single highly variable genes (interferon genes, a retroviral element) cannot make a
+    segment; a whole-arm gain (tetrasomy 21) leaves no lower remainder and does not qualify.
+    """
+    n = len(ratio_21q)
+    w = max(params.iamp21_min_genes, n // 8)
+    if n < 2 * w:
         return False
-    windows = np.array([np.median(ratio_21q[i : i + w]) for i in range(len(ratio_21q) - w + 1)])
-    return bool(
-        windows.max() >= params.iamp21_min_log2
-        and windows.max() - windows.min() >= params.iamp21_min_span
-    )
+    windows = pd.Series(ratio_21q).rolling(w).median().to_numpy()[w - 1 :]
+    high = windows >= params.iamp21_min_log2
+    if not high.any():
+        return False
+    # runs of high windows -> gene segments [start, end)
+    edges = np.flatnonzero(np.diff(np.r_[0, high.astype(int), 0]))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        lo, hi = start, stop - 1 + w
+        if runx1 is not None and not (lo <= runx1 < hi):
+            continue
+        rest = np.r_[ratio_21q[:lo], ratio_21q[hi:]]
+        if len(rest) < w:
+            continue
+        segment = float(np.median(ratio_21q[lo:hi]))
+        span = segment - float(np.median(rest))
+        if segment >= params.iamp21_min_log2 and span >= params.iamp21_min_span:
+            return True
+    return False
+
+
+def same_sex_x(
+    ratios: pd.DataFrame,
+    cohort_vst: pd.DataFrame,
+    ref_vst: pd.DataFrame,
+    arms: pd.Series,
+    sex: pd.Series,
+    ref_sex: pd.Series,
+    params: KaryotypeParams,
+) -> None:
+    """X genes of a female (male) sample against the female (male) reference samples' median,
+    when there are enough of them: a mixed-sex median would put every X off by half a copy."""
+    x_genes = arms.index[arms.str.startswith("X")].intersection(ratios.columns)
+    for which in ("female", "male"):
+        ref_rows = ref_sex.index[ref_sex == which]
+        rows = sex.index[sex == which]
+        if len(ref_rows) >= params.min_reference_samples and len(rows):
+            median = ref_vst.loc[ref_rows, x_genes].median(axis=0)
+            ratios.loc[rows, x_genes] = cohort_vst.loc[rows, x_genes] - median
+
+
+@dataclass(frozen=True)
+class Karyotypes:
+    """What ``call_karyotypes`` found: the arm table, each sample's centre and iAMP21 flag, and
+    the centred per-gene log2 ratios the arm calls rest on (samples x genes, arm genes only)."""
+
+    table: pd.DataFrame
+    centres: dict[str, Centre]
+    iamp21: dict[str, bool]
+    ratios: pd.DataFrame
+
+
+def call_karyotypes(
+    cohort_vst: pd.DataFrame,
+    ref_vst: pd.DataFrame,
+    ref_norm: pd.DataFrame,
+    arms: pd.Series,
+    genes_21q: pd.Index,
+    runx1: str | None,
+    snvs: pd.DataFrame,
+    sex: pd.Series,
+    ref_sex: pd.Series,
+    params: KaryotypeParams,
+) -> Karyotypes:
+    """Dosage and alleles to arm calls for every sample of ``cohort_vst``.
+
+    ``arms``: gene -> arm label; ``genes_21q``: the 21q genes in genomic order; ``runx1``: the
+    RUNX1 gene ID (None: not in the annotation); ``snvs``: sample, arm_label, alt_reads, depth.
+    With fewer than ``min_reference_samples`` reference samples there is no dosage: every arm
+    is ``not assessable`` (the allele figures are still given).
+    """
+    samples = cohort_vst.index
+    dosage = len(ref_vst) >= params.min_reference_samples
+    if dosage:
+        ratios, weights = gene_ratios(cohort_vst, ref_vst, ref_norm, params)
+        same_sex_x(ratios, cohort_vst, ref_vst, arms, sex, ref_sex, params)
+        ratios = ratios[ratios.columns[ratios.columns.isin(arms.index)]]
+        lr, n_genes = dosage_by_arm(ratios, weights, arms, params)
+    else:
+        ratios = pd.DataFrame(index=samples, dtype=float)
+        lr, n_genes = pd.DataFrame(index=samples), pd.Series(dtype=int)
+    alleles = alleles_by_arm(snvs, params)
+    table, centres = karyotype_table(lr, n_genes, alleles, sex, params)
+    if not dosage:
+        table["copy_number"] = np.nan
+        table["call"] = NOT_ASSESSABLE
+        table["confidence"] = "low"
+    offsets = pd.Series({s: centres[s].offset for s in samples}).reindex(samples)
+    centred = ratios.sub(offsets, axis=0) if dosage else ratios
+    on_21q = genes_21q[genes_21q.isin(centred.columns)]
+    at = int(on_21q.get_loc(runx1)) if runx1 is not None and runx1 in on_21q else None
+    values = centred[on_21q].to_numpy(float) if dosage else None
+    amp = {s: bool(dosage and iamp21(values[k], params, at)) for k, s in enumerate(samples)}
+    return Karyotypes(table, centres, amp, centred)
