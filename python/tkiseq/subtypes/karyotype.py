@@ -28,6 +28,7 @@ from tkiseq.subtypes.arms import AUTOSOMES, centromeres
 
 KARYOTYPE_COLUMNS = tables.columns("karyotype")
 NOT_ASSESSABLE = "not assessable"
+NOT_DETERMINED = "not determined"
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,8 @@ class KaryotypeParams:
     max_allele_sites: int = 30  # an arm's allele evidence weighs at most this many sites
     sex_margin: float = 2.0  # log2 units XIST must stand above (below) the chrY genes
     centre_bandwidth: float = 0.08  # of the arm log2-ratio density whose mode is a copy level
-    centre_tolerance: float = 0.15  # an arm this close to a whole-copy level fits it
-    min_fitted_share: float = 0.8  # arms a dosage-only centring must fit to be determined
+    centre_tolerance: float = 0.2  # an arm this close to a whole-copy level lies at it
+    max_centre_scatter: float = 0.15  # robust spread of arms about their levels, at most
     iamp21_min_genes: int = 10  # genes per window along 21q (at least; or an eighth of 21q)
     iamp21_min_log2: float = 1.0  # the amplified segment's median, >= 4 copies ...
     iamp21_min_span: float = 0.6  # ... standing this far above the rest of 21q
@@ -275,7 +276,7 @@ COPY_LEVELS = np.log2(np.arange(1, 6) / 2)  # log2 ratio of 1..5 copies against 
 class Centre:
     """Where a sample's two-copy level lies and what says so: ``alleles`` (arms with two
     balanced alleles), ``dosage`` (the mode of the arm dosages, read as whole copy steps) or
-    ``not determined`` (no reading of the dosages in whole copy steps fits)."""
+    ``not determined`` (the dosages do not say which copy state their mode is)."""
 
     offset: float
     basis: str
@@ -286,41 +287,41 @@ def dosage_centre(values: np.ndarray, chroms: np.ndarray, params: KaryotypeParam
 
     After library-size normalisation the genome's most common copy state sits near 0, but
     which state that is depends on the genome: two copies in a diploid or hyperdiploid
-    (gains then step +0.58, +1), one copy in a near-haploid or low-hypodiploid genome
-    (retained disomies then step +1), three in a near-triploid one. The mode of the arm
-    dosages is therefore read as 1, 2 or 3 copies, whichever puts the most arms on whole copy
-    levels. Levels at 0 and +1 only fit both 1 and 2 copies: with two or more chromosomes at
-    +1 and no trisomy the mode is the monosomic level (tetrasomies without trisomies do not
-    make a hyperdiploid), with one it is not determined, with none the genome is diploid.
+    genome (gains then step +0.58, +1), one copy in a near-haploid or low-hypodiploid genome
+    (retained disomies then step +1), three in a near-triploid one (disomies at -0.58). The
+    mode of the arm dosages is read as two copies unless the whole chromosomes off it say
+    otherwise: >= 2 chromosomes at +1 with none at +0.58 or -1 make it the one-copy level
+    (tetrasomies without trisomies do not make a hyperdiploid), exactly one such chromosome
+    leaves it not determined; >= 3 chromosomes at -0.58 with none at -1 make it three copies.
+    A sample whose arms scatter too widely about those levels is not determined either.
     """
     ok = ~np.isnan(values)
     values, chroms = values[ok], chroms[ok]
     if len(values) == 0:
-        return Centre(0.0, "not determined")
+        return Centre(0.0, NOT_DETERMINED)
     grid = np.arange(values.min() - 0.2, values.max() + 0.2, 0.005)
     density = np.exp(-0.5 * ((grid[:, None] - values[None, :]) / params.centre_bandwidth) ** 2)
     mode = float(grid[np.argmax(density.sum(axis=1))])
+    rel = pd.Series(values - mode).groupby(chroms)
     tol = params.centre_tolerance
 
-    def fitted(offset: float) -> np.ndarray:
-        return (np.abs(values[:, None] - offset - COPY_LEVELS[None, :]) < tol).any(axis=1)
+    def whole(level: float) -> int:
+        """Chromosomes whose every assessed arm lies at ``level`` relative to the mode."""
+        return int(rel.apply(lambda x: bool((np.abs(x - level) < tol).all())).sum())
 
-    share = {m: fitted(mode - np.log2(m / 2)).mean() for m in (1, 2, 3)}
-    slack = 1.0 / len(values)
-    if share[3] > share[2] + slack and share[3] > share[1] + slack:
-        best = 3
-    elif share[1] > share[2] + slack:
-        best = 1
-    elif share[2] > share[1] + slack:
-        best = 2
-    else:  # levels at 0 and +1 only
-        up = len(set(chroms[np.abs(values - mode - 1.0) < tol]))
+    up, trisomic, lost, below = whole(1.0), whole(COPY_LEVELS[2]), whole(-1.0), whole(-0.585)
+    copies = 2
+    if up >= 1 and trisomic == 0 and lost == 0:
         if up == 1:
-            return Centre(mode, "not determined")
-        best = 1 if up >= 2 else 2
-    if share[best] < params.min_fitted_share:
-        return Centre(mode, "not determined")
-    return Centre(mode - float(np.log2(best / 2)), "dosage")
+            return Centre(mode, NOT_DETERMINED)
+        copies = 1
+    elif below >= 3 and lost == 0:
+        copies = 3
+    offset = mode - float(np.log2(copies / 2))
+    residual = np.abs(values[:, None] - offset - COPY_LEVELS[None, :]).min(axis=1)
+    if 1.4826 * np.median(residual) > params.max_centre_scatter:
+        return Centre(offset, NOT_DETERMINED)
+    return Centre(offset, "dosage")
 
 
 def karyotype_arms(cen: pd.DataFrame | None = None) -> list[str]:
@@ -432,9 +433,6 @@ def ploidy_class(chromosome_number: float) -> str:
     return "near triploid or higher"
 
 
-NOT_DETERMINED = "not determined"
-
-
 @dataclass(frozen=True)
 class SampleKaryotype:
     """Whole-chromosome summary of one sample."""
@@ -450,15 +448,17 @@ def summarise(table: pd.DataFrame, sex: str, centre: Centre | None = None) -> Sa
     """Chromosome copies from one sample's arm rows: the change every assessed arm shares (p at
     three and q at four copies: a gained chromosome with an extra q arm); arms on both sides
     of the baseline count as the baseline (arm-level changes do not change the chromosome
-    count), unassessed chromosomes too. A sample whose two-copy level could not be determined
-    gets no number and the class ``not determined``."""
+    count), unassessed chromosomes too, and so do arms called with ``low`` confidence (an
+    uncertain arm must not make a confident number). A sample whose two-copy level could not
+    be determined gets no number and the class ``not determined``."""
     assessed = table[table["copy_number"].notna()]
     if assessed.empty:
         return SampleKaryotype(np.nan, NOT_ASSESSABLE, NOT_ASSESSABLE, sex, 0)
     if centre is not None and centre.basis == NOT_DETERMINED:
         return SampleKaryotype(np.nan, NOT_DETERMINED, NOT_DETERMINED, sex, len(assessed))
     total, changes = 0, []
-    by_chrom = assessed.groupby("chrom")["copy_number"].apply(np.asarray).to_dict()
+    sure = assessed if "confidence" not in assessed else assessed[assessed["confidence"] != "low"]
+    by_chrom = sure.groupby("chrom")["copy_number"].apply(np.asarray).to_dict()
     for chrom in (*AUTOSOMES, "chrX"):
         base = 1 if (chrom == "chrX" and sex == "male") else 2
         cn = by_chrom.get(chrom, np.array([]))
