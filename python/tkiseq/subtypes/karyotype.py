@@ -45,6 +45,7 @@ class KaryotypeParams:
     kernel_bandwidth: float = 0.04  # of the minor-allele-fraction density (maf_peak)
     het_prior: float = 0.6  # share of called dbSNP sites heterozygous in the germline
     min_dosage_sd: float = 0.08  # floor of an arm's log2-ratio spread across the cohort
+    dosage_response: float = 0.75  # RNA's log2 ratio per log2 copy ratio (damped dosage)
     copy_prior: float = 1.0  # log-prior penalty per copy away from the baseline ...
     loh_prior: float = 2.0  # ... and for a state without a minor haplotype
     high_posterior: float = 0.99  # posterior of the best state for "high" (0.85: "medium")
@@ -52,8 +53,10 @@ class KaryotypeParams:
     max_allele_sites: int = 30  # an arm's allele evidence weighs at most this many sites
     sex_margin: float = 2.0  # log2 units XIST must stand above (below) the chrY genes
     centre_bandwidth: float = 0.08  # of the arm log2-ratio density whose mode is a copy level
-    centre_tolerance: float = 0.2  # an arm this close to a whole-copy level lies at it
-    max_centre_scatter: float = 0.15  # robust spread of arms about their levels, at most
+    step_min: float = 0.25  # an arm this far from the mode is off it
+    doubling_min: float = 0.55  # a step this large is a doubling, not a (damped) trisomy
+    single_doubling_min: float = 0.8  # one chromosome this far up: tetrasomy or a disomy?
+    max_centre_scatter: float = 0.15  # robust spread of the arms at the mode, at most
     iamp21_min_genes: int = 10  # genes per window along 21q (at least; or an eighth of 21q)
     iamp21_min_log2: float = 1.0  # the amplified segment's median, >= 4 copies ...
     iamp21_min_span: float = 0.6  # ... standing this far above the rest of 21q
@@ -87,11 +90,11 @@ def gene_ratios(
     keep = gene_filter(reference_normalised.to_numpy(), params)
     genes = vst.columns[keep]
     ref = reference_vst[genes].to_numpy()
-    centre = np.median(ref, axis=0)
+    centre = np.nanmedian(ref, axis=0)  # NaN: a reference sample's arm left out
     ratio = vst[genes].to_numpy() - centre
     # robust spread: an aneuploid sample among the reference must not down-weight the very
     # genes it deviates on (a plain variance would, and bias its own arms towards zero)
-    spread = 1.4826 * np.median(np.abs(ref - centre), axis=0)
+    spread = 1.4826 * np.nanmedian(np.abs(ref - centre), axis=0)
     weight = 1.0 / (spread**2 + 0.01)
     return pd.DataFrame(ratio, index=vst.index, columns=genes), pd.Series(weight, index=genes)
 
@@ -221,23 +224,29 @@ def arm_scores(
     allele_ll: np.ndarray | None,
     baseline: int,
     params: KaryotypeParams,
+    response: float | None = None,
 ) -> np.ndarray | None:
     """Unnormalised log-posterior of each of ``STATES``: the centred dosage (Gaussian around
-    log2(copies / baseline), sd ``dosage_sd``), the allele likelihoods, and a prior against
-    each copy away from the baseline; None without either kind of evidence."""
+    ``dosage_response`` x log2(copies / baseline), sd ``dosage_sd``: expression follows copy
+    number damped, a trisomy adds about +0.44 rather than +0.58), the allele likelihoods, and a
+    prior against each copy away from the baseline; None without either kind of evidence."""
     has_dosage = not np.isnan(log2_ratio)
     if not has_dosage and allele_ll is None:
         return None
     cn = np.array([c for c, _ in STATES], dtype=float)
     score = state_prior(baseline, params)
     if has_dosage:
-        score = score - 0.5 * ((log2_ratio - np.log2(cn / baseline)) / dosage_sd) ** 2
+        damping = params.dosage_response if response is None else response
+        level = damping * np.log2(cn / baseline)
+        score = score - 0.5 * ((log2_ratio - level) / dosage_sd) ** 2
     if allele_ll is not None:
         score = score + allele_ll
     return score
 
 
-def call_from_scores(score: np.ndarray | None, baseline: int, params: KaryotypeParams) -> ArmCall:
+def call_from_scores(
+    score: np.ndarray | None, baseline: int, params: KaryotypeParams, by_copies: bool = False
+) -> ArmCall:
     """The most probable state and its posterior as confidence (RNAseqCNV marks calls under
     0.85 uncertain). LOH without dosage cannot tell a loss from copy-neutral LOH: that shows as
     a low posterior."""
@@ -251,7 +260,10 @@ def call_from_scores(score: np.ndarray | None, baseline: int, params: KaryotypeP
         call = "cnLOH"
     else:
         call = "gain" if copies > baseline else ("loss" if copies < baseline else "normal")
-    p = post[best]
+    # without allele evidence the states of one copy number cannot be told apart: the
+    # confidence is then that of the copy number
+    same = np.array([c == copies for c, _ in STATES])
+    p = post[same].sum() if by_copies and call != "cnLOH" else post[best]
     confidence = "high" if p >= params.high_posterior else "medium" if p >= 0.85 else "low"
     return ArmCall(float(copies), call, confidence)
 
@@ -269,9 +281,6 @@ def combine_arm(
     )
 
 
-COPY_LEVELS = np.log2(np.arange(1, 6) / 2)  # log2 ratio of 1..5 copies against two
-
-
 @dataclass(frozen=True)
 class Centre:
     """Where a sample's two-copy level lies and what says so: ``alleles`` (arms with two
@@ -280,20 +289,23 @@ class Centre:
 
     offset: float
     basis: str
+    response: float = 0.75  # the sample's log2 ratio per log2 copy ratio (its dosage damping)
+    scatter: float = 0.0  # robust spread of its arms at the mode (its own dosage noise)
 
 
 def dosage_centre(values: np.ndarray, chroms: np.ndarray, params: KaryotypeParams) -> Centre:
     """The two-copy level of one sample's autosomal arm log2 ratios from dosage alone.
 
     After library-size normalisation the genome's most common copy state sits near 0, but
-    which state that is depends on the genome: two copies in a diploid or hyperdiploid
-    genome (gains then step +0.58, +1), one copy in a near-haploid or low-hypodiploid genome
-    (retained disomies then step +1), three in a near-triploid one (disomies at -0.58). The
-    mode of the arm dosages is read as two copies unless the whole chromosomes off it say
-    otherwise: >= 2 chromosomes at +1 with none at +0.58 or -1 make it the one-copy level
-    (tetrasomies without trisomies do not make a hyperdiploid), exactly one such chromosome
-    leaves it not determined; >= 3 chromosomes at -0.58 with none at -1 make it three copies.
-    A sample whose arms scatter too widely about those levels is not determined either.
+    which state that is depends on the genome: two copies in a diploid or hyperdiploid genome,
+    one in a near-haploid or low-hypodiploid genome, three in a near-triploid one. Whole
+    chromosomes off the mode (every assessed arm beyond ``step_min`` of it) tell which: only
+    chromosomes above it, >= 2 and all by about a doubling (>= ``doubling_min``: more than a
+    trisomy can add), make the mode one copy and those chromosomes the two-copy level (a single
+    one far up is not determined: a tetrasomy alone looks the same); only chromosomes below by less
+    than a halving (disomies under a trisomic mode) make the mode three copies and those the
+    two-copy level; anything else leaves the mode at two copies. A sample whose arms at the
+    mode scatter more than ``max_centre_scatter`` is not determined.
     """
     ok = ~np.isnan(values)
     values, chroms = values[ok], chroms[ok]
@@ -302,26 +314,48 @@ def dosage_centre(values: np.ndarray, chroms: np.ndarray, params: KaryotypeParam
     grid = np.arange(values.min() - 0.2, values.max() + 0.2, 0.005)
     density = np.exp(-0.5 * ((grid[:, None] - values[None, :]) / params.centre_bandwidth) ** 2)
     mode = float(grid[np.argmax(density.sum(axis=1))])
-    rel = pd.Series(values - mode).groupby(chroms)
-    tol = params.centre_tolerance
+    rel = values - mode
+    at_mode = np.abs(rel) < params.step_min
+    scatter = 1.4826 * float(np.median(np.abs(rel[at_mode])))
+    if scatter > params.max_centre_scatter:
+        return Centre(mode, NOT_DETERMINED, params.dosage_response, scatter)
+    centre = _dosage_reading(mode, rel, chroms, params)
+    return Centre(centre.offset, centre.basis, centre.response, scatter)
 
-    def whole(level: float) -> int:
-        """Chromosomes whose every assessed arm lies at ``level`` relative to the mode."""
-        return int(rel.apply(lambda x: bool((np.abs(x - level) < tol).all())).sum())
 
-    up, trisomic, lost, below = whole(1.0), whole(COPY_LEVELS[2]), whole(-1.0), whole(-0.585)
-    copies = 2
-    if up >= 1 and trisomic == 0 and lost == 0:
-        if up == 1:
-            return Centre(mode, NOT_DETERMINED)
-        copies = 1
-    elif below >= 3 and lost == 0:
-        copies = 3
-    offset = mode - float(np.log2(copies / 2))
-    residual = np.abs(values[:, None] - offset - COPY_LEVELS[None, :]).min(axis=1)
-    if 1.4826 * np.median(residual) > params.max_centre_scatter:
-        return Centre(offset, NOT_DETERMINED)
-    return Centre(offset, "dosage")
+def _dosage_reading(
+    mode: float, rel: np.ndarray, chroms: np.ndarray, params: KaryotypeParams
+) -> Centre:
+    """``dosage_centre``'s reading of the whole chromosomes off the mode."""
+    per_chrom = pd.Series(rel).groupby(chroms)
+    up = per_chrom.apply(lambda x: float(x.mean()) if (x > params.step_min).all() else np.nan)
+    down = per_chrom.apply(lambda x: float(x.mean()) if (x < -params.step_min).all() else np.nan)
+    up, down = up.dropna(), down.dropna()
+    trisomy = float(np.log2(1.5))
+    if len(up) == 1 and not len(down) and up.min() >= params.single_doubling_min:
+        return Centre(mode, NOT_DETERMINED)
+    if len(up) >= 2 and not len(down) and up.min() >= params.doubling_min:
+        return Centre(mode + float(up.median()), "dosage", _response(float(up.median()), params))
+    if len(down) >= 3 and not len(up) and down.max() > -params.doubling_min:
+        step = -float(down.median())
+        return Centre(mode - step, "dosage", _response(step / trisomy, params))
+    if len(up) and len(down) >= 3:
+        # gains and "losses": a trisomic mode (disomies below, tetrasomies above) or a
+        # disomic one; whichever reads both steps with one damping
+        u, d = float(up.min()), -float(down.max())
+        as_two = abs(np.log((u / trisomy) / d))
+        as_three = abs(np.log((u / np.log2(4 / 3)) / (d / trisomy)))
+        if as_three < as_two:
+            return Centre(mode - d, "dosage", _response(d / trisomy, params))
+    trisomies = up[up < params.doubling_min]
+    if len(trisomies) >= 3:  # the gains' own level calibrates the damping
+        return Centre(mode, "dosage", _response(float(trisomies.median()) / trisomy, params))
+    return Centre(mode, "dosage", params.dosage_response)
+
+
+def _response(value: float, params: KaryotypeParams) -> float:
+    """A sample's dosage damping measured from its own steps, within plausible bounds."""
+    return float(np.clip(value, 0.5, 1.0)) if np.isfinite(value) else params.dosage_response
 
 
 def karyotype_arms(cen: pd.DataFrame | None = None) -> list[str]:
@@ -333,6 +367,26 @@ def karyotype_arms(cen: pd.DataFrame | None = None) -> list[str]:
         for a in ("p", "q")
         if not (a == "p" and cen.loc[c, "acrocentric"])
     ]
+
+
+def _arm_spread(
+    lr: pd.DataFrame, centres: dict[str, Centre], sex: pd.Series, params: KaryotypeParams
+) -> pd.Series:
+    """Each arm's dosage noise: the robust (MAD) spread across the cohort of its centred log2
+    ratio about the nearest whole-copy level (a cohort rich in aneuploid samples must not
+    widen it, as a plain spread of the ratios would)."""
+    offsets = pd.Series({s: centres[s].offset for s in lr.index})
+    response = np.array([centres[s].response for s in lr.index])[:, None]
+    centred = lr.sub(offsets, axis=0).to_numpy(float)
+    male = (sex.reindex(lr.index) == "male").to_numpy()[:, None]
+    is_x = np.array([a[0] == "X" for a in lr.columns])[None, :]
+    residual = centred - np.where(male & is_x, response, 0.0)  # a male X: 1 copy is its 2
+    levels = response[..., None] * np.log2(np.arange(1, 6) / 2)[None, None, :]
+    pick = np.abs(residual[..., None] - levels).argmin(axis=-1)
+    nearest = np.take_along_axis(levels.repeat(residual.shape[1], axis=1), pick[..., None], -1)
+    nearest = nearest[..., 0]
+    spread = pd.Series(1.4826 * np.nanmedian(np.abs(residual - nearest), axis=0), index=lr.columns)
+    return spread.fillna(params.min_dosage_sd).clip(lower=params.min_dosage_sd)
 
 
 def karyotype_table(
@@ -355,13 +409,11 @@ def karyotype_table(
     """
     arms = karyotype_arms()
     lr = lr.reindex(columns=arms)
-    mad = (lr - lr.median(axis=0)).abs().median(axis=0) * 1.4826
-    sd = mad.fillna(params.min_dosage_sd).clip(lower=params.min_dosage_sd)
     by_key = {(r.sample, r.arm_label): r for r in alleles.itertuples(index=False)}
     disomy = STATES.index((2, 1))
     autosomal = [a for a in arms if a[0] != "X"]
     chrom_of = np.array([a[:-1] for a in autosomal])
-    rows, centres = [], {}
+    rows, centres, evidence = [], {}, {}
     for sample in lr.index:
         male = sex.get(sample) == "male"
         info = {}
@@ -376,25 +428,49 @@ def karyotype_table(
         ]
         balanced = [x for x in balanced if not np.isnan(x)]
         if len(balanced) >= 3:
-            centre = Centre(float(np.median(balanced)), "alleles")
+            offset = float(np.median(balanced))
+            trisomic = STATES.index((3, 1))
+            gained = [
+                lr.at[sample, label] - offset
+                for label in autosomal
+                if info[label][2] is not None and int(np.argmax(info[label][2])) == trisomic
+            ]
+            gained = [x for x in gained if not np.isnan(x)]
+            response = (
+                _response(float(np.median(gained)) / np.log2(1.5), params)
+                if len(gained) >= 2
+                else params.dosage_response
+            )
+            centres[sample] = Centre(offset, "alleles", response)
         else:
-            centre = dosage_centre(lr.loc[sample, autosomal].to_numpy(float), chrom_of, params)
-        centres[sample] = centre
+            values = lr.loc[sample, autosomal].to_numpy(float)
+            centres[sample] = dosage_centre(values, chrom_of, params)
+        evidence[sample] = info
+    sd = _arm_spread(lr, centres, sex, params)
+    for sample in lr.index:
+        male = sex.get(sample) == "male"
+        centre, info = centres[sample], evidence[sample]
         calls = {}
         scores = {}
         for label in arms:
             baseline = 1 if (label[0] == "X" and male) else 2
             centred = lr.at[sample, label] - centre.offset
-            scores[label] = arm_scores(centred, float(sd[label]), info[label][2], baseline, params)
+            noise = float(np.hypot(sd[label], centre.scatter))
+            scores[label] = arm_scores(
+                centred, noise, info[label][2], baseline, params, centre.response
+            )
         for chrom in dict.fromkeys(a[:-1] for a in arms):
             labels = [a for a in arms if a[:-1] == chrom]
             baseline = 1 if (chrom == "X" and male) else 2
-            own = {a: call_from_scores(scores[a], baseline, params) for a in labels}
+            own = {
+                a: call_from_scores(scores[a], baseline, params, info[a][2] is None) for a in labels
+            }
             present = [a for a in labels if scores[a] is not None]
             whole = None
             if len(present) == 2 and len({own[a].copy_number for a in present}) == 1:
                 joint = scores[present[0]] + scores[present[1]] - state_prior(baseline, params)
-                whole = call_from_scores(joint, baseline, params)
+                dosage_only = all(info[a][2] is None for a in present)
+                whole = call_from_scores(joint, baseline, params, dosage_only)
             for a in labels:
                 call = whole if whole is not None else own[a]
                 genes = sum(int(n_genes.get(x, 0)) for x in (present if whole else [a]))
@@ -457,13 +533,14 @@ def summarise(table: pd.DataFrame, sex: str, centre: Centre | None = None) -> Sa
     if centre is not None and centre.basis == NOT_DETERMINED:
         return SampleKaryotype(np.nan, NOT_DETERMINED, NOT_DETERMINED, sex, len(assessed))
     total, changes = 0, []
-    sure = assessed if "confidence" not in assessed else assessed[assessed["confidence"] != "low"]
-    by_chrom = sure.groupby("chrom")["copy_number"].apply(np.asarray).to_dict()
+    by_chrom = assessed.groupby("chrom")["copy_number"].apply(np.asarray).to_dict()
+    low = assessed["confidence"] == "low" if "confidence" in assessed else []
+    unsure = set(assessed.loc[low, "chrom"]) if len(low) else set()
     for chrom in (*AUTOSOMES, "chrX"):
         base = 1 if (chrom == "chrX" and sex == "male") else 2
         cn = by_chrom.get(chrom, np.array([]))
         copies = base
-        if len(cn) and ((cn > base).all() or (cn < base).all()):
+        if chrom not in unsure and len(cn) and ((cn > base).all() or (cn < base).all()):
             copies = int(cn[np.argmin(np.abs(cn - base))])  # the change both arms share
         total += copies
         name = chrom.removeprefix("chr")
@@ -559,8 +636,47 @@ def call_karyotypes(
     ``arms``: gene -> arm label; ``genes_21q``: the 21q genes in genomic order; ``runx1``: the
     RUNX1 gene ID (None: not in the annotation); ``snvs``: sample, arm_label, alt_reads, depth.
     With fewer than ``min_reference_samples`` reference samples there is no dosage: every arm
-    is ``not assessable`` (the allele figures are still given).
+    is ``not assessable`` (the allele figures are still given). A cohort that is its own
+    reference is called twice: its aneuploid samples' compositional shifts would bias the
+    median (a near-haploid genome's disomies sit at +1 after normalisation), so the second
+    pass takes the median of the samples centred by the first, each without the arms it
+    was found to have gained or lost (in a cohort rich in hyperdiploid genomes the median of
+    21q is otherwise a copy above two).
     """
+    first = _karyotype_pass(
+        cohort_vst, ref_vst, ref_norm, arms, genes_21q, runx1, snvs, sex, ref_sex, params
+    )
+    if len(ref_vst) < params.min_reference_samples or not ref_vst.index.equals(cohort_vst.index):
+        return first
+    shift = pd.Series({s: first.centres[s].offset for s in cohort_vst.index})
+    centred = ref_vst.sub(shift, axis=0)
+    table = first.table
+    changed = table[
+        ~table["call"].isin(("normal", NOT_ASSESSABLE)) & (table["confidence"] != "low")
+    ]
+    label = arms.reindex(centred.columns)
+    for sample, arm in zip(
+        changed["sample"], changed["chrom"].str[3:] + changed["arm"], strict=True
+    ):
+        centred.loc[sample, (label == arm).to_numpy()] = np.nan
+    return _karyotype_pass(
+        cohort_vst, centred, ref_norm, arms, genes_21q, runx1, snvs, sex, ref_sex, params
+    )
+
+
+def _karyotype_pass(
+    cohort_vst: pd.DataFrame,
+    ref_vst: pd.DataFrame,
+    ref_norm: pd.DataFrame,
+    arms: pd.Series,
+    genes_21q: pd.Index,
+    runx1: str | None,
+    snvs: pd.DataFrame,
+    sex: pd.Series,
+    ref_sex: pd.Series,
+    params: KaryotypeParams,
+) -> Karyotypes:
+    """One pass of ``call_karyotypes`` against ``ref_vst`` as it is."""
     samples = cohort_vst.index
     dosage = len(ref_vst) >= params.min_reference_samples
     if dosage:
