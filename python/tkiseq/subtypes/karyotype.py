@@ -18,6 +18,7 @@ is read correctly: its balanced arms are the two-copy ones.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -385,7 +386,10 @@ def _arm_spread(
     pick = np.abs(residual[..., None] - levels).argmin(axis=-1)
     nearest = np.take_along_axis(levels.repeat(residual.shape[1], axis=1), pick[..., None], -1)
     nearest = nearest[..., 0]
-    spread = pd.Series(1.4826 * np.nanmedian(np.abs(residual - nearest), axis=0), index=lr.columns)
+    with warnings.catch_warnings():  # an arm without dosage in every sample: NaN, filled below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mad = np.nanmedian(np.abs(residual - nearest), axis=0)
+    spread = pd.Series(1.4826 * mad, index=lr.columns)
     return spread.fillna(params.min_dosage_sd).clip(lower=params.min_dosage_sd)
 
 
