@@ -223,9 +223,9 @@ STAGES: tuple[Stage, ...] = (
          _o("--cnv", "validate:cnv.valid.csv", when="cnv"),
          _o("--subtype-reference", "{subtype_reference}", when="subtype_reference"),
          _o("--karyotype-reference", "{karyotype_reference}", when="karyotype_reference")),
-        ("subtypes.tsv", "karyotype.tsv"), "subtypes", "process_medium",
-        optional=("subtype_reference_umap.png", "karyotype_genes.tsv.gz",
-                  "karyotype_sites.tsv.gz"),
+        ("subtypes.tsv", "karyotype.tsv", "karyotype_genes.tsv.gz", "karyotype_sites.tsv.gz"),
+        "subtypes", "process_medium",
+        optional=("subtype_reference_umap.png",),
         params="tkiseq.subtypes.stage:SubtypesParams", tools=("pysam", "anndata", "scanpy"),
     ),
     Stage(

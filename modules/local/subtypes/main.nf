@@ -17,6 +17,8 @@ process SUBTYPES {
     output:
     tuple val(meta), path('subtypes.tsv')              , emit: subtypes
     tuple val(meta), path('karyotype.tsv')             , emit: karyotype
+    tuple val(meta), path('karyotype_genes.tsv.gz')    , emit: karyotype_genes
+    tuple val(meta), path('karyotype_sites.tsv.gz')    , emit: karyotype_sites
     tuple val(meta), path('subtype_reference_umap.png'), emit: umap, optional: true
     path 'versions.yml'                                , emit: versions
 
@@ -47,7 +49,7 @@ process SUBTYPES {
     stub:
     def umap = subtype_reference ? 'touch subtype_reference_umap.png' : ''
     """
-    touch subtypes.tsv karyotype.tsv
+    touch subtypes.tsv karyotype.tsv karyotype_genes.tsv.gz karyotype_sites.tsv.gz
     ${umap}
 
     tkiseq versions --process "${task.process}" --stage subtypes > versions.yml
