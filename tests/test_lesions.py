@@ -136,6 +136,9 @@ def _fixtures(tmp_path: Path) -> dict[str, Path]:
     )
     kar += "C\tchr21\t\t40\t0.5\t10\t0.33\t3\tgain\thigh\n"
     kar += "C\tchr1\tp\t40\t0\t10\t0.5\t2\tneutral\thigh\n"
+    # arms without data: not lesions (they stay in karyotype.tsv)
+    kar += "A\tchr10\tp\t0\t\t0\t\t\tnot assessable\tlow\n"
+    kar += "C\tchr3\tq\t2\t\t0\t\t\tnot assessable\tlow\n"
     (tmp_path / "karyotype.tsv").write_text(kar)
     return {
         "cnv": tmp_path / "cnv.csv", "fusions": tmp_path / "fusions.tsv",

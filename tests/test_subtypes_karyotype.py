@@ -9,6 +9,7 @@ from tests.subtypes_synthetic import arm_layout, cohort_counts, germline_sites, 
 
 from tkiseq.subtypes import karyotype as kt
 from tkiseq.subtypes.arms import arm_boundaries, arm_labels, gene_arms
+from tkiseq.subtypes.sex import infer_sex
 
 PARAMS = kt.KaryotypeParams()
 HYPERDIPLOID = {"chrX": 3, "chr4": 3, "chr6": 3, "chr10": 3, "chr14": 3, "chr17": 3,
@@ -49,10 +50,10 @@ def test_combined_calls() -> None:
     assert (loss.copy_number, loss.call, loss.confidence) == (1.0, "loss", "high")
     assert kt.combine_arm(0.0, 0.1, ll_loh, 2, PARAMS).call == "cnLOH"
     assert kt.combine_arm(np.nan, 0.1, None, 2, PARAMS).call == kt.NOT_ASSESSABLE
-    gain = kt.combine_arm(0.58, 0.1, None, 2, PARAMS)
+    gain = kt.combine_arm(0.44, 0.1, None, 2, PARAMS)  # RNA's damped trisomy
     assert (gain.copy_number, gain.call) == (3.0, "gain")
     # dosage half-way between two states: not a confident call
-    assert kt.combine_arm(0.3, 0.1, None, 2, PARAMS).confidence == "low"
+    assert kt.combine_arm(0.24, 0.1, None, 2, PARAMS).confidence == "low"
     # a male X at one copy is normal
     assert kt.combine_arm(0.0, 0.1, None, 1, PARAMS).call == "normal"
 
@@ -105,7 +106,7 @@ def _synthetic(rng: np.random.Generator, planted: list[dict]) -> pd.DataFrame:
     )
     alleles = kt.alleles_by_arm(sites, PARAMS)
     sex = pd.Series("unknown", index=names)
-    return kt.karyotype_table(lr, n, alleles, sex, PARAMS)
+    return kt.karyotype_table(lr, n, alleles, sex, PARAMS)[0]
 
 
 def test_planted_karyotypes_recovered() -> None:
@@ -129,26 +130,42 @@ def test_planted_karyotypes_recovered() -> None:
     assert (table["call"] == kt.NOT_ASSESSABLE).sum() == 0
 
 
-def test_iamp21_focal_not_whole_arm() -> None:
-    focal = np.r_[np.zeros(8), np.full(6, 1.4), np.zeros(6)]
-    assert kt.iamp21(focal, PARAMS)
-    assert not kt.iamp21(np.full(20, 1.0), PARAMS)
-    assert not kt.iamp21(np.zeros(20), PARAMS)
+def test_iamp21_needs_a_multi_gene_segment_not_single_variable_genes() -> None:
+    rng = np.random.default_rng(2)
+    noise = rng.normal(0, 0.5, 120)  # the per-gene spread of real RNA-seq log2 ratios
+    focal = noise + np.r_[np.zeros(60), np.full(30, 1.6), np.full(30, 0.3)]
+    assert kt.iamp21(focal, PARAMS, runx1=70)
+    assert not kt.iamp21(focal, PARAMS, runx1=10)  # the amplicon must hold RUNX1
+    # a diploid 21q with interferon genes (MX1, MX2 side by side) and others 16-fold up
+    variable = noise.copy()
+    variable[[100, 101, 40, 41, 80]] += 4.0
+    assert not kt.iamp21(variable, PARAMS, runx1=70)
+    # the old 5-gene window called exactly this
+    assert not kt.iamp21(np.r_[np.zeros(60), np.full(5, 1.4), np.zeros(55)], PARAMS)
+    assert not kt.iamp21(noise + 1.0, PARAMS)  # tetrasomy 21: no lower remainder
+    assert not kt.iamp21(noise, PARAMS)
 
 
-def test_sex_from_xist_and_chry_genes() -> None:
+def test_sex_from_xist_against_chry_genes_relative_to_the_cohort() -> None:
+    # real ranges: males XIST 14-72, a female chrY genes 2-117 normalised counts
+    xist = [14.0, 72.0, 30.0, 4000.0, 9000.0, 2500.0, 0.0]
+    ygenes = [900.0, 2500.0, 1500.0, 117.0, 2.0, 40.0, 0.0]
     norm = pd.DataFrame(
-        {"g_xist": [200.0, 0.0, 150.0, 0.0], "g_rps4y1": [0.0, 300.0, 120.0, 1.0]},
-        index=["female", "male", "both", "neither"],
+        {"g_xist": xist, "g_rps4y1": [y / 2 for y in ygenes], "g_ddx3y": [y / 2 for y in ygenes]},
+        index=["m1", "m2", "m3", "f1", "f2", "f3", "silent"],
     )
-    names = pd.Series({"g_xist": "XIST", "g_rps4y1": "RPS4Y1"})
-    sex = kt.infer_sex(norm, names, PARAMS)
-    assert sex.to_dict() == {
-        "female": "female", "male": "male", "both": "unknown", "neither": "unknown"
+    names = pd.Series({"g_xist": "XIST", "g_rps4y1": "RPS4Y1", "g_ddx3y": "DDX3Y"})
+    got = infer_sex(norm, names).to_dict()
+    assert got == {
+        "m1": "male", "m2": "male", "m3": "male", "f1": "female", "f2": "female",
+        "f3": "female", "silent": "unknown",
     }  # fmt: skip
-    # neither gene in the annotation: unknown
-    other = pd.Series({"g_xist": "A", "g_rps4y1": "B"})
-    assert set(kt.infer_sex(norm, other, PARAMS)) == {"unknown"}
+    # the old fixed threshold (10 counts) left every one of these unknown
+    other = pd.Series({"g_xist": "A", "g_rps4y1": "B", "g_ddx3y": "C"})
+    assert set(infer_sex(norm, other)) == {"unknown"}
+    # a sample half-way (XIST and chrY genes alike) stays unknown
+    both = pd.DataFrame({"g_xist": [300.0], "g_rps4y1": [150.0], "g_ddx3y": [150.0]})
+    assert infer_sex(both, names).tolist() == ["unknown"]
 
 
 def test_summary_counts_the_change_both_arms_share() -> None:

@@ -212,3 +212,82 @@ def test_bad_centroid_table(synthetic, tmp_path: Path, text: str, message: str) 
         run(SubtypesInputs(**{**inputs.__dict__, "subtype_centroids": table}), tmp_path / "out")
     assert str(table) in str(err.value) and "\n" not in str(err.value)
     assert not (tmp_path / "out").exists()
+
+
+def test_expression_alone_is_a_valid_input(synthetic, tmp_path: Path, caplog) -> None:
+    """No --vcfs (was KeyError 'depth'), and VCFs without one known germline SNV (was
+    AttributeError in arm_labels): the allele part is skipped and said so."""
+    work, inputs = synthetic
+    bare = SubtypesInputs(inputs.expression, inputs.annotation, inputs.fusions, [])
+    with caplog.at_level("WARNING"):
+        run(bare, tmp_path / "bare")
+    assert "allele part skipped" in caplog.text
+    arms = pd.read_csv(tmp_path / "bare" / "karyotype.tsv", sep="\t", keep_default_na=False)
+    assert (arms["n_snvs"] == 0).all() and (arms["call"] != "not assessable").all()
+    sites = pd.read_csv(tmp_path / "bare" / "karyotype_sites.tsv.gz", sep="\t")
+    assert sites.empty and list(sites.columns) == [
+        "sample", "chrom", "arm", "pos", "depth", "alt_fraction"
+    ]  # fmt: skip
+    from tests.subtypes_inputs import write_vcf
+
+    empty = work / "S0.all.vcf.gz"
+    no_dbsnp = tmp_path / "S0.all.vcf.gz"
+    write_vcf(pd.DataFrame(columns=["chrom", "pos", "ref", "alt", "alt_reads", "depth"]),
+              "S0", {"chr1": 248_956_422}, no_dbsnp)  # fmt: skip
+    assert empty.exists()
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        run(SubtypesInputs(inputs.expression, inputs.annotation, inputs.fusions, [no_dbsnp]),
+            tmp_path / "no_sites")  # fmt: skip
+    assert "no known germline SNV" in caplog.text
+
+
+def test_vcf_names_matched_to_samples_or_warned(synthetic, tmp_path: Path, caplog) -> None:
+    """A GATK VCF named <id>.HaplotypeCaller.vcf.gz is the sample's; a name that matches no
+    sample is one warning line (it was ignored silently)."""
+    import shutil
+
+    _, inputs = synthetic
+    gatk = tmp_path / "S1.HaplotypeCaller.vcf.gz"
+    shutil.copy(inputs.vcfs[1], gatk)
+    stray = tmp_path / "patient7.vcf.gz"
+    shutil.copy(inputs.vcfs[2], stray)
+    with caplog.at_level("WARNING"):
+        run(SubtypesInputs(inputs.expression, inputs.annotation, inputs.fusions, [gatk, stray]),
+            tmp_path / "out")  # fmt: skip
+    assert f"{stray}: matches no sample of the cohort; not used" in caplog.text
+    arms = pd.read_csv(tmp_path / "out" / "karyotype.tsv", sep="\t")
+    assert (arms.loc[arms["sample"] == "S1", "n_snvs"] > 0).all()
+    assert (arms.loc[arms["sample"] != "S1", "n_snvs"] == 0).all()
+
+
+def test_plot_data_and_a_published_count_table_as_karyotype_reference(
+    synthetic, outputs, tmp_path: Path
+) -> None:
+    """karyotype_genes/sites.tsv.gz hold what the arm calls used; a genes x samples count
+    table with unversioned Ensembl IDs (RNAseqCNV's diploid standard) is a reference as is."""
+    _, inputs = synthetic
+    adata = ad.read_h5ad(inputs.expression)
+    table = pd.DataFrame(
+        np.asarray(adata.layers["counts"]).T,
+        index=adata.var_names.str.replace(r"\.\d+$", "", regex=True),
+        columns=adata.obs_names,
+    )
+    normals = table[[f"S{i}" for i in range(2, N)]]
+    normals.rename_axis("ENSG").to_csv(tmp_path / "diploid.tsv.gz", sep="\t")
+    one = tmp_path / "S1.h5ad"
+    adata[["S1"]].copy().write_h5ad(one)
+    reference = tmp_path / "diploid.tsv.gz"
+    run(SubtypesInputs(one, inputs.annotation, inputs.fusions, inputs.vcfs[1:2],
+                       karyotype_reference=reference), tmp_path / "out")  # fmt: skip
+    row = pd.read_csv(tmp_path / "out" / "subtypes.tsv", sep="\t").iloc[0]
+    assert (row["subtype"], row["chromosome_number"]) == ("high hyperdiploid", 55)
+    genes = pd.read_csv(tmp_path / "out" / "karyotype_genes.tsv.gz", sep="\t")
+    assert list(genes.columns) == ["sample", "chrom", "arm", "pos", "gene_id", "log2_ratio"]
+    assert set(genes["sample"]) == {"S1"} and len(genes) > 400
+    arms = pd.read_csv(tmp_path / "out" / "karyotype.tsv", sep="\t")
+    # the per-gene ratios are those the arm calls rest on (centred): their median per arm
+    chr4 = genes[genes["chrom"] == "chr4"]["log2_ratio"].median()
+    assert chr4 == pytest.approx(arms.loc[arms["chrom"] == "chr4", "log2_ratio"].mean(), abs=0.1)
+    sites = pd.read_csv(tmp_path / "out" / "karyotype_sites.tsv.gz", sep="\t")
+    assert len(sites) > 50 and sites["alt_fraction"].between(0.1, 0.9).all()

@@ -28,6 +28,8 @@ IKZF1_JUNCTIONS = frozenset({"IKZF1_del4-7", "IKZF1_del2-7"})
 PROTEIN_ALTERING = frozenset(SEVERITY[: SEVERITY.index("missense_variant") + 1])
 FUSION_CONFIDENCE = frozenset({"high", "medium"})
 NEUTRAL_CALLS = frozenset({"", "NA", "neutral", "normal", "diploid", "none"})
+# an arm without data is no finding: its status stays in karyotype.tsv, never a lesion row
+UNASSESSED_CALLS = frozenset({"not assessable", "not determined"})
 
 
 @dataclass(frozen=True)
@@ -192,9 +194,10 @@ def expression_lesions(path: Path, params: LesionParams) -> pd.DataFrame:
 
 
 def karyotype_lesions(path: Path) -> pd.DataFrame:
-    """Arm-level gains and losses of subtypes/karyotype.tsv (calls other than neutral)."""
+    """Arm-level gains, losses and LOH of subtypes/karyotype.tsv (calls other than neutral;
+    arms that could not be assessed are not lesions)."""
     table = _read_tsv(path, ("sample", "chrom", "arm", "call", "copy_number", "confidence"))
-    table = table[~table["call"].isin(NEUTRAL_CALLS)]
+    table = table[~table["call"].isin(NEUTRAL_CALLS | UNASSESSED_CALLS)]
     arm = table["arm"].where(~table["arm"].isin(("", "NA", "whole")), "")
     return pd.DataFrame(
         {

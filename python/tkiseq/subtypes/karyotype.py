@@ -18,7 +18,9 @@ is read correctly: its balanced arms are the two-copy ones.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -28,7 +30,7 @@ from tkiseq.subtypes.arms import AUTOSOMES, centromeres
 
 KARYOTYPE_COLUMNS = tables.columns("karyotype")
 NOT_ASSESSABLE = "not assessable"
-Y_GENES = ("RPS4Y1", "DDX3Y", "KDM5D", "UTY", "EIF1AY", "ZFY", "USP9Y")
+NOT_DETERMINED = "not determined"
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,21 @@ class KaryotypeParams:
     kernel_bandwidth: float = 0.04  # of the minor-allele-fraction density (maf_peak)
     het_prior: float = 0.6  # share of called dbSNP sites heterozygous in the germline
     min_dosage_sd: float = 0.08  # floor of an arm's log2-ratio spread across the cohort
+    dosage_response: float = 0.75  # RNA's log2 ratio per log2 copy ratio (damped dosage)
     copy_prior: float = 1.0  # log-prior penalty per copy away from the baseline ...
     loh_prior: float = 2.0  # ... and for a state without a minor haplotype
     high_posterior: float = 0.99  # posterior of the best state for "high" (0.85: "medium")
-    sex_gene_min_count: float = 10.0  # normalised count at which XIST / chrY genes are "on"
-    iamp21_window: int = 5  # genes per sliding window along 21q
-    iamp21_min_log2: float = 1.0  # a window at >= 4 copies ...
-    iamp21_min_span: float = 0.8  # ... standing this far above the arm's lowest window
+    min_genes_confident: int = 30  # fewer genes and no allele evidence: at most "low"
+    max_allele_sites: int = 30  # an arm's allele evidence weighs at most this many sites
+    sex_margin: float = 2.0  # log2 units XIST must stand above (below) the chrY genes
+    centre_bandwidth: float = 0.08  # of the arm log2-ratio density whose mode is a copy level
+    step_min: float = 0.25  # an arm this far from the mode is off it
+    doubling_min: float = 0.55  # a step this large is a doubling, not a (damped) trisomy
+    single_doubling_min: float = 0.8  # one chromosome this far up: tetrasomy or a disomy?
+    max_centre_scatter: float = 0.15  # robust spread of the arms at the mode, at most
+    iamp21_min_genes: int = 10  # genes per window along 21q (at least; or an eighth of 21q)
+    iamp21_min_log2: float = 1.0  # the amplified segment's median, >= 4 copies ...
+    iamp21_min_span: float = 0.6  # ... standing this far above the rest of 21q
 
 
 def weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -82,11 +92,11 @@ def gene_ratios(
     keep = gene_filter(reference_normalised.to_numpy(), params)
     genes = vst.columns[keep]
     ref = reference_vst[genes].to_numpy()
-    centre = np.median(ref, axis=0)
+    centre = np.nanmedian(ref, axis=0)  # NaN: a reference sample's arm left out
     ratio = vst[genes].to_numpy() - centre
     # robust spread: an aneuploid sample among the reference must not down-weight the very
     # genes it deviates on (a plain variance would, and bias its own arms towards zero)
-    spread = 1.4826 * np.median(np.abs(ref - centre), axis=0)
+    spread = 1.4826 * np.nanmedian(np.abs(ref - centre), axis=0)
     weight = 1.0 / (spread**2 + 0.01)
     return pd.DataFrame(ratio, index=vst.index, columns=genes), pd.Series(weight, index=genes)
 
@@ -163,10 +173,15 @@ def allele_loglik(alt: np.ndarray, depth: np.ndarray, params: KaryotypeParams) -
 def alleles_by_arm(snvs: pd.DataFrame, params: KaryotypeParams) -> pd.DataFrame:
     """Per sample and arm: n_snvs (sites at depth), maf_peak (of sites in ``het_range``, NaN
     with fewer than two) and ``loglik`` (``allele_loglik``; None below ``min_snvs_per_arm``).
+    An arm's log-likelihood is scaled down to weigh at most ``max_allele_sites`` sites: real
+    allele counts are overdispersed (allele-specific expression), and hundreds of sites would
+    otherwise outvote any dosage.
 
     ``snvs``: sample, arm_label (e.g. ``1p``), alt_reads, depth (dbSNP-matched calls).
     """
     cols = ["sample", "arm_label", "n_snvs", "maf_peak", "loglik"]
+    if snvs.empty:
+        return pd.DataFrame(columns=cols)
     deep = snvs[snvs["depth"] >= params.min_snv_depth]
     rows = []
     lo, hi = params.het_range
@@ -176,6 +191,7 @@ def alleles_by_arm(snvs: pd.DataFrame, params: KaryotypeParams) -> pd.DataFrame:
         ll = np.zeros((len(arm), len(STATES)))
         np.add.at(ll, group, site_loglik(alt, depth, params))
         n = np.bincount(group, minlength=len(arm))
+        ll *= np.minimum(1.0, params.max_allele_sites / np.maximum(n, 1))[:, None]
         vaf = alt / depth
         het = (vaf >= lo) & (vaf <= hi)
         density = np.zeros((len(arm), len(PEAK_GRID)))
@@ -197,28 +213,47 @@ class ArmCall:
     confidence: str
 
 
-def combine_arm(
+def state_prior(baseline: int, params: KaryotypeParams) -> np.ndarray:
+    """Log-prior of ``STATES``: a penalty per copy away from the baseline and for LOH."""
+    cn = np.array([c for c, _ in STATES], dtype=float)
+    minor = np.array([m for _, m in STATES])
+    return -params.copy_prior * np.abs(cn - baseline) - params.loh_prior * (minor == 0)
+
+
+def arm_scores(
     log2_ratio: float,
     dosage_sd: float,
     allele_ll: np.ndarray | None,
     baseline: int,
     params: KaryotypeParams,
-) -> ArmCall:
-    """Most probable of ``STATES`` given the centred dosage (Gaussian around log2(copies /
-    baseline), sd ``dosage_sd``) and the allele likelihoods, with a prior against each copy
-    away from the baseline; confidence from the state's posterior probability (RNAseqCNV marks
-    calls under 0.85 uncertain). LOH without dosage cannot tell a loss from copy-neutral LOH:
-    that shows as a low posterior."""
+    response: float | None = None,
+) -> np.ndarray | None:
+    """Unnormalised log-posterior of each of ``STATES``: the centred dosage (Gaussian around
+    ``dosage_response`` x log2(copies / baseline), sd ``dosage_sd``: expression follows copy
+    number damped, a trisomy adds about +0.44 rather than +0.58), the allele likelihoods, and a
+    prior against each copy away from the baseline; None without either kind of evidence."""
     has_dosage = not np.isnan(log2_ratio)
     if not has_dosage and allele_ll is None:
-        return ArmCall(np.nan, NOT_ASSESSABLE, "low")
+        return None
     cn = np.array([c for c, _ in STATES], dtype=float)
-    minor = np.array([m for _, m in STATES])
-    score = -params.copy_prior * np.abs(cn - baseline) - params.loh_prior * (minor == 0)
+    score = state_prior(baseline, params)
     if has_dosage:
-        score += -0.5 * ((log2_ratio - np.log2(cn / baseline)) / dosage_sd) ** 2
+        damping = params.dosage_response if response is None else response
+        level = damping * np.log2(cn / baseline)
+        score = score - 0.5 * ((log2_ratio - level) / dosage_sd) ** 2
     if allele_ll is not None:
-        score += allele_ll
+        score = score + allele_ll
+    return score
+
+
+def call_from_scores(
+    score: np.ndarray | None, baseline: int, params: KaryotypeParams, by_copies: bool = False
+) -> ArmCall:
+    """The most probable state and its posterior as confidence (RNAseqCNV marks calls under
+    0.85 uncertain). LOH without dosage cannot tell a loss from copy-neutral LOH: that shows as
+    a low posterior."""
+    if score is None:
+        return ArmCall(np.nan, NOT_ASSESSABLE, "low")
     post = np.exp(score - score.max())
     post /= post.sum()
     best = int(np.argmax(post))
@@ -227,29 +262,136 @@ def combine_arm(
         call = "cnLOH"
     else:
         call = "gain" if copies > baseline else ("loss" if copies < baseline else "normal")
-    p = post[best]
+    # without allele evidence the states of one copy number cannot be told apart: the
+    # confidence is then that of the copy number
+    same = np.array([c == copies for c, _ in STATES])
+    p = post[same].sum() if by_copies and call != "cnLOH" else post[best]
     confidence = "high" if p >= params.high_posterior else "medium" if p >= 0.85 else "low"
     return ArmCall(float(copies), call, confidence)
 
 
-def infer_sex(
-    normalised: pd.DataFrame, gene_names: pd.Series, params: KaryotypeParams
+def combine_arm(
+    log2_ratio: float,
+    dosage_sd: float,
+    allele_ll: np.ndarray | None,
+    baseline: int,
+    params: KaryotypeParams,
+) -> ArmCall:
+    """One arm's call from its own evidence (``arm_scores`` then ``call_from_scores``)."""
+    return call_from_scores(
+        arm_scores(log2_ratio, dosage_sd, allele_ll, baseline, params), baseline, params
+    )
+
+
+@dataclass(frozen=True)
+class Centre:
+    """Where a sample's two-copy level lies and what says so: ``alleles`` (arms with two
+    balanced alleles), ``dosage`` (the mode of the arm dosages, read as whole copy steps) or
+    ``not determined`` (the dosages do not say which copy state their mode is)."""
+
+    offset: float
+    basis: str
+    response: float = 0.75  # the sample's log2 ratio per log2 copy ratio (its dosage damping)
+    scatter: float = 0.0  # robust spread of its arms at the mode (its own dosage noise)
+
+
+def dosage_centre(values: np.ndarray, chroms: np.ndarray, params: KaryotypeParams) -> Centre:
+    """The two-copy level of one sample's autosomal arm log2 ratios from dosage alone.
+
+    After library-size normalisation the genome's most common copy state sits near 0, but
+    which state that is depends on the genome: two copies in a diploid or hyperdiploid genome,
+    one in a near-haploid or low-hypodiploid genome, three in a near-triploid one. Whole
+    chromosomes off the mode (every assessed arm beyond ``step_min`` of it) tell which: only
+    chromosomes above it, >= 2 and all by about a doubling (>= ``doubling_min``: more than a
+    trisomy can add), make the mode one copy and those chromosomes the two-copy level (a single
+    one far up is not determined: a tetrasomy alone looks the same); only chromosomes below by less
+    than a halving (disomies under a trisomic mode) make the mode three copies and those the
+    two-copy level; anything else leaves the mode at two copies. A sample whose arms at the
+    mode scatter more than ``max_centre_scatter`` is not determined.
+    """
+    ok = ~np.isnan(values)
+    values, chroms = values[ok], chroms[ok]
+    if len(values) == 0:
+        return Centre(0.0, NOT_DETERMINED)
+    grid = np.arange(values.min() - 0.2, values.max() + 0.2, 0.005)
+    density = np.exp(-0.5 * ((grid[:, None] - values[None, :]) / params.centre_bandwidth) ** 2)
+    mode = float(grid[np.argmax(density.sum(axis=1))])
+    rel = values - mode
+    at_mode = np.abs(rel) < params.step_min
+    scatter = 1.4826 * float(np.median(np.abs(rel[at_mode])))
+    if scatter > params.max_centre_scatter:
+        return Centre(mode, NOT_DETERMINED, params.dosage_response, scatter)
+    centre = _dosage_reading(mode, rel, chroms, params)
+    return Centre(centre.offset, centre.basis, centre.response, scatter)
+
+
+def _dosage_reading(
+    mode: float, rel: np.ndarray, chroms: np.ndarray, params: KaryotypeParams
+) -> Centre:
+    """``dosage_centre``'s reading of the whole chromosomes off the mode."""
+    per_chrom = pd.Series(rel).groupby(chroms)
+    up = per_chrom.apply(lambda x: float(x.mean()) if (x > params.step_min).all() else np.nan)
+    down = per_chrom.apply(lambda x: float(x.mean()) if (x < -params.step_min).all() else np.nan)
+    up, down = up.dropna(), down.dropna()
+    trisomy = float(np.log2(1.5))
+    if len(up) == 1 and not len(down) and up.min() >= params.single_doubling_min:
+        return Centre(mode, NOT_DETERMINED)
+    if len(up) >= 2 and not len(down) and up.min() >= params.doubling_min:
+        return Centre(mode + float(up.median()), "dosage", _response(float(up.median()), params))
+    if len(down) >= 3 and not len(up) and down.max() > -params.doubling_min:
+        step = -float(down.median())
+        return Centre(mode - step, "dosage", _response(step / trisomy, params))
+    if len(up) and len(down) >= 3:
+        # gains and "losses": a trisomic mode (disomies below, tetrasomies above) or a
+        # disomic one; whichever reads both steps with one damping
+        u, d = float(up.min()), -float(down.max())
+        as_two = abs(np.log((u / trisomy) / d))
+        as_three = abs(np.log((u / np.log2(4 / 3)) / (d / trisomy)))
+        if as_three < as_two:
+            return Centre(mode - d, "dosage", _response(d / trisomy, params))
+    trisomies = up[up < params.doubling_min]
+    if len(trisomies) >= 3:  # the gains' own level calibrates the damping
+        return Centre(mode, "dosage", _response(float(trisomies.median()) / trisomy, params))
+    return Centre(mode, "dosage", params.dosage_response)
+
+
+def _response(value: float, params: KaryotypeParams) -> float:
+    """A sample's dosage damping measured from its own steps, within plausible bounds."""
+    return float(np.clip(value, 0.5, 1.0)) if np.isfinite(value) else params.dosage_response
+
+
+def karyotype_arms(cen: pd.DataFrame | None = None) -> list[str]:
+    """The arm labels of the table: 1p..22q without acrocentric p arms, then Xp, Xq."""
+    cen = centromeres() if cen is None else cen
+    return [
+        c.removeprefix("chr") + a
+        for c in (*AUTOSOMES, "chrX")
+        for a in ("p", "q")
+        if not (a == "p" and cen.loc[c, "acrocentric"])
+    ]
+
+
+def _arm_spread(
+    lr: pd.DataFrame, centres: dict[str, Centre], sex: pd.Series, params: KaryotypeParams
 ) -> pd.Series:
-    """``female`` (XIST on, chrY genes off), ``male`` (the reverse) or ``unknown`` (both or neither
-    expressed, or the genes are absent from the annotation) per sample."""
-    by_name = pd.Series(gene_names.index, index=gene_names.to_numpy())
-    on = params.sex_gene_min_count
-
-    def level(names: tuple[str, ...]) -> pd.Series | None:
-        ids = [by_name[n] for n in names if n in by_name.index]
-        ids = [i for i in ids if i in normalised.columns]
-        return normalised[ids].median(axis=1) if ids else None
-
-    xist, ygenes = level(("XIST",)), level(Y_GENES)
-    female = xist >= on if xist is not None else pd.Series(False, index=normalised.index)
-    male = ygenes >= on if ygenes is not None else pd.Series(False, index=normalised.index)
-    sex = np.where(female & ~male, "female", np.where(male & ~female, "male", "unknown"))
-    return pd.Series(sex, index=normalised.index)
+    """Each arm's dosage noise: the robust (MAD) spread across the cohort of its centred log2
+    ratio about the nearest whole-copy level (a cohort rich in aneuploid samples must not
+    widen it, as a plain spread of the ratios would)."""
+    offsets = pd.Series({s: centres[s].offset for s in lr.index})
+    response = np.array([centres[s].response for s in lr.index])[:, None]
+    centred = lr.sub(offsets, axis=0).to_numpy(float)
+    male = (sex.reindex(lr.index) == "male").to_numpy()[:, None]
+    is_x = np.array([a[0] == "X" for a in lr.columns])[None, :]
+    residual = centred - np.where(male & is_x, response, 0.0)  # a male X: 1 copy is its 2
+    levels = response[..., None] * np.log2(np.arange(1, 6) / 2)[None, None, :]
+    pick = np.abs(residual[..., None] - levels).argmin(axis=-1)
+    nearest = np.take_along_axis(levels.repeat(residual.shape[1], axis=1), pick[..., None], -1)
+    nearest = nearest[..., 0]
+    with warnings.catch_warnings():  # an arm without dosage in every sample: NaN, filled below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mad = np.nanmedian(np.abs(residual - nearest), axis=0)
+    spread = pd.Series(1.4826 * mad, index=lr.columns)
+    return spread.fillna(params.min_dosage_sd).clip(lower=params.min_dosage_sd)
 
 
 def karyotype_table(
@@ -258,52 +400,96 @@ def karyotype_table(
     alleles: pd.DataFrame,
     sex: pd.Series,
     params: KaryotypeParams,
-) -> pd.DataFrame:
-    """The per-arm table (``KARYOTYPE_COLUMNS``) for every sample and arm.
+) -> tuple[pd.DataFrame, dict[str, Centre]]:
+    """The per-arm table (``KARYOTYPE_COLUMNS``) for every sample and arm, and each sample's
+    centre.
 
-    Each sample's log2 ratios are first re-centred on its arms whose alleles alone say two
-    balanced copies (see the module docstring); the arm's dosage spread is the robust (MAD)
-    spread of its log2 ratio across the cohort.
+    Each sample's log2 ratios are centred on its two-copy level: the median of its arms
+    whose alleles alone say two balanced copies (>= 3 such arms), else ``dosage_centre``. The
+    arm's dosage spread is the robust (MAD) spread of its log2 ratio across the cohort. A
+    chromosome whose two arms agree is called as a whole from both arms' evidence together (one
+    arm's sites and the other's dosage); a call from dosage alone over fewer than
+    ``min_genes_confident`` genes is at most ``low`` confidence (one co-regulated gene cluster
+    cannot make a confident loss).
     """
-    cen = centromeres()
-    arms = [
-        c.removeprefix("chr") + a
-        for c in (*AUTOSOMES, "chrX")
-        for a in ("p", "q")
-        if not (a == "p" and cen.loc[c, "acrocentric"])
-    ]
+    arms = karyotype_arms()
     lr = lr.reindex(columns=arms)
-    mad = (lr - lr.median(axis=0)).abs().median(axis=0) * 1.4826
-    sd = mad.fillna(params.min_dosage_sd).clip(lower=params.min_dosage_sd)
     by_key = {(r.sample, r.arm_label): r for r in alleles.itertuples(index=False)}
     disomy = STATES.index((2, 1))
-    rows = []
+    autosomal = [a for a in arms if a[0] != "X"]
+    chrom_of = np.array([a[:-1] for a in autosomal])
+    rows, centres, evidence = [], {}, {}
     for sample in lr.index:
         male = sex.get(sample) == "male"
-        info = {}
+        info, top = {}, {}
         for label in arms:
             r = by_key.get((sample, label))
             ll = None if r is None or (label[0] == "X" and male) else r.loglik
             info[label] = (0 if r is None else r.n_snvs, np.nan if r is None else r.maf_peak, ll)
-        balanced = [
-            lr.at[sample, label]
-            for label, (_, _, ll) in info.items()
-            if ll is not None and label[0] != "X" and int(np.argmax(ll)) == disomy
-        ]
+            top[label] = None if ll is None else int(np.argmax(ll))
+        balanced = [lr.at[sample, label] for label in autosomal if top[label] == disomy]
         balanced = [x for x in balanced if not np.isnan(x)]
-        centre = float(np.median(balanced)) if len(balanced) >= 3 else 0.0
+        if len(balanced) >= 3:
+            offset = float(np.median(balanced))
+            trisomic = STATES.index((3, 1))
+            gained = [
+                lr.at[sample, label] - offset for label in autosomal if top[label] == trisomic
+            ]
+            gained = [x for x in gained if not np.isnan(x)]
+            response = (
+                _response(float(np.median(gained)) / np.log2(1.5), params)
+                if len(gained) >= 2
+                else params.dosage_response
+            )
+            centres[sample] = Centre(offset, "alleles", response)
+        else:
+            values = lr.loc[sample, autosomal].to_numpy(float)
+            centres[sample] = dosage_centre(values, chrom_of, params)
+        evidence[sample] = info
+    sd = _arm_spread(lr, centres, sex, params)
+    for sample in lr.index:
+        male = sex.get(sample) == "male"
+        centre, info = centres[sample], evidence[sample]
+        calls = {}
+        scores = {}
         for label in arms:
-            n_snvs, peak, ll = info[label]
             baseline = 1 if (label[0] == "X" and male) else 2
-            centred = lr.at[sample, label] - centre
-            arm_call = combine_arm(centred, float(sd[label]), ll, baseline, params)
+            centred = lr.at[sample, label] - centre.offset
+            noise = float(np.hypot(sd[label], centre.scatter))
+            scores[label] = arm_scores(
+                centred, noise, info[label][2], baseline, params, centre.response
+            )
+        for chrom in dict.fromkeys(a[:-1] for a in arms):
+            labels = [a for a in arms if a[:-1] == chrom]
+            baseline = 1 if (chrom == "X" and male) else 2
+            own = {
+                a: call_from_scores(scores[a], baseline, params, info[a][2] is None) for a in labels
+            }
+            present = [a for a in labels if scores[a] is not None]
+            whole = None
+            if len(present) == 2 and len({own[a].copy_number for a in present}) == 1:
+                first, second = (cast(np.ndarray, scores[a]) for a in present)
+                joint = first + second - state_prior(baseline, params)
+                dosage_only = all(info[a][2] is None for a in present)
+                whole = call_from_scores(joint, baseline, params, dosage_only)
+            for a in labels:
+                call = whole if whole is not None else own[a]
+                genes = sum(int(n_genes.get(x, 0)) for x in (present if whole else [a]))
+                sites = any(info[x][2] is not None for x in (present if whole else [a]))
+                if call.call != NOT_ASSESSABLE and not sites and genes < params.min_genes_confident:
+                    call = ArmCall(call.copy_number, call.call, "low")
+                calls[a] = call
+        for label in arms:
+            n_snvs, peak, _ = info[label]
+            c = calls[label]
             rows.append(
                 (
-                    sample, f"chr{label[:-1]}", label[-1], int(n_genes.get(label, 0)), centred,
-                    n_snvs, peak, arm_call.copy_number, arm_call.call, arm_call.confidence,
+                    sample, f"chr{label[:-1]}", label[-1], int(n_genes.get(label, 0)),
+                    lr.at[sample, label] - centre.offset, n_snvs, peak, c.copy_number, c.call,
+                    c.confidence,
                 )
             )  # fmt: skip
-    return pd.DataFrame(rows, columns=KARYOTYPE_COLUMNS)
+    return pd.DataFrame(rows, columns=KARYOTYPE_COLUMNS), centres
 
 
 def ploidy_class(chromosome_number: float) -> str:
@@ -335,21 +521,27 @@ class SampleKaryotype:
     assessed_arms: int
 
 
-def summarise(table: pd.DataFrame, sex: str) -> SampleKaryotype:
+def summarise(table: pd.DataFrame, sex: str, centre: Centre | None = None) -> SampleKaryotype:
     """Chromosome copies from one sample's arm rows: the change every assessed arm shares (p at
     three and q at four copies: a gained chromosome with an extra q arm); arms on both sides
     of the baseline count as the baseline (arm-level changes do not change the chromosome
-    count), unassessed chromosomes too."""
+    count), unassessed chromosomes too, and so do arms called with ``low`` confidence (an
+    uncertain arm must not make a confident number). A sample whose two-copy level could not
+    be determined gets no number and the class ``not determined``."""
     assessed = table[table["copy_number"].notna()]
     if assessed.empty:
         return SampleKaryotype(np.nan, NOT_ASSESSABLE, NOT_ASSESSABLE, sex, 0)
+    if centre is not None and centre.basis == NOT_DETERMINED:
+        return SampleKaryotype(np.nan, NOT_DETERMINED, NOT_DETERMINED, sex, len(assessed))
     total, changes = 0, []
     by_chrom = assessed.groupby("chrom")["copy_number"].apply(np.asarray).to_dict()
+    low = assessed["confidence"] == "low" if "confidence" in assessed else []
+    unsure = set(assessed.loc[low, "chrom"]) if len(low) else set()
     for chrom in (*AUTOSOMES, "chrX"):
         base = 1 if (chrom == "chrX" and sex == "male") else 2
         cn = by_chrom.get(chrom, np.array([]))
         copies = base
-        if len(cn) and ((cn > base).all() or (cn < base).all()):
+        if chrom not in unsure and len(cn) and ((cn > base).all() or (cn < base).all()):
             copies = int(cn[np.argmin(np.abs(cn - base))])  # the change both arms share
         total += copies
         name = chrom.removeprefix("chr")
@@ -361,14 +553,151 @@ def summarise(table: pd.DataFrame, sex: str) -> SampleKaryotype:
     return SampleKaryotype(float(total), text, ploidy_class(total), sex, len(assessed))
 
 
-def iamp21(ratio_21q: np.ndarray, params: KaryotypeParams) -> bool:
-    """Focal high-level gain on 21q: a window of genes (in genomic order) at >= 4 copies that
-    stands well above the rest of the arm (whole-arm gains do not qualify)."""
-    w = params.iamp21_window
-    if len(ratio_21q) < 2 * w:
+RUNX1_GRCH38 = (34_787_801, 36_004_667)  # chr21, the region iAMP21's amplicon always holds
+
+
+def iamp21(ratio_21q: np.ndarray, params: KaryotypeParams, runx1: int | None = None) -> bool:
+    """iAMP21: a contiguous segment of 21q (genes in genomic order, centred log2 ratios) whose
+    genes stand at >= 4 copies by the median of windows of many genes, with the rest of 21q
+    ``iamp21_min_span`` lower; the segment holds RUNX1 when its gene index ``runx1`` is given.
+
+    A window is at least ``iamp21_min_genes`` genes (an eighth of the arm's genes where more),
+    so that single highly variable genes (interferon genes, a retroviral element) cannot make a
+    segment; a whole-arm gain (tetrasomy 21) leaves no lower remainder and does not qualify.
+    """
+    n = len(ratio_21q)
+    w = max(params.iamp21_min_genes, n // 8)
+    if n < 2 * w:
         return False
-    windows = np.array([np.median(ratio_21q[i : i + w]) for i in range(len(ratio_21q) - w + 1)])
-    return bool(
-        windows.max() >= params.iamp21_min_log2
-        and windows.max() - windows.min() >= params.iamp21_min_span
+    windows = pd.Series(ratio_21q).rolling(w).median().to_numpy()[w - 1 :]
+    high = windows >= params.iamp21_min_log2
+    if not high.any():
+        return False
+    # runs of high windows -> gene segments [start, end)
+    edges = np.flatnonzero(np.diff(np.r_[0, high.astype(int), 0]))
+    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+        lo, hi = start, stop - 1 + w
+        if runx1 is not None and not (lo <= runx1 < hi):
+            continue
+        rest = np.r_[ratio_21q[:lo], ratio_21q[hi:]]
+        if len(rest) < w:
+            continue
+        segment = float(np.median(ratio_21q[lo:hi]))
+        span = segment - float(np.median(rest))
+        if segment >= params.iamp21_min_log2 and span >= params.iamp21_min_span:
+            return True
+    return False
+
+
+def same_sex_x(
+    ratios: pd.DataFrame,
+    cohort_vst: pd.DataFrame,
+    ref_vst: pd.DataFrame,
+    arms: pd.Series,
+    sex: pd.Series,
+    ref_sex: pd.Series,
+    params: KaryotypeParams,
+) -> None:
+    """X genes of a female (male) sample against the female (male) reference samples' median,
+    when there are enough of them: a mixed-sex median would put every X off by half a copy."""
+    x_genes = arms.index[arms.str.startswith("X")].intersection(ratios.columns)
+    for which in ("female", "male"):
+        ref_rows = ref_sex.index[ref_sex == which]
+        rows = sex.index[sex == which]
+        if len(ref_rows) >= params.min_reference_samples and len(rows):
+            median = ref_vst.loc[ref_rows, x_genes].median(axis=0)
+            ratios.loc[rows, x_genes] = cohort_vst.loc[rows, x_genes] - median
+
+
+@dataclass(frozen=True)
+class Karyotypes:
+    """What ``call_karyotypes`` found: the arm table, each sample's centre and iAMP21 flag, and
+    the centred per-gene log2 ratios the arm calls rest on (samples x genes, arm genes only)."""
+
+    table: pd.DataFrame
+    centres: dict[str, Centre]
+    iamp21: dict[str, bool]
+    ratios: pd.DataFrame
+
+
+def call_karyotypes(
+    cohort_vst: pd.DataFrame,
+    ref_vst: pd.DataFrame,
+    ref_norm: pd.DataFrame,
+    arms: pd.Series,
+    genes_21q: pd.Index,
+    runx1: str | None,
+    snvs: pd.DataFrame,
+    sex: pd.Series,
+    ref_sex: pd.Series,
+    params: KaryotypeParams,
+) -> Karyotypes:
+    """Dosage and alleles to arm calls for every sample of ``cohort_vst``.
+
+    ``arms``: gene -> arm label; ``genes_21q``: the 21q genes in genomic order; ``runx1``: the
+    RUNX1 gene ID (None: not in the annotation); ``snvs``: sample, arm_label, alt_reads, depth.
+    With fewer than ``min_reference_samples`` reference samples there is no dosage: every arm
+    is ``not assessable`` (the allele figures are still given). A cohort that is its own
+    reference is called twice: its aneuploid samples' compositional shifts would bias the
+    median (a near-haploid genome's disomies sit at +1 after normalisation), so the second
+    pass takes the median of the samples centred by the first, each without the arms it
+    was found to have gained or lost (in a cohort rich in hyperdiploid genomes the median of
+    21q is otherwise a copy above two).
+    """
+    first = _karyotype_pass(
+        cohort_vst, ref_vst, ref_norm, arms, genes_21q, runx1, snvs, sex, ref_sex, params
     )
+    if len(ref_vst) < params.min_reference_samples or not ref_vst.index.equals(cohort_vst.index):
+        return first
+    shift = pd.Series({s: first.centres[s].offset for s in cohort_vst.index})
+    centred = ref_vst.sub(shift, axis=0)
+    table = first.table
+    changed = table[
+        ~table["call"].isin(("normal", NOT_ASSESSABLE)) & (table["confidence"] != "low")
+    ]
+    label = arms.reindex(centred.columns)
+    for sample, arm in zip(
+        changed["sample"], changed["chrom"].str[3:] + changed["arm"], strict=True
+    ):
+        centred.loc[sample, (label == arm).to_numpy()] = np.nan
+    return _karyotype_pass(
+        cohort_vst, centred, ref_norm, arms, genes_21q, runx1, snvs, sex, ref_sex, params
+    )
+
+
+def _karyotype_pass(
+    cohort_vst: pd.DataFrame,
+    ref_vst: pd.DataFrame,
+    ref_norm: pd.DataFrame,
+    arms: pd.Series,
+    genes_21q: pd.Index,
+    runx1: str | None,
+    snvs: pd.DataFrame,
+    sex: pd.Series,
+    ref_sex: pd.Series,
+    params: KaryotypeParams,
+) -> Karyotypes:
+    """One pass of ``call_karyotypes`` against ``ref_vst`` as it is."""
+    samples = cohort_vst.index
+    dosage = len(ref_vst) >= params.min_reference_samples
+    if dosage:
+        ratios, weights = gene_ratios(cohort_vst, ref_vst, ref_norm, params)
+        same_sex_x(ratios, cohort_vst, ref_vst, arms, sex, ref_sex, params)
+        ratios = ratios[ratios.columns[ratios.columns.isin(arms.index)]]
+        lr, n_genes = dosage_by_arm(ratios, weights, arms, params)
+    else:
+        ratios = pd.DataFrame(index=samples, dtype=float)
+        lr, n_genes = pd.DataFrame(index=samples), pd.Series(dtype=int)
+    alleles = alleles_by_arm(snvs, params)
+    table, centres = karyotype_table(lr, n_genes, alleles, sex, params)
+    if not dosage:
+        table["copy_number"] = np.nan
+        table["call"] = NOT_ASSESSABLE
+        table["confidence"] = "low"
+    offsets = pd.Series({s: centres[s].offset for s in samples}).reindex(samples)
+    centred = ratios.sub(offsets, axis=0) if dosage else ratios
+    on_21q = genes_21q[genes_21q.isin(centred.columns)]
+    at = int(on_21q.get_loc(runx1)) if runx1 is not None and runx1 in on_21q else None
+    values = centred[on_21q].to_numpy(float) if dosage else None
+    amp = {s: values is not None and iamp21(values[k], params, at) for k, s in enumerate(samples)}
+    return Karyotypes(table, centres, amp, centred)

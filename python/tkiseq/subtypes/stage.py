@@ -22,11 +22,13 @@ from tkiseq.errors import InputError
 from tkiseq.fusions.call import known_subtype, load_known_fusions
 from tkiseq.genome.bundle import read_genes
 from tkiseq.subtypes import karyotype as kt
-from tkiseq.subtypes.arms import arm_boundaries, arm_labels, gene_arms
+from tkiseq.subtypes import karyotype_data
+from tkiseq.subtypes.arms import arm_boundaries, arm_labels, canonical_chrom, gene_arms
 from tkiseq.subtypes.centroids import CentroidParams
 from tkiseq.subtypes.markers import MarkerParams, open_gates
 from tkiseq.subtypes.risk import ph_like_score, risk_group, target_expression
 from tkiseq.subtypes.rules import ExpressionCall, Fusion, RuleParams, SampleEvidence, classify
+from tkiseq.subtypes.sex import infer_sex
 
 log = logging.getLogger(__name__)
 
@@ -141,17 +143,19 @@ def read_cnv(path: Path | None) -> dict[str, dict[str, str]]:
 
 
 def read_germline_sites(path: Path) -> pd.DataFrame:
-    """chrom, pos, alt_reads, depth of the biallelic SNV records FILTERed ``dbsnp`` (germline
-    sites: the calls the study filter removes for being in dbSNP), from FORMAT/AD."""
+    """chrom, pos, alt_reads, depth of the biallelic SNV records that are known germline
+    sites (FILTERed ``dbsnp``, the calls the study filter removes for being in dbSNP, or with
+    an ``rs`` ID as other callers annotate them), from FORMAT/AD."""
     rows = []
     try:
         with pysam.VariantFile(str(path)) as vcf:
             if "AD" not in vcf.header.formats:
                 raise InputError(path, "no FORMAT/AD in the header", hint="allele depths needed")
             for rec in vcf:
-                if "dbsnp" not in rec.filter or len(rec.alts or ()) != 1:
+                if "dbsnp" not in rec.filter and not (rec.id or "").startswith("rs"):
                     continue
-                if len(rec.ref) != 1 or len(rec.alts[0]) != 1:  # type: ignore[arg-type, index]
+                alts, ref = rec.alts or (), rec.ref or ""
+                if len(alts) != 1 or len(ref) != 1 or len(alts[0]) != 1:
                     continue
                 ad_ = rec.samples[0].get("AD")
                 if not ad_ or None in ad_:
@@ -162,8 +166,59 @@ def read_germline_sites(path: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["chrom", "pos", "alt_reads", "depth"])
 
 
-def _vcf_sample(path: Path) -> str:
-    return path.name.removesuffix(VCF_SUFFIX)
+def match_vcfs(paths: list[Path], samples: list[str]) -> dict[str, Path]:
+    """Sample -> its VCF: ``<sample>.all.vcf.gz``, or any name that starts with the sample ID
+    followed by ``.``, ``_`` or ``-`` (``<id>.HaplotypeCaller.vcf.gz``; the longest matching ID
+    wins). A file that matches no sample, or a second file for a sample, is named in a
+    one-line warning and not used."""
+    out: dict[str, Path] = {}
+    for path in paths:
+        name = path.name
+        hits = [
+            s for s in samples
+            if name == s + VCF_SUFFIX or (name.startswith(s) and name[len(s) : len(s) + 1] in ".-_")
+        ]  # fmt: skip
+        if not hits:
+            log.warning("%s: matches no sample of the cohort; not used", path)
+            continue
+        sample = max(hits, key=len)
+        if sample in out:
+            log.warning("%s: a second VCF for sample %s; not used", path, sample)
+            continue
+        out[sample] = path
+    return out
+
+
+def read_reference_counts(path: Path) -> pd.DataFrame:
+    """Samples x genes raw counts of a karyotype reference: a ``.h5ad`` (layer ``counts``) or a
+    genes x samples table (TSV/CSV, gzipped or not; first column the gene ID, as RNAseqCNV's
+    published diploid standard is; HTSeq ``__`` rows dropped). Gene ID versions are dropped."""
+    if path.suffix == ".h5ad":
+        return _frame(_read_expression(path), "counts").rename(columns=_unversioned)
+    sep = "," if ".csv" in path.suffixes else "\t"
+    try:
+        table = pd.read_csv(path, sep=sep, index_col=0)
+    except FileNotFoundError as exc:
+        raise InputError(path, "file not found") from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, EOFError,
+            gzip.BadGzipFile, OSError) as exc:  # fmt: skip
+        raise InputError(path, f"not a readable count table ({exc})") from exc
+    table = table[~table.index.astype(str).str.startswith("__")]
+    bad = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
+    if bad or table.empty:
+        column = table.columns.get_loc(bad[0]) + 2 if bad else 1
+        raise InputError(
+            path, "expected a genes x samples table of counts", line=2 if bad else 1,
+            column=column,
+        )  # fmt: skip
+    table.index = table.index.astype(str).map(_unversioned)
+    table = table.groupby(level=0).sum()
+    return table.T.astype(float)
+
+
+def _unversioned(gene_id: str) -> str:
+    head, dot, tail = gene_id.rpartition(".")
+    return head if dot and head.startswith("ENS") and tail.isdigit() else gene_id
 
 
 def _read_expression(path: Path) -> ad.AnnData:
@@ -183,85 +238,106 @@ def _frame(adata: ad.AnnData, layer: str) -> pd.DataFrame:
     )
 
 
+def joint_dosage_frames(
+    cohort_counts: pd.DataFrame, reference_counts: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(cohort VST, reference VST, reference normalised counts) of the cohort and reference
+    samples variance-stabilised and normalised together, on the genes they share."""
+    from tkiseq.expression.counts import median_of_ratios
+    from tkiseq.expression.normalise import vst
+
+    shared = cohort_counts.columns.intersection(reference_counts.columns)
+    other = reference_counts[shared].rename(index=lambda s: f"reference:{s}")
+    counts = pd.concat([cohort_counts[shared], other])
+    joint = pd.DataFrame(vst(counts.to_numpy()), index=counts.index, columns=shared)
+    norm = counts / median_of_ratios(counts.to_numpy())[:, None]
+    n = len(cohort_counts)
+    return joint.iloc[:n], joint.iloc[n:], norm.iloc[n:]
+
+
 def _dosage_frames(
     cohort: ad.AnnData, path: Path | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(cohort VST, reference VST, reference normalised counts) on shared genes and one scale:
     the cohort is its own reference, or is variance-stabilised and normalised together with
-    the ``--karyotype-reference`` samples."""
+    the ``--karyotype-reference`` samples (gene IDs matched without versions)."""
     if path is None:
         v = _frame(cohort, "vst")
         return v, v, _frame(cohort, "normalised")
-    from tkiseq.expression.counts import median_of_ratios
-    from tkiseq.expression.normalise import vst
-
-    ref = _read_expression(path)
-    shared = cohort.var_names.intersection(ref.var_names)
-    if len(shared) == 0:
+    ref = read_reference_counts(path)
+    counts = _frame(cohort, "counts")
+    by_plain = pd.Series(counts.columns, index=counts.columns.map(_unversioned))
+    by_plain = by_plain[~by_plain.index.duplicated()]
+    ref = ref[ref.columns.intersection(by_plain.index)]
+    if ref.shape[1] == 0:
         raise InputError(
             path, "shares no gene IDs with the cohort", hint="same --annotation needed"
         )
-    other = _frame(ref, "counts")[shared].rename(index=lambda s: f"reference:{s}")
-    counts = pd.concat([_frame(cohort, "counts")[shared], other])
-    joint = pd.DataFrame(vst(counts.to_numpy()), index=counts.index, columns=shared)
-    norm = counts / median_of_ratios(counts.to_numpy())[:, None]
-    n = cohort.n_obs
-    return joint.iloc[:n], joint.iloc[n:], norm.iloc[n:]
+    ref.columns = by_plain[ref.columns].to_numpy()
+    return joint_dosage_frames(counts, ref)
 
 
-def _same_sex_x(ratios, cohort_vst, ref_vst, arms, sex, ref_sex, params) -> None:
-    """X genes of a female (male) sample against the female (male) reference samples' median,
-    when there are enough of them: a mixed-sex median would put every X off by half a copy."""
-    x_genes = arms.index[arms.str.startswith("X")].intersection(ratios.columns)
-    for which in ("female", "male"):
-        ref_rows = ref_sex.index[ref_sex == which]
-        rows = sex.index[sex == which]
-        if len(ref_rows) >= params.min_reference_samples and len(rows):
-            median = ref_vst.loc[ref_rows, x_genes].median(axis=0)
-            ratios.loc[rows, x_genes] = cohort_vst.loc[rows, x_genes] - median
+def _allele_sites(
+    inputs: SubtypesInputs,
+    samples: list[str],
+    genes: pd.DataFrame,
+    fusions: dict[str, list[Fusion] | None],
+) -> pd.DataFrame:
+    """sample, chrom, pos, alt_reads, depth, arm_label of the germline sites of the samples'
+    VCFs, without the sites inside the sample's own fusion genes (the fusion allele's
+    expression skews them: a false +9 on a BCR::ABL1 sample)."""
+    columns = ["sample", "chrom", "pos", "alt_reads", "depth", "arm_label"]
+    if not inputs.vcfs:
+        log.warning("no --vcfs: the RNA karyotype uses gene dosage only (allele part skipped)")
+        return pd.DataFrame(columns=columns)
+    boundaries = arm_boundaries(genes)
+    by_name = genes.reset_index().drop_duplicates("gene_name").set_index("gene_name")
+    frames = []
+    for sample, path in match_vcfs(inputs.vcfs, samples).items():
+        sites = read_germline_sites(path)
+        if sites.empty:
+            log.warning("%s: no known germline SNV (FILTER dbsnp or an rs ID): no allele "
+                        "evidence for sample %s", path, sample)  # fmt: skip
+            continue
+        sites["sample"] = sample
+        sites["arm_label"] = arm_labels(sites["chrom"], sites["pos"], boundaries)
+        keep = sites["arm_label"] != ""
+        for f in fusions.get(sample) or []:
+            for gene in (f.gene5, f.gene3):
+                if gene in by_name.index:
+                    g = by_name.loc[gene]
+                    same = sites["chrom"].map(canonical_chrom) == canonical_chrom(g["chrom"])
+                    keep &= ~(same & sites["pos"].between(g["start"], g["end"]))
+        frames.append(sites.loc[keep, columns])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
 
 def _karyotypes(
-    inputs: SubtypesInputs, adata: ad.AnnData, genes: pd.DataFrame, params: kt.KaryotypeParams
-) -> tuple[pd.DataFrame, pd.Series, dict[str, bool]]:
-    """The per-arm table, sex per sample, iAMP21 flag per sample."""
+    inputs: SubtypesInputs,
+    adata: ad.AnnData,
+    genes: pd.DataFrame,
+    fusions: dict[str, list[Fusion] | None],
+    params: kt.KaryotypeParams,
+) -> tuple[kt.Karyotypes, pd.Series, pd.DataFrame, pd.Series]:
+    """The karyotype calls, sex per sample, the allele sites used, and gene -> arm."""
     samples = list(adata.obs_names)
-    normalised = _frame(adata, "normalised")
-    sex = kt.infer_sex(normalised, adata.var["gene_name"], params)
+    names = adata.var["gene_name"].astype(str)
+    sex = infer_sex(_frame(adata, "normalised"), names, params.sex_margin)
     arms = gene_arms(genes.reindex(adata.var_names).dropna(subset=["chrom"]))
-    boundaries = arm_boundaries(genes)
     cohort_vst, ref_vst, ref_norm = _dosage_frames(adata, inputs.karyotype_reference)
-    dosage = len(ref_vst) >= params.min_reference_samples
-    if dosage:
-        ratios, weights = kt.gene_ratios(cohort_vst, ref_vst, ref_norm, params)
-        ref_sex = (
-            sex
-            if inputs.karyotype_reference is None
-            else kt.infer_sex(ref_norm, adata.var["gene_name"].reindex(ref_norm.columns), params)
-        )
-        _same_sex_x(ratios, cohort_vst, ref_vst, arms, sex, ref_sex, params)
-        lr, n_genes = kt.dosage_by_arm(ratios, weights, arms, params)
-    else:
-        ratios = pd.DataFrame(index=samples)
-        lr, n_genes = pd.DataFrame(index=samples), pd.Series(dtype=int)
-    frames = []
-    for path in inputs.vcfs:
-        sites = read_germline_sites(path)
-        sites["sample"] = _vcf_sample(path)
-        sites["arm_label"] = arm_labels(sites["chrom"], sites["pos"], boundaries)
-        frames.append(sites[sites["arm_label"] != ""])
-    columns = ["chrom", "pos", "alt_reads", "depth", "sample", "arm_label"]
-    snvs = pd.concat(frames) if frames else pd.DataFrame(columns=columns)
-    alleles = kt.alleles_by_arm(snvs, params)
-    table = kt.karyotype_table(lr, n_genes, alleles, sex, params)
-    if not dosage:
-        table["copy_number"] = np.nan
-        table["call"] = kt.NOT_ASSESSABLE
-        table["confidence"] = "low"
-    on_21q = arms.index[arms == "21q"].intersection(ratios.columns)
+    ref_sex = (
+        sex
+        if inputs.karyotype_reference is None
+        else infer_sex(ref_norm, names.reindex(ref_norm.columns), params.sex_margin)
+    )
+    on_21q = arms.index[arms == "21q"]
     order = genes.loc[on_21q, "start"].sort_values().index
-    amp = {s: dosage and kt.iamp21(ratios.loc[s, order].to_numpy(), params) for s in samples}
-    return table, sex, amp
+    runx1 = next((g for g in order if names.get(g) == "RUNX1"), None)
+    snvs = _allele_sites(inputs, samples, genes, fusions)
+    result = kt.call_karyotypes(
+        cohort_vst, ref_vst, ref_norm, arms, order, runx1, snvs, sex, ref_sex, params
+    )
+    return result, sex, snvs, arms
 
 
 def _projection(path: Path, adata: ad.AnnData, params: SubtypesParams):
@@ -313,8 +389,10 @@ def _centroid_calls(path: Path, adata: ad.AnnData, params: SubtypesParams):
 
 
 def run(inputs: SubtypesInputs, outdir: Path, params: SubtypesParams | None = None) -> None:
-    """Write ``subtypes.tsv`` and ``karyotype.tsv`` (and ``subtype_reference_pca.png`` with a
-    reference) into ``outdir``; every file atomically, nothing on bad input."""
+    """Write ``subtypes.tsv``, ``karyotype.tsv``, the karyotype plot data
+    (``karyotype_genes.tsv.gz``, ``karyotype_sites.tsv.gz``) and, with a reference,
+    ``subtype_reference_pca.png`` into ``outdir``; every file atomically, nothing on bad
+    input."""
     params = params or SubtypesParams()
     adata = _read_expression(inputs.expression)
     genes = read_genes(inputs.annotation)
@@ -322,7 +400,8 @@ def run(inputs: SubtypesInputs, outdir: Path, params: SubtypesParams | None = No
     fusions = read_fusions(inputs.fusions, samples)
     mutations = read_mutations(inputs.variants)
     cnv = read_cnv(inputs.cnv)
-    table, sex, amp = _karyotypes(inputs, adata, genes, params.karyotype)
+    found, sex, snvs, arms = _karyotypes(inputs, adata, genes, fusions, params.karyotype)
+    table, amp = found.table, found.iamp21
     ref_path = inputs.subtype_reference
     proj = _projection(ref_path, adata, params) if ref_path is not None else None
     by_reference = _reference_calls(proj, params) if proj is not None else {}
@@ -338,7 +417,7 @@ def run(inputs: SubtypesInputs, outdir: Path, params: SubtypesParams | None = No
     rows = []
     per_sample = dict(list(table.groupby("sample", sort=False)))
     for s in samples:
-        summary = kt.summarise(per_sample[s], sex[s])
+        summary = kt.summarise(per_sample[s], sex[s], found.centres[s])
         classifiers = [c[s] for c in (by_reference, by_centroids) if s in c]
         ev = SampleEvidence(
             fusions=fusions[s],
@@ -371,6 +450,12 @@ def run(inputs: SubtypesInputs, outdir: Path, params: SubtypesParams | None = No
     outdir.mkdir(parents=True, exist_ok=True)
     _write(out, "subtypes", outdir / "subtypes.tsv")
     _write(table, "karyotype", outdir / "karyotype.tsv")
+    layout = karyotype_data.gene_layout(arms, genes, found.ratios.columns)
+    karyotype_data.write_genes(outdir / "karyotype_genes.tsv.gz", found.ratios, layout)
+    k = params.karyotype
+    karyotype_data.write_sites(
+        outdir / "karyotype_sites.tsv.gz", snvs, k.min_snv_depth, k.het_range
+    )
     if proj is not None:
         from tkiseq.subtypes.reference import plot_projection
 

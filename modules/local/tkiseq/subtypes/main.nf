@@ -18,6 +18,8 @@ process TKISEQ_SUBTYPES {
     output:
     tuple val(meta), path('subtypes.tsv')              , emit: subtypes
     tuple val(meta), path('karyotype.tsv')             , emit: karyotype
+    tuple val(meta), path('karyotype_genes.tsv.gz')    , emit: karyotype_genes
+    tuple val(meta), path('karyotype_sites.tsv.gz')    , emit: karyotype_sites
     tuple val(meta), path('subtype_reference_pca.png') , emit: pca, optional: true
     path 'versions.yml'                                , emit: versions
 
@@ -48,7 +50,7 @@ process TKISEQ_SUBTYPES {
     stub:
     def pca = subtype_reference ? 'touch subtype_reference_pca.png' : ''
     """
-    touch subtypes.tsv karyotype.tsv
+    touch subtypes.tsv karyotype.tsv karyotype_genes.tsv.gz karyotype_sites.tsv.gz
     ${pca}
 
     tkiseq versions --process "${task.process}" --stage subtypes > versions.yml
