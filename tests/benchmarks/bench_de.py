@@ -14,6 +14,7 @@ peak RSS is that step's alone.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -75,15 +76,18 @@ def bench(root: Path, n_samples: int, n_genes: int, threads: int) -> list[dict[s
     gsea = [*tk, "gsea", "--de", str(root / "de" / "de_auc_imatinib.tsv"), "--gene-sets",
             str(gmt), "--outdir", str(root / "gsea"), "--threads", str(threads)]  # fmt: skip
     rows = []
-    for step, cmd in (("tkiseq de", de), ("tkiseq gsea", gsea)):
+
+    def record(step: str, cmd: list[str]) -> None:
         wall, rss = timed(cmd, quiet=True)
         rows.append({"samples": n_samples, "genes": n_genes, "step": step,
-                     "wall_s": round(wall, 1), "peak_rss_mb": round(rss)})  # fmt: skip
+                     "wall_s": round(wall, 1), "peak_rss_mb": round(rss),
+                     "load_1min": round(os.getloadavg()[0], 1)})  # fmt: skip
+
+    record("tkiseq de", de)  # R right after it, so both see the same load
     if shutil.which("Rscript"):
         (root / "deseq2.R").write_text(R_SCRIPT)
-        wall, rss = timed(["Rscript", str(root / "deseq2.R"), str(counts), str(pheno)])
-        rows.append({"samples": n_samples, "genes": n_genes, "step": "R DESeq2",
-                     "wall_s": round(wall, 1), "peak_rss_mb": round(rss)})  # fmt: skip
+        record("R DESeq2", ["Rscript", str(root / "deseq2.R"), str(counts), str(pheno)])
+    record("tkiseq gsea", gsea)
     table = pd.read_csv(root / "de" / "de_auc_imatinib.tsv", sep="\t")
     called = int((table["padj"] < 0.05).sum())
     print(f"{n_samples} x {n_genes}: {called} genes at padj < 0.05", file=sys.stderr)

@@ -165,21 +165,29 @@ def fit_deseq(
     from pydeseq2.ds import DeseqStats
     from threadpoolctl import threadpool_limits
 
+    from tkiseq.expression.deseq_inference import BlockInference
+
+    inference = BlockInference(n_cpus=threads)
     formula = "~" + " + ".join(design.columns)
-    # Per-gene fits are tiny: multi-threaded BLAS only adds overhead (6x slower measured);
-    # parallelism comes from PyDESeq2's workers instead.
+    # The fits run over blocks of genes (BlockInference); the few genes PyDESeq2's own per-gene
+    # solver takes over go to its workers, where multi-threaded BLAS only adds overhead.
     quiet = contextlib.redirect_stdout(io.StringIO())
     with warnings.catch_warnings(), quiet, threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore")
         dds = DeseqDataSet(
             counts=counts, metadata=design, design=formula, refit_cooks=False,
-            quiet=True, n_cpus=threads,
+            quiet=True, inference=inference,
         )  # fmt: skip
         dds.deseq2()
         columns = list(dds.obsm["design_matrix"].columns)
         contrast = np.array([1.0 if c == phenotype else 0.0 for c in columns])
         ds = DeseqStats(
-            dds, contrast=contrast, alpha=alpha, cooks_filter=False, quiet=True, n_cpus=threads
+            dds,
+            contrast=contrast,
+            alpha=alpha,
+            cooks_filter=False,
+            quiet=True,
+            inference=inference,
         )
         ds.run_wald_test()
         reason = unfitted(dds.var["_LFC_converged"].to_numpy(), ds.SE.to_numpy())
