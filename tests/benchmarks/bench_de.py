@@ -3,7 +3,7 @@
 Run from the repository root:
 
     python -m tests.benchmarks.bench_de [--samples 51,500] [--genes 20000] [--threads 2]
-                                        [--workdir /tmp/tkiseq-bench-de]
+                                        [--workdir /tmp/tkiseq-bench-de] [--no-r]
 
 Each matrix is negative binomial with 5 % of genes following the (capped) AUC and 100 random
 gene sets of 15-300 genes plus one planted set; R DESeq2 (``Rscript`` with the DESeq2 package)
@@ -67,7 +67,9 @@ def generate(root: Path, n_samples: int, n_genes: int, seed: int = 1) -> tuple[P
     return root / "counts.tsv", root / "phenotypes.csv", root / "sets.gmt"
 
 
-def bench(root: Path, n_samples: int, n_genes: int, threads: int) -> list[dict[str, object]]:
+def bench(
+    root: Path, n_samples: int, n_genes: int, threads: int, with_r: bool = True
+) -> list[dict[str, object]]:
     """Generate, then time DE, GSEA and (if installed) R DESeq2 for one size."""
     counts, pheno, gmt = generate(root, n_samples, n_genes)
     tk = [sys.executable, "-m", "tkiseq"]
@@ -84,7 +86,7 @@ def bench(root: Path, n_samples: int, n_genes: int, threads: int) -> list[dict[s
                      "load_1min": round(os.getloadavg()[0], 1)})  # fmt: skip
 
     record("tkiseq de", de)  # R right after it, so both see the same load
-    if shutil.which("Rscript"):
+    if with_r and shutil.which("Rscript"):
         (root / "deseq2.R").write_text(R_SCRIPT)
         record("R DESeq2", ["Rscript", str(root / "deseq2.R"), str(counts), str(pheno)])
     record("tkiseq gsea", gsea)
@@ -100,10 +102,11 @@ def main() -> None:
     parser.add_argument("--genes", type=int, default=20_000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tkiseq-bench-de"))
+    parser.add_argument("--no-r", action="store_true", help="time tkiseq only, not R DESeq2")
     a = parser.parse_args()
     rows = []
     for n in (int(x) for x in a.samples.split(",")):
-        rows += bench(a.workdir / f"n{n}", n, a.genes, a.threads)
+        rows += bench(a.workdir / f"n{n}", n, a.genes, a.threads, with_r=not a.no_r)
     print(pd.DataFrame(rows).to_string(index=False))
 
 
