@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tests.benchmarks.measure import timed
+from tests.benchmarks.measure import measured
 
 R_SCRIPT = """
 suppressMessages(library(DESeq2))
@@ -80,9 +80,9 @@ def bench(
     rows = []
 
     def record(step: str, cmd: list[str]) -> None:
-        wall, rss = timed(cmd, quiet=True)
+        wall, cpu, rss = measured(cmd, quiet=True)
         rows.append({"samples": n_samples, "genes": n_genes, "step": step,
-                     "wall_s": round(wall, 1), "peak_rss_mb": round(rss),
+                     "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mb": round(rss),
                      "load_1min": round(os.getloadavg()[0], 1)})  # fmt: skip
 
     record("tkiseq de", de)  # R right after it, so both see the same load
