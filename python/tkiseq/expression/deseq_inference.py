@@ -9,8 +9,8 @@ subclassed); this one keeps every model, prior and step of PyDESeq2 and changes 
 
 ``alpha_mle`` minimises the same objective (negative binomial likelihood, Cox-Reid adjustment,
 optional log-normal prior) over the same bounds by a bracketing grid search, the method DESeq2
-itself falls back on: a coarse grid of log dispersions, then grids of ever finer spacing around
-each gene's best point, to a spacing of ``GRID_TOLERANCE`` in log dispersion.
+itself falls back on: a coarse grid of log dispersions, then a golden-section search in the
+bracket around each gene's best grid point, to a width of ``GRID_TOLERANCE`` in log dispersion.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from scipy.special import gammaln
 from scipy.stats import norm
 
 COARSE_POINTS = 40
-FINE_POINTS = 9
-GRID_TOLERANCE = 1e-5  # spacing in log dispersion at which the search stops
+GOLDEN = (np.sqrt(5) - 1) / 2
+GRID_TOLERANCE = 1e-5  # bracket width in log dispersion at which the search stops
 BLOCK_CELLS = 4_000_000  # samples x genes per block: bounds memory at cohort scale
 
 
@@ -84,14 +84,24 @@ def grid_alpha_mle(
     )  # fmt: skip
     best = grid[np.argmin(losses, axis=0)]
     spacing = grid[1] - grid[0]
-    offsets = np.linspace(-1, 1, FINE_POINTS)
-    while spacing > GRID_TOLERANCE:
-        candidates = np.clip(best[None, :] + spacing * offsets[:, None], lo, hi)
-        losses = np.array(
-            [_objective(y, mu, design, c, log_hat, prior_var, cr_reg) for c in candidates]
-        )
-        best = candidates[np.argmin(losses, axis=0), np.arange(y.shape[1])]
-        spacing *= 2 / (FINE_POINTS - 1)
+
+    def loss(log_alpha: np.ndarray) -> np.ndarray:
+        return _objective(y, mu, design, log_alpha, log_hat, prior_var, cr_reg)
+
+    # golden-section search in each gene's bracket around its best grid point
+    a, b = np.maximum(best - spacing, lo), np.minimum(best + spacing, hi)
+    c, d = b - GOLDEN * (b - a), a + GOLDEN * (b - a)
+    fc, fd = loss(c), loss(d)
+    while (b - a).max() > GRID_TOLERANCE:
+        left = fc < fd  # the minimum is in [a, d], else in [c, b]
+        a, b = np.where(left, a, c), np.where(left, d, b)
+        point = np.where(left, b - GOLDEN * (b - a), a + GOLDEN * (b - a))
+        f_point = loss(point)
+        c, fc, d, fd = (
+            np.where(left, point, d), np.where(left, f_point, fd),
+            np.where(left, c, point), np.where(left, fc, f_point),
+        )  # fmt: skip
+    best = (a + b) / 2
     return np.exp(best)
 
 
