@@ -21,7 +21,15 @@ from scipy import stats
 
 from tkiseq.cli import main
 from tkiseq.expression import outliers
-from tkiseq.expression.de import COLUMNS, DeParams, design_table, expressed
+from tkiseq.expression.de import (
+    COLUMNS,
+    DeParams,
+    design_table,
+    expressed,
+    most_influential,
+    phenotypes_for_de,
+    unfitted,
+)
 from tkiseq.expression.normalise import vst
 
 AUC_ROLES = {"auc_associated", "immune_auc_associated"}
@@ -354,15 +362,117 @@ def test_agrees_with_r_deseq2(tmp_path: Path) -> None:
     assert np.corrcoef(log_p["pvalue"], log_p["r_pvalue"])[0, 1] >= 0.99
 
 
-def test_zscore_changes_scale_not_result(tmp_path: Path) -> None:
-    counts, pheno, _ = generated_cohort(n_samples=20, n_genes=200, n_auc=20, n_decoys=0)
+def _single_sample_outliers(seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """24 samples, AUC 56-150; genes of 10-78 reads but ~6,000 (100x) in one extreme sample.
+
+    The real cohort this reproduces crashed DE: on the raw AUC scale PyDESeq2's fit of such a
+    gene diverged (log2FC 7.1, SE and every Cook's distance NaN).
+    """
+    counts, pheno, _ = generated_cohort(n_samples=24, n_genes=300, n_auc=30, n_decoys=0, seed=seed)
+    rng = np.random.default_rng(seed)
+    auc = np.minimum(rng.uniform(56, 170, 24), 150).round(1)
+    pheno["auc_imatinib"] = auc
+    extreme = np.argsort(auc)[[0, 1, -1]]
+    genes = list(counts.index[-6:])
+    for k, gene in enumerate(genes):
+        low = rng.integers(10, 79, 24)
+        low[extreme[k % 3]] = 100 * int(np.median(low))
+        counts.loc[gene, counts.columns[1:]] = low
+    return counts, pheno, genes
+
+
+def test_single_sample_outlier_is_flagged_not_a_crash(tmp_path: Path) -> None:
+    counts, pheno, genes = _single_sample_outliers()
     c, p = _write_inputs(tmp_path, counts, pheno)
-    assert _de(c, p, tmp_path / "raw") == 0
-    assert _de(c, p, tmp_path / "z", "--zscore") == 0
-    raw, z = (
-        pd.read_csv(tmp_path / d / "de_auc_imatinib.tsv", sep="\t").set_index("gene_id")
-        for d in ("raw", "z")
-    )
-    z = z.loc[raw.index]
-    np.testing.assert_allclose(z["log2fc"], raw["log2fc"], rtol=1e-3, atol=1e-6)
-    np.testing.assert_allclose(z["stat"], raw["stat"], rtol=1e-3, atol=1e-4)
+    assert _de(c, p, tmp_path / "de") == 0
+    table = pd.read_csv(tmp_path / "de" / "de_auc_imatinib.tsv", sep="\t").set_index("gene_id")
+    planted = table.loc[genes]
+    fitted = planted["untested_reason"].isna()
+    assert fitted.all(), planted.to_string()  # the z-scaled fit converges
+    called = planted[planted["padj"] < 0.05]
+    assert len(called) >= 1, planted.to_string()
+    assert called["outlier_driven"].all(), called.to_string()
+    assert (called["cooks_sample"].isin(pheno["sample"])).all()
+
+
+def test_unfitted_genes_get_a_reason_and_no_crash() -> None:
+    converged = np.array([True, False, True, True])
+    se = np.array([0.1, np.nan, np.inf, 0.2])
+    assert unfitted(converged, se).tolist() == [
+        "", "GLM fit did not converge", "no finite standard error", ""
+    ]  # fmt: skip
+    cooks = np.array([[0.5, np.nan, 2.0], [3.0, np.nan, np.nan]])
+    top, sample = most_influential(cooks, np.array(["A", "B"]))
+    assert top[0] == 3.0 and np.isnan(top[1]) and top[2] == 2.0
+    assert sample.tolist() == ["B", "", "A"]
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "expected"),
+    [
+        ([1, 2, 3], [3, 2, 1], 1 / 3),  # n = 3, rho = -1: 2 of 3! orderings as extreme
+        ([1, 2, 3, 4, 5, 6], [2, 4, 6, 8, 10, 12], 2 / 720),  # n = 6, rho = 1
+        ([1, 2, 3, 4, 5, 6], [1, 2, 3, 4, 6, 5], 2 * 6 / 720),  # one swap: 6 of 720 as high
+        ([1, 2, 3, 4], [5, 5, 5, 9], 2 * 6 / 24),  # ties: 6 of 24 pairings put 9 on rank 4
+    ],
+)
+def test_spearman_exact_small_n(x: list[float], y: list[float], expected: float) -> None:
+    _, p = outliers.spearman(np.array(y, dtype=float)[:, None], np.array(x, dtype=float))
+    assert p[0] == pytest.approx(expected, rel=1e-12)
+    assert outliers.spearman_method(len(x)) == "exact permutation"
+
+
+def _rho(x: np.ndarray, y: np.ndarray, axis: int) -> np.ndarray:
+    ry = stats.rankdata(y, axis=axis) - (len(x) + 1) / 2
+    rx = stats.rankdata(x) - (len(x) + 1) / 2
+    return (ry * rx).sum(axis=axis) / np.sqrt((rx**2).sum() * (ry**2).sum(axis=axis))
+
+
+def test_spearman_exact_matches_permutation_test_with_ties() -> None:
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 5, 7).astype(float)
+    expr = rng.integers(0, 4, (7, 5)).astype(float)
+    _, p = outliers.spearman(expr, x)
+    for g in range(5):
+        ref = stats.permutation_test(
+            (expr[:, g],), lambda y, axis: _rho(x, y, axis),
+            permutation_type="pairings", n_resamples=np.inf, vectorized=True,
+        )  # fmt: skip
+        assert p[g] == pytest.approx(ref.pvalue, rel=1e-9)
+
+
+def test_drug_with_too_few_values_is_skipped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "p.csv").write_text("sample,auc_imatinib,auc_dasatinib\nA,1,\nB,2,5\nC,3,\n")
+    assert phenotypes_for_de(tmp_path / "p.csv") == ["auc_imatinib"]
+    assert "auc_dasatinib skipped: 1 sample(s) with a value, at least 3 needed" in caplog.text
+
+
+def test_block_inference_matches_pydeseq2_default() -> None:
+    """The vectorised fits reproduce PyDESeq2's per-gene solvers on the same data."""
+    from pydeseq2.dds import DeseqDataSet
+    from pydeseq2.default_inference import DefaultInference
+    from pydeseq2.ds import DeseqStats
+
+    from tkiseq.expression.deseq_inference import BlockInference
+
+    counts, pheno, _ = generated_cohort(n_samples=16, n_genes=200, n_auc=30, n_decoys=2)
+    x = counts.drop(columns="gene_name").T
+    auc = np.minimum(pheno["auc_imatinib"].to_numpy(), 150)
+    design = pd.DataFrame({"auc": (auc - auc.mean()) / auc.std(ddof=1)}, index=x.index)
+    out = []
+    for inference in (BlockInference(n_cpus=1), DefaultInference(n_cpus=1)):
+        dds = DeseqDataSet(counts=x, metadata=design, design="~auc", refit_cooks=False,
+                           quiet=True, inference=inference)  # fmt: skip
+        dds.deseq2()
+        ds = DeseqStats(dds, contrast=np.array([0, 1.0]), cooks_filter=False, quiet=True,
+                        inference=inference)  # fmt: skip
+        ds.summary()
+        out.append(ds.results_df.assign(disp=dds.var["genewise_dispersions"]))
+    block, default = out
+    np.testing.assert_allclose(block["disp"], default["disp"], rtol=1e-2, atol=1e-6)
+    np.testing.assert_allclose(block["log2FoldChange"], default["log2FoldChange"], rtol=1e-3,
+                               atol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(block["pvalue"], default["pvalue"], rtol=5e-2, atol=1e-8)
+    assert ((block["padj"] < 0.05) == (default["padj"] < 0.05)).all()

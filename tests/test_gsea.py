@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.text import Text
 
 from test_de import cohort_de  # noqa: F401  (session fixture, shared)
 from tkiseq.cli import main
@@ -15,6 +16,8 @@ from tkiseq.enrichment.gsea import (
     DEMO_GMT,
     GeneSet,
     GseaParams,
+    bounded,
+    enrichment_plot,
     prerank,
     ranking,
     read_gmt,
@@ -129,3 +132,17 @@ def test_no_set_matches(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert _gsea(tmp_path / "de_x.tsv", [gmt], out) == 2
     assert "no gene set has 5-500 genes" in capsys.readouterr().err
     assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_plot_prints_p_as_a_bound_when_no_permutation_was_as_extreme() -> None:
+    """With 1,000 permutations a p of 0 is < 1e-3: the plot must say so, not 0.000e+00."""
+    rank = ranking(_de_table())
+    sets = [GeneSet("UP_SET", tuple(f"UP{i}" for i in range(20)), "t.gmt")]
+    table, res = prerank(rank, sets, GseaParams(permutations=1000))
+    result = res.results[table["key"].iloc[0]]
+    assert result["pval"] == 0  # the planted set beats every permutation
+    fig = enrichment_plot("UP_SET", result, np.asarray(res.ranking), "auc_imatinib", 1000)
+    texts = [t.get_text() for t in fig.findobj(Text)]
+    assert "Pval: < 1.0e-03" in texts, texts
+    assert not any("0.000e+00" in t for t in texts)
+    assert bounded(0.0123, 1000) == "1.230e-02"

@@ -451,7 +451,6 @@ def _de_options(p: Parser) -> None:
         default=default(DeParams, "cap"),
         help="cap the phenotype at this value (0: no cap)",
     )
-    p.add_argument("--zscore", action="store_true", help="fit on the z-scored phenotype")
     p.add_argument(
         "--min-count",
         type=int,
@@ -486,7 +485,6 @@ def _de(a: argparse.Namespace) -> None:
         phenotype=a.phenotype,
         covariates=_split(a.covariates),
         cap=a.cap if a.cap > 0 else None,
-        zscore=a.zscore,
         min_count=a.min_count,
         min_samples=a.min_samples,
         alpha=a.alpha,

@@ -3,7 +3,7 @@
 Run from the repository root:
 
     python -m tests.benchmarks.bench_de [--samples 51,500] [--genes 20000] [--threads 2]
-                                        [--workdir /tmp/tkiseq-bench-de]
+                                        [--workdir /tmp/tkiseq-bench-de] [--no-r]
 
 Each matrix is negative binomial with 5 % of genes following the (capped) AUC and 100 random
 gene sets of 15-300 genes plus one planted set; R DESeq2 (``Rscript`` with the DESeq2 package)
@@ -14,13 +14,14 @@ peak RSS is that step's alone.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tests.benchmarks.measure import timed
+from tests.benchmarks.measure import measured
 
 R_SCRIPT = """
 suppressMessages(library(DESeq2))
@@ -66,7 +67,9 @@ def generate(root: Path, n_samples: int, n_genes: int, seed: int = 1) -> tuple[P
     return root / "counts.tsv", root / "phenotypes.csv", root / "sets.gmt"
 
 
-def bench(root: Path, n_samples: int, n_genes: int, threads: int) -> list[dict[str, object]]:
+def bench(
+    root: Path, n_samples: int, n_genes: int, threads: int, with_r: bool = True
+) -> list[dict[str, object]]:
     """Generate, then time DE, GSEA and (if installed) R DESeq2 for one size."""
     counts, pheno, gmt = generate(root, n_samples, n_genes)
     tk = [sys.executable, "-m", "tkiseq"]
@@ -75,15 +78,18 @@ def bench(root: Path, n_samples: int, n_genes: int, threads: int) -> list[dict[s
     gsea = [*tk, "gsea", "--de", str(root / "de" / "de_auc_imatinib.tsv"), "--gene-sets",
             str(gmt), "--outdir", str(root / "gsea"), "--threads", str(threads)]  # fmt: skip
     rows = []
-    for step, cmd in (("tkiseq de", de), ("tkiseq gsea", gsea)):
-        wall, rss = timed(cmd, quiet=True)
+
+    def record(step: str, cmd: list[str]) -> None:
+        wall, cpu, rss = measured(cmd, quiet=True)
         rows.append({"samples": n_samples, "genes": n_genes, "step": step,
-                     "wall_s": round(wall, 1), "peak_rss_mb": round(rss)})  # fmt: skip
-    if shutil.which("Rscript"):
+                     "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mb": round(rss),
+                     "load_1min": round(os.getloadavg()[0], 1)})  # fmt: skip
+
+    record("tkiseq de", de)  # R right after it, so both see the same load
+    if with_r and shutil.which("Rscript"):
         (root / "deseq2.R").write_text(R_SCRIPT)
-        wall, rss = timed(["Rscript", str(root / "deseq2.R"), str(counts), str(pheno)])
-        rows.append({"samples": n_samples, "genes": n_genes, "step": "R DESeq2",
-                     "wall_s": round(wall, 1), "peak_rss_mb": round(rss)})  # fmt: skip
+        record("R DESeq2", ["Rscript", str(root / "deseq2.R"), str(counts), str(pheno)])
+    record("tkiseq gsea", gsea)
     table = pd.read_csv(root / "de" / "de_auc_imatinib.tsv", sep="\t")
     called = int((table["padj"] < 0.05).sum())
     print(f"{n_samples} x {n_genes}: {called} genes at padj < 0.05", file=sys.stderr)
@@ -96,10 +102,11 @@ def main() -> None:
     parser.add_argument("--genes", type=int, default=20_000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/tkiseq-bench-de"))
+    parser.add_argument("--no-r", action="store_true", help="time tkiseq only, not R DESeq2")
     a = parser.parse_args()
     rows = []
     for n in (int(x) for x in a.samples.split(",")):
-        rows += bench(a.workdir / f"n{n}", n, a.genes, a.threads)
+        rows += bench(a.workdir / f"n{n}", n, a.genes, a.threads, with_r=not a.no_r)
     print(pd.DataFrame(rows).to_string(index=False))
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 DEMO_GMT = Path(__file__).parents[1] / "data" / "gene_sets" / "tkiseq_demo.gmt"  # curated, README
 COLUMNS = ["term", "es", "nes", "pvalue", "fdr", "size", "leading_edge", "gene_set_file"]
 DE_COLUMNS = ("gene_id", "gene_name", "stat")
+PLOT_DPI = 150  # gseapy saves at 300: four times the pixels, no more legible in the report
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,28 @@ def top_keys(table: pd.DataFrame, n: int) -> list[str]:
     return up + down
 
 
+def bounded(p: float, permutations: int) -> str:
+    """A permutation p as text: 0 means none of the permutations was as extreme, so the
+    honest value is a bound, ``< 1/permutations``, not "0.000e+00"."""
+    return f"< {1 / permutations:.1e}" if p == 0 else f"{p:.3e}"
+
+
+def enrichment_plot(
+    term: str, result: dict, ranking: np.ndarray, phenotype: str, permutations: int
+) -> Figure:
+    """gseapy's enrichment plot of one set, its p and FDR printed as bounds where they are."""
+    from gseapy.plot import GSEAPlot
+
+    plot = GSEAPlot(
+        term, result["hits"], result["RES"], result["nes"], result["pval"], result["fdr"],
+        ranking, "up with " + phenotype, "down with " + phenotype,
+    )  # fmt: skip
+    plot._pval_label = "Pval: " + bounded(result["pval"], permutations)  # gseapy: no option
+    plot._fdr_label = "FDR: " + bounded(result["fdr"], permutations)
+    plot.add_axes()
+    return plot.fig
+
+
 def phenotype_of(de_path: Path) -> str:
     """``de_auc_imatinib.tsv`` -> ``auc_imatinib``; any other name -> its stem."""
     return re.sub(r"^de_", "", de_path.name.split(".")[0])
@@ -147,8 +171,6 @@ def read_de(path: Path) -> pd.DataFrame:
 
 def run(de_path: Path, gene_sets: list[Path], params: GseaParams, outdir: Path) -> Path:
     """``tkiseq gsea``: rank, test, then write plots and the table (nothing on bad input)."""
-    from gseapy import gseaplot
-
     de = read_de(de_path)
     sets = [s for path in gene_sets for s in read_gmt(path)]
     rank = ranking(de)
@@ -162,11 +184,8 @@ def run(de_path: Path, gene_sets: list[Path], params: GseaParams, outdir: Path) 
         term = table.loc[table["key"] == key, "term"].iloc[0]
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", term)[:80]
         with atomic_path(outdir / f"enrichment_{name}_{safe}.png") as tmp:
-            gseaplot(
-                term=term, hits=r["hits"], nes=r["nes"], pval=r["pval"], fdr=r["fdr"],
-                RES=r["RES"], rank_metric=np.asarray(res.ranking), pheno_pos="up with " + name,
-                pheno_neg="down with " + name, ofname=str(tmp),
-            )  # fmt: skip
+            figure = enrichment_plot(term, r, np.asarray(res.ranking), name, params.permutations)
+            figure.savefig(tmp, bbox_inches="tight", dpi=PLOT_DPI)
     dest = outdir / f"gsea_{name}.tsv"
     with atomic_path(dest) as tmp:  # last: the table's presence means the stage finished
         table[COLUMNS].to_csv(tmp, sep="\t", index=False, float_format="%.6g")

@@ -1,14 +1,18 @@
 """Differential expression against a continuous drug-response phenotype (PyDESeq2).
 
 Design ``~ covariates + phenotype`` with the phenotype (default imatinib AUC, capped at 150 as
-in the core study) as a continuous term; the Wald test of its coefficient gives the log2 fold
-change per AUC unit. As R DESeq2 does for designs without replicated cells, counts are neither
-replaced nor p-values removed for Cook's outliers: instead each call is checked for
-robustness (``tkiseq.expression.outliers``) and flagged, so nothing disappears silently.
+in the core study) as a continuous term, fitted as its z-score: on the raw scale (values up
+to 150) a gene carried by one extreme sample makes PyDESeq2's IRLS leave its bounds and the
+fallback optimiser return an overflowing fit. The Wald test of the coefficient is the same on
+either scale; the table reports log2 fold change per AUC unit and per SD. As R DESeq2 does
+for designs without replicated cells, counts are neither replaced nor p-values removed for
+Cook's outliers: instead each call is checked for robustness (``tkiseq.expression.outliers``)
+and flagged, so nothing disappears silently.
 
 Low-count filter (the DESeq2 vignette's pre-filter): a gene is tested if it has at least
 ``min_count`` raw reads in at least ``min_samples`` samples; genes below it are reported with
-empty statistics. DESeq2's independent filtering then applies to the BH adjustment as usual.
+empty statistics and the reason in ``untested_reason``. DESeq2's independent filtering then
+applies to the BH adjustment as usual.
 """
 
 from __future__ import annotations
@@ -49,7 +53,17 @@ def phenotypes_for_de(phenotypes_csv: Path) -> list[str]:
     with open(phenotypes_csv, newline="") as fh:
         rows = list(csv.DictReader(fh))
     columns = [c for c in (rows[0].keys() if rows else []) if c.startswith("auc_")]
-    return [c for c in columns if sum(r[c] not in ("", "NA") for r in rows) >= MIN_SAMPLES]
+    tested = []
+    for column in columns:
+        given = sum(r[column].strip() not in ("", "NA") for r in rows)
+        if given >= MIN_SAMPLES:
+            tested.append(column)
+        else:
+            log.warning(
+                "differential expression and GSEA of %s skipped: %d sample(s) with a value, "
+                "at least %d needed", column, given, MIN_SAMPLES,
+            )  # fmt: skip
+    return tested
 
 
 @dataclass(frozen=True)
@@ -59,7 +73,6 @@ class DeParams:
     phenotype: str = "auc_imatinib"
     covariates: tuple[str, ...] = field(default_factory=tuple)
     cap: float | None = AUC_CAP
-    zscore: bool = False
     min_count: int = 10
     min_samples: int = 3
     alpha: float = 0.05
@@ -144,40 +157,78 @@ class DeFit:
 def fit_deseq(
     counts: pd.DataFrame, design: pd.DataFrame, phenotype: str, alpha: float, threads: int
 ) -> DeFit:
-    """PyDESeq2 with ``~ covariates + phenotype``; Wald test of the phenotype's coefficient."""
+    """PyDESeq2 with ``~ covariates + phenotype``; Wald test of the phenotype's coefficient.
+
+    A gene whose fit did not converge (or left no finite standard error) gets NA statistics
+    and its reason in ``untested_reason``; it is left out of the BH adjustment, never a crash.
+    """
     from pydeseq2.dds import DeseqDataSet
     from pydeseq2.ds import DeseqStats
     from threadpoolctl import threadpool_limits
 
+    from tkiseq.expression.deseq_inference import BlockInference
+
+    inference = BlockInference(n_cpus=threads)
     formula = "~" + " + ".join(design.columns)
-    # Per-gene fits are tiny: multi-threaded BLAS only adds overhead (6x slower measured);
-    # parallelism comes from PyDESeq2's workers instead.
+    # The fits run over blocks of genes (BlockInference); the few genes PyDESeq2's own per-gene
+    # solver takes over go to its workers, where multi-threaded BLAS only adds overhead.
     quiet = contextlib.redirect_stdout(io.StringIO())
     with warnings.catch_warnings(), quiet, threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore")
         dds = DeseqDataSet(
             counts=counts, metadata=design, design=formula, refit_cooks=False,
-            quiet=True, n_cpus=threads,
+            quiet=True, inference=inference,
         )  # fmt: skip
         dds.deseq2()
         columns = list(dds.obsm["design_matrix"].columns)
         contrast = np.array([1.0 if c == phenotype else 0.0 for c in columns])
         ds = DeseqStats(
-            dds, contrast=contrast, alpha=alpha, cooks_filter=False, quiet=True, n_cpus=threads
+            dds,
+            contrast=contrast,
+            alpha=alpha,
+            cooks_filter=False,
+            quiet=True,
+            inference=inference,
         )
-        ds.summary()
+        ds.run_wald_test()
+        reason = unfitted(dds.var["_LFC_converged"].to_numpy(), ds.SE.to_numpy())
+        bad = reason != ""
+        for values in (ds.p_values, ds.statistics, ds.SE):
+            values[bad] = np.nan
+        ds.summary()  # BH adjustment (with independent filtering) of the fitted genes only
     res = ds.results_df.rename(
         columns={"baseMean": "base_mean", "log2FoldChange": "log2fc", "lfcSE": "lfc_se"}
     )
+    res.loc[bad, "log2fc"] = np.nan
+    res["untested_reason"] = reason
+    cooks = np.asarray(dds.layers["cooks"], dtype=float).copy()
+    cooks[:, bad] = np.nan
     return DeFit(
-        results=res[["base_mean", "log2fc", "lfc_se", "stat", "pvalue", "padj"]],
+        results=res[["base_mean", "log2fc", "lfc_se", "stat", "pvalue", "padj", "untested_reason"]],
         normalised=np.asarray(dds.layers["normed_counts"]),
-        cooks=np.asarray(dds.layers["cooks"]),
+        cooks=cooks,
         size_factors=np.asarray(dds.obs["size_factors"]),
         dispersions=np.asarray(dds.var["dispersions"]),
         design=dds.obsm["design_matrix"].to_numpy(dtype=float),
         coef=columns.index(phenotype),
     )
+
+
+def unfitted(converged: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """Per gene, why its Wald test cannot be trusted ("" when it can)."""
+    converged = pd.array(converged, dtype="boolean").fillna(False).to_numpy(dtype=bool)
+    reason = np.full(len(se), "", dtype=object)
+    reason[~np.isfinite(se)] = "no finite standard error"
+    reason[~converged] = "GLM fit did not converge"
+    return reason
+
+
+def most_influential(cooks: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Largest Cook's distance per gene and its sample (NaN and "" where none is finite)."""
+    finite = np.isfinite(cooks).any(axis=0)
+    top = np.where(finite, np.nanmax(np.where(np.isfinite(cooks), cooks, -np.inf), axis=0), np.nan)
+    which = np.argmax(np.where(np.isfinite(cooks), cooks, -np.inf), axis=0)
+    return top, np.where(finite, samples[which], "")
 
 
 def differential_expression(
@@ -194,18 +245,16 @@ def differential_expression(
     auc = design[params.phenotype].to_numpy(dtype=float)
     sd = float(np.std(auc, ddof=1))
     fitted = design.copy()
-    if params.zscore:
-        fitted[params.phenotype] = (auc - auc.mean()) / sd
+    fitted[params.phenotype] = (auc - auc.mean()) / sd  # on the raw scale IRLS diverges
     tested = counts.loc[:, keep]
     fit = fit_deseq(tested, fitted, params.phenotype, params.alpha, params.threads)
     res = fit.results.copy()
-    per_unit = 1 / sd if params.zscore else 1.0
-    res["log2fc_per_sd"] = res["log2fc"] * (1.0 if params.zscore else sd)
-    res["log2fc"] = res["log2fc"] * per_unit
-    res["lfc_se"] = res["lfc_se"] * per_unit
+    res["log2fc_per_sd"] = res["log2fc"]
+    res["log2fc"] = res["log2fc"] / sd
+    res["lfc_se"] = res["lfc_se"] / sd
     res["spearman_rho"], res["spearman_p"] = outliers.spearman(fit.normalised, auc)
-    res["cooks_max"] = np.nanmax(fit.cooks, axis=0)
-    res["cooks_sample"] = design.index.to_numpy()[np.nanargmax(fit.cooks, axis=0)]
+    res["spearman_method"] = outliers.spearman_method(len(auc))
+    res["cooks_max"], res["cooks_sample"] = most_influential(fit.cooks, design.index.to_numpy())
     called = np.flatnonzero((res["padj"] < params.alpha).to_numpy())
     res["loo_p"] = outliers.leave_most_influential_out(
         tested.to_numpy(dtype=float), fit.design, fit.size_factors, fit.dispersions,
@@ -216,6 +265,9 @@ def differential_expression(
 
     table = res.reindex(counts.columns)
     table["outlier_driven"] = table["outlier_driven"].eq(True)  # untested genes: False
+    table["untested_reason"] = table["untested_reason"].fillna(
+        f"fewer than {params.min_samples} samples with >= {params.min_count} reads"
+    )
     table.insert(0, "gene_name", matrix.gene_names.reindex(counts.columns).to_numpy())
     table.index.name = "gene_id"
     table = table.reset_index()[COLUMNS]

@@ -20,24 +20,88 @@ from scipy import stats
 COOKS_QUANTILE = 0.99  # DESeq2's cooksCutoff: F(p, m - p) at 0.99
 IRLS_ITERATIONS = 50
 RIDGE = 1e-6  # DESeq2's tiny ridge keeping X'WX invertible
+EXACT_SPEARMAN_N = 10  # exact Spearman p up to here (2^n subsets); t approximation above
 
 
 def spearman(expression: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Spearman rho and two-sided p of each gene (samples x genes) against ``x``.
 
-    Vectorised over genes; p from the t approximation as in ``scipy.stats.spearmanr``.
+    Vectorised over genes. Up to ``EXACT_SPEARMAN_N`` samples the p-value is exact (the
+    permutation distribution, ties included: ``spearman_exact``), where ``scipy.stats.spearmanr``'s
+    t approximation gives 0 for a perfect rank correlation; above it, the t approximation.
     Constant genes give NaN.
     """
     ranks = stats.rankdata(expression, axis=0)
     rx = stats.rankdata(x)
     rc = ranks - ranks.mean(axis=0)
     rxc = rx - rx.mean()
+    n = len(x)
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = (rxc @ rc) / np.sqrt((rxc**2).sum() * (rc**2).sum(axis=0))
-        n = len(x)
+        if n <= EXACT_SPEARMAN_N:
+            return rho, spearman_exact(ranks, rx)
         t = rho * np.sqrt((n - 2) / np.clip(1 - rho**2, 1e-300, None))
         p = 2 * stats.t.sf(np.abs(t), n - 2)
     return rho, p
+
+
+def spearman_method(n: int) -> str:
+    """How ``spearman`` computed its p-value for ``n`` samples (named in the DE table)."""
+    return "exact permutation" if n <= EXACT_SPEARMAN_N else "t approximation"
+
+
+def spearman_exact(ranks: np.ndarray, rx: np.ndarray) -> np.ndarray:
+    """Exact two-sided permutation p of sum(rank_x * rank_gene) for each gene (column).
+
+    Under the null every pairing of the n x-ranks with a gene's n ranks is equally likely, so
+    the distribution depends only on the two multisets of (mid)ranks: genes with the same tie
+    pattern share it. p = min(1, 2 min(P(S >= s), P(S <= s))), the convention of
+    ``scipy.stats.permutation_test``.
+    """
+    p = np.full(ranks.shape[1], np.nan)
+    doubled = np.rint(2 * ranks).astype(np.int64)  # midranks are multiples of 1/2
+    x2 = np.rint(2 * rx).astype(np.int64)
+    observed = x2 @ doubled
+    varying = doubled.min(axis=0) != doubled.max(axis=0)
+    if x2.min() == x2.max():
+        return p
+    genes = np.flatnonzero(varying)
+    patterns, which = np.unique(np.sort(doubled[:, genes], axis=0).T, axis=0, return_inverse=True)
+    for k, pattern in enumerate(patterns):
+        counts = _pairing_sums(pattern, x2)
+        cdf = np.cumsum(counts) / counts.sum()
+        sf = np.cumsum(counts[::-1])[::-1] / counts.sum()
+        these = genes[which.ravel() == k]
+        s = observed[these]
+        p[these] = np.minimum(1.0, 2 * np.minimum(sf[s], cdf[s]))
+    return p
+
+
+def _pairing_sums(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How many of the n! pairings of ``a`` with ``b`` give each value of sum(a_i * b_pi(i)).
+
+    Dynamic programming over the subsets of ``b`` already paired (2^n states, not n!). The
+    sum is tabulated for (a - min a) / gcd and (b - min b) / gcd, which differs from it by a
+    constant and a factor for every pairing, so the table is short; it is mapped back at the end.
+    """
+    n = len(a)
+    a0, b0 = a - a.min(), b - b.min()
+    ga, gb = max(int(np.gcd.reduce(a0)), 1), max(int(np.gcd.reduce(b0)), 1)
+    a1, b1 = a0 // ga, b0 // gb
+    top = int(np.sort(a1) @ np.sort(b1)) + 1
+    table = np.zeros((1 << n, top), dtype=np.float64)
+    table[0, 0] = 1.0
+    masks = np.arange(1 << n)
+    popcount = np.array([bin(m).count("1") for m in masks])
+    for used in range(n):  # pair a[used] with every b not yet taken, all subsets at once
+        for j in range(n):
+            free = masks[(popcount == used) & (masks >> j & 1 == 0)]
+            shift = int(a1[used] * b1[j])
+            table[free | 1 << j, shift:] += table[free, : top - shift]
+    offset = int(a.min() * b.sum() + b.min() * a.sum() - n * a.min() * b.min())
+    full = np.zeros(offset + ga * gb * (top - 1) + 1)
+    full[offset + ga * gb * np.arange(top)] = table[-1]
+    return full
 
 
 def cooks_cutoff(n_coefs: int, n_samples: int) -> float:
@@ -83,6 +147,8 @@ def leave_most_influential_out(
     out = np.full(counts.shape[1], np.nan)
     keep = np.ones(counts.shape[0], dtype=bool)
     for g in genes:
+        if not np.isfinite(cooks[:, g]).any():
+            continue
         keep[:] = True
         keep[np.nanargmax(cooks[:, g])] = False
         out[g] = nb_wald_pvalue(

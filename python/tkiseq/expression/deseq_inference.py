@@ -1,0 +1,245 @@
+"""PyDESeq2's per-gene dispersion and Wald fits, done for all genes at once.
+
+PyDESeq2 fits every gene's dispersion with its own scipy optimiser call, dispatched through
+joblib: on 51 samples x 19,000 genes that is three quarters of the run (profile in
+``tests/benchmarks/README.md``), and worker processes lose most of their time when the machine
+is shared. PyDESeq2 lets the inference routines be replaced (``DefaultInference`` is meant to be
+subclassed); this one keeps every model, prior and step of PyDESeq2 and changes only how
+``alpha_mle`` and ``wald_test`` are computed: as numpy operations over a block of genes.
+
+``alpha_mle`` minimises the same objective (negative binomial likelihood, Cox-Reid adjustment,
+optional log-normal prior) over the same bounds by a bracketing grid search, the method DESeq2
+itself falls back on: a coarse grid of log dispersions, then a golden-section search in the
+bracket around each gene's best grid point, to a width of ``GRID_TOLERANCE`` in log dispersion.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydeseq2.default_inference import DefaultInference
+from scipy.special import gammaln
+from scipy.stats import norm
+
+COARSE_POINTS = 40
+GOLDEN = (np.sqrt(5) - 1) / 2
+GRID_TOLERANCE = 1e-5  # bracket width in log dispersion at which the search stops
+BLOCK_CELLS = 4_000_000  # samples x genes per block: bounds memory at cohort scale
+
+
+def _blocks(n_samples: int, n_genes: int) -> list[slice]:
+    step = max(1, BLOCK_CELLS // max(n_samples, 1))
+    return [slice(i, min(i + step, n_genes)) for i in range(0, n_genes, step)]
+
+
+def _xtwx(design: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """X' diag(w_g) X for every gene g (columns of ``w``), as one matrix product."""
+    p = design.shape[1]
+    outer = (design[:, :, None] * design[:, None, :]).reshape(design.shape[0], p * p)
+    return (w.T @ outer).reshape(w.shape[1], p, p)
+
+
+def _objective(
+    y: np.ndarray,
+    mu: np.ndarray,
+    design: np.ndarray,
+    log_alpha: np.ndarray,
+    log_alpha_hat: np.ndarray,
+    prior_var: float | None,
+    cr_reg: bool,
+) -> np.ndarray:
+    """PyDESeq2's dispersion loss per gene, up to terms that do not depend on alpha."""
+    alpha = np.exp(log_alpha)
+    inv = 1 / alpha
+    nll = (
+        y.shape[0] * inv * log_alpha
+        - (gammaln(y + inv) - gammaln(inv)).sum(axis=0)
+        + ((y + inv) * np.log(mu + inv)).sum(axis=0)
+    )
+    if cr_reg:
+        nll += 0.5 * np.linalg.slogdet(_xtwx(design, mu / (1 + mu * alpha)))[1]
+    if prior_var is not None:
+        nll += (log_alpha - log_alpha_hat) ** 2 / (2 * prior_var)
+    return nll
+
+
+def grid_alpha_mle(
+    y: np.ndarray,
+    mu: np.ndarray,
+    design: np.ndarray,
+    alpha_hat: np.ndarray,
+    min_disp: float,
+    max_disp: float,
+    prior_var: float | None,
+    cr_reg: bool,
+) -> np.ndarray:
+    """Per gene (columns), the dispersion minimising the loss in [min_disp, max_disp]."""
+    lo, hi = np.log(min_disp), np.log(max_disp)
+    log_hat = np.log(alpha_hat)
+    grid = np.linspace(lo, hi, COARSE_POINTS)
+    losses = np.array(
+        [_objective(y, mu, design, np.full(y.shape[1], g), log_hat, prior_var, cr_reg)
+         for g in grid]
+    )  # fmt: skip
+    best = grid[np.argmin(losses, axis=0)]
+    spacing = grid[1] - grid[0]
+
+    def loss(log_alpha: np.ndarray) -> np.ndarray:
+        return _objective(y, mu, design, log_alpha, log_hat, prior_var, cr_reg)
+
+    # golden-section search in each gene's bracket around its best grid point
+    a, b = np.maximum(best - spacing, lo), np.minimum(best + spacing, hi)
+    c, d = b - GOLDEN * (b - a), a + GOLDEN * (b - a)
+    fc, fd = loss(c), loss(d)
+    while (b - a).max() > GRID_TOLERANCE:
+        left = fc < fd  # the minimum is in [a, d], else in [c, b]
+        a, b = np.where(left, a, c), np.where(left, d, b)
+        point = np.where(left, b - GOLDEN * (b - a), a + GOLDEN * (b - a))
+        f_point = loss(point)
+        c, fc, d, fd = (
+            np.where(left, point, d), np.where(left, f_point, fd),
+            np.where(left, c, point), np.where(left, fc, f_point),
+        )  # fmt: skip
+    best = (a + b) / 2
+    return np.exp(best)
+
+
+def block_irls(
+    y: np.ndarray,
+    size_factors: np.ndarray,
+    design: np.ndarray,
+    disp: np.ndarray,
+    min_mu: float,
+    beta_tol: float,
+    max_beta: float,
+    maxiter: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """PyDESeq2's IRLS (``utils.irls_solver``) for every gene (column) at once.
+
+    Returns beta, mu, hat diagonals and a mask of the genes it settled; genes that leave
+    [-max_beta, max_beta] or run out of iterations are for PyDESeq2's own per-gene solver.
+    """
+    n, p = design.shape
+    ridge = np.diag(np.repeat(1e-6, p))
+    sf = size_factors[:, None]
+    q, r = np.linalg.qr(design)
+    beta = np.linalg.solve(r, q.T @ np.log(y / sf + 0.1)).T  # genes x p
+    mu = np.maximum(sf * np.exp(design @ beta.T), min_mu)
+    dev = np.full(y.shape[1], 1000.0)
+    active = np.ones(y.shape[1], dtype=bool)
+    failed = np.zeros(y.shape[1], dtype=bool)
+    for _ in range(maxiter):
+        a = np.flatnonzero(active)
+        if a.size == 0:
+            break
+        m, d = mu[:, a], disp[a][None, :]
+        w = m / (1 + m * d)
+        z = np.log(m / sf) + (y[:, a] - m) / m
+        rhs = (design.T @ (w * z)).T
+        new = np.linalg.solve(_xtwx(design, w) + ridge, rhs[:, :, None])[:, :, 0]
+        out = (np.abs(new) > max_beta).any(axis=1)
+        failed[a[out]] = True
+        active[a[out]] = False
+        a, new = a[~out], new[~out]
+        beta[a] = new
+        mu[:, a] = np.maximum(sf * np.exp(design @ new.T), min_mu)
+        ma, ya, alpha = mu[:, a], y[:, a], disp[a]
+        inv = 1 / alpha
+        nll = (  # utils.nb_nll, per gene
+            n * inv * np.log(alpha)
+            - (gammaln(ya + inv) - gammaln(ya + 1) - gammaln(inv)).sum(axis=0)
+            + ((ya + inv) * np.log(ma + inv)).sum(axis=0) - (ya * np.log(ma)).sum(axis=0)
+        )  # fmt: skip
+        old, dev[a] = dev[a], -2 * nll  # PyDESeq2's deviance and stopping rule
+        done = np.abs(dev[a] - old) / (np.abs(dev[a]) + 0.1) <= beta_tol
+        active[a[done]] = False
+    failed |= active  # out of iterations
+    w = mu / (1 + mu * disp[None, :])
+    inv_xtwx = np.linalg.inv(_xtwx(design, w) + ridge)
+    hat = np.einsum("ij,gjk,ik->ig", design, inv_xtwx, design) * w
+    mu = size_factors[:, None] * np.exp(design @ beta.T)
+    return beta, mu, hat, ~failed
+
+
+class BlockInference(DefaultInference):
+    """``DefaultInference`` with IRLS, dispersions and Wald tests vectorised over genes."""
+
+    def irls(  # PyDESeq2's interface
+        self,
+        counts: np.ndarray,
+        size_factors: np.ndarray,
+        design_matrix: np.ndarray,
+        disp: np.ndarray,
+        min_mu: float,
+        beta_tol: float,
+        min_beta: float = -30,
+        max_beta: float = 30,
+        optimizer: Literal["BFGS", "L-BFGS-B"] = "L-BFGS-B",
+        maxiter: int = 250,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        design = np.asarray(design_matrix, dtype=float)
+        y = np.asarray(counts, dtype=float)
+        sf = np.asarray(size_factors, dtype=float)
+        disp = np.asarray(disp, dtype=float)
+        beta = np.empty((y.shape[1], design.shape[1]))
+        mu, hat = np.empty_like(y), np.empty_like(y)
+        converged = np.ones(y.shape[1], dtype=bool)
+        for b in _blocks(*y.shape):
+            beta[b], mu[:, b], hat[:, b], settled = block_irls(
+                y[:, b], sf, design, disp[b], min_mu, beta_tol, max_beta, maxiter
+            )
+            rest = np.flatnonzero(~settled) + b.start
+            if rest.size:  # PyDESeq2's solver, with its optimiser fallback, for these genes
+                beta[rest], mu[:, rest], hat[:, rest], converged[rest] = super().irls(
+                    y[:, rest], sf, design_matrix, disp[rest], min_mu, beta_tol, min_beta,
+                    max_beta, optimizer, maxiter,
+                )  # fmt: skip
+        return beta, mu, hat, converged
+
+    def alpha_mle(  # PyDESeq2's interface
+        self,
+        counts: np.ndarray,
+        design_matrix: np.ndarray,
+        mu: np.ndarray,
+        alpha_hat: np.ndarray,
+        min_disp: float,
+        max_disp: float,
+        prior_disp_var: float | None = None,
+        cr_reg: bool = True,
+        prior_reg: bool = False,
+        optimizer: Literal["BFGS", "L-BFGS-B"] = "L-BFGS-B",
+    ) -> tuple[np.ndarray, np.ndarray]:
+        design = np.asarray(design_matrix, dtype=float)
+        prior = prior_disp_var if prior_reg else None
+        out = np.empty(counts.shape[1])
+        for b in _blocks(*counts.shape):
+            out[b] = grid_alpha_mle(
+                np.asarray(counts[:, b], dtype=float), np.asarray(mu[:, b], dtype=float),
+                design, np.asarray(alpha_hat[b], dtype=float), min_disp, max_disp, prior, cr_reg,
+            )  # fmt: skip
+        return out, np.ones(counts.shape[1], dtype=bool)
+
+    def wald_test(  # PyDESeq2's interface
+        self,
+        design_matrix: np.ndarray,
+        disp: np.ndarray,
+        lfc: np.ndarray,
+        mu: np.ndarray,
+        ridge_factor: np.ndarray,
+        contrast: np.ndarray,
+        lfc_null: np.ndarray,
+        alt_hypothesis: Literal["greaterAbs", "lessAbs", "greater", "less"] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if alt_hypothesis is not None:
+            return super().wald_test(
+                design_matrix, disp, lfc, mu, ridge_factor, contrast, lfc_null, alt_hypothesis
+            )
+        design = np.asarray(design_matrix, dtype=float)
+        mu = np.asarray(mu, dtype=float)
+        w = mu / (1 + mu * np.asarray(disp, dtype=float)[None, :])
+        m = _xtwx(design, w)
+        hc = np.linalg.inv(m + ridge_factor) @ contrast
+        se = np.sqrt(np.einsum("gj,gjk,gk->g", hc, m, hc))
+        stat = (np.asarray(lfc, dtype=float) - lfc_null) @ contrast / se
+        return 2 * norm.sf(np.abs(stat)), stat, se
