@@ -2,7 +2,7 @@
 
 Two kinds of gate, both on the DESeq2 VST scale (log2-like):
 
-* absolute, as MD-ALL's rules (Hu et al., Nat Commun 2024): CDX2 VST >= 9 (CDX2/UBTF),
+* absolute, as MD-ALL's rules (Hu et al., Haematologica 2024): CDX2 VST >= 9 (CDX2/UBTF),
   NUTM1 >= 9.5 (NUTM1-r); DUX4 >= 9 (DUX4-r) holds only when DUX4 reads were counted (see
   below); CRLF2 >= 9 is read by the rules (CRLF2-r needs a PAR1 deletion or a fusion too);
 * relative to the cohort: a gene is *high* in a sample when it stands ``min_log2`` (4-fold)
