@@ -4,8 +4,8 @@ Each entry says what a stage is: its ``tkiseq`` subcommand, whether it runs once
 cohort or per tested phenotype, the options its command line takes and where their values come
 from, the files it writes and the folder (below ``--outdir``) they are published in, its
 resource label and its tunable parameters. The local runner builds its tasks from these entries;
-the module contract tests hold every Nextflow module (``modules/local/<stage>/main.nf``) to its
-entry, so the two runners cannot drift apart.
+the module contract tests hold every Nextflow module
+(``modules/local/tkiseq/<stage>/main.nf``) to its entry, so the two runners cannot drift apart.
 
 Option values are templates. ``{name}`` is filled from the task's context: a run input
 (``fasta``, ``gtf``, ``annotation``, ``dbsnp``, ``star_index``, ``gene_sets``...), a

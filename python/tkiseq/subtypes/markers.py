@@ -2,7 +2,7 @@
 
 Two kinds of gate, both on the DESeq2 VST scale (log2-like):
 
-* absolute, as MD-ALL's rules (Hu et al., Nat Commun 2024): CDX2 VST >= 9 (CDX2/UBTF),
+* absolute, as MD-ALL's rules (Hu et al., Haematologica 2024): CDX2 VST >= 9 (CDX2/UBTF),
   NUTM1 >= 9.5 (NUTM1-r); DUX4 >= 9 (DUX4-r) holds only when DUX4 reads were counted (see
   below); CRLF2 >= 9 is read by the rules (CRLF2-r needs a PAR1 deletion or a fusion too);
 * relative to the cohort: a gene is *high* in a sample when it stands ``min_log2`` (4-fold)
@@ -16,7 +16,7 @@ Two kinds of gate, both on the DESeq2 VST scale (log2-like):
   - ETV6::RUNX1: EPOR, upregulated by the fusion (Inthal et al., Leukemia 2008; Fine et al.,
     Blood 2004); one marker, so a low-confidence call (ETV6::RUNX1-like shares it);
   - DUX4-r: DUX4 above the cohort's background together with CLEC12A (CD371, Schinnerl et al.,
-    Blood 2019) high or an ERG deletion (Zhang et al., Nat Genet 2016). DUX4 sits in the
+    Haematologica 2019) high or an ERG deletion (Zhang et al., Nat Genet 2016). DUX4 sits in the
     D4Z4-like repeats next to IGH: counted on unique reads of an Ensembl annotation it shows
     only a few reads even in DUX4-r samples (VST 4.6-5.6 against 3.9 in ALLSorts' test
     profiles), so the relative gate asks for ``dux4_min_log2`` above the background, not 4-fold.
