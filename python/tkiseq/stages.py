@@ -252,7 +252,7 @@ STAGES: tuple[Stage, ...] = (
          _o("--subtype-reference", "{subtype_reference}", when="subtype_reference"),
          _o("--karyotype-reference", "{karyotype_reference}", when="karyotype_reference")),
         ("subtypes.tsv", "karyotype.tsv"), "subtypes", "process_medium",
-        optional=("subtype_reference_umap.png",),
+        optional=("subtype_reference_umap.png", "karyotype_genes.tsv.gz", "karyotype_sites.tsv.gz"),
         params="tkiseq.subtypes.stage:SubtypesParams", tools=("pysam", "anndata", "scanpy"),
     ),
     Stage(
@@ -309,7 +309,8 @@ STAGES: tuple[Stage, ...] = (
          _o("", "counts:counts.tsv"), _o("", "counts:strandedness.tsv"),
          _o("", "variants_cohort:cohort_variants.tsv", when=READS),
          _o("", "fusions_cohort:cohort_fusions.tsv", when=READS),
-         _o("", "subtypes:subtypes.tsv"), _o("", "response:response.tsv"),
+         _o("", "subtypes:subtypes.tsv"), _o("", "subtypes:karyotype.tsv"),
+         *(_o("", f"associations:{f}") for f in FIGURE_FILES), _o("", "response:response.tsv"),
          _o("", "lesions:lesions.tsv"), _o("", "lesions:profile.tsv"),
          _o("", "associations:associations.tsv"),
          _o("", "de:de_{phenotype}.tsv"), _o("", "gsea:gsea_{phenotype}.tsv", when="gene_sets")),

@@ -19,6 +19,8 @@ process TKISEQ_SUBTYPES {
     tuple val(meta), path('subtypes.tsv')              , emit: subtypes
     tuple val(meta), path('karyotype.tsv')             , emit: karyotype
     tuple val(meta), path('subtype_reference_umap.png'), emit: umap, optional: true
+    tuple val(meta), path('karyotype_genes.tsv.gz')    , emit: karyotype_genes, optional: true
+    tuple val(meta), path('karyotype_sites.tsv.gz')    , emit: karyotype_sites, optional: true
     path 'versions.yml'                                , emit: versions
 
     when:
@@ -27,15 +29,18 @@ process TKISEQ_SUBTYPES {
     script:
     def args = task.ext.args ?: ''
     def cnv_arg = cnv ? "--cnv ${cnv}" : ''
+    def fusions_arg = fusions ? "--fusions ${fusions}" : ''   // none from a count matrix
+    def vcfs_arg = vcfs ? "--vcfs ${vcfs}" : ''
+    def variants_arg = variants ? "--variants ${variants}" : ''
     def subtype_ref = subtype_reference ? "--subtype-reference ${subtype_reference}" : ''
     def karyotype_ref = karyotype_reference ? "--karyotype-reference ${karyotype_reference}" : ''
     """
     tkiseq subtypes \\
         --expression ${h5ad} \\
         --annotation ${annotation} \\
-        --fusions ${fusions} \\
-        --vcfs ${vcfs} \\
-        --variants ${variants} \\
+        ${fusions_arg} \\
+        ${vcfs_arg} \\
+        ${variants_arg} \\
         ${cnv_arg} \\
         ${subtype_ref} \\
         ${karyotype_ref} \\
