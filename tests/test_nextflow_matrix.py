@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from nextflow_engine import nextflow_run, process_name
-from tkiseq.stages import STAGES, applies
+from tkiseq.stages import STAGES
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +52,7 @@ def test_a_count_matrix_runs_only_the_cohort_stages(tiny_data: Path, tmp_path: P
     # the test profile's reads and genome unset: a count matrix needs neither
     unset = {"input": None, "fasta": None, "dbsnp": None, "counts": "tiny/matrix.tsv"}
     (launch / "params.json").write_text(json.dumps(unset))
-    assert not applies("!counts", MATRIX) and NEED_READS >= {"TKISEQ_ALIGN", "TKISEQ_STAR_INDEX"}
+    assert {"TKISEQ_ALIGN", "TKISEQ_STAR_INDEX", "TKISEQ_VARIANTS_CALL"} <= NEED_READS
 
     run = nextflow_run(
         launch, "-profile", "test", "-params-file", "params.json", trace="trace_matrix.tsv"
@@ -69,3 +69,21 @@ def test_a_count_matrix_runs_only_the_cohort_stages(tiny_data: Path, tmp_path: P
     report = (results / "report" / "report.html").read_text()
     assert "Run COMPLETED" in report and "RUNNING" not in report.split("<script")[0]
     print(f"\nmatrix run ({run.seconds:.0f} s): {run.summary()}")
+
+
+def test_reads_and_a_count_matrix_together_stop_before_any_task(
+    tiny_data: Path, tmp_path: Path
+) -> None:
+    launch = tmp_path / "launch"
+    launch.mkdir()
+    (launch / "tiny").symlink_to(tiny_data)
+    run = nextflow_run(
+        launch, "-profile", "test", "--counts", "tiny/genes.gtf", "-w", "bad_work",
+        trace="trace_bad.tsv", timeout=600,
+    )  # fmt: skip
+    assert run.proc.returncode != 0
+    errors = [line for line in run.output.splitlines() if "tkiseq: error:" in line]
+    assert errors == [
+        "tkiseq: error: --counts: give reads (--input) or a count matrix (--counts), not both"
+    ], run.output[-2000:]
+    assert "Submitted process" not in run.output
