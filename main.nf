@@ -18,16 +18,17 @@ workflow TKISEQ_PIPELINE {
     TKISEQ(
         PIPELINE_INITIALISATION.out.samplesheet,
         params.cnv ? file(params.cnv, checkIfExists: true) : [],
-        file(params.fasta, checkIfExists: true),
+        params.fasta ? file(params.fasta, checkIfExists: true) : [],
         file(params.gtf, checkIfExists: true),
-        file("${params.fasta}.fai").exists() ? file("${params.fasta}.fai") : [],
-        file(params.dbsnp, checkIfExists: true),
-        file("${params.dbsnp}.tbi", checkIfExists: true),
+        params.fasta && file("${params.fasta}.fai").exists() ? file("${params.fasta}.fai") : [],
+        params.dbsnp ? file(params.dbsnp, checkIfExists: true) : [],
+        params.dbsnp ? file("${params.dbsnp}.tbi", checkIfExists: true) : [],
         params.gene_sets ? params.gene_sets.tokenize(',').collect { f -> file(f, checkIfExists: true) } : [],
         params.star_index ? file(params.star_index, checkIfExists: true) : null,
         params.annotation ? file(params.annotation, checkIfExists: true) : null,
         params.subtype_reference ? file(params.subtype_reference, checkIfExists: true) : [],
         params.karyotype_reference ? file(params.karyotype_reference, checkIfExists: true) : [],
+        params.counts ? params.counts.tokenize(',').collect { f -> file(f, checkIfExists: true) } : [],
     )
 
     PIPELINE_COMPLETION()

@@ -232,6 +232,8 @@ def test_every_task_ran_the_registry_command_line(first: Run, tiny_data: Path) -
 
         def upstream(producer: str, name: str, task=task, stage=stage) -> list[str]:
             scope = BY_NAME[producer].scope if stage.scope == "cohort" else ""
+            # the engine stages every file by its name (figures/fig1d.png as fig1d.png)
+            name = Path(name).name
             if scope == "phenotype":
                 return [name.format(phenotype=p) for p in phenotypes]
             ids = samples if scope == "sample" else [task["tag"]]

@@ -22,20 +22,25 @@ include { TKISEQ_REPORT             } from '../modules/local/tkiseq/report'
 
 workflow TKISEQ {
     take:
-    ch_inputs   // [ val(meta), path(samplesheet.csv), path(phenotypes.csv), path(cnv.csv) or [] ]
+    ch_inputs   // [ val(meta), path(samplesheet.csv) or [], [ path(matrix), ... ] or [], path(phenotypes.csv), path(cnv.csv) or [] ]
     cnv         // path: cnv.csv, or [] when not given
-    fasta       // path: genome.fa
+    fasta       // path: genome.fa, or [] (a run from a count matrix)
     gtf         // path: genes.gtf
     fasta_fai   // path: genome.fa.fai, or [] (then made where needed)
-    dbsnp       // path: dbsnp.vcf.gz
-    dbsnp_tbi   // path: dbsnp.vcf.gz.tbi
+    dbsnp       // path: dbsnp.vcf.gz, or [] (a run from a count matrix)
+    dbsnp_tbi   // path: dbsnp.vcf.gz.tbi, or []
     gene_sets   // [ path(gmt), ... ], empty for no enrichment
     star_index  // path: prebuilt STAR index folder, or null to build one
     annotation  // path: prebuilt annotation bundle (tkiseq prepare), or null to prepare one
     subtype_reference   // path: labelled .h5ad (obs subtype), or []
     karyotype_reference // path: known-diploid .h5ad, or []
+    matrix      // [ path(matrix), ... ]: a count matrix instead of reads (--counts), or []
 
     main:
+    // A run from a count matrix has no per-sample stage: alignment, variants, fusions and splice
+    // lesions need reads, and the cohort stages run without the options that name their outputs
+    def reads = !matrix
+
     //
     // Validate the tables once; the valid samplesheet holds absolute paths
     //
@@ -55,8 +60,8 @@ workflow TKISEQ {
             [meta, row]
         }                                   // [ val(meta), val(row) ]
     ch_reads = ch_samples.map { meta, row ->
-        def reads = row.fastq_1 ? [row.fastq_1, row.fastq_2].findAll { f -> f } : [row.bam]
-        [meta, reads.collect { f -> file(f, checkIfExists: true) }]
+        def reads_files = row.fastq_1 ? [row.fastq_1, row.fastq_2].findAll { f -> f } : [row.bam]
+        [meta, reads_files.collect { f -> file(f, checkIfExists: true) }]
     }                                       // [ val(meta), [ path(fastq_1), path(fastq_2) ] ] or [ val(meta), [ path(bam) ] ]
     ch_user_vcf = ch_samples.map { meta, row ->
         def vcf = row.vcf ? file(row.vcf, checkIfExists: true) : []
@@ -68,30 +73,64 @@ workflow TKISEQ {
         .splitText()
         .map { line -> line.trim() }
         .filter { name -> name != '' }      // val(phenotype): one DE (and GSEA) each
-    ch_fasta = channel.value([[id: fasta.baseName], fasta, fasta_fai]) // [ val(meta), path(fasta), path(fai) ]
-    ch_dbsnp = channel.value([[id: 'dbsnp'], dbsnp, dbsnp_tbi])        // [ val(meta), path(vcf), path(tbi) ]
 
-    PREPARE_GENOME(fasta, gtf, star_index, annotation)
+    PREPARE_GENOME(fasta, gtf, star_index, annotation, reads)
     ch_annotation = PREPARE_GENOME.out.annotation // [ val(meta), path(annotation) ]
-    ALIGN(ch_reads, PREPARE_GENOME.out.star_index)
-    FUSIONS(
-        ALIGN.out.chimeric
-            .join(ALIGN.out.junctions)
+    ch_versions = TKISEQ_VALIDATE.out.versions.mix(PREPARE_GENOME.out.versions)
+
+    // What the read stages give the cohort; without reads: no files
+    ch_counts_reads  = channel.value([[id: 'cohort'], [], [], []])  // [ val(meta), [ ReadsPerGene.out.tab ], [ strandedness.json ], [ Log.final.out ] ]
+    ch_counts_matrix = TKISEQ_VALIDATE.out.samplesheet
+        .map { _meta, csv -> [[id: 'matrix'], matrix, csv] }       // [ val(meta), [ path(matrix), ... ], path(samplesheet.valid.csv) ]
+    ch_fusions   = channel.empty()          // [ val(meta), path(fusions.tsv) ] per sample
+    ch_splice    = channel.empty()          // [ val(meta), path(splice_lesions.tsv) ] per sample
+    ch_variants  = channel.empty()          // [ val(meta), path(variants.tsv) ] per sample
+    ch_all_vcf   = channel.empty()          // [ val(meta), path(all.vcf.gz), path(tbi) ] per sample
+    ch_bam       = channel.empty()
+    ch_junctions = channel.empty()
+    ch_chimeric  = channel.empty()
+    ch_rpg       = channel.empty()
+    ch_read_reports = channel.empty()       // [ val(meta), path(Log.final.out / markdup.txt / ReadsPerGene.out.tab) ]
+    if (reads) {
+        ch_fasta = channel.value([[id: fasta.baseName], fasta, fasta_fai]) // [ val(meta), path(fasta), path(fai) ]
+        ch_dbsnp = channel.value([[id: 'dbsnp'], dbsnp, dbsnp_tbi])        // [ val(meta), path(vcf), path(tbi) ]
+        ALIGN(ch_reads, PREPARE_GENOME.out.star_index)
+        FUSIONS(
+            ALIGN.out.chimeric
+                .join(ALIGN.out.junctions)
+                .join(ALIGN.out.log_final)
+                .join(ALIGN.out.bam),       // [ val(meta), path(chimeric), path(sj), path(log_final), path(bam), path(bai) ]
+            ALIGN.out.junctions,
+            ch_fasta,
+            ch_annotation,
+        )
+        VARIANTS(
+            ALIGN.out.bam.join(ch_user_vcf), // [ val(meta), path(bam), path(bai), path(vcf), path(tbi) ]
+            FUSIONS.out.fusions,            // [ val(meta), path(fusions.tsv) ]: the filter flags calls at their breakpoints
+            ch_fasta,
+            ch_annotation,
+            ch_dbsnp,
+        )
+        ch_counts_reads = ALIGN.out.reads_per_gene
+            .join(ALIGN.out.strandedness)
             .join(ALIGN.out.log_final)
-            .join(ALIGN.out.bam),           // [ val(meta), path(chimeric), path(sj), path(log_final), path(bam), path(bai) ]
-        ALIGN.out.junctions,
-        ch_fasta,
-        ch_annotation,
-    )
-    VARIANTS(
-        ALIGN.out.bam.join(ch_user_vcf),    // [ val(meta), path(bam), path(bai), path(vcf), path(tbi) ]
-        FUSIONS.out.fusions,                // [ val(meta), path(fusions.tsv) ]: the filter flags calls at their breakpoints
-        ch_fasta,
-        ch_annotation,
-        ch_dbsnp,
-    )
+            .toSortedList { a, b -> a[0].id <=> b[0].id }
+            .map { rows -> [[id: 'cohort'], rows.collect { row -> row[1] }, rows.collect { row -> row[2] }, rows.collect { row -> row[3] }] }
+        ch_counts_matrix = channel.value([[id: 'matrix'], [], []])
+        ch_fusions   = FUSIONS.out.fusions
+        ch_splice    = FUSIONS.out.lesions
+        ch_variants  = VARIANTS.out.tables
+        ch_all_vcf   = VARIANTS.out.all
+        ch_bam       = ALIGN.out.bam
+        ch_junctions = ALIGN.out.junctions
+        ch_chimeric  = ALIGN.out.chimeric
+        ch_rpg       = ALIGN.out.reads_per_gene
+        ch_read_reports = ALIGN.out.log_final.mix(ALIGN.out.markdup, ALIGN.out.reads_per_gene)
+        ch_versions = ch_versions.mix(ALIGN.out.versions, VARIANTS.out.versions, FUSIONS.out.versions)
+    }
     EXPRESSION(
-        ALIGN.out.reads_per_gene.join(ALIGN.out.strandedness), // [ val(meta), path(ReadsPerGene.out.tab), path(strandedness.json) ]
+        ch_counts_reads,
+        ch_counts_matrix,
         ch_annotation,
         TKISEQ_VALIDATE.out.phenotypes,
         ch_tested,
@@ -101,14 +140,15 @@ workflow TKISEQ {
         ? TKISEQ_VALIDATE.out.cnv                  // [ val(meta), path(cnv.valid.csv) ]
         : channel.value([[id: 'inputs'], []]) // [ val(meta), [] ]: no cnv.csv
     COHORT(
-        VARIANTS.out.tables,
-        FUSIONS.out.fusions,
-        VARIANTS.out.all,
+        ch_variants,
+        ch_fusions,
+        ch_all_vcf,
         EXPRESSION.out.h5ad,
         ch_annotation,
         ch_cnv_valid,
         channel.value([[id: 'subtype_reference'], subtype_reference]),
         channel.value([[id: 'karyotype_reference'], karyotype_reference]),
+        reads,
     )
     STUDY(
         TKISEQ_VALIDATE.out.samplesheet
@@ -116,7 +156,7 @@ workflow TKISEQ {
             .map { meta, sheet, cnv_valid -> [meta, sheet, cnv_valid ?: []] },
                                             // [ val(meta), path(samplesheet.valid.csv), path(cnv.valid.csv) or [] ]
         TKISEQ_VALIDATE.out.phenotypes,
-        FUSIONS.out.lesions,
+        ch_splice,
         COHORT.out.fusions,
         COHORT.out.variants,
         EXPRESSION.out.h5ad,
@@ -129,31 +169,29 @@ workflow TKISEQ {
     //
     ch_report_files = TKISEQ_VALIDATE.out.samplesheet
         .mix(
-            ALIGN.out.log_final,
-            ALIGN.out.markdup,
-            ALIGN.out.reads_per_gene,
+            ch_read_reports,
             EXPRESSION.out.counts,
             EXPRESSION.out.strandedness,
             COHORT.out.variants,
             COHORT.out.fusions,
             COHORT.out.subtypes,
+            COHORT.out.karyotype,
+            COHORT.out.karyotype_points,
             STUDY.out.response,
             STUDY.out.lesions,
             STUDY.out.profile,
             STUDY.out.associations,
+            STUDY.out.figures,
             EXPRESSION.out.de,
             EXPRESSION.out.gsea,
         )                                   // [ val(meta), path(file) ]
+        .filter { _meta, f -> f != [] }     // [] stands for a cohort table a run from a count matrix has not
         .map { _meta, f -> f }
         .toSortedList { a, b -> a.name <=> b.name }
         .map { files -> [[id: 'cohort'], files] } // [ val(meta), [ path(file), ... ] ]
     TKISEQ_REPORT(ch_report_files)
 
-    ch_versions = TKISEQ_VALIDATE.out.versions
-        .mix(PREPARE_GENOME.out.versions)
-        .mix(ALIGN.out.versions)
-        .mix(VARIANTS.out.versions)
-        .mix(FUSIONS.out.versions)
+    ch_versions = ch_versions
         .mix(EXPRESSION.out.versions)
         .mix(COHORT.out.versions)
         .mix(STUDY.out.versions)
@@ -164,14 +202,14 @@ workflow TKISEQ {
 
     emit:
     samplesheet    = TKISEQ_VALIDATE.out.samplesheet     // [ val(meta), path(samplesheet.valid.csv) ]
-    bam            = ALIGN.out.bam                // [ val(meta), path(bam), path(bai) ]
-    junctions      = ALIGN.out.junctions          // [ val(meta), path(SJ.out.tab) ]
-    chimeric       = ALIGN.out.chimeric           // [ val(meta), path(Chimeric.out.junction) ]
-    reads_per_gene = ALIGN.out.reads_per_gene     // [ val(meta), path(ReadsPerGene.out.tab) ]
+    bam            = ch_bam                       // [ val(meta), path(bam), path(bai) ]; none from a count matrix
+    junctions      = ch_junctions                 // [ val(meta), path(SJ.out.tab) ]
+    chimeric       = ch_chimeric                  // [ val(meta), path(Chimeric.out.junction) ]
+    reads_per_gene = ch_rpg                       // [ val(meta), path(ReadsPerGene.out.tab) ]
     counts         = EXPRESSION.out.counts        // [ val(meta), path(counts.tsv) ]
     h5ad           = EXPRESSION.out.h5ad          // [ val(meta), path(cohort.h5ad) ]
-    variants       = COHORT.out.variants          // [ val(meta), path(cohort_variants.tsv) ]
-    fusions        = COHORT.out.fusions           // [ val(meta), path(cohort_fusions.tsv) ]
+    variants       = COHORT.out.variants          // [ val(meta), path(cohort_variants.tsv) ], or [ val(meta), [] ]
+    fusions        = COHORT.out.fusions           // [ val(meta), path(cohort_fusions.tsv) ], or [ val(meta), [] ]
     subtypes       = COHORT.out.subtypes          // [ val(meta), path(subtypes.tsv) ]
     de             = EXPRESSION.out.de            // [ val(meta), path(de_<phenotype>.tsv) ]
     response       = STUDY.out.response           // [ val(meta), path(response.tsv) ]

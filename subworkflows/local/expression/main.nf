@@ -7,18 +7,15 @@ include { TKISEQ_GSEA   } from '../../../modules/local/tkiseq/gsea'
 
 workflow EXPRESSION {
     take:
-    ch_counts     // [ val(meta), path(ReadsPerGene.out.tab), path(strandedness.json) ] per sample
+    ch_cohort     // [ val(meta), [ path(ReadsPerGene.out.tab), ... ], [ path(strandedness.json), ... ], [ path(Log.final.out), ... ] ], all [] from a count matrix
+    ch_matrix     // [ val(meta), [ path(matrix), ... ], path(samplesheet.valid.csv) ], or [ val(meta), [], [] ] from reads
     ch_annotation // [ val(meta), path(annotation) ]: the prepared bundle
     ch_phenotypes // [ val(meta), path(phenotypes.valid.csv) ]
     ch_tested     // val(phenotype): the phenotypes validate chose (tested_phenotypes.txt)
     gene_sets     // [ path(gmt), ... ], empty for no enrichment
 
     main:
-    ch_cohort = ch_counts
-        .toSortedList { a, b -> a[0].id <=> b[0].id }
-        .map { rows -> [[id: 'cohort'], rows.collect { row -> row[1] }, rows.collect { row -> row[2] }] }
-                                        // [ val(meta), [ path(ReadsPerGene.out.tab), ... ], [ path(strandedness.json), ... ] ]
-    TKISEQ_COUNTS(ch_cohort, ch_annotation, ch_phenotypes)
+    TKISEQ_COUNTS(ch_cohort, ch_annotation, ch_phenotypes, ch_matrix)
     ch_de_input = TKISEQ_COUNTS.out.h5ad
         .combine(ch_tested)
         .map { _meta, h5ad, phenotype -> [[id: phenotype], h5ad, phenotype] }

@@ -8,14 +8,18 @@ include { TKISEQ_PREPARE    } from '../../../modules/local/tkiseq/prepare'
 
 workflow PREPARE_GENOME {
     take:
-    fasta      // path: genome.fa
+    fasta      // path: genome.fa, or [] (a run from a count matrix)
     gtf        // path: genes.gtf
     star_index // path: prebuilt STAR index folder, or null to build one
     annotation // path: prebuilt annotation bundle folder, or null to prepare one
+    reads      // boolean: a run from reads (false: from a count matrix, no STAR index)
 
     main:
     ch_versions = channel.empty()
-    if (star_index) {
+    if (!reads) {
+        ch_star_index = channel.empty()
+    }
+    else if (star_index) {
         ch_star_index = channel.value([[id: 'star_index'], star_index])
     }
     else {

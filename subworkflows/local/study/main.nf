@@ -11,8 +11,8 @@ workflow STUDY {
     ch_inputs     // [ val(meta), path(samplesheet.valid.csv), path(cnv.valid.csv) or [] ]
     ch_phenotypes // [ val(meta), path(phenotypes.valid.csv) ]
     ch_splice     // [ val(meta), path(splice_lesions.tsv) ] per sample
-    ch_fusions    // [ val(meta), path(cohort_fusions.tsv) ]
-    ch_variants   // [ val(meta), path(cohort_variants.tsv) ]
+    ch_fusions    // [ val(meta), path(cohort_fusions.tsv) ], or [ val(meta), [] ] from a count matrix
+    ch_variants   // [ val(meta), path(cohort_variants.tsv) ], or [ val(meta), [] ]
     ch_h5ad       // [ val(meta), path(cohort.h5ad) ]
     ch_karyotype  // [ val(meta), path(karyotype.tsv) ]
 
@@ -30,6 +30,15 @@ workflow STUDY {
         ch_karyotype,
     )
     TKISEQ_ASSOCIATIONS(TKISEQ_RESPONSE.out.response, ch_phenotypes, TKISEQ_LESIONS.out.profile, ch_fusions, ch_h5ad)
+    ch_figures = TKISEQ_ASSOCIATIONS.out.fig1abc
+        .mix(
+            TKISEQ_ASSOCIATIONS.out.fig1d,
+            TKISEQ_ASSOCIATIONS.out.fig1ef,
+            TKISEQ_ASSOCIATIONS.out.fig3a,
+            TKISEQ_ASSOCIATIONS.out.fig3b,
+            TKISEQ_ASSOCIATIONS.out.fig5,
+        )
+        .flatMap { meta, png, svg -> [[meta, png], [meta, svg]] } // [ val(meta), path(fig*.png / fig*.svg) ]
     ch_versions = channel.empty()
         .mix(TKISEQ_RESPONSE.out.versions)
         .mix(TKISEQ_LESIONS.out.versions)
@@ -40,5 +49,6 @@ workflow STUDY {
     lesions      = TKISEQ_LESIONS.out.lesions           // [ val(meta), path(lesions.tsv) ]
     profile      = TKISEQ_LESIONS.out.profile           // [ val(meta), path(profile.tsv) ]
     associations = TKISEQ_ASSOCIATIONS.out.associations // [ val(meta), path(associations.tsv) ]
+    figures      = ch_figures                          // [ val(meta), path(fig*.png / fig*.svg) ]
     versions     = ch_versions                   // path(versions.yml)
 }

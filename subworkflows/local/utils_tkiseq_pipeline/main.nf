@@ -7,7 +7,7 @@
 
 workflow PIPELINE_INITIALISATION {
     main:
-    def errors = schemaErrors(file("${projectDir}/nextflow_schema.json"), params)
+    def errors = schemaErrors(file("${projectDir}/nextflow_schema.json"), params) + inputErrors(params)
     if (errors) {
         error("tkiseq: error: ${errors.join('; ')}")
     }
@@ -15,19 +15,56 @@ workflow PIPELINE_INITIALISATION {
 
     ch_inputs = channel.value([
         [id: 'inputs'],
-        file(params.input, checkIfExists: true),
+        params.input ? file(params.input, checkIfExists: true) : [],
+        countFiles(params.counts),
         file(params.phenotypes, checkIfExists: true),
         params.cnv ? file(params.cnv, checkIfExists: true) : [],
-    ])                                      // [ val(meta), path(samplesheet.csv), path(phenotypes.csv), path(cnv.csv) or [] ]
+    ])                                      // [ val(meta), path(samplesheet.csv) or [], [ path(matrix), ... ] or [], path(phenotypes.csv), path(cnv.csv) or [] ]
 
     emit:
-    samplesheet = ch_inputs // [ val(meta), path(samplesheet.csv), path(phenotypes.csv), path(cnv.csv) or [] ]
+    samplesheet = ch_inputs // [ val(meta), path(samplesheet.csv) or [], [ path(matrix), ... ] or [], path(phenotypes.csv), path(cnv.csv) or [] ]
 }
 
 workflow PIPELINE_COMPLETION {
     main:
     workflow.onComplete {
         log.info(completionSummary())
+        finishReport()
+    }
+}
+
+// The count matrix files of --counts (comma-separated for HTSeq-count files), or []
+def countFiles(counts) {
+    return counts ? counts.tokenize(',').collect { f -> file(f, checkIfExists: true) } : []
+}
+
+// What a run needs besides the schema: reads (--input, with --fasta and --dbsnp) or a count
+// matrix (--counts, no genome needed), not both
+def inputErrors(params) {
+    if (params.counts && params.input) {
+        return ['--counts: give reads (--input) or a count matrix (--counts), not both']
+    }
+    def errors = params.counts ? [] : ['input', 'fasta', 'dbsnp'].findAll { name -> !params[name] }.collect { name -> "--${name} is required" }
+    if (params.counts) {
+        errors += params.counts.tokenize(',').findAll { f -> !file(f).exists() }.collect { f -> "--counts ${f}: does not exist" }
+    }
+    return errors
+}
+
+// The report's status banner says how the run ended (`tkiseq report-status`): the report task
+// runs before the end, so its page says RUNNING until this rewrites that part of it
+def finishReport() {
+    def report = file("${params.outdir}/report/report.html")
+    if (!report.exists()) {
+        return
+    }
+    def status = workflow.success ? 'COMPLETED' : 'FAILED'
+    def command = ["${projectDir}/bin/tkiseq", 'report-status', '--results', file(params.outdir).toString(), '--status', status]
+    def proc = command*.toString().execute()
+    def out = new StringBuilder()
+    proc.waitForProcessOutput(out, out)
+    if (proc.exitValue() != 0) {
+        log.warn("tkiseq report-status exited ${proc.exitValue()}: ${out.toString().trim()}")
     }
 }
 

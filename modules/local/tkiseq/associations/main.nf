@@ -27,12 +27,13 @@ process TKISEQ_ASSOCIATIONS {
 
     script:
     def args = task.ext.args ?: ''
+    def fusions_arg = fusions ? "--fusions ${fusions}" : ''   // none from a count matrix
     """
     tkiseq associations \\
         --response ${response} \\
         --phenotypes ${phenotypes} \\
         --profile ${profile} \\
-        --fusions ${fusions} \\
+        ${fusions_arg} \\
         --expression ${h5ad} \\
         --outdir . \\
         ${args}

@@ -24,13 +24,16 @@ process TKISEQ_LESIONS {
     script:
     def args = task.ext.args ?: ''
     def cnv_arg = cnv ? "--cnv ${cnv}" : ''
+    def splice_arg = splice_lesions ? "--splice ${splice_lesions}" : ''   // none from a count matrix
+    def fusions_arg = fusions ? "--fusions ${fusions}" : ''
+    def variants_arg = variants ? "--variants ${variants}" : ''
     """
     tkiseq lesions \\
         --samplesheet ${samplesheet} \\
         ${cnv_arg} \\
-        --splice ${splice_lesions} \\
-        --fusions ${fusions} \\
-        --variants ${variants} \\
+        ${splice_arg} \\
+        ${fusions_arg} \\
+        ${variants_arg} \\
         --expression ${h5ad} \\
         --karyotype ${karyotype} \\
         --outdir . \\

@@ -6,7 +6,7 @@ process TKISEQ_PREPARE {
     container "${params.container}" // the image built from this repository (Dockerfile)
 
     input:
-    tuple val(meta), path(gtf), path(fasta)
+    tuple val(meta), path(gtf), path(fasta) // fasta: [] for a run from a count matrix
 
     output:
     tuple val(meta), path('annotation'), emit: annotation
@@ -17,10 +17,11 @@ process TKISEQ_PREPARE {
 
     script:
     def args = task.ext.args ?: ''
+    def fasta_arg = fasta ? "--fasta ${fasta}" : ''
     """
     tkiseq prepare \\
         --gtf ${gtf} \\
-        --fasta ${fasta} \\
+        ${fasta_arg} \\
         --outdir . \\
         ${args}
 

@@ -29,15 +29,18 @@ process TKISEQ_SUBTYPES {
     script:
     def args = task.ext.args ?: ''
     def cnv_arg = cnv ? "--cnv ${cnv}" : ''
+    def fusions_arg = fusions ? "--fusions ${fusions}" : ''   // none from a count matrix
+    def vcfs_arg = vcfs ? "--vcfs ${vcfs}" : ''
+    def variants_arg = variants ? "--variants ${variants}" : ''
     def subtype_ref = subtype_reference ? "--subtype-reference ${subtype_reference}" : ''
     def karyotype_ref = karyotype_reference ? "--karyotype-reference ${karyotype_reference}" : ''
     """
     tkiseq subtypes \\
         --expression ${h5ad} \\
         --annotation ${annotation} \\
-        --fusions ${fusions} \\
-        --vcfs ${vcfs} \\
-        --variants ${variants} \\
+        ${fusions_arg} \\
+        ${vcfs_arg} \\
+        ${variants_arg} \\
         ${cnv_arg} \\
         ${subtype_ref} \\
         ${karyotype_ref} \\

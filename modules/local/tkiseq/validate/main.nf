@@ -1,12 +1,12 @@
 process TKISEQ_VALIDATE {
-    tag "${samplesheet.name}"
+    tag "${meta.id}"
     label 'process_low'
 
     conda "${moduleDir}/../../environment.yml"
     container "${params.container}" // the image built from this repository (Dockerfile)
 
     input:
-    tuple val(meta), path(samplesheet), path(phenotypes), path(cnv)
+    tuple val(meta), path(samplesheet), path(counts), path(phenotypes), path(cnv) // samplesheet or counts: [] when not given
 
     output:
     tuple val(meta), path('samplesheet.valid.csv'), emit: samplesheet
@@ -20,10 +20,13 @@ process TKISEQ_VALIDATE {
 
     script:
     def args = task.ext.args ?: ''
+    def input_arg = samplesheet ? "--input ${samplesheet}" : ''
+    def counts_arg = counts ? "--counts ${[counts].flatten().join(',')}" : ''
     def cnv_arg = cnv ? "--cnv ${cnv}" : ''
     """
     tkiseq validate \\
-        --input ${samplesheet} \\
+        ${input_arg} \\
+        ${counts_arg} \\
         --phenotypes ${phenotypes} \\
         ${cnv_arg} \\
         --outdir . \\
@@ -34,10 +37,13 @@ process TKISEQ_VALIDATE {
 
     // the stub runs the real check (seconds): later stubs need the valid rows and phenotypes
     stub:
+    def input_arg = samplesheet ? "--input ${samplesheet}" : ''
+    def counts_arg = counts ? "--counts ${[counts].flatten().join(',')}" : ''
     def cnv_arg = cnv ? "--cnv ${cnv}" : ''
     """
     tkiseq validate \\
-        --input ${samplesheet} \\
+        ${input_arg} \\
+        ${counts_arg} \\
         --phenotypes ${phenotypes} \\
         ${cnv_arg} \\
         --outdir . \\
