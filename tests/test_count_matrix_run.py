@@ -14,7 +14,7 @@ import pytest
 
 from realdata import realdata
 from tkiseq.expression.gene_ids import match_genes, strip_version
-from tkiseq.expression.matrix_input import read_counts, sample_names
+from tkiseq.inputs.count_matrix import read_counts, sample_names
 from tkiseq.runner import Plan, RunConfig
 from tkiseq.stages import BY_NAME, STAGES
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tkiseq.errors import InputError
-from tkiseq.expression.matrix_input import read_counts
+from tkiseq.inputs.count_matrix import read_counts
 
 COUNTS = pd.DataFrame(
     {"S1": [10, 0, 5], "S2": [3, 7, 1]}, index=pd.Index(["ENSG1", "ENSG2", "ENSG3"], name="gene_id")

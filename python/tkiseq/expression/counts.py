@@ -21,9 +21,9 @@ from tkiseq.align.strandedness import COLUMN, read_reads_per_gene
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.expression.gene_ids import match_genes
-from tkiseq.expression.matrix_input import read_counts
 from tkiseq.expression.normalise import median_of_ratios, vst
 from tkiseq.genome.bundle import read_genes
+from tkiseq.inputs.count_matrix import read_counts
 
 RPG_SUFFIX = ".ReadsPerGene.out.tab"
 UNMATCHED = "unmatched_genes.tsv"

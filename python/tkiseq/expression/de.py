@@ -34,7 +34,7 @@ from tkiseq import tables
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.expression import outliers
-from tkiseq.expression.matrix_input import CountMatrix, read_counts
+from tkiseq.inputs.count_matrix import CountMatrix, read_counts
 from tkiseq.inputs.phenotypes import read_phenotypes
 from tkiseq.response import AUC_CAP
 

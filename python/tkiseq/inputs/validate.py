@@ -15,8 +15,8 @@ import pandas as pd
 from tkiseq.align.fastq import check_mate_names
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
-from tkiseq.expression.matrix_input import sample_names
 from tkiseq.inputs.cnv import load_cnv
+from tkiseq.inputs.count_matrix import sample_names
 from tkiseq.inputs.phenotypes import load_phenotypes
 from tkiseq.inputs.reads import (
     check_distinct_reads,
