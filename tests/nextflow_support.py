@@ -522,3 +522,18 @@ def publish_path(process: str, root: Path = REPO) -> str | None:
         if (path := re.search(r"^\s*path:\s*(\{.*\}),?\s*$", body, re.M))
     ]
     return paths[-1] if paths else None
+
+
+def parse_command(tokens: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    """`--flag value` pairs (every tkiseq stage option takes a value) and positional arguments."""
+    options: dict[str, list[str]] = {}
+    positional: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if tokens[i].startswith("--"):
+            options.setdefault(tokens[i], []).append(tokens[i + 1])
+            i += 2
+        else:
+            positional.append(tokens[i])
+            i += 1
+    return options, positional

@@ -28,6 +28,7 @@ from nextflow_support import (
     ext_args,
     interpolate,
     modules,
+    parse_command,
     publish_path,
 )
 from tkiseq.stages import BY_PROCESS, STAGES, Stage
@@ -48,21 +49,6 @@ def tkiseq(*args: str) -> str:
 def usage(command: str = "") -> str:
     """`tkiseq <command> --help` (`command` may be nested: `variants call`)."""
     return tkiseq(*command.split(), "--help")
-
-
-def parse_command(tokens: list[str]) -> tuple[dict[str, list[str]], list[str]]:
-    """`--flag value` pairs (every tkiseq stage option takes a value) and positional arguments."""
-    options: dict[str, list[str]] = {}
-    positional: list[str] = []
-    i = 0
-    while i < len(tokens):
-        if tokens[i].startswith("--"):
-            options.setdefault(tokens[i], []).append(tokens[i + 1])
-            i += 2
-        else:
-            positional.append(tokens[i])
-            i += 1
-    return options, positional
 
 
 # -- static checks (fast): every module against its registry entry ------------------------------

@@ -29,6 +29,7 @@ from nextflow_engine import (
     process_name,
     tiny_launch_dir,
 )
+from nextflow_support import parse_command
 from tkiseq.stages import BY_NAME, BY_PROCESS, STAGES, command_line
 
 pytestmark = pytest.mark.slow
@@ -173,22 +174,6 @@ TINY_NAMES = {
 PYSAM_BUNDLED = ("htslib", "samtools", "bcftools")
 
 
-def _options(tokens: list[str]) -> tuple[dict[str, list[str]], list[str]]:
-    """`--flag value` pairs and the other arguments (the values after a flag's first, and the
-    positional ones), parsed alike for both sides."""
-    options: dict[str, list[str]] = {}
-    positional: list[str] = []
-    i = 0
-    while i < len(tokens):
-        if tokens[i].startswith("--"):
-            options.setdefault(tokens[i], []).append(tokens[i + 1])
-            i += 2
-        else:
-            positional.append(tokens[i])
-            i += 1
-    return options, positional
-
-
 def _task_command(workdir: Path) -> list[str]:
     """The stage's `tkiseq` call in the task's .command.sh (after `tkiseq`)."""
     text = (workdir / ".command.sh").read_text().split("tkiseq versions")[0]
@@ -223,7 +208,7 @@ def test_every_task_ran_the_registry_command_line(first: Run, tiny_data: Path) -
         workdir = Path(task["workdir"])
         got = _task_command(workdir)
         assert got[: len(stage.command)] == list(stage.command), got
-        got_options, got_positional = _options(got[len(stage.command) :])
+        got_options, got_positional = parse_command(got[len(stage.command) :])
         row = rows.get(task["tag"], {})
         values = {**TINY_NAMES, "sample": task["tag"], "phenotype": task["tag"]}
         values |= {k: Path(v).name if v else "" for k, v in row.items() if k != "sample"}
@@ -240,7 +225,7 @@ def test_every_task_ran_the_registry_command_line(first: Run, tiny_data: Path) -
             return [name.format(sample=s, phenotype=task["tag"]) for s in ids]
 
         expected = command_line(stage, values, upstream, stage.outdir).args
-        want_options, want_positional = _options(expected[len(stage.command) :])
+        want_options, want_positional = parse_command(expected[len(stage.command) :])
         assert got_options == want_options, f"{task['name']}: {got} != registry {expected}"
         assert sorted(got_positional) == sorted(want_positional), task["name"]
 
