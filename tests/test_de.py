@@ -449,6 +449,23 @@ def test_drug_with_too_few_values_is_skipped_with_a_warning(
     assert "auc_dasatinib skipped: 1 sample(s) with a value, at least 3 needed" in caplog.text
 
 
+def test_block_lin_reg_mu_matches_pydeseq2_default() -> None:
+    """The VST's starting means, one least-squares solve per block, equal PyDESeq2's per-gene
+    sklearn regressions (intercept-only design, and one with a covariate)."""
+    from pydeseq2.default_inference import DefaultInference
+
+    from tkiseq.expression.deseq_inference import BlockInference
+
+    rng = np.random.default_rng(3)
+    counts = rng.negative_binomial(5, 0.05, (30, 120)).astype(float)
+    counts[:, :3] = 0  # genes never seen: the min_mu floor
+    sf = rng.lognormal(0, 0.3, 30)
+    for design in (np.ones((30, 1)), np.column_stack([np.ones(30), rng.normal(size=30)])):
+        block = BlockInference(n_cpus=1).lin_reg_mu(counts, sf, design, 0.5)
+        default = DefaultInference(n_cpus=1).lin_reg_mu(counts, sf, design, 0.5)
+        np.testing.assert_allclose(block, default, rtol=1e-10, atol=1e-12)
+
+
 def test_block_inference_matches_pydeseq2_default() -> None:
     """The vectorised fits reproduce PyDESeq2's per-gene solvers on the same data."""
     from pydeseq2.dds import DeseqDataSet

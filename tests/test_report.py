@@ -255,6 +255,21 @@ def test_logs_staged_flat_in_align_are_found(tmp_path: Path) -> None:
     assert missing == [] and qc["input_reads"].notna().all() and qc["duplicates_pct"].notna().all()
 
 
+def test_a_run_without_alignments_says_so_once(tmp_path: Path) -> None:
+    """From a count matrix no sample has STAR or duplicate logs: one notice per file kind, not
+    two per sample (a 2,000-sample report opened on 4,000 notices); one absent log is named."""
+    fake = make_results(tmp_path / "results", 5)
+    (fake.results / "align" / fake.samples[0] / f"{fake.samples[0]}.markdup.txt").unlink()
+    _, missing = qc_table(fake.results, fake.samples, 1)
+    assert missing == [f"align/{fake.samples[0]}/{fake.samples[0]}.markdup.txt"]
+    shutil.rmtree(fake.results / "align")
+    _, missing = qc_table(fake.results, fake.samples, 1)
+    assert missing == [
+        "align/<sample>/<sample>.Log.final.out (for none of the 5 samples)",
+        "align/<sample>/<sample>.markdup.txt (for none of the 5 samples)",
+    ]
+
+
 def test_loose_files_give_the_same_report(tmp_path: Path, fake: FakeRun, html: str) -> None:
     """``tkiseq report FILE...`` (files staged flat, as Nextflow does) equals the folder run."""
     flat = tmp_path / "staged"

@@ -165,6 +165,25 @@ def block_irls(
 class BlockInference(DefaultInference):
     """``DefaultInference`` with IRLS, dispersions and Wald tests vectorised over genes."""
 
+    def lin_reg_mu(  # PyDESeq2's interface
+        self,
+        counts: np.ndarray,
+        size_factors: np.ndarray,
+        design_matrix: np.ndarray,
+        min_mu: float,
+    ) -> np.ndarray:
+        # the same least-squares fit as PyDESeq2's one sklearn regression per gene (the VST's
+        # start, design ~1), solved for a block of genes at a time: at 2,000 samples x 60,000
+        # genes the per-gene calls were minutes of the counts stage
+        design = np.asarray(design_matrix, dtype=float)
+        sf = np.asarray(size_factors, dtype=float)
+        out = np.empty(counts.shape, dtype=float)
+        for b in _blocks(*counts.shape):
+            normed = np.asarray(counts[:, b], dtype=float) / sf[:, None]
+            coef = np.linalg.lstsq(design, normed, rcond=None)[0]
+            out[:, b] = np.maximum(sf[:, None] * (design @ coef), min_mu)
+        return out
+
     def irls(  # PyDESeq2's interface
         self,
         counts: np.ndarray,

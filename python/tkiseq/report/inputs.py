@@ -188,20 +188,27 @@ def qc_table(results: Path, samples: list[str], min_reads: int) -> tuple[pd.Data
     Returns the table and the list of missing inputs (a metric is NaN where its file is absent).
     """
     rows = []
-    missing: list[str] = []
+    absent: dict[str, list[str]] = {".Log.final.out": [], ".markdup.txt": []}
     for sample in samples:
         row: dict[str, object] = {"sample": sample}
         log = align_file(results, sample, ".Log.final.out")
         if log.exists():
             row.update(parse_star_log(log.read_text(), log))
         else:
-            missing.append(str(log.relative_to(results)))
+            absent[".Log.final.out"].append(str(log.relative_to(results)))
         dup = align_file(results, sample, ".markdup.txt")
         if dup.exists():
             row["duplicates_pct"] = parse_markdup(dup.read_text(), dup)
         else:
-            missing.append(str(dup.relative_to(results)))
+            absent[".markdup.txt"].append(str(dup.relative_to(results)))
         rows.append(row)
+    missing: list[str] = []
+    for suffix, paths in absent.items():
+        if len(paths) > 1 and len(paths) == len(samples):  # a run from a count matrix: no reads
+            none = f"(for none of the {len(paths)} samples)"
+            missing.append(f"align/<sample>/<sample>{suffix} {none}")
+        else:
+            missing.extend(paths)
     table = pd.DataFrame(rows).set_index("sample")
     for metric in QC_METRICS:
         if metric.column not in table:
