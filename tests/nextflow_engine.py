@@ -88,12 +88,15 @@ def nextflow_run(
 
 def tiny_launch_dir(data: Path, launch: Path, own_copy: str) -> Path:
     """A launch folder whose `tiny/` (the test profile's paths) links to the simulated dataset,
-    except the FASTQ `own_copy` (fastq/<name>), which is a copy: touching it changes this run's
-    input only, never the session's dataset."""
+    except the samplesheet and the FASTQ `own_copy` (fastq/<name>), which are copies: validate
+    resolves the samplesheet's relative paths from where the file really is, so a linked
+    samplesheet would name the session's FASTQ, and touching the copy would change nothing."""
     tiny = launch / "tiny"
     tiny.mkdir(parents=True)
     for item in data.iterdir():
-        if item.name != "fastq":
+        if item.name == "samplesheet.csv":  # a copy: its relative paths name this folder's FASTQs
+            shutil.copy2(item, tiny / item.name)
+        elif item.name != "fastq":
             (tiny / item.name).symlink_to(item)
     (tiny / "fastq").mkdir()
     for fastq in (data / "fastq").iterdir():

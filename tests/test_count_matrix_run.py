@@ -268,7 +268,7 @@ def test_a_drug_with_too_few_values_is_skipped_with_a_reason(tmp_path: Path) -> 
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert (
-        "tkiseq: warning: auc_dasatinib: fewer than 3 samples have a value: no differential "
-        "expression or GSEA for it"
+        "tkiseq: warning: differential expression and GSEA of auc_dasatinib skipped: 1 sample(s) "
+        "with a value, at least 3 needed"
     ) in proc.stderr
     assert (tmp_path / "v" / "tested_phenotypes.txt").read_text() == "auc_imatinib\n"

@@ -156,6 +156,8 @@ def test_sample_without_phenotypes_reaches_the_console(
     assert err == (
         f"tkiseq: warning: {cohort['pheno']}: no row for 1 samplesheet sample(s): S3; they are"
         " left out of differential expression and response analyses\n"
+        "tkiseq: warning: differential expression and GSEA of auc_imatinib skipped: 2 sample(s)"
+        " with a value, at least 3 needed\n"
     )
 
 
