@@ -48,6 +48,13 @@ def test_every_task_runs_as_a_slurm_job(cluster, tiny_data: Path, tiny_run: Path
         assert job["JobState"] == "COMPLETED" and job["Name"].startswith("nf-"), job
     assert len(jobs) == len(run.trace), "one SLURM job per task"
 
-    roots = [launch / "work", launch, tiny_data.resolve(), tiny_run.parent, tiny_run]
+    roots = [
+        launch / "tiny",
+        launch / "work",
+        launch,
+        tiny_data.resolve(),
+        tiny_run.parent,
+        tiny_run,
+    ]
     problems = compare_results(launch / "results", tiny_run, roots)
     assert not problems, "\n".join(problems)
