@@ -213,3 +213,10 @@ def compare_results(engine: Path, local: Path, roots: list[Path]) -> list[str]:
         if why:
             problems.append(f"{name}: {why}")
     return problems
+
+
+def compare_launch_results(launch: Path, data: Path, local: Path) -> list[str]:
+    """``compare_results`` of a launch folder's results against ``tkiseq run``'s ``local``,
+    with every run folder (the launch folder's tiny/ as the dataset ``data`` itself) as one."""
+    roots = [launch / "tiny", launch / "work", launch, data.resolve(), local.parent, local]
+    return compare_results(launch / "results", local, roots)

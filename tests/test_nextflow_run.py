@@ -24,7 +24,7 @@ import yaml
 from nextflow_engine import (
     PROCESSES,
     Run,
-    compare_results,
+    compare_launch_results,
     nextflow_run,
     process_name,
     tiny_launch_dir,
@@ -93,15 +93,7 @@ def test_run_completes_with_every_process(first: Run) -> None:
 def test_results_equal_the_local_runner(
     first: Run, launch: Path, tiny_run: Path, tiny_data: Path
 ) -> None:
-    roots = [
-        launch / "tiny",
-        launch / "work",
-        launch,
-        tiny_data.resolve(),
-        tiny_run.parent,
-        tiny_run,
-    ]
-    problems = compare_results(launch / "results", tiny_run, roots)
+    problems = compare_launch_results(launch, tiny_data, tiny_run)
     assert not problems, "\n".join(problems)
     assert (launch / "results" / "pipeline_info" / "software_versions.yml").stat().st_size
 
@@ -132,15 +124,7 @@ def test_a_touched_fastq_reruns_only_its_downstream_tasks(after_change: Run, cha
 def test_results_after_resumes_equal_the_local_runner(
     after_change: Run, launch: Path, tiny_run: Path, tiny_data: Path
 ) -> None:
-    roots = [
-        launch / "tiny",
-        launch / "work",
-        launch,
-        tiny_data.resolve(),
-        tiny_run.parent,
-        tiny_run,
-    ]
-    problems = compare_results(launch / "results", tiny_run, roots)
+    problems = compare_launch_results(launch, tiny_data, tiny_run)
     assert not problems, "\n".join(problems)
 
 

@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from nextflow_engine import PROCESSES, compare_results, nextflow_run, process_name, tiny_launch_dir
+from nextflow_engine import (
+    PROCESSES,
+    compare_launch_results,
+    nextflow_run,
+    process_name,
+    tiny_launch_dir,
+)
 from slurm_cluster import completed_jobs, missing_tools, slurm_cluster
 
 pytestmark = pytest.mark.slow
@@ -48,13 +54,5 @@ def test_every_task_runs_as_a_slurm_job(cluster, tiny_data: Path, tiny_run: Path
         assert job["JobState"] == "COMPLETED" and job["Name"].startswith("nf-"), job
     assert len(jobs) == len(run.trace), "one SLURM job per task"
 
-    roots = [
-        launch / "tiny",
-        launch / "work",
-        launch,
-        tiny_data.resolve(),
-        tiny_run.parent,
-        tiny_run,
-    ]
-    problems = compare_results(launch / "results", tiny_run, roots)
+    problems = compare_launch_results(launch, tiny_data, tiny_run)
     assert not problems, "\n".join(problems)
