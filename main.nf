@@ -28,6 +28,7 @@ workflow TKISEQ_PIPELINE {
         params.annotation ? file(params.annotation, checkIfExists: true) : null,
         params.subtype_reference ? file(params.subtype_reference, checkIfExists: true) : [],
         params.karyotype_reference ? file(params.karyotype_reference, checkIfExists: true) : [],
+        params.subtype_centroids ? file(params.subtype_centroids, checkIfExists: true) : [],
         params.counts ? params.counts.tokenize(',').collect { f -> file(f, checkIfExists: true) } : [],
     )
 

@@ -156,6 +156,32 @@ def test_study_thresholds_reach_the_stage_only_when_set(stage: Stage) -> None:
         assert options == {tuning.flag: [value]} and not positional, args
 
 
+SUBTYPES = BY_PROCESS["TKISEQ_SUBTYPES"]
+REFERENCES = ("subtype_reference", "karyotype_reference", "subtype_centroids")
+
+
+@pytest.mark.parametrize("name", REFERENCES)
+def test_reference_files_are_run_options_and_pipeline_params(name: str) -> None:
+    """A reference the subtypes stage reads only when given (--subtype-reference,
+    --karyotype-reference, --subtype-centroids) is a `tkiseq run` option and a Nextflow param
+    (null by default, a checked file in the schema), reaches the module as its own input and
+    the stage as its option only when set."""
+    (option,) = [o for o in SUBTYPES.options if o.value == f"{{{name}}}"]
+    assert option.when == name
+    schema = json.loads((REPO / "nextflow_schema.json").read_text())
+    props = {n: p for group in schema["$defs"].values() for n, p in group["properties"].items()}
+    assert name in PARAMS and PARAMS[name] is None, name
+    assert props[name]["format"] == "file-path" and props[name]["exists"] is True
+    assert option.flag in FLAG.findall(usage("run"))
+    module = MODULES[SUBTYPES.process]
+    assert name in module.path_inputs
+    passed = re.escape(f'{name} ? "{option.flag} ${{{name}}}"')
+    guard = r"def \w+ = " + passed + r" : ''"
+    assert re.search(guard, module.script_preamble), f"{name}: passed only when set"
+    for text in (REPO / "main.nf", REPO / "workflows" / "tkiseq.nf"):
+        assert name in text.read_text(), f"{text.name} hands {name} on"
+
+
 @pytest.mark.parametrize(("allow", "expected"), [(False, []), (True, ["--allow-same-reads"])])
 def test_allow_same_reads_reaches_validate_only_when_set(allow: bool, expected: list[str]):
     """params.allow_same_reads (false by default) becomes validate's --allow-same-reads, an

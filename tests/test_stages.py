@@ -133,16 +133,20 @@ def test_subtypes_task_takes_every_sample_and_the_references_when_given() -> Non
         "/o/variants/P1.all.vcf.gz", "/o/variants/P2.all.vcf.gz"
     ]  # fmt: skip
     assert "--subtype-reference" not in task.args and "--cnv" not in task.args
+    assert "--subtype-centroids" not in task.args
     cfg = RunConfig(
         input=Path("/d/s.csv"), phenotypes=Path("/d/p.csv"), fasta=Path("/r/g.fa"),
         gtf=Path("/r/g.gtf"), dbsnp=Path("/r/dbsnp.vcf.gz"), outdir=Path("/o"),
         subtype_reference=Path("/r/ref.h5ad"), cnv=Path("/d/cnv.csv"),
+        subtype_centroids=Path("/r/centroids.tsv"),
     )  # fmt: skip
     with_ref = Plan(cfg, Path("/o"), Path("/o/reference/star_index"), ROWS)
     (task,) = [t for t in with_ref.cohort_tasks([]) if t.stage == "subtypes"]
     assert task.args[task.args.index("--subtype-reference") + 1] == "/r/ref.h5ad"
     assert task.args[task.args.index("--cnv") + 1] == "/o/pipeline_info/inputs/cnv.valid.csv"
     assert Path("/r/ref.h5ad") in task.inputs
+    assert task.args[task.args.index("--subtype-centroids") + 1] == "/r/centroids.tsv"
+    assert Path("/r/centroids.tsv") in task.inputs
 
 
 def _table(heading: str) -> list[list[str]]:

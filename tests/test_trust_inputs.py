@@ -310,7 +310,9 @@ def test_run_reports_a_missing_dbsnp_index_before_any_work(
     assert not cohort["out"].exists()  # nothing written, nothing aligned
 
 
-@pytest.mark.parametrize("flag", ["--subtype-reference", "--karyotype-reference"])
+@pytest.mark.parametrize(
+    "flag", ["--subtype-reference", "--karyotype-reference", "--subtype-centroids"]
+)
 def test_run_reports_a_missing_subtypes_reference_before_any_work(
     cohort: dict[str, Path], refs: References, capsys: pytest.CaptureFixture[str], flag: str
 ) -> None:

@@ -34,6 +34,7 @@ workflow TKISEQ {
     annotation  // path: prebuilt annotation bundle (tkiseq prepare), or null to prepare one
     subtype_reference   // path: labelled .h5ad (obs subtype), or []
     karyotype_reference // path: known-diploid .h5ad, or []
+    subtype_centroids   // path: centroid table (genes x subtypes TSV), or []
     matrix      // [ path(matrix), ... ]: a count matrix instead of reads (--counts), or []
 
     main:
@@ -148,6 +149,7 @@ workflow TKISEQ {
         ch_cnv_valid,
         channel.value([[id: 'subtype_reference'], subtype_reference]),
         channel.value([[id: 'karyotype_reference'], karyotype_reference]),
+        channel.value([[id: 'subtype_centroids'], subtype_centroids]),
         reads,
     )
     STUDY(

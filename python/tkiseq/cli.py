@@ -358,6 +358,10 @@ def _run_options(p: Parser) -> None:
         help="known-diploid .h5ad (raw counts) for the RNA karyotype (default: cohort median)",
     )  # fmt: skip
     p.add_argument(
+        "--subtype-centroids", type=Path,
+        help="centroid table (genes x subtypes, mean log2 CPM) the subtypes stage correlates with",
+    )  # fmt: skip
+    p.add_argument(
         "--threads", type=positive_int, default=defaults["threads"], help="CPU threads for the run"
     )
     p.add_argument(
@@ -412,6 +416,7 @@ def _run(a: argparse.Namespace) -> None:
             reference_dir=a.reference_dir,
             subtype_reference=a.subtype_reference,
             karyotype_reference=a.karyotype_reference,
+            subtype_centroids=a.subtype_centroids,
             threads=a.threads,
             resume=a.resume,
             overwrite=a.overwrite,

@@ -90,6 +90,7 @@ class RunConfig:
     reference_dir: Path | None = None  # index + bundle; None: <outdir>/reference
     subtype_reference: Path | None = None  # labelled .h5ad for the subtypes stage
     karyotype_reference: Path | None = None  # known-diploid .h5ad for the RNA karyotype
+    subtype_centroids: Path | None = None  # centroid table (genes x subtypes) for subtypes
     threads: int = 2
     resume: bool = False
     overwrite: bool = False
@@ -337,6 +338,7 @@ class Plan:
             "counts": [p.resolve() for p in cfg.counts],
             "subtype_reference": cfg.subtype_reference,
             "karyotype_reference": cfg.karyotype_reference,
+            "subtype_centroids": cfg.subtype_centroids,
             **cfg.tuning,
         }  # fmt: skip
 
@@ -428,7 +430,7 @@ def run_pipeline(cfg: RunConfig) -> None:
     check_references(
         References(
             cfg.fasta, cfg.gtf, cfg.dbsnp, tuple(cfg.gene_sets),
-            cfg.subtype_reference, cfg.karyotype_reference,
+            cfg.subtype_reference, cfg.karyotype_reference, cfg.subtype_centroids,
         )
     )  # fmt: skip
     out = cfg.outdir.resolve()

@@ -27,6 +27,7 @@ class References:
     gene_sets: Sequence[Path] = field(default_factory=tuple)
     subtype_reference: Path | None = None  # labelled .h5ad (tkiseq subtypes)
     karyotype_reference: Path | None = None  # known-diploid .h5ad (tkiseq subtypes)
+    subtype_centroids: Path | None = None  # centroid table TSV (tkiseq subtypes)
 
 
 def check_references(refs: References) -> None:
@@ -43,6 +44,8 @@ def check_references(refs: References) -> None:
         _require_file(refs.subtype_reference, "--subtype-reference")
     if refs.karyotype_reference is not None:
         _require_file(refs.karyotype_reference, "--karyotype-reference")
+    if refs.subtype_centroids is not None:
+        _require_file(refs.subtype_centroids, "--subtype-centroids")
 
 
 def _require_file(path: Path, flag: str) -> None:

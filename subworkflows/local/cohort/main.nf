@@ -16,6 +16,7 @@ workflow COHORT {
     ch_cnv                 // [ val(meta), path(cnv.valid.csv) ], or [ val(meta), [] ]
     ch_subtype_reference   // [ val(meta), path(labelled .h5ad) ], or [ val(meta), [] ]
     ch_karyotype_reference // [ val(meta), path(known-diploid .h5ad) ], or [ val(meta), [] ]
+    ch_subtype_centroids   // [ val(meta), path(centroid table .tsv) ], or [ val(meta), [] ]
     reads                  // boolean: a run from reads (false: from a count matrix, no per-sample tables)
 
     main:
@@ -59,6 +60,7 @@ workflow COHORT {
         ch_cnv,
         ch_subtype_reference,
         ch_karyotype_reference,
+        ch_subtype_centroids,
     )
     ch_versions = ch_versions.mix(TKISEQ_SUBTYPES.out.versions)
 

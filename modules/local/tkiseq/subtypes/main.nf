@@ -14,6 +14,7 @@ process TKISEQ_SUBTYPES {
     tuple val(meta6), path(cnv)
     tuple val(meta7), path(subtype_reference)
     tuple val(meta8), path(karyotype_reference)
+    tuple val(meta9), path(subtype_centroids)
 
     output:
     tuple val(meta), path('subtypes.tsv')              , emit: subtypes
@@ -34,6 +35,7 @@ process TKISEQ_SUBTYPES {
     def variants_arg = variants ? "--variants ${variants}" : ''
     def subtype_ref = subtype_reference ? "--subtype-reference ${subtype_reference}" : ''
     def karyotype_ref = karyotype_reference ? "--karyotype-reference ${karyotype_reference}" : ''
+    def centroids = subtype_centroids ? "--subtype-centroids ${subtype_centroids}" : ''
     """
     tkiseq subtypes \\
         --expression ${h5ad} \\
@@ -44,6 +46,7 @@ process TKISEQ_SUBTYPES {
         ${cnv_arg} \\
         ${subtype_ref} \\
         ${karyotype_ref} \\
+        ${centroids} \\
         --outdir . \\
         ${args}
 
