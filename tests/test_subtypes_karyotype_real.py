@@ -71,6 +71,4 @@ def test_each_diploid_profile_against_the_other_43(diploid) -> None:
         got[s] = (summary.ploidy_class, found.iamp21[s])
     classes = pd.Series({s: c for s, (c, _) in got.items()})
     assert sum(amp for _, amp in got.values()) == 0  # no iAMP21 on a normal genome
-    # never a confident wrong number: diploid, or not determined for the noisiest libraries
-    assert set(classes) <= {"diploid", kt.NOT_DETERMINED}, classes[classes != "diploid"]
-    assert (classes == "diploid").sum() >= 42
+    assert (classes == "diploid").all(), classes[classes != "diploid"]
