@@ -115,3 +115,57 @@ def test_centroid_table_from_training_folds(allsorts) -> None:
         truth = labels[held].map(TRUTH)
         right += int(((calls["label"] == truth) & calls["confident"]).sum())
     assert right >= 19
+
+
+def _along_reference_pcs(ref: pd.DataFrame, query: pd.DataFrame, strength: float, seed: int):
+    """A batch effect on ``query`` (genes x samples counts): every gene's log2 expression moved
+    by one offset shared by the batch, along the reference's first 3 principal axes (``strength``
+    SDs of their scores, random signs: the kind of offset that looks like biology) plus a
+    gene-wise N(0, 0.3) part, as a lab or library kit of its own would give."""
+    rng = np.random.default_rng(seed)
+    x = np.log2(ref.T.to_numpy(float) + 1)
+    u, s, vt = np.linalg.svd(x - x.mean(axis=0), full_matrices=False)
+    sd = (u[:, :3] * s[:3]).std(axis=0)
+    shift = (strength * sd * rng.choice([-1, 1], 3)) @ vt[:3] + rng.normal(0, 0.3, len(ref))
+    y = np.log2(query.to_numpy(float) + 1) + shift[:, None]
+    return pd.DataFrame(np.round(np.clip(2**y - 1, 0, None)), query.index, query.columns)
+
+
+def _adata(counts: pd.DataFrame, labels: pd.Series):
+    import anndata as ad
+
+    adata = ad.AnnData(X=counts.T.to_numpy(float))
+    adata.obs_names, adata.var_names = counts.columns, counts.index
+    adata.layers["counts"] = adata.X.copy()
+    adata.obs["subtype"] = labels.reindex(counts.columns).map(TRUTH).to_numpy()
+    return adata
+
+
+def test_cross_batch_projection_centred_on_each_sides_gene_medians(allsorts) -> None:
+    """12 reference samples (3 per subtype), 8 others as a second batch: a batch offset of 2 SDs
+    along the reference's main axes leaves 2 of 8 right; each side centred on its own gene
+    medians, 8 of 8. Centring costs a cohort of one subtype its signal (both Ph samples alone
+    go wrong), which is why it waits for a cohort of ``min_centred`` samples."""
+    from tkiseq.subtypes.reference import ProjectionParams, project
+
+    counts, labels, _, _, work = allsorts
+    fold = _folds(labels)
+    ref_ids, query_ids = fold.index[fold % 2 == 0], fold.index[fold % 2 == 1]
+    ref = _adata(counts[ref_ids], labels)
+    batch = _adata(_along_reference_pcs(counts[ref_ids], counts[query_ids], 2.0, 2), labels)
+    truth = labels[query_ids].map(TRUTH).to_numpy()
+
+    def right(query, min_centred: int) -> int:
+        params = ProjectionParams(neighbours=3, min_centred=min_centred)
+        proj = project(ref, query, work / "ref.h5ad", params)
+        assert proj.centred == (0 < min_centred <= query.n_obs)
+        return int((proj.calls["label"].to_numpy() == query.obs["subtype"].to_numpy()).sum())
+
+    assert right(batch, 0) <= 4
+    assert right(batch, 8) == len(truth) == 8
+    assert right(batch, ProjectionParams().min_centred) <= 4  # 8 < 20: not centred by default
+    same = _adata(counts[query_ids], labels)
+    assert right(same, 8) == 8  # no batch effect: centring changes nothing here
+    ph = same[same.obs["subtype"].to_numpy() == "BCR::ABL1"].copy()
+    assert right(ph, 0) == ph.n_obs == 2
+    assert right(ph, 2) == 0

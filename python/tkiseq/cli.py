@@ -787,6 +787,12 @@ def _subtypes_options(p: Parser) -> None:
         default=default(SubtypesParams, "reference_min_fraction"),
         help="subtype reference: share of neighbours for a confident call",
     )  # fmt: skip
+    p.add_argument(
+        "--reference-centre-min", type=int,
+        default=default(SubtypesParams, "reference_centre_min"),
+        help="subtype reference: cohort size from which cohort and reference are each centred on "
+        "their own gene medians (a batch offset removed; 0: never)",
+    )  # fmt: skip
     p.add_argument("--outdir", type=Path, required=True, help="folder for the tables")
 
 
@@ -808,6 +814,7 @@ def _subtypes(a: argparse.Namespace) -> None:
         reference_neighbours=a.neighbours,
         reference_pcs=a.reference_pcs,
         reference_min_fraction=a.reference_min_fraction,
+        reference_centre_min=a.reference_centre_min,
     )
     run(inputs, a.outdir, params)
 

@@ -9,6 +9,13 @@ the same neighbourhoods; the figure shows the first two principal components ins
 
 ``k`` is capped at the size of the smallest reference class: with 4 samples per subtype, 15
 neighbours can never be 80 % one subtype, so a small reference would call nothing.
+
+A cohort counted elsewhere than the reference (another lab, library kit, annotation) carries a
+per-gene offset that moves all its samples together, and can move them onto another subtype.
+With enough query samples (``min_centred``) each side is centred on its own per-gene medians,
+which removes any offset shared by a batch; that is sound only when the cohort's subtype mix is
+broad like the reference's (a cohort of one subtype would lose its very signal), hence the size
+threshold.
 """
 
 from __future__ import annotations
@@ -53,6 +60,7 @@ class ProjectionParams:
     pcs: int = 30
     n_genes: int = 2000  # most variable reference genes the PCA is fitted on
     min_log_cpm: float = 1.0  # mean log1p(CPM) a gene needs in the reference to be considered
+    min_centred: int = 20  # cohort samples for each side's own gene-median centring (0: never)
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,7 @@ class Projection:
     reference_labels: np.ndarray
     cohort_pcs: np.ndarray  # cohort samples x 2
     explained: tuple[float, float]  # share of the reference's variance on PC1 and PC2
+    centred: bool = False  # each side centred on its own per-gene medians
 
     @property
     def neighbours(self) -> int:
@@ -185,7 +194,11 @@ def project(
     params = params or ProjectionParams()
     r, q = _scaled(ref, cohort, path)
     genes = variable_genes(r, params.n_genes, params.min_log_cpm)
-    ref_pcs, query_pcs, explained = pca(r[:, genes], q[:, genes], params.pcs)
+    r, q = r[:, genes], q[:, genes]
+    centred = 0 < params.min_centred <= len(q)
+    if centred:
+        r, q = r - np.median(r, axis=0), q - np.median(q, axis=0)
+    ref_pcs, query_pcs, explained = pca(r, q, params.pcs)
     labels = ref.obs["subtype"].astype(str).to_numpy()
     k = neighbours_for(labels, params.neighbours)
     calls = neighbour_labels(ref_pcs, labels, query_pcs, k, exclude_self=False)
@@ -196,6 +209,7 @@ def project(
     return Projection(
         calls, params.neighbours, int(pd.Series(labels).value_counts().min()),
         np.hstack([ref_pcs, pad])[:, :2], labels, np.hstack([query_pcs, qpad])[:, :2], two,
+        centred,
     )  # fmt: skip
 
 

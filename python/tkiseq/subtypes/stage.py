@@ -48,6 +48,7 @@ class SubtypesParams:
     reference_neighbours: int = 15  # capped at the reference's smallest subtype
     reference_pcs: int = 30
     reference_min_fraction: float = 0.8  # share of neighbours for a confident reference call
+    reference_centre_min: int = 20  # cohort size from which both sides are median-centred
 
 
 @dataclass(frozen=True)
@@ -344,7 +345,9 @@ def _projection(path: Path, adata: ad.AnnData, params: SubtypesParams):
     from tkiseq.subtypes import reference
 
     ref = reference.read_reference(path)
-    setting = reference.ProjectionParams(params.reference_neighbours, params.reference_pcs)
+    setting = reference.ProjectionParams(
+        params.reference_neighbours, params.reference_pcs, min_centred=params.reference_centre_min
+    )
     proj = reference.project(ref, adata, path, setting)
     if proj.neighbours < params.reference_neighbours:
         log.warning(
@@ -358,6 +361,7 @@ def _reference_calls(proj, params: SubtypesParams) -> dict[str, ExpressionCall]:
     """Per sample the reference neighbours' label as evidence for the rules."""
     capped = proj.neighbours < proj.neighbours_asked
     note = f"; k capped at the smallest reference subtype, {proj.smallest_class}" if capped else ""
+    note += "; cohort and reference each centred on their own gene medians" if proj.centred else ""
     out = {}
     for s, r in proj.calls.iterrows():
         n = int(r["n_neighbours"])
