@@ -13,7 +13,8 @@ import pandas as pd
 
 from bundles import bundle_of
 from tkiseq.align.star import align_sample, build_index
-from tkiseq.fusions import run_cohort, run_fusions
+from tkiseq.fusions import stage_call, stage_cohort
+from tkiseq.stage_options import NoParams
 
 READ_LENGTH = 101
 
@@ -37,18 +38,18 @@ def align_and_call(data: Path, samples: list[str], work: Path, workers: int = 2)
             threads=1,
         )
         prefix = align / sample
-        return run_fusions(
-            sample,
-            Path(f"{prefix}.Chimeric.out.junction"),
-            Path(f"{prefix}.SJ.out.tab"),
-            bundle_of(data / "genes.gtf"),
-            work / "fusions",
+        inputs = stage_call.Inputs(
+            sample=sample,
+            chimeric=Path(f"{prefix}.Chimeric.out.junction"),
+            sj=Path(f"{prefix}.SJ.out.tab"),
+            annotation=bundle_of(data / "genes.gtf"),
             log_final=Path(f"{prefix}.Log.final.out"),
         )
+        return stage_call.run(inputs, stage_call.Params(), work / "fusions")
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         tables = list(pool.map(one, samples))
-    cohort = run_cohort(tables, work / "fusions")
+    cohort = stage_cohort.run(stage_cohort.Inputs(tuple(tables)), NoParams(), work / "fusions")
     return pd.read_csv(
         cohort, sep="\t", keep_default_na=False, dtype={"expression_fpm": float, "ffpm": float}
     )

@@ -17,8 +17,9 @@ from statsmodels.stats.multitest import multipletests
 from tkiseq import tables
 from tkiseq.cli import main
 from tkiseq.errors import InputError
-from tkiseq.lesions import run as run_lesions
 from tkiseq.lesions.sources import LesionParams
+from tkiseq.lesions.stage import Inputs as LesionInputs
+from tkiseq.lesions.stage import run as run_lesions
 from tkiseq.response.scores import ResponseParams
 from tkiseq.response.scores import run as run_response
 from tkiseq.simulate.cohort import build_cohort
@@ -37,7 +38,8 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> Path:
     c = build_cohort(rng, "cohort")
     write_inputs(c, out)
     run_response(out / "phenotypes.csv", out / "response", ResponseParams())
-    run_lesions(out / "samplesheet.csv", out / "lesions", LesionParams(), cnv=out / "cnv.csv")
+    lesion_inputs = LesionInputs(samplesheet=out / "samplesheet.csv", cnv=out / "cnv.csv")
+    run_lesions(lesion_inputs, LesionParams(), out / "lesions")
     rows = [
         (
             s.sample,
@@ -290,9 +292,9 @@ def test_cli_writes_table_and_figures(cohort: Path, tmp_path: Path) -> None:
 
 def test_response_alone_still_gives_every_row_and_figure(cohort: Path, tmp_path: Path) -> None:
     from tkiseq.stages import FIGURE_FILES
-    from tkiseq.stats.stage import run
+    from tkiseq.stats.stage import Inputs, run
 
-    dest = run(tmp_path, AssociationParams(), cohort / "response" / "response.tsv")
+    dest = run(Inputs(response=cohort / "response" / "response.tsv"), AssociationParams(), tmp_path)
     table = pd.read_csv(dest, sep="\t")
     assert table["pvalue"].notna().sum() == 3  # only the drug-pair correlations are possible
     assert (table.loc[table["pvalue"].isna(), "note"].fillna("") != "").all()

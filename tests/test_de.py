@@ -27,10 +27,10 @@ from tkiseq.expression.de import (
     design_table,
     expressed,
     most_influential,
-    phenotypes_for_de,
     unfitted,
 )
 from tkiseq.expression.normalise import vst
+from tkiseq.inputs.phenotypes import phenotypes_for_de
 
 AUC_ROLES = {"auc_associated", "immune_auc_associated"}
 FALSE_ROLES = {"background", "outlier_decoy"}  # fusion partners follow BCR::ABL1, itself AUC-linked

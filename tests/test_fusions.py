@@ -9,7 +9,8 @@ import pytest
 from scipy.stats import spearmanr
 
 from bundles import bundle_of
-from tkiseq.fusions import run_cohort, run_fusions
+from tkiseq.fusions import stage_call, stage_cohort
+from tkiseq.stage_options import NoParams
 
 pytestmark = pytest.mark.slow
 CALLED = {"high", "medium"}
@@ -22,17 +23,20 @@ def call_all(data: Path, align: Path, outdir: Path) -> pd.DataFrame:
     for s in samples:
         a = align / s / s
         tables.append(
-            run_fusions(
-                s,
-                Path(f"{a}.Chimeric.out.junction"),
-                Path(f"{a}.SJ.out.tab"),
-                bundle_of(data / "genes.gtf"),
+            stage_call.run(
+                stage_call.Inputs(
+                    sample=s,
+                    chimeric=Path(f"{a}.Chimeric.out.junction"),
+                    sj=Path(f"{a}.SJ.out.tab"),
+                    annotation=bundle_of(data / "genes.gtf"),
+                    log_final=Path(f"{a}.Log.final.out"),
+                    bam=Path(f"{a}.bam"),
+                ),
+                stage_call.Params(),
                 outdir,
-                log_final=Path(f"{a}.Log.final.out"),
-                bam=Path(f"{a}.bam"),
             )
         )
-    cohort = run_cohort(tables, outdir)
+    cohort = stage_cohort.run(stage_cohort.Inputs(tuple(tables)), NoParams(), outdir)
     return pd.read_csv(cohort, sep="\t", keep_default_na=False, dtype={"expression_fpm": float})
 
 

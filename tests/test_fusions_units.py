@@ -10,7 +10,7 @@ from bundles import bundle_of
 from tkiseq.cli import main
 from tkiseq.errors import InputError
 from tkiseq.fusions import artifacts as af
-from tkiseq.fusions import run_cohort, run_fusions
+from tkiseq.fusions import stage_call, stage_cohort
 from tkiseq.fusions.annotation import read_annotation
 from tkiseq.fusions.call import (
     COLUMNS,
@@ -22,6 +22,7 @@ from tkiseq.fusions.call import (
 )
 from tkiseq.fusions.frame import bcr_abl1_isoform, bcr_abl1_protein, reading_frame
 from tkiseq.fusions.junctions import CHIMERIC_HEADER, read_chimeric, read_sj
+from tkiseq.stage_options import NoParams
 
 # BCR (+, chr22): exons 1000-1099, 2000-2099, 3000-3099; CDS from 1050 (51 + 100 + 50 bases).
 # ABL1 (+, chr9): exon 1a 500-599 (UTR), a2 5000-5173, a3 6000-6122; CDS 5000-6100.
@@ -277,12 +278,13 @@ def test_cohort_merges_tables(gtf: Path, empty_sj: Path, tmp_path: Path) -> None
     for sample in ("A", "B"):
         lines = [chim_line(*E1A2, f"r{i}") for i in range(3)]
         chim = write_chimeric(tmp_path / f"{sample}.junction", lines)
-        paths.append(run_fusions(sample, chim, empty_sj, gtf, tmp_path / "f"))
-    cohort = run_cohort(paths, tmp_path / "f")
+        inputs = stage_call.Inputs(sample=sample, chimeric=chim, sj=empty_sj, annotation=gtf)
+        paths.append(stage_call.run(inputs, af.Thresholds(), tmp_path / "f"))
+    cohort = stage_cohort.run(stage_cohort.Inputs(tuple(paths)), NoParams(), tmp_path / "f")
     lines = cohort.read_text().splitlines()
     assert lines[0].split("\t") == COLUMNS and len(lines) == 3
     with pytest.raises(InputError, match="not a fusions table of tkiseq table schema v1"):
-        run_cohort([empty_sj], tmp_path / "g")
+        stage_cohort.run(stage_cohort.Inputs((empty_sj,)), NoParams(), tmp_path / "g")
 
 
 def _write_bam(path: Path, reads: list[tuple[str, int, str, str, int, int]]) -> Path:

@@ -12,9 +12,9 @@ import pytest
 from tkiseq import tables
 from tkiseq.cli import main
 from tkiseq.errors import InputError
-from tkiseq.lesions import run
 from tkiseq.lesions.profile import sample_calls
 from tkiseq.lesions.sources import LesionParams
+from tkiseq.lesions.stage import Inputs, run
 from tkiseq.simulate.cohort import build_cohort
 from tkiseq.simulate.truth import write_inputs
 
@@ -29,9 +29,8 @@ def _cohort_inputs(tmp_path: Path, preset: str):
 @pytest.mark.parametrize("preset", ["tiny", "cohort"])
 def test_profile_equals_simulator_truth(tmp_path: Path, preset: str) -> None:
     cohort = _cohort_inputs(tmp_path, preset)
-    _, prof = run(
-        tmp_path / "samplesheet.csv", tmp_path / "out", LesionParams(), cnv=tmp_path / "cnv.csv"
-    )
+    inputs = Inputs(samplesheet=tmp_path / "samplesheet.csv", cnv=tmp_path / "cnv.csv")
+    _, prof = run(inputs, LesionParams(), tmp_path / "out")
     profile = pd.read_csv(prof, sep="\t", dtype=str, keep_default_na=False).set_index("sample")
     yn = {True: "yes", False: "no", None: "NA"}
     for s in cohort.samples:
@@ -45,9 +44,8 @@ def test_profile_equals_simulator_truth(tmp_path: Path, preset: str) -> None:
 
 
 def test_profile_equals_written_truth_table(tiny_data: Path, tmp_path: Path) -> None:
-    _, prof = run(
-        tiny_data / "samplesheet.csv", tmp_path, LesionParams(), cnv=tiny_data / "cnv.csv"
-    )
+    inputs = Inputs(samplesheet=tiny_data / "samplesheet.csv", cnv=tiny_data / "cnv.csv")
+    _, prof = run(inputs, LesionParams(), tmp_path)
     cols = ["sample", "ikzf1plus_core", "ikzf1plus_stanulla", "deletion_group"]
     got = pd.read_csv(prof, sep="\t", dtype=str, keep_default_na=False)[cols]
     truth = pd.read_csv(tiny_data / "truth" / "lesion_profiles.tsv", sep="\t", dtype=str,
@@ -148,9 +146,10 @@ def _fixtures(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_every_source_in_the_long_table(tmp_path: Path) -> None:
-    inputs = _fixtures(tmp_path)
-    splice = sorted(tmp_path.glob("*.splice_lesions.tsv"))
-    les, prof = run(tmp_path / "ss.csv", tmp_path / "out", LesionParams(), splice=splice, **inputs)
+    sources = _fixtures(tmp_path)
+    splice = tuple(sorted(tmp_path.glob("*.splice_lesions.tsv")))
+    inputs = Inputs(samplesheet=tmp_path / "ss.csv", splice=splice, **sources)
+    les, prof = run(inputs, LesionParams(), tmp_path / "out")
     table = pd.read_csv(les, sep="\t", dtype=str, keep_default_na=False)
     got = set(zip(table["sample"], table["lesion"], table["source"], table["status"], strict=True))
     assert got == {
@@ -181,8 +180,10 @@ def test_every_source_in_the_long_table(tmp_path: Path) -> None:
 
 def test_without_cnv_every_group_is_na(tmp_path: Path) -> None:
     _fixtures(tmp_path)
-    splice = sorted(tmp_path.glob("*.splice_lesions.tsv"))
-    _, prof = run(tmp_path / "ss.csv", tmp_path / "o", LesionParams(), splice=splice)
+    splice = tuple(sorted(tmp_path.glob("*.splice_lesions.tsv")))
+    _, prof = run(
+        Inputs(samplesheet=tmp_path / "ss.csv", splice=splice), LesionParams(), tmp_path / "o"
+    )
     profile = pd.read_csv(prof, sep="\t", dtype=str, keep_default_na=False)
     assert list(profile["deletion_group"]) == ["NA", "NA", "NA"]
     assert list(profile["ikzf1_del_source"]) == ["junction", "junction", ""]
@@ -192,7 +193,8 @@ def test_cnv_status_outside_vocabulary_is_an_error(tmp_path: Path) -> None:
     _fixtures(tmp_path)
     (tmp_path / "cnv.csv").write_text("sample,gene,status\nA,PAX5,DEL\nA,IKZF1,deleted\n")
     with pytest.raises(InputError, match=r"cnv\.csv: line 3, column status: status 'deleted'"):
-        run(tmp_path / "ss.csv", tmp_path / "o", LesionParams(), cnv=tmp_path / "cnv.csv")
+        inputs = Inputs(samplesheet=tmp_path / "ss.csv", cnv=tmp_path / "cnv.csv")
+        run(inputs, LesionParams(), tmp_path / "o")
     args = [
         "lesions",
         "--samplesheet",
@@ -206,7 +208,7 @@ def test_cnv_status_outside_vocabulary_is_an_error(tmp_path: Path) -> None:
 
 def test_no_lesion_anywhere_gives_empty_table_and_na_profile(tmp_path: Path) -> None:
     (tmp_path / "ss.csv").write_text("sample,fastq_1\nA,a.fq\nB,b.fq\n")
-    les, prof = run(tmp_path / "ss.csv", tmp_path / "o", LesionParams())
+    les, prof = run(Inputs(samplesheet=tmp_path / "ss.csv"), LesionParams(), tmp_path / "o")
     assert pd.read_csv(les, sep="\t").empty
     profile = pd.read_csv(prof, sep="\t", dtype=str, keep_default_na=False)
     assert list(profile["deletion_group"]) == ["NA", "NA"]
@@ -221,13 +223,14 @@ def test_lesions_from_the_tiny_run_equal_the_planted_ones(
     from tkiseq.lesions.sources import PROTEIN_ALTERING, panel_genes
 
     inputs = tiny_run / "pipeline_info" / "inputs"
-    les, _ = run(
-        inputs / "samplesheet.valid.csv", tmp_path, LesionParams(),
-        cnv=inputs / "cnv.valid.csv", splice=sorted((tiny_run / "splicing").glob("*.tsv")),
+    sources = Inputs(
+        samplesheet=inputs / "samplesheet.valid.csv",
+        cnv=inputs / "cnv.valid.csv", splice=tuple(sorted((tiny_run / "splicing").glob("*.tsv"))),
         fusions=tiny_run / "fusions" / "cohort_fusions.tsv",
         variants=tiny_run / "variants" / "cohort_variants.tsv",
         expression=tiny_run / "expression" / "cohort.h5ad",
     )  # fmt: skip
+    les, _ = run(sources, LesionParams(), tmp_path)
     got = pd.read_csv(les, sep="\t", dtype=str, keep_default_na=False)
     truth = tiny_data / "truth"
 

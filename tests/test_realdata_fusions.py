@@ -18,7 +18,7 @@ import pytest
 
 from realdata import realdata
 from tkiseq.align.star import align_sample, build_index
-from tkiseq.fusions import run_fusions
+from tkiseq.fusions import stage_call
 from tkiseq.genome.bundle import prepare
 
 
@@ -59,10 +59,11 @@ def fusions(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Pat
     aln = tmp / "aln"
     align_sample("f", data / "BT474f_R1.fastq.gz", data / "BT474f_R2.fastq.gz", index, aln,
                  threads=2)  # fmt: skip
-    table = run_fusions(
-        "f", aln / "f.Chimeric.out.junction", aln / "f.SJ.out.tab", bundle, tmp / "fus",
-        log_final=aln / "f.Log.final.out", fasta=fasta, bam=aln / "f.bam",
+    inputs = stage_call.Inputs(
+        sample="f", chimeric=aln / "f.Chimeric.out.junction", sj=aln / "f.SJ.out.tab",
+        annotation=bundle, log_final=aln / "f.Log.final.out", fasta=fasta, bam=aln / "f.bam",
     )  # fmt: skip
+    table = stage_call.run(inputs, stage_call.Params(), tmp / "fus")
     return pd.read_csv(table, sep="\t"), data
 
 

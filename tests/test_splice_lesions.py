@@ -11,7 +11,8 @@ from bundles import bundle_of
 from tkiseq.cli import main
 from tkiseq.fusions.annotation import read_annotation
 from tkiseq.fusions.junctions import read_sj
-from tkiseq.splicing.lesions import COLUMNS, find_lesions, run_splice_lesions
+from tkiseq.splicing import stage
+from tkiseq.splicing.lesions import COLUMNS, find_lesions
 
 # IKZF1-like gene on '+': 8 exons of 100 bases every 1000; an annotated isoform skips exon 2.
 EXONS = [(1000 * i, 1000 * i + 99) for i in range(1, 9)]
@@ -95,7 +96,8 @@ def test_ikzf1_delta4_7_in_planted_samples_only(
     found = set()
     for sample in pd.read_csv(tiny_data / "samplesheet.csv")["sample"]:
         sj = tiny_run / "align" / sample / f"{sample}.SJ.out.tab"
-        path = run_splice_lesions(sample, sj, bundle_of(tiny_data / "genes.gtf"), tmp_path)
+        inputs = stage.Inputs(sample=sample, sj=sj, annotation=bundle_of(tiny_data / "genes.gtf"))
+        path = stage.run(inputs, stage.Params(), tmp_path)
         table = pd.read_csv(path, sep="\t")
         hits = table[table["lesion"] == "IKZF1_del4-7"]
         if len(hits):

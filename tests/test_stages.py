@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 from pathlib import Path
 
 import pytest
 
 from tkiseq.cli import main
-from tkiseq.expression.de import phenotypes_for_de
+from tkiseq.inputs.phenotypes import phenotypes_for_de
 from tkiseq.runner import Plan, RunConfig
 from tkiseq.stages import BY_NAME, STAGES, TESTED_PHENOTYPES, read_tested_phenotypes
 
@@ -25,11 +26,17 @@ def test_every_upstream_file_is_an_output_of_an_earlier_stage() -> None:
                 assert order.index(producer) < order.index(stage.name), stage.name
 
 
-def test_parameter_classes_are_frozen_dataclasses() -> None:
+def test_every_stage_module_has_params_inputs_and_run() -> None:
+    """The one stage shape: the registry names a module exporting a frozen ``Params``, an
+    ``Inputs`` dataclass and ``run(inputs, params, outdir)``, from which the CLI is built."""
     for stage in STAGES:
-        cls = stage.params_class()
-        if cls is not None:
-            assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen, stage.name
+        code = stage.code()
+        assert {"Params", "Inputs", "run"} <= set(code.__all__), stage.name
+        params, inputs = code.Params, code.Inputs
+        assert dataclasses.is_dataclass(params) and params.__dataclass_params__.frozen, stage.name
+        assert dataclasses.is_dataclass(inputs), stage.name
+        assert list(inspect.signature(code.run).parameters) == ["inputs", "params", "outdir"]
+        assert stage.params_class() is params
 
 
 ROWS = [

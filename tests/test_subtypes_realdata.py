@@ -17,7 +17,14 @@ from bundles import bundle_of
 from realdata import realdata
 from tkiseq.expression.counts import to_anndata
 from tkiseq.subtypes.centroids import CentroidParams, classify_centroids, read_centroids
-from tkiseq.subtypes.stage import SubtypesInputs, run
+from tkiseq.subtypes.stage import SubtypesInputs, SubtypesParams
+from tkiseq.subtypes.stage import run as run_stage
+
+
+def run(inputs: SubtypesInputs, outdir: Path) -> None:
+    """The stage with its default parameters."""
+    run_stage(inputs, SubtypesParams(), outdir)
+
 
 TRUTH = {"Ph": "BCR::ABL1", "ETV6-RUNX1": "ETV6::RUNX1", "TCF3-PBX1": "TCF3::PBX1",
          "DUX4": "DUX4-r"}  # fmt: skip

@@ -20,7 +20,14 @@ from bundles import bundle_of
 from tkiseq import tables
 from tkiseq.errors import InputError
 from tkiseq.subtypes.karyotype import KARYOTYPE_COLUMNS
-from tkiseq.subtypes.stage import SUBTYPES_COLUMNS, SubtypesInputs, run
+from tkiseq.subtypes.stage import SUBTYPES_COLUMNS, SubtypesInputs, SubtypesParams
+from tkiseq.subtypes.stage import run as run_stage
+
+
+def run(inputs: SubtypesInputs, outdir: Path) -> None:
+    """The stage with its default parameters."""
+    run_stage(inputs, SubtypesParams(), outdir)
+
 
 HYPERDIPLOID = {"chrX": 3, "chr4": 3, "chr6": 3, "chr10": 3, "chr14": 3, "chr17": 3,
                 "chr18": 3, "chr21": 4}  # fmt: skip

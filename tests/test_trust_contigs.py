@@ -14,9 +14,9 @@ from test_fusions_units import E1A2, chim_line, write_chimeric
 from test_fusions_units import write_gtf as write_fusion_gtf
 from test_splice_lesions import sj_row
 from test_splice_lesions import write_gtf as write_ikzf1_gtf
-from tkiseq.fusions import run_fusions
+from tkiseq.fusions import stage_call
 from tkiseq.fusions.annotation import read_annotation
-from tkiseq.splicing.lesions import run_splice_lesions
+from tkiseq.splicing import stage as splicing_stage
 
 
 def unprefixed(end: tuple[str, int, str]) -> tuple[str, int, str]:
@@ -37,7 +37,13 @@ def test_fusion_breakpoints_use_the_junction_files_naming(
     sj.write_text(f"{prefix}9\t600\t4999\t1\t1\t1\t8\t0\t50\n")
     gtf = write_fusion_gtf(tmp_path / "genes.gtf")
     table = pd.read_csv(
-        run_fusions("S1", chimeric, sj, bundle_of(gtf), tmp_path / "out"), sep="\t", dtype=str
+        stage_call.run(
+            stage_call.Inputs(sample="S1", chimeric=chimeric, sj=sj, annotation=bundle_of(gtf)),
+            stage_call.Params(),
+            tmp_path / "out",
+        ),
+        sep="\t",
+        dtype=str,
     )
     row = table.iloc[0]
     assert (row.gene5, row.gene3) == ("BCR", "ABL1")
@@ -50,7 +56,9 @@ def test_splice_lesion_intron_uses_the_junction_files_naming(tmp_path: Path) -> 
     rows = [sj_row(3, 8, 20), sj_row(1, 2, 30)]
     sj.write_text("\n".join(r.removeprefix("chr") for r in rows) + "\n")
     gtf = write_ikzf1_gtf(tmp_path / "g.gtf")  # chr7
-    table = pd.read_csv(run_splice_lesions("S", sj, bundle_of(gtf), tmp_path / "out"), sep="\t")
+    inputs = splicing_stage.Inputs(sample="S", sj=sj, annotation=bundle_of(gtf))
+    out = splicing_stage.run(inputs, splicing_stage.Params(), tmp_path / "out")
+    table = pd.read_csv(out, sep="\t")
     assert table[["lesion", "intron", "junction_reads"]].values.tolist() == [
         ["IKZF1_del4-7", "7:3100-7999", 20]
     ]

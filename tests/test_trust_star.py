@@ -16,8 +16,8 @@ import pytest
 from bundles import bundle_of
 from tkiseq.align.star import build_index, read_files_command
 from tkiseq.cli import main
-from tkiseq.fusions import run_fusions
-from tkiseq.splicing.lesions import run_splice_lesions
+from tkiseq.fusions import stage_call
+from tkiseq.splicing import stage as splicing_stage
 
 pytestmark = pytest.mark.slow
 
@@ -84,12 +84,17 @@ def test_renamed_gtf_gives_outputs_in_the_fasta_naming(
     for name, gtf in (("original", tiny_data / "genes.gtf"), ("renamed", renamed)):
         annotation = bundle_of(gtf, tiny_data / "genome.fa")
         prefix = gz_run / SAMPLE
-        fusions = run_fusions(
-            SAMPLE, Path(f"{prefix}.Chimeric.out.junction"), Path(f"{prefix}.SJ.out.tab"),
-            annotation, work / name, Path(f"{prefix}.Log.final.out"), fasta=tiny_data / "genome.fa",
+        inputs = stage_call.Inputs(
+            sample=SAMPLE, chimeric=Path(f"{prefix}.Chimeric.out.junction"),
+            sj=Path(f"{prefix}.SJ.out.tab"), annotation=annotation,
+            log_final=Path(f"{prefix}.Log.final.out"), fasta=tiny_data / "genome.fa",
             bam=Path(f"{prefix}.bam"),
         )  # fmt: skip
-        lesions = run_splice_lesions(SAMPLE, Path(f"{prefix}.SJ.out.tab"), annotation, work / name)
+        fusions = stage_call.run(inputs, stage_call.Params(), work / name)
+        splice = splicing_stage.Inputs(
+            sample=SAMPLE, sj=Path(f"{prefix}.SJ.out.tab"), annotation=annotation
+        )
+        lesions = splicing_stage.run(splice, splicing_stage.Params(), work / name)
         tables[name] = (pd.read_csv(fusions, sep="\t"), pd.read_csv(lesions, sep="\t"))
     pd.testing.assert_frame_equal(tables["renamed"][0], tables["original"][0])
     pd.testing.assert_frame_equal(tables["renamed"][1], tables["original"][1])

@@ -1,10 +1,12 @@
-"""Command line: one subcommand per stage. Argument parsing only; the work is in the stages.
+"""Command line: one subcommand per stage, generated from the stage's ``Params`` and ``Inputs``
+(``tkiseq.stage_options``); what is not a stage (``run``, ``simulate``, ``versions``,
+``report-status``) is written out here.
 
 The Nextflow processes and the local runner call these same subcommands, so a stage behaves
-the same on a laptop and on a cluster. Each subcommand's options sit next to its handler; a
-tunable option's default is read from the stage's parameter dataclass (the one place it is
-written) and shown in ``--help``. Stage modules are imported only for the subcommand asked for,
-so ``tkiseq --version`` and ``tkiseq versions`` stay fast.
+the same on a laptop and on a cluster. A tunable option's default is the field default of the
+stage's parameter dataclass (the one place it is written) and is shown in ``--help``. Stage
+modules are imported only for the subcommand asked for, so ``tkiseq --version`` and
+``tkiseq versions`` stay fast.
 """
 
 from __future__ import annotations
@@ -29,49 +31,43 @@ from tkiseq.errors import (
     stop_with_parent,
 )
 from tkiseq.pipeline_info import configure_logging
+from tkiseq.stage_options import add_options, cli_default, from_args, positive_int, split_list
 from tkiseq.stages import BY_NAME, STAGES, Stage, Tuning
 
 Parser = argparse.ArgumentParser
-ANNOTATION_HELP = "annotation bundle folder (tkiseq prepare writes <outdir>/annotation)"
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows ``(default: x)`` for options that have a default (not for required ones)."""
+    """Shows ``(default: x)`` for options that have a default (not for required ones, nor for
+    switches)."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.required or action.default in (None, False, ""):
+        switch = isinstance(action, argparse._StoreTrueAction | argparse._StoreFalseAction)
+        if action.required or switch or action.default in (None, False, ""):
             return action.help
         return super()._get_help_string(action)
 
 
-def default(cls: type, name: str) -> object:
-    """The default of field ``name`` of the parameter dataclass ``cls``."""
-    value = getattr(cls(), name)
-    return ",".join(value) if isinstance(value, tuple) else value
+# -- a stage --------------------------------------------------------------------------------------
+def _stage_options(stage: Stage) -> Callable[[Parser], None]:
+    """The options of a stage's command: its ``Inputs``, its ``Params``, then ``--outdir``."""
+
+    def options(p: Parser) -> None:
+        code = stage.code()
+        add_options(p, code.Inputs, code.Params)
+        p.add_argument("--outdir", type=Path, required=True, help=code.OUTDIR_HELP)
+
+    return options
 
 
-def _split(text: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in text.split(",") if item.strip())
+def _stage_handler(stage: Stage) -> Callable[[argparse.Namespace], None]:
+    """Runs the stage with the objects built back from the parsed options."""
 
+    def handler(a: argparse.Namespace) -> None:
+        code = stage.code()
+        code.run(from_args(code.Inputs, a), from_args(code.Params, a), a.outdir)
 
-def positive_int(text: str) -> int:
-    """An argparse type for counts such as ``--threads``: 0 or less is refused here, in
-    words, not by the tool that receives it."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"found '{text}'; expected a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"found {value}; expected 1 or more")
-    return value
-
-
-def _allow_same_reads(p: Parser) -> None:
-    p.add_argument(
-        "--allow-same-reads",
-        action="store_true",
-        help="accept the same reads (file or copy) for two samples, e.g. technical replicates",
-    )
+    return handler
 
 
 # -- versions -------------------------------------------------------------------------------------
@@ -136,170 +132,7 @@ def _simulate_options(p: Parser) -> None:
 def _simulate(a: argparse.Namespace) -> None:
     from tkiseq.simulate import simulate
 
-    simulate(
-        a.outdir,
-        preset=a.preset,
-        seed=a.seed,
-        pairs=a.pairs,
-        samples=a.samples,
-        duplicates=a.duplicates,
-        intronic=a.intronic,
-        confident_errors=a.confident_errors,
-        gtf_dialect=a.gtf_dialect,
-    )
-
-
-# -- validate -------------------------------------------------------------------------------------
-def _validate_options(p: Parser) -> None:
-    p.add_argument("--input", type=Path, help="samplesheet.csv (reads); or --counts")
-    p.add_argument(
-        "--counts", help="instead of --input: a count matrix (comma-separated HTSeq-count "
-        "files); its columns are the samples",
-    )  # fmt: skip
-    p.add_argument("--phenotypes", type=Path, required=True, help="phenotypes.csv")
-    p.add_argument("--cnv", type=Path, help="cnv.csv (MLPA or SNP array), optional")
-    p.add_argument("--fasta", type=Path, help="check it opens with its .fai (made if missing)")
-    p.add_argument("--gtf", type=Path, help="check it exists (tkiseq prepare reads it)")
-    p.add_argument("--dbsnp", type=Path, help="check it is bgzipped with a .tbi/.csi index")
-    p.add_argument("--gene-sets", help="comma-separated GMT files to check")
-    _allow_same_reads(p)
-    p.add_argument(
-        "--outdir", type=Path, required=True, help="where *.valid.csv (absolute paths) go"
-    )
-
-
-def _validate(a: argparse.Namespace) -> None:
-    from tkiseq.atomic import write_text
-    from tkiseq.expression.de import phenotypes_for_de
-    from tkiseq.inputs import validate_inputs
-    from tkiseq.inputs.references import References
-    from tkiseq.stages import TESTED_PHENOTYPES
-
-    gene_sets = tuple(Path(p) for p in _split(a.gene_sets or ""))
-    validate_inputs(
-        a.input,
-        a.phenotypes,
-        a.cnv,
-        a.outdir,
-        references=References(a.fasta, a.gtf, a.dbsnp, gene_sets),
-        allow_same_reads=a.allow_same_reads,
-        counts=[Path(p) for p in _split(a.counts or "")],
-    )
-    tested = phenotypes_for_de(a.outdir / "phenotypes.valid.csv")  # warns for each one skipped
-    write_text(a.outdir / TESTED_PHENOTYPES, "".join(f"{name}\n" for name in tested))
-
-
-# -- star-index -----------------------------------------------------------------------------------
-def _star_index_options(p: Parser) -> None:
-    from tkiseq.align.star import IndexParams
-
-    p.add_argument("--fasta", type=Path, required=True, help="genome FASTA")
-    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF")
-    p.add_argument("--outdir", type=Path, required=True, help="the index folder to create")
-    p.add_argument("--threads", type=positive_int, default=1, help="STAR threads")
-    p.add_argument(
-        "--read-length",
-        type=int,
-        default=default(IndexParams, "read_length"),
-        help="sets --sjdbOverhang to read length - 1",
-    )
-
-
-def _star_index(a: argparse.Namespace) -> None:
-    from tkiseq.align.star import IndexParams, build_index
-
-    params = IndexParams(read_length=a.read_length)
-    build_index(a.fasta, a.gtf, a.outdir, threads=a.threads, read_length=params.read_length)
-
-
-# -- prepare --------------------------------------------------------------------------------------
-def _prepare_options(p: Parser) -> None:
-    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF (plain or .gz)")
-    p.add_argument(
-        "--fasta", type=Path,
-        help="genome FASTA (contig names); optional for a run from a count matrix",
-    )  # fmt: skip
-    p.add_argument(
-        "--outdir",
-        type=Path,
-        required=True,
-        help="reference folder: the bundle is <outdir>/annotation",
-    )
-
-
-def _prepare(a: argparse.Namespace) -> None:
-    from tkiseq.genome.bundle import prepare
-
-    prepare(a.gtf, a.fasta, a.outdir)
-
-
-# -- align ----------------------------------------------------------------------------------------
-def _align_options(p: Parser) -> None:
-    p.add_argument("--sample", required=True, help="sample name: the output files' stem")
-    reads = p.add_mutually_exclusive_group(required=True)
-    reads.add_argument("--fastq-1", type=Path, help="read 1 (.fastq.gz)")
-    reads.add_argument("--bam", type=Path, help="realign the reads of an existing BAM")
-    p.add_argument("--fastq-2", type=Path, help="read 2 (.fastq.gz); none for single-end")
-    p.add_argument("--star-index", type=Path, required=True, help="STAR index folder")
-    p.add_argument("--outdir", type=Path, required=True, help="folder for the sample's files")
-    p.add_argument(
-        "--strandedness",
-        choices=["auto", "unstranded", "forward", "reverse"],
-        default="auto",
-        help="library strandedness; auto: inferred from the gene counts",
-    )
-    p.add_argument("--threads", type=positive_int, default=1, help="STAR and samtools threads")
-    p.add_argument("--star-args", default="", help="extra STAR options, appended last (they win)")
-
-
-def _align(a: argparse.Namespace) -> None:
-    from tkiseq.align.star import align_sample
-
-    align_sample(
-        a.sample,
-        a.fastq_1,
-        a.fastq_2,
-        a.star_index,
-        a.outdir,
-        strandedness=a.strandedness,
-        threads=a.threads,
-        extra_args=a.star_args,
-        bam=a.bam,
-    )
-
-
-# -- counts ---------------------------------------------------------------------------------------
-def _counts_options(p: Parser) -> None:
-    from tkiseq.expression.counts import CountsParams
-
-    p.add_argument(
-        "counts", type=Path, nargs="+",
-        help="<sample>.ReadsPerGene.out.tab files, or one count matrix: a genes x samples "
-        "TSV/CSV (Ensembl IDs with or without version, or gene symbols), featureCounts output, "
-        "HTSeq-count files (one per sample) or a cohort.h5ad",
-    )  # fmt: skip
-    p.add_argument("--annotation", type=Path, required=True, help=ANNOTATION_HELP)
-    p.add_argument("--phenotypes", type=Path, required=True, help="phenotypes.valid.csv")
-    p.add_argument(
-        "--samplesheet", type=Path,
-        help="samplesheet.valid.csv: a count matrix is limited to its samples (default: all)",
-    )  # fmt: skip
-    p.add_argument(
-        "--log-final", type=Path, nargs="+", default=[],
-        help="<sample>.Log.final.out files: the QC gate on the uniquely mapped share",
-    )  # fmt: skip
-    p.add_argument(
-        "--min-mapped", type=float, default=default(CountsParams, "min_mapped_pct"),
-        help="QC gate: samples with a lower uniquely mapped %% are left out of the cohort",
-    )  # fmt: skip
-    p.add_argument("--outdir", type=Path, required=True, help="folder for the cohort files")
-
-
-def _counts(a: argparse.Namespace) -> None:
-    from tkiseq.expression.counts import CountsParams, build_cohort
-
-    params = CountsParams(min_mapped_pct=a.min_mapped)
-    build_cohort(a.counts, a.annotation, a.phenotypes, a.outdir, a.samplesheet, a.log_final, params)
+    simulate(**{name: getattr(a, name) for name in inspect.signature(simulate).parameters})
 
 
 # -- run ------------------------------------------------------------------------------------------
@@ -308,7 +141,7 @@ def _tuning_option(p: argparse._ArgumentGroup, stage: Stage, tuning: Tuning) -> 
     given, so their own default (shown here) applies otherwise."""
     cls = stage.params_class()
     assert cls is not None, f"{stage.name}: a tuning option needs a parameter dataclass"
-    shown = default(cls, tuning.field)
+    shown = cli_default(cls, tuning.field)
     takers = "; ".join(
         f"tkiseq {' '.join(s.command)} {t.flag}"
         for s in STAGES
@@ -374,7 +207,7 @@ def _run_options(p: Parser) -> None:
         action="store_true",
         help="replace the tkiseq results already in --outdir (refused without it)",
     )
-    _allow_same_reads(p)
+    add_options(p, BY_NAME["validate"].params_class())  # --allow-same-reads
     study = p.add_argument_group("study thresholds (default: the stage's own)")
     added: set[str] = set()
     for stage in STAGES:
@@ -393,574 +226,19 @@ def _run(a: argparse.Namespace) -> None:
         for t in stage.tuning
         if getattr(a, t.name) is not None
     }
-    counts = [Path(p) for p in _split(a.counts or "")]
+    counts = [Path(p) for p in split_list(a.counts or "")]
     if counts and a.input:
         raise InputError("--counts", "give reads (--input) or a count matrix (--counts), not both")
     for name in () if counts else ("input", "fasta", "dbsnp"):  # a matrix needs no genome
         if getattr(a, name) is None:
             hint = "or give a count matrix with --counts" if name == "input" else None
             raise InputError(f"--{name}", "required for a run from reads", hint=hint)
-    run_pipeline(
-        RunConfig(
-            input=a.input,
-            counts=counts,
-            phenotypes=a.phenotypes,
-            cnv=a.cnv,
-            fasta=a.fasta,
-            gtf=a.gtf,
-            dbsnp=a.dbsnp,
-            gene_sets=[Path(p) for p in _split(a.gene_sets or "")],
-            outdir=a.outdir,
-            star_index=a.star_index,
-            annotation=a.annotation,
-            reference_dir=a.reference_dir,
-            subtype_reference=a.subtype_reference,
-            karyotype_reference=a.karyotype_reference,
-            subtype_centroids=a.subtype_centroids,
-            threads=a.threads,
-            resume=a.resume,
-            overwrite=a.overwrite,
-            allow_same_reads=a.allow_same_reads,
-            tuning=tuning,
-        )
-    )
+    given = {f.name: getattr(a, f.name) for f in dataclasses.fields(RunConfig) if f.name in a}
+    gene_sets = [Path(p) for p in split_list(a.gene_sets or "")]
+    run_pipeline(RunConfig(**given | dict(counts=counts, gene_sets=gene_sets, tuning=tuning)))
 
 
-# -- de -------------------------------------------------------------------------------------------
-def _de_options(p: Parser) -> None:
-    from tkiseq.expression.de import DeParams
-
-    p.add_argument(
-        "--counts",
-        type=Path,
-        nargs="+",
-        required=True,
-        help="cohort.h5ad, counts.tsv/.csv, featureCounts output or *.ReadsPerGene.out.tab",
-    )
-    p.add_argument("--phenotypes", type=Path, required=True, help="phenotypes.csv")
-    p.add_argument(
-        "--phenotype", default=default(DeParams, "phenotype"), help="numeric column to test"
-    )
-    p.add_argument("--covariates", default="", help="comma-separated extra design terms")
-    p.add_argument(
-        "--cap",
-        type=float,
-        default=default(DeParams, "cap"),
-        help="cap the phenotype at this value (0: no cap)",
-    )
-    p.add_argument(
-        "--min-count",
-        type=int,
-        default=default(DeParams, "min_count"),
-        help="low-count filter: a gene needs this many reads ...",
-    )
-    p.add_argument(
-        "--min-samples",
-        type=int,
-        default=default(DeParams, "min_samples"),
-        help="... in at least this many samples",
-    )
-    p.add_argument(
-        "--alpha",
-        type=float,
-        default=default(DeParams, "alpha"),
-        help="adjusted p-value threshold (independent filtering, significance)",
-    )
-    p.add_argument(
-        "--threads",
-        type=positive_int,
-        default=default(DeParams, "threads"),
-        help="PyDESeq2 worker processes",
-    )
-    p.add_argument("--outdir", type=Path, required=True, help="folder for the table and plots")
-
-
-def _de(a: argparse.Namespace) -> None:
-    from tkiseq.expression.de import DeParams, run
-
-    params = DeParams(
-        phenotype=a.phenotype,
-        covariates=_split(a.covariates),
-        cap=a.cap if a.cap > 0 else None,
-        min_count=a.min_count,
-        min_samples=a.min_samples,
-        alpha=a.alpha,
-        threads=a.threads,
-    )
-    run(a.counts, a.phenotypes, params, a.outdir)
-
-
-# -- gsea -----------------------------------------------------------------------------------------
-def _gsea_options(p: Parser) -> None:
-    from tkiseq.enrichment.gsea import GseaParams
-
-    p.add_argument("--de", type=Path, required=True, help="de_<phenotype>.tsv")
-    p.add_argument("--gene-sets", required=True, help="comma-separated GMT files")
-    p.add_argument(
-        "--min-size",
-        type=int,
-        default=default(GseaParams, "min_size"),
-        help="smallest gene set tested (genes in the ranking)",
-    )
-    p.add_argument(
-        "--max-size", type=int, default=default(GseaParams, "max_size"), help="largest gene set"
-    )
-    p.add_argument(
-        "--permutations",
-        type=int,
-        default=default(GseaParams, "permutations"),
-        help="gene-set permutations for the p-values",
-    )
-    p.add_argument("--seed", type=int, default=default(GseaParams, "seed"), help="permutation seed")
-    p.add_argument(
-        "--threads",
-        type=positive_int,
-        default=default(GseaParams, "threads"),
-        help="gseapy threads",
-    )
-    p.add_argument("--outdir", type=Path, required=True, help="folder for the table and plots")
-
-
-def _gsea(a: argparse.Namespace) -> None:
-    from tkiseq.enrichment.gsea import GseaParams, run
-
-    params = GseaParams(
-        min_size=a.min_size,
-        max_size=a.max_size,
-        permutations=a.permutations,
-        seed=a.seed,
-        threads=a.threads,
-    )
-    run(a.de, [Path(p) for p in _split(a.gene_sets)], params, a.outdir)
-
-
-# -- variants -------------------------------------------------------------------------------------
-def _variants_call_options(p: Parser) -> None:
-    from tkiseq.variants.call import CallParams
-
-    p.add_argument("--sample", required=True, help="sample name: the output files' stem")
-    p.add_argument("--bam", type=Path, help="coordinate-sorted, indexed BAM")
-    p.add_argument("--vcf", type=Path, help="user VCF entry point (split + left-aligned)")
-    p.add_argument("--fasta", type=Path, required=True, help="genome FASTA")
-    p.add_argument(
-        "--annotation", type=Path, help="annotation bundle: exons + splice regions (with --bam)"
-    )
-    p.add_argument("--outdir", type=Path, required=True, help="folder for the calls")
-    p.add_argument("--threads", type=positive_int, default=1, help="regions called in parallel")
-    helps = {
-        "min_alt_reads": "SNVs with fewer alt reads (base quality >= 20) are not written, "
-        "they cannot pass (the filter's --min-alt-reads)",
-        "min_vaf": "SNVs whose VAF stays at or below this whatever the recount removes are "
-        "not recounted (the filter's --min-vaf)",
-        "edge": "bases this close to a plain alignment end are not evidence (0: off)",
-        "clip_pad": "bases this close to a soft clip are not evidence (0: off)",
-        "junction_pad": "bases this close to an unannotated splice junction are not evidence",
-        "overhang": "a block shorter than this between a junction and a read end is not "
-        "evidence (0: off)",
-        "intron_end": "intron bases within this many of the end of a segment that runs into "
-        "an annotated intron are not evidence",
-    }
-    for name, text in helps.items():
-        value = default(CallParams, name)
-        flag = f"--{name.replace('_', '-')}"
-        p.add_argument(flag, type=type(value), default=value, help=text)
-
-
-def _variants_call(a: argparse.Namespace) -> None:
-    from tkiseq.variants.call import CallParams, call_bam
-    from tkiseq.variants.user_vcf import call_from_vcf
-
-    if a.vcf is not None:
-        call_from_vcf(a.sample, a.vcf, a.fasta, a.outdir, bam=a.bam)
-    elif a.bam is None or a.annotation is None:
-        raise InputError("--bam", "variants call needs --bam and --annotation, or --vcf")
-    else:
-        params = CallParams(**{f.name: getattr(a, f.name) for f in dataclasses.fields(CallParams)})
-        call_bam(a.sample, a.bam, a.fasta, a.annotation, a.outdir, threads=a.threads, params=params)
-
-
-def _variants_filter_options(p: Parser) -> None:
-    from tkiseq.variants.filter import FilterParams
-
-    p.add_argument("--sample", required=True, help="sample name: the output files' stem")
-    p.add_argument("--vcf", type=Path, required=True, help="<sample>.calls.vcf.gz")
-    p.add_argument("--dbsnp", type=Path, required=True, help="dbSNP VCF (bgzip + tabix)")
-    p.add_argument("--fasta", type=Path, required=True, help="genome FASTA")
-    p.add_argument(
-        "--min-alt-reads",
-        type=int,
-        default=default(FilterParams, "min_alt_reads"),
-        help="a PASS call has at least this many alt reads",
-    )
-    p.add_argument(
-        "--min-vaf",
-        type=float,
-        default=default(FilterParams, "min_vaf"),
-        help="a PASS call's VAF is strictly above this",
-    )
-    p.add_argument(
-        "--fusions",
-        type=Path,
-        help="<sample>.fusions.tsv: calls just past its breakpoints get FILTER fusion_junction",
-    )
-    p.add_argument(
-        "--fusion-window",
-        type=int,
-        default=default(FilterParams, "fusion_window"),
-        help="fusion_junction: bases past a breakpoint, on the intron side",
-    )
-    p.add_argument(
-        "--paralog-noisy-fraction",
-        type=float,
-        default=default(FilterParams, "paralog_noisy_fraction"),
-        help="paralog: share of the alt reads with >= 2 other mismatches (INFO/AXM) at least this",
-    )
-    p.add_argument(
-        "--paralog-pvalue",
-        type=float,
-        default=default(FilterParams, "paralog_pvalue"),
-        help="paralog: ... and more of them than among the ref reads, Fisher P below this",
-    )
-    p.add_argument(
-        "--paralog-low-mapq",
-        type=float,
-        default=default(FilterParams, "paralog_low_mapq"),
-        help="paralog: or this fraction of the reads over the site multi-mapped (INFO/LMQ)",
-    )
-    p.add_argument("--outdir", type=Path, required=True, help="folder for the filtered calls")
-
-
-def _variants_filter(a: argparse.Namespace) -> None:
-    from tkiseq.variants.filter import FilterParams, filter_calls
-
-    params = FilterParams(**{f.name: getattr(a, f.name) for f in dataclasses.fields(FilterParams)})
-    filter_calls(a.sample, a.vcf, a.dbsnp, a.fasta, a.outdir, params, fusions=a.fusions)
-
-
-def _variants_annotate_options(p: Parser) -> None:
-    p.add_argument("--sample", required=True, help="sample name: the output files' stem")
-    p.add_argument("--vcf", type=Path, required=True, help="<sample>.all.vcf.gz")
-    p.add_argument("--fasta", type=Path, required=True, help="genome FASTA")
-    p.add_argument("--annotation", type=Path, required=True, help=ANNOTATION_HELP)
-    p.add_argument("--outdir", type=Path, required=True, help="folder for the table")
-
-
-def _variants_annotate(a: argparse.Namespace) -> None:
-    from tkiseq.variants.annotate import annotate_calls
-
-    annotate_calls(a.sample, a.vcf, a.fasta, a.annotation, a.outdir)
-
-
-def _variants_cohort_options(p: Parser) -> None:
-    p.add_argument("tables", type=Path, nargs="+", help="<sample>.variants.tsv")
-    p.add_argument("--outdir", type=Path, required=True, help="folder for the cohort tables")
-
-
-def _variants_cohort(a: argparse.Namespace) -> None:
-    from tkiseq.variants.cohort import build_cohort
-
-    build_cohort(a.tables, a.outdir)
-
-
-# -- fusions --------------------------------------------------------------------------------------
-def _fusions_call_options(p: Parser) -> None:
-    from tkiseq.fusions.artifacts import Thresholds
-
-    p.add_argument("--sample", required=True, help="sample name: the output files' stem")
-    p.add_argument("--chimeric", type=Path, required=True, help="<sample>.Chimeric.out.junction")
-    p.add_argument("--sj", type=Path, required=True, help="<sample>.SJ.out.tab")
-    p.add_argument("--annotation", type=Path, required=True, help=ANNOTATION_HELP)
-    p.add_argument(
-        "--log-final", type=Path, help="<sample>.Log.final.out (FFPM denominator; else footer)"
-    )
-    p.add_argument("--fasta", type=Path, help="genome FASTA: enables the low_complexity filter")
-    p.add_argument(
-        "--bam", type=Path, help="<sample>.bam (indexed): spanning pairs of spliced fusions"
-    )
-    helps = {
-        "min_split": "split reads that suffice alone",
-        "min_support": "split + spanning fragments that suffice (with >= 1 split read)",
-        "min_anchor": "bases aligned on both sides of the breakpoint",
-        "readthrough_distance": "partners closer than this (bp, same strand) are read-through",
-        "promiscuous_partners": "a gene with more partners than this is promiscuous",
-    }
-    for name, text in helps.items():
-        flag = f"--{name.replace('_', '-')}"
-        p.add_argument(flag, type=int, default=default(Thresholds, name), help=text)
-    p.add_argument("--outdir", type=Path, required=True, help="folder for the table")
-
-
-def _fusions_call(a: argparse.Namespace) -> None:
-    from tkiseq.fusions import run_fusions
-    from tkiseq.fusions.artifacts import Thresholds
-
-    thresholds = Thresholds(
-        min_split=a.min_split,
-        min_support=a.min_support,
-        min_anchor=a.min_anchor,
-        readthrough_distance=a.readthrough_distance,
-        promiscuous_partners=a.promiscuous_partners,
-    )
-    run_fusions(
-        a.sample, a.chimeric, a.sj, a.annotation, a.outdir, a.log_final, thresholds, a.fasta, a.bam
-    )
-
-
-def _fusions_cohort_options(p: Parser) -> None:
-    p.add_argument("tables", type=Path, nargs="+", help="<sample>.fusions.tsv")
-    p.add_argument("--outdir", type=Path, required=True, help="folder for the cohort table")
-
-
-def _fusions_cohort(a: argparse.Namespace) -> None:
-    from tkiseq.fusions import run_cohort
-
-    run_cohort(a.tables, a.outdir)
-
-
-# -- splice-lesions -------------------------------------------------------------------------------
-def _splice_lesions_options(p: Parser) -> None:
-    from tkiseq.splicing.lesions import LesionParams
-
-    p.add_argument("--sample", required=True, help="sample name: the output files' stem")
-    p.add_argument("--sj", type=Path, required=True, help="<sample>.SJ.out.tab")
-    p.add_argument("--annotation", type=Path, required=True, help=ANNOTATION_HELP)
-    p.add_argument(
-        "--genes",
-        default=default(LesionParams, "genes"),
-        help="comma-separated genes whose exon-deletion junctions are reported",
-    )
-    p.add_argument(
-        "--min-reads",
-        type=int,
-        default=default(LesionParams, "min_reads"),
-        help="junction reads a lesion needs",
-    )
-    p.add_argument("--outdir", type=Path, required=True, help="folder for the table")
-
-
-def _splice_lesions(a: argparse.Namespace) -> None:
-    from tkiseq.splicing.lesions import LesionParams, run_splice_lesions
-
-    params = LesionParams(genes=_split(a.genes), min_reads=a.min_reads)
-    run_splice_lesions(a.sample, a.sj, a.annotation, a.outdir, params.genes, params.min_reads)
-
-
-# -- subtypes -------------------------------------------------------------------------------------
-def _subtypes_options(p: Parser) -> None:
-    from tkiseq.subtypes.stage import SubtypesParams
-
-    p.add_argument("--expression", type=Path, required=True, help="cohort.h5ad of tkiseq counts")
-    p.add_argument("--annotation", type=Path, required=True, help=ANNOTATION_HELP)
-    p.add_argument(
-        "--fusions", type=Path, nargs="+", default=[],
-        help="<sample>.fusions.tsv files (a sample without one is unclassified unless other "
-        "evidence defines it) or cohort_fusions.tsv",
-    )  # fmt: skip
-    p.add_argument(
-        "--vcfs", type=Path, nargs="+", default=[],
-        help="<sample>.all.vcf.gz files (dbsnp-FILTERed records give the allele fractions)",
-    )  # fmt: skip
-    p.add_argument("--variants", type=Path, help="cohort_variants.tsv (PASS calls)")
-    p.add_argument("--cnv", type=Path, help="validated cnv.csv (PAR1, ERG deletions)")
-    p.add_argument(
-        "--karyotype-reference", type=Path,
-        help="cohort.h5ad-like file of known-diploid samples (default: the cohort's median)",
-    )  # fmt: skip
-    p.add_argument(
-        "--subtype-reference", type=Path, help="labelled .h5ad (obs 'subtype', raw counts)"
-    )
-    p.add_argument(
-        "--subtype-centroids", type=Path,
-        help="centroid TSV: gene column, one column per subtype (mean log2(CPM + 1))",
-    )  # fmt: skip
-    p.add_argument(
-        "--neighbours", type=positive_int,
-        default=default(SubtypesParams, "reference_neighbours"),
-        help="subtype reference: neighbours per sample",
-    )  # fmt: skip
-    p.add_argument(
-        "--reference-pcs", type=positive_int, default=default(SubtypesParams, "reference_pcs"),
-        help="subtype reference: principal components of the projection",
-    )  # fmt: skip
-    p.add_argument(
-        "--reference-min-fraction", type=float,
-        default=default(SubtypesParams, "reference_min_fraction"),
-        help="subtype reference: share of neighbours for a confident call",
-    )  # fmt: skip
-    p.add_argument(
-        "--reference-centre-min", type=int,
-        default=default(SubtypesParams, "reference_centre_min"),
-        help="subtype reference: cohort size from which cohort and reference are each centred on "
-        "their own gene medians (a batch offset removed; 0: never)",
-    )  # fmt: skip
-    p.add_argument("--outdir", type=Path, required=True, help="folder for the tables")
-
-
-def _subtypes(a: argparse.Namespace) -> None:
-    from tkiseq.subtypes.stage import SubtypesInputs, SubtypesParams, run
-
-    inputs = SubtypesInputs(
-        expression=a.expression,
-        annotation=a.annotation,
-        fusions=a.fusions,
-        vcfs=a.vcfs,
-        variants=a.variants,
-        cnv=a.cnv,
-        karyotype_reference=a.karyotype_reference,
-        subtype_reference=a.subtype_reference,
-        subtype_centroids=a.subtype_centroids,
-    )
-    params = SubtypesParams(
-        reference_neighbours=a.neighbours,
-        reference_pcs=a.reference_pcs,
-        reference_min_fraction=a.reference_min_fraction,
-        reference_centre_min=a.reference_centre_min,
-    )
-    run(inputs, a.outdir, params)
-
-
-# -- response -------------------------------------------------------------------------------------
-def _response_options(p: Parser) -> None:
-    from tkiseq.response.scores import ResponseParams
-
-    classes = " ".join(f"{d}:{lo:g},{hi:g}" for d, lo, hi in ResponseParams().classes)
-    p.add_argument("--phenotypes", type=Path, required=True, help="auc_<drug> columns")
-    p.add_argument("--viability", type=Path, help="sample,drug,concentration,viability_pct")
-    p.add_argument("--cap", type=float, default=default(ResponseParams, "cap"), help="AUC cap")
-    p.add_argument(
-        "--classes",
-        nargs="*",
-        default=[classes],
-        help="class thresholds per drug, drug:sensitive_below,resistant_above",
-    )
-    p.add_argument("--outdir", type=Path, required=True, help="folder for response.tsv")
-
-
-def _response(a: argparse.Namespace) -> None:
-    from tkiseq.response.scores import ResponseParams, run
-
-    classes = []
-    for text in " ".join(a.classes).split():
-        drug, _, bounds = text.partition(":")
-        try:
-            low, high = (float(b) for b in bounds.split(","))
-        except ValueError:
-            raise InputError("--classes", f"{text!r} is not drug:low,high") from None
-        classes.append((drug, low, high))
-    run(a.phenotypes, a.outdir, ResponseParams(cap=a.cap, classes=tuple(classes)), a.viability)
-
-
-# -- lesions --------------------------------------------------------------------------------------
-def _lesions_options(p: Parser) -> None:
-    from tkiseq.lesions.sources import LesionParams
-
-    rules = ", ".join(f"{g} VST >= {t:g}" for g, t in LesionParams().expression_rules)
-    p.add_argument("--samplesheet", type=Path, required=True, help="sample column: the cohort")
-    p.add_argument("--cnv", type=Path, help="cnv.csv (sample,gene,status)")
-    p.add_argument("--splice", type=Path, nargs="*", default=[], help="*.splice_lesions.tsv")
-    p.add_argument("--fusions", type=Path, help="cohort_fusions.tsv")
-    p.add_argument("--variants", type=Path, help="cohort_variants.tsv (PASS rows)")
-    p.add_argument("--expression", type=Path, help=f"cohort.h5ad ({rules})")
-    p.add_argument("--karyotype", type=Path, help="subtypes/karyotype.tsv")
-    p.add_argument("--outdir", type=Path, required=True, help="folder for the two tables")
-
-
-def _lesions(a: argparse.Namespace) -> None:
-    from tkiseq.lesions import run
-    from tkiseq.lesions.sources import LesionParams
-
-    inputs = dict(cnv=a.cnv, splice=a.splice, fusions=a.fusions, variants=a.variants)
-    inputs |= dict(expression=a.expression, karyotype=a.karyotype)
-    run(a.samplesheet, a.outdir, LesionParams(), **inputs)
-
-
-# -- associations ---------------------------------------------------------------------------------
-def _associations_options(p: Parser) -> None:
-    from tkiseq.stats.associations import AssociationParams
-
-    p.add_argument("--response", type=Path, required=True, help="response.tsv")
-    p.add_argument("--phenotypes", type=Path, help="relapse, MRD, timing, age_group columns")
-    p.add_argument("--profile", type=Path, help="lesions/profile.tsv")
-    p.add_argument("--fusions", type=Path, help="cohort_fusions.tsv (BCR::ABL1 expression)")
-    p.add_argument("--expression", type=Path, help="cohort.h5ad (ABL1 expression)")
-    p.add_argument(
-        "--min-group",
-        type=int,
-        default=default(AssociationParams, "min_group"),
-        help="smallest group that is tested",
-    )
-    p.add_argument(
-        "--dunn-adjust",
-        default=default(AssociationParams, "dunn_adjust"),
-        help="p adjustment over Dunn's pairs (scikit-posthocs p_adjust)",
-    )
-    p.add_argument("--outdir", type=Path, required=True, help="folder for the table and figures/")
-
-
-def _associations(a: argparse.Namespace) -> None:
-    from tkiseq.stats.associations import AssociationParams
-    from tkiseq.stats.stage import run
-
-    params = AssociationParams(min_group=a.min_group, dunn_adjust=a.dunn_adjust)
-    inputs = dict(phenotypes=a.phenotypes, profile=a.profile, fusions=a.fusions)
-    run(a.outdir, params, a.response, expression=a.expression, **inputs)
-
-
-# -- report ---------------------------------------------------------------------------------------
-def _report_options(p: Parser) -> None:
-    from tkiseq.report.params import ReportParams
-
-    p.add_argument(
-        "files", type=Path, nargs="*", help="the run's output files the report reads (by name)"
-    )
-    p.add_argument("--results", type=Path, help="instead of files: a tkiseq run --outdir folder")
-    p.add_argument(
-        "--outlier-z", type=float, default=default(ReportParams, "outlier_z"),
-        help="QC outliers: modified z-score cut-off",
-    )  # fmt: skip
-    p.add_argument(
-        "--outlier-min-fraction", type=float,
-        default=default(ReportParams, "outlier_min_fraction"),
-        help="QC outliers: counts must also lie this share of the median away",
-    )  # fmt: skip
-    p.add_argument(
-        "--outlier-min-points", type=float, default=default(ReportParams, "outlier_min_points"),
-        help="QC outliers: percentages must also lie this many points away",
-    )  # fmt: skip
-    p.add_argument(
-        "--min-reads-detected", type=int, default=default(ReportParams, "min_reads_detected"),
-        help="reads that make a gene detected",
-    )  # fmt: skip
-    p.add_argument(
-        "--top-genes", type=int, default=default(ReportParams, "top_genes"),
-        help="DE rows shown per phenotype",
-    )  # fmt: skip
-    p.add_argument("--no-multiqc", action="store_true", help="the HTML report only")
-    p.add_argument("--outdir", type=Path, required=True, help="folder for report.html, multiqc/")
-
-
-def _report(a: argparse.Namespace) -> None:
-    from tkiseq.report.build import run, run_files
-    from tkiseq.report.params import ReportParams
-
-    params = ReportParams(
-        outlier_z=a.outlier_z,
-        outlier_min_fraction=a.outlier_min_fraction,
-        outlier_min_points=a.outlier_min_points,
-        min_reads_detected=a.min_reads_detected,
-        top_genes=a.top_genes,
-        multiqc=not a.no_multiqc,
-    )
-    if a.results is not None:
-        if a.files:
-            raise InputError("--results", "give a results folder or files, not both")
-        run(a.results, a.outdir, params)
-    elif a.files:
-        run_files(a.files, a.outdir, params)
-    else:
-        raise InputError("tkiseq report", "nothing to report", hint="give --results or files")
-
-
+# -- report-status -------------------------------------------------------------------------------
 def _report_status_options(p: Parser) -> None:
     p.add_argument("--results", type=Path, required=True, help="the run's --outdir folder")
     p.add_argument(
@@ -988,53 +266,52 @@ def _report_status(a: argparse.Namespace) -> None:
 # -- the parser -----------------------------------------------------------------------------------
 Command = tuple[str, str, Callable[[Parser], None], Callable[[argparse.Namespace], None]]
 
+# (words, help): the stage's options and handler come from its module (stages.Stage.python)
+STAGE_COMMANDS = [
+    ("validate", "check the input tables, read files, references and free space"),
+    ("star-index", "build the STAR genome index (once per reference)"),
+    ("prepare", "parse the GTF once into the annotation bundle the stages read"),
+    ("align", "STAR alignment with chimeric output, BAM and gene counts"),
+    ("counts", "cohort count matrix and AnnData from ReadsPerGene files or a count matrix"),
+    ("de", "differential expression against a phenotype, outlier flags"),
+    ("gsea", "gene set enrichment (prerank) of a DE table"),
+    ("splice-lesions", "exon-deletion junctions such as IKZF1 delta4-7"),
+    ("subtypes", "subtype, RNA karyotype, risk group, CD19/CD22 per sample"),
+    ("response", "AUC per drug: cap, z-score, class"),
+    ("lesions", "lesions from every source; IKZF1plus and deletion group"),
+    ("associations", "the core study's tests and figures"),
+    ("report", "the cohort report (one HTML file) and MultiQC"),
+    ("variants call", "allele counts at exonic sites from a BAM, or a user VCF"),
+    ("variants filter", ">= N alt reads, VAF > x, not in dbSNP"),
+    ("variants annotate", "gene, consequence, HGVS, ABL1 KD and TKI flags"),
+    ("variants cohort", "cohort PASS table and sample x gene alteration matrix"),
+    ("fusions call", "one sample's fusions, filtered and annotated"),
+    ("fusions cohort", "merge per-sample fusion tables"),
+]
+_BY_COMMAND = {" ".join(stage.command): stage for stage in STAGES}
+
+
+def _command(words: str, text: str) -> Command:
+    stage = _BY_COMMAND[words]
+    return words.split()[-1], text, _stage_options(stage), _stage_handler(stage)
+
+
+_STAGE = {words: _command(words, text) for words, text in STAGE_COMMANDS}
 COMMANDS: list[Command] = [
     ("run", "the whole pipeline on this machine (no Nextflow)", _run_options, _run),
     ("simulate", "write a test dataset (tiny, cohort, deep) with its truth", _simulate_options,
      _simulate),
-    ("validate", "check the input tables, read files, references and free space",
-     _validate_options, _validate),
-    ("star-index", "build the STAR genome index (once per reference)", _star_index_options,
-     _star_index),
-    ("prepare", "parse the GTF once into the annotation bundle the stages read",
-     _prepare_options, _prepare),
-    ("align", "STAR alignment with chimeric output, BAM and gene counts", _align_options, _align),
-    ("counts", "cohort count matrix and AnnData from ReadsPerGene files or a count matrix",
-     _counts_options,
-     _counts),
-    ("de", "differential expression against a phenotype, outlier flags", _de_options, _de),
-    ("gsea", "gene set enrichment (prerank) of a DE table", _gsea_options, _gsea),
-    ("splice-lesions", "exon-deletion junctions such as IKZF1 delta4-7",
-     _splice_lesions_options, _splice_lesions),
-    ("subtypes", "subtype, RNA karyotype, risk group, CD19/CD22 per sample", _subtypes_options,
-     _subtypes),
-    ("response", "AUC per drug: cap, z-score, class", _response_options, _response),
-    ("lesions", "lesions from every source; IKZF1plus and deletion group", _lesions_options,
-     _lesions),
-    ("associations", "the core study's tests and figures", _associations_options,
-     _associations),
-    ("report", "the cohort report (one HTML file) and MultiQC", _report_options, _report),
+    *(_STAGE[words] for words, _ in STAGE_COMMANDS if " " not in words),
     ("report-status", "write the run's final status into its report", _report_status_options,
      _report_status),
     ("versions", "versions.yml of a stage: tkiseq and the tools it uses", _versions_options,
      _versions),
 ]  # fmt: skip
 STEPS: dict[str, tuple[str, list[Command]]] = {
-    "variants": ("SNV/indel calling, study filter and annotation", [
-        ("call", "allele counts at exonic sites from a BAM, or a user VCF",
-         _variants_call_options, _variants_call),
-        ("filter", ">= N alt reads, VAF > x, not in dbSNP", _variants_filter_options,
-         _variants_filter),
-        ("annotate", "gene, consequence, HGVS, ABL1 KD and TKI flags",
-         _variants_annotate_options, _variants_annotate),
-        ("cohort", "cohort PASS table and sample x gene alteration matrix",
-         _variants_cohort_options, _variants_cohort),
-    ]),
-    "fusions": ("fusion calls from STAR chimeric and spliced junctions", [
-        ("call", "one sample's fusions, filtered and annotated", _fusions_call_options,
-         _fusions_call),
-        ("cohort", "merge per-sample fusion tables", _fusions_cohort_options, _fusions_cohort),
-    ]),
+    "variants": ("SNV/indel calling, study filter and annotation",
+                 [c for w, c in _STAGE.items() if w.startswith("variants ")]),
+    "fusions": ("fusion calls from STAR chimeric and spliced junctions",
+                [c for w, c in _STAGE.items() if w.startswith("fusions ")]),
 }  # fmt: skip
 
 

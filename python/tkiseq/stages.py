@@ -27,6 +27,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Literal
 
 Scope = Literal["cohort", "sample", "phenotype"]
@@ -81,6 +82,7 @@ class Stage:
     """A pipeline stage: a ``tkiseq`` subcommand with its inputs, outputs and publish folder."""
 
     name: str  # registry key, the local runner's trace name
+    python: str  # the stage's module: its Params, Inputs and run(inputs, params, outdir)
     process: str  # the Nextflow process, TKISEQ_<X>: modules/local/tkiseq/<x>/main.nf
     command: tuple[str, ...]  # ("variants", "call") -> `tkiseq variants call`
     scope: Scope
@@ -90,7 +92,6 @@ class Stage:
     label: Literal["process_low", "process_medium", "process_high"] = "process_low"
     outdir: str = "."  # the stage's --outdir, relative to its publish folder
     optional: tuple[str, ...] = ()  # outputs (or glob patterns) written only in some cases
-    params: str = ""  # "module:Class" of the frozen dataclass with its tunable defaults
     tools: tuple[str, ...] = ()  # what its versions.yml names besides tkiseq
     tuning: tuple[Tuning, ...] = ()  # run-wide study thresholds it takes
     when: str = ""  # the stage runs only when this run value is set ("gene_sets"; "!counts": not)
@@ -106,12 +107,14 @@ class Stage:
         """The module folder below modules/local (nf-core's tool/subtool layout)."""
         return self.process.lower().replace("tkiseq_", "tkiseq/", 1)
 
-    def params_class(self) -> type | None:
-        """The parameter dataclass (imported only when asked: stage modules are heavy)."""
-        if not self.params:
-            return None
-        module, _, name = self.params.partition(":")
-        return getattr(importlib.import_module(module), name)
+    def code(self) -> ModuleType:
+        """The stage's module (imported only when asked: stage modules are heavy)."""
+        return importlib.import_module(self.python)
+
+    def params_class(self) -> type:
+        """The stage's frozen parameter dataclass (``Params`` of its module)."""
+        params: type = self.code().Params
+        return params
 
 
 def _o(flag: str, value: str, **kw: object) -> Option:
@@ -144,7 +147,7 @@ AUC_CAP = Tuning(
 
 STAGES: tuple[Stage, ...] = (
     Stage(
-        "validate", "TKISEQ_VALIDATE", ("validate",), "cohort",
+        "validate", "tkiseq.inputs.stage", "TKISEQ_VALIDATE", ("validate",), "cohort",
         (_o("--input", "{input}", when="input"), _o("--counts", "{counts}", when="counts"),
          _o("--phenotypes", "{phenotypes}"), _o("--cnv", "{cnv}", when="cnv")),
         ("samplesheet.valid.csv", "phenotypes.valid.csv", TESTED_PHENOTYPES),
@@ -153,21 +156,21 @@ STAGES: tuple[Stage, ...] = (
     # first after validate: it reads the GTF (a bad row is reported in seconds, not after
     # STAR's index), and every later stage reads its bundle instead
     Stage(
-        "prepare", "TKISEQ_PREPARE", ("prepare",), "cohort",
+        "prepare", "tkiseq.genome.stage", "TKISEQ_PREPARE", ("prepare",), "cohort",
         (GTF, _o("--fasta", "{fasta}", when="fasta")),
         ("annotation",), "reference", tools=("pyarrow",), skip_when="annotation",
     ),
     Stage(
-        "star_index", "TKISEQ_STAR_INDEX", ("star-index",), "cohort",
+        "star_index", "tkiseq.align.stage_index", "TKISEQ_STAR_INDEX", ("star-index",), "cohort",
         (FASTA, GTF, THREADS),
         ("star_index",), "reference", "process_high", outdir="star_index",
-        params="tkiseq.align.star:IndexParams", tools=("star",), when=READS,
+        tools=("star",), when=READS,
         skip_when="star_index",
         tuning=(Tuning("read_length", "--read-length", "read_length",
                        "read length of the library (STAR's --sjdbOverhang is one less)"),),
     ),
     Stage(
-        "align", "TKISEQ_ALIGN", ("align",), "sample",
+        "align", "tkiseq.align.stage_align", "TKISEQ_ALIGN", ("align",), "sample",
         (SAMPLE, _o("--fastq-1", "{fastq_1}", when="fastq_1"),
          _o("--fastq-2", "{fastq_2}", when="fastq_2"), _o("--bam", "{bam}", when="!fastq_1"),
          _v("--strandedness", "{strandedness}"), _o("--star-index", "{star_index}"), THREADS),
@@ -175,51 +178,55 @@ STAGES: tuple[Stage, ...] = (
         tools=("star",), when=READS,
     ),
     Stage(
-        "variants_call", "TKISEQ_VARIANTS_CALL", ("variants", "call"), "sample",
+        "variants_call", "tkiseq.variants.stage_call",
+        "TKISEQ_VARIANTS_CALL", ("variants", "call"), "sample",
         (SAMPLE, _o("--bam", "align:{sample}.bam"), FASTA, _o("--vcf", "{vcf}", when="vcf"),
          _o("--annotation", "{annotation}", when="!vcf"),
          _v("--threads", "{threads}", when="!vcf")),
         ("{sample}.calls.vcf.gz", "{sample}.calls.vcf.gz.tbi"), "variants", "process_medium",
-        params="tkiseq.variants.call:CallParams", tools=("pysam",), when=READS,
+        tools=("pysam",), when=READS,
         tuning=(VARIANTS_MIN_ALT_READS, VARIANTS_MIN_VAF),
     ),
     Stage(
-        "fusions", "TKISEQ_FUSIONS_CALL", ("fusions", "call"), "sample",
+        "fusions", "tkiseq.fusions.stage_call",
+        "TKISEQ_FUSIONS_CALL", ("fusions", "call"), "sample",
         (SAMPLE, _o("--chimeric", "align:{sample}.Chimeric.out.junction"),
          _o("--sj", "align:{sample}.SJ.out.tab"), _o("--log-final", "align:{sample}.Log.final.out"),
          _o("--bam", "align:{sample}.bam"), ANNOTATION, FASTA),
-        ("{sample}.fusions.tsv",), "fusions", params="tkiseq.fusions.artifacts:Thresholds",
-        tools=("pysam",), when=READS,
+        ("{sample}.fusions.tsv",), "fusions", tools=("pysam",), when=READS,
         tuning=(Tuning("fusion_min_split", "--min-split", "min_split",
                        "fusions: split reads that support a fusion alone"),
                 Tuning("fusion_min_support", "--min-support", "min_support",
                        "fusions: split + spanning fragments that support a fusion")),
     ),
     Stage(
-        "variants_filter", "TKISEQ_VARIANTS_FILTER", ("variants", "filter"), "sample",
+        "variants_filter", "tkiseq.variants.stage_filter",
+        "TKISEQ_VARIANTS_FILTER", ("variants", "filter"), "sample",
         (SAMPLE, _o("--vcf", "variants_call:{sample}.calls.vcf.gz"), _o("--dbsnp", "{dbsnp}"),
          FASTA, _o("--fusions", "fusions:{sample}.fusions.tsv")),
         ("{sample}.all.vcf.gz", "{sample}.all.vcf.gz.tbi", "{sample}.pass.vcf.gz",
          "{sample}.pass.vcf.gz.tbi"),
-        "variants", params="tkiseq.variants.filter:FilterParams", tools=("pysam",),
+        "variants", tools=("pysam",),
         when=READS,
         tuning=(VARIANTS_MIN_ALT_READS, VARIANTS_MIN_VAF),
     ),
     Stage(
-        "variants_annotate", "TKISEQ_VARIANTS_ANNOTATE", ("variants", "annotate"), "sample",
+        "variants_annotate", "tkiseq.variants.stage_annotate",
+        "TKISEQ_VARIANTS_ANNOTATE", ("variants", "annotate"), "sample",
         (SAMPLE, _o("--vcf", "variants_filter:{sample}.all.vcf.gz"), FASTA, ANNOTATION),
         ("{sample}.variants.tsv",), "variants", tools=("pysam",), when=READS,
     ),
     Stage(
-        "splice_lesions", "TKISEQ_SPLICE_LESIONS", ("splice-lesions",), "sample",
+        "splice_lesions", "tkiseq.splicing.stage",
+        "TKISEQ_SPLICE_LESIONS", ("splice-lesions",), "sample",
         (SAMPLE, _o("--sj", "align:{sample}.SJ.out.tab"), ANNOTATION),
         ("{sample}.splice_lesions.tsv",), "splicing",
-        params="tkiseq.splicing.lesions:LesionParams", when=READS,
+        when=READS,
         tuning=(Tuning("splice_genes", "--genes", "genes",
                        "splice lesions: comma-separated genes to report"),),
     ),
     Stage(
-        "counts", "TKISEQ_COUNTS", ("counts",), "cohort",
+        "counts", "tkiseq.expression.stage_counts", "TKISEQ_COUNTS", ("counts",), "cohort",
         (ANNOTATION, _o("--phenotypes", "validate:phenotypes.valid.csv"),
          _o("", "align:{sample}.ReadsPerGene.out.tab", when=READS),
          _o("--log-final", "align:{sample}.Log.final.out", when=READS),
@@ -227,23 +234,24 @@ STAGES: tuple[Stage, ...] = (
          _o("--samplesheet", "validate:samplesheet.valid.csv", when="counts")),
         ("counts.tsv", "cohort.h5ad", "strandedness.tsv"), "expression", "process_medium",
         optional=("unmatched_genes.tsv",), tools=("anndata",),
-        params="tkiseq.expression.counts:CountsParams",
         tuning=(Tuning("min_mapped", "--min-mapped", "min_mapped_pct",
                        "QC gate: a sample with a lower uniquely mapped percentage (STAR) is "
                        "left out of the cohort analyses"),),
     ),
     Stage(
-        "variants_cohort", "TKISEQ_VARIANTS_COHORT", ("variants", "cohort"), "cohort",
+        "variants_cohort", "tkiseq.variants.stage_cohort",
+        "TKISEQ_VARIANTS_COHORT", ("variants", "cohort"), "cohort",
         (_o("", "variants_annotate:{sample}.variants.tsv"),),
         ("cohort_variants.tsv", "alterations.tsv"), "variants", when=READS,
     ),
     Stage(
-        "fusions_cohort", "TKISEQ_FUSIONS_COHORT", ("fusions", "cohort"), "cohort",
+        "fusions_cohort", "tkiseq.fusions.stage_cohort",
+        "TKISEQ_FUSIONS_COHORT", ("fusions", "cohort"), "cohort",
         (_o("", "fusions:{sample}.fusions.tsv"),),
         ("cohort_fusions.tsv",), "fusions", when=READS,
     ),
     Stage(
-        "subtypes", "TKISEQ_SUBTYPES", ("subtypes",), "cohort",
+        "subtypes", "tkiseq.subtypes.stage", "TKISEQ_SUBTYPES", ("subtypes",), "cohort",
         (_o("--expression", "counts:cohort.h5ad"), ANNOTATION,
          _o("--fusions", "fusions:{sample}.fusions.tsv", when=READS),
          _o("--vcfs", "variants_filter:{sample}.all.vcf.gz", when=READS),
@@ -255,32 +263,30 @@ STAGES: tuple[Stage, ...] = (
         ("subtypes.tsv", "karyotype.tsv", "karyotype_genes.tsv.gz", "karyotype_sites.tsv.gz"),
         "subtypes", "process_medium",
         optional=("subtype_reference_pca.png",),
-        params="tkiseq.subtypes.stage:SubtypesParams", tools=("pysam", "anndata"),
+        tools=("pysam", "anndata"),
     ),
     Stage(
-        "de", "TKISEQ_DE", ("de",), "phenotype",
+        "de", "tkiseq.expression.stage_de", "TKISEQ_DE", ("de",), "phenotype",
         (_o("--counts", "counts:cohort.h5ad"), _o("--phenotypes", "validate:phenotypes.valid.csv"),
          _v("--phenotype", "{phenotype}"), THREADS),
         ("de_{phenotype}.tsv", "volcano_{phenotype}.png", "top_genes_{phenotype}.png"), "de",
-        "process_medium", params="tkiseq.expression.de:DeParams", tools=("pydeseq2",),
+        "process_medium", tools=("pydeseq2",),
         tuning=(AUC_CAP,
                 Tuning("de_alpha", "--alpha", "alpha", "DE: adjusted p-value threshold")),
     ),
     Stage(
-        "gsea", "TKISEQ_GSEA", ("gsea",), "phenotype",
+        "gsea", "tkiseq.enrichment.stage", "TKISEQ_GSEA", ("gsea",), "phenotype",
         (_o("--de", "de:de_{phenotype}.tsv"), _o("--gene-sets", "{gene_sets}"), THREADS),
         ("gsea_{phenotype}.tsv",), "gsea", "process_medium",
-        optional=("enrichment_*.png",), params="tkiseq.enrichment.gsea:GseaParams",
-        tools=("gseapy",), when="gene_sets",
+        optional=("enrichment_*.png",), tools=("gseapy",), when="gene_sets",
     ),
     Stage(
-        "response", "TKISEQ_RESPONSE", ("response",), "cohort",
+        "response", "tkiseq.response.stage", "TKISEQ_RESPONSE", ("response",), "cohort",
         (_o("--phenotypes", "validate:phenotypes.valid.csv"),),
-        ("response.tsv",), "response", params="tkiseq.response.scores:ResponseParams",
-        tuning=(AUC_CAP,),
+        ("response.tsv",), "response", tuning=(AUC_CAP,),
     ),
     Stage(
-        "lesions", "TKISEQ_LESIONS", ("lesions",), "cohort",
+        "lesions", "tkiseq.lesions.stage", "TKISEQ_LESIONS", ("lesions",), "cohort",
         (_o("--samplesheet", "validate:samplesheet.valid.csv"),
          _o("--cnv", "validate:cnv.valid.csv", when="cnv"),
          _o("--splice", "splice_lesions:{sample}.splice_lesions.tsv", when=READS),
@@ -288,22 +294,20 @@ STAGES: tuple[Stage, ...] = (
          _o("--variants", "variants_cohort:cohort_variants.tsv", when=READS),
          _o("--expression", "counts:cohort.h5ad"),
          _o("--karyotype", "subtypes:karyotype.tsv")),
-        ("lesions.tsv", "profile.tsv"), "lesions", params="tkiseq.lesions.sources:LesionParams",
-        tools=("anndata",),
+        ("lesions.tsv", "profile.tsv"), "lesions", tools=("anndata",),
     ),
     Stage(
-        "associations", "TKISEQ_ASSOCIATIONS", ("associations",), "cohort",
+        "associations", "tkiseq.stats.stage", "TKISEQ_ASSOCIATIONS", ("associations",), "cohort",
         (_o("--response", "response:response.tsv"),
          _o("--phenotypes", "validate:phenotypes.valid.csv"),
          _o("--profile", "lesions:profile.tsv"),
          _o("--fusions", "fusions_cohort:cohort_fusions.tsv", when=READS),
          _o("--expression", "counts:cohort.h5ad")),
         (*FIGURE_FILES, "associations.tsv"), "stats",
-        params="tkiseq.stats.associations:AssociationParams",
         tools=("scipy", "scikit-posthocs", "marsilea"),
     ),
     Stage(
-        "report", "TKISEQ_REPORT", ("report",), "cohort",
+        "report", "tkiseq.report.stage", "TKISEQ_REPORT", ("report",), "cohort",
         (_o("", "validate:samplesheet.valid.csv"),
          _o("", "align:{sample}.Log.final.out", when=READS),
          _o("", "align:{sample}.markdup.txt", when=READS),
@@ -318,7 +322,7 @@ STAGES: tuple[Stage, ...] = (
          _o("", "associations:associations.tsv"),
          _o("", "de:de_{phenotype}.tsv"), _o("", "gsea:gsea_{phenotype}.tsv", when="gene_sets")),
         ("report.html", "multiqc"), "report", "process_medium",
-        params="tkiseq.report.params:ReportParams", tools=("multiqc",),
+        tools=("multiqc",),
     ),
 )  # fmt: skip
 

@@ -92,13 +92,13 @@ def generate(root: Path, n_samples: int, n_genes: int, n_sites: int, seed: int =
 
 def stage(root: Path) -> None:
     """The timed part: the stage on the generated inputs."""
-    from tkiseq.subtypes.stage import SubtypesInputs, run
+    from tkiseq.subtypes.stage import SubtypesInputs, SubtypesParams, run
 
     vcfs = sorted(root.glob("*.all.vcf.gz"))
     inputs = SubtypesInputs(
         root / "cohort.h5ad", root / "annotation", [root / "cohort_fusions.tsv"], vcfs
     )
-    run(inputs, root / "out")
+    run(inputs, SubtypesParams(), root / "out")
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from tkiseq.errors import InputError, ToolError, disk_full
 from tkiseq.genome.contigs import require_shared
 from tkiseq.genome.gtf import iter_records, open_text
 from tkiseq.genome.sources import file_identity, same_source
+from tkiseq.stage_options import option, positive_int
 from tkiseq.stages import ALIGN_SUFFIXES as OUTPUT_SUFFIXES
 
 log = logging.getLogger(__name__)
@@ -66,9 +67,11 @@ CHIMERIC_ARGS = [
 
 @dataclass(frozen=True)
 class IndexParams:
-    """The index's read length: STAR's --sjdbOverhang is read_length - 1 (junction flanks)."""
+    """The index's read length (STAR's --sjdbOverhang is read_length - 1: junction flanks) and
+    STAR's threads."""
 
-    read_length: int = 101
+    read_length: int = option(101, help="sets --sjdbOverhang to read length - 1")
+    threads: int = option(1, type=positive_int, help="STAR threads")
 
 
 def star_binary() -> str:

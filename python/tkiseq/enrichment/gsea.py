@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
+from tkiseq.stage_options import option, positive_int
 
 matplotlib.use("Agg")
 log = logging.getLogger(__name__)
@@ -37,11 +38,11 @@ PLOT_DPI = 150  # gseapy saves at 300: four times the pixels, no more legible in
 class GseaParams:
     """Set-size bounds and permutations; gseapy's defaults except the smaller minimum size."""
 
-    min_size: int = 5
-    max_size: int = 500
-    permutations: int = 1000
-    seed: int = 1
-    threads: int = 1
+    min_size: int = option(5, help="smallest gene set tested (genes in the ranking)")
+    max_size: int = option(500, help="largest gene set")
+    permutations: int = option(1000, help="gene-set permutations for the p-values")
+    seed: int = option(1, help="permutation seed")
+    threads: int = option(1, type=positive_int, help="gseapy threads")
     plots_per_direction: int = 3
 
 

@@ -24,6 +24,7 @@ from tkiseq.expression.gene_ids import match_genes
 from tkiseq.expression.normalise import median_of_ratios, vst
 from tkiseq.genome.bundle import read_genes
 from tkiseq.inputs.count_matrix import read_counts
+from tkiseq.stage_options import option
 
 RPG_SUFFIX = ".ReadsPerGene.out.tab"
 UNMATCHED = "unmatched_genes.tsv"
@@ -38,7 +39,11 @@ class CountsParams:
     # A sample with fewer reads uniquely mapped than this (%, STAR's Log.final.out) failed to
     # align (wrong species or reference, mates that do not belong together, adapter dimers):
     # its counts would be noise in DE, subtypes and the karyotype, so it is left out of them.
-    min_mapped_pct: float = 20.0
+    min_mapped_pct: float = option(
+        20.0,
+        flag="--min-mapped",
+        help="QC gate: samples with a lower uniquely mapped %% are left out of the cohort",
+    )
 
 
 STRAND_COLUMNS = ("declared", "inferred", "used")

@@ -18,11 +18,10 @@ applies to the BH adjustment as usual.
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import logging
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -35,48 +34,33 @@ from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.expression import outliers
 from tkiseq.inputs.count_matrix import CountMatrix, read_counts
-from tkiseq.inputs.phenotypes import read_phenotypes
+from tkiseq.inputs.phenotypes import MIN_SAMPLES, read_phenotypes
 from tkiseq.response import AUC_CAP
+from tkiseq.stage_options import option, positive_int
 
 matplotlib.use("Agg")
 log = logging.getLogger(__name__)
 
 COLUMNS = tables.columns("de")
-MIN_SAMPLES = 3
-
-
-def phenotypes_for_de(phenotypes_csv: Path) -> list[str]:
-    """The AUC columns DE is run against: those with a value for at least MIN_SAMPLES samples.
-
-    The one place this rule lives: ``validate`` writes its result for both runners.
-    """
-    with open(phenotypes_csv, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    columns = [c for c in (rows[0].keys() if rows else []) if c.startswith("auc_")]
-    tested = []
-    for column in columns:
-        given = sum(r[column].strip() not in ("", "NA") for r in rows)
-        if given >= MIN_SAMPLES:
-            tested.append(column)
-        else:
-            log.warning(
-                "differential expression and GSEA of %s skipped: %d sample(s) with a value, "
-                "at least %d needed", column, given, MIN_SAMPLES,
-            )  # fmt: skip
-    return tested
 
 
 @dataclass(frozen=True)
 class DeParams:
     """What to test and how; defaults follow the core study and the DESeq2 vignette."""
 
-    phenotype: str = "auc_imatinib"
-    covariates: tuple[str, ...] = field(default_factory=tuple)
-    cap: float | None = AUC_CAP
-    min_count: int = 10
-    min_samples: int = 3
-    alpha: float = 0.05
-    threads: int = 1
+    phenotype: str = option("auc_imatinib", help="numeric column to test")
+    covariates: tuple[str, ...] = option((), help="comma-separated extra design terms")
+    cap: float | None = option(
+        AUC_CAP,
+        help="cap the phenotype at this value (0: no cap)",
+        from_cli=lambda cap: cap if cap > 0 else None,
+    )
+    min_count: int = option(10, help="low-count filter: a gene needs this many reads ...")
+    min_samples: int = option(3, help="... in at least this many samples")
+    alpha: float = option(
+        0.05, help="adjusted p-value threshold (independent filtering, significance)"
+    )
+    threads: int = option(1, type=positive_int, help="PyDESeq2 worker processes")
 
 
 def design_table(

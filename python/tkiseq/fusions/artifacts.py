@@ -30,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from tkiseq.stage_options import option
+
 MIN_SPLIT = 2
 MIN_SUPPORT = 3
 KNOWN_MIN_SPLIT = 1
@@ -49,11 +51,17 @@ _FAMILY_SUFFIX = re.compile(r"-?(\d+[A-Z]*\d*|[A-Z])$")
 class Thresholds:
     """Support thresholds a user may change on the command line."""
 
-    min_split: int = MIN_SPLIT
-    min_support: int = MIN_SUPPORT
-    min_anchor: int = MIN_ANCHOR
-    readthrough_distance: int = READTHROUGH_DISTANCE
-    promiscuous_partners: int = PROMISCUOUS_PARTNERS
+    min_split: int = option(MIN_SPLIT, help="split reads that suffice alone")
+    min_support: int = option(
+        MIN_SUPPORT, help="split + spanning fragments that suffice (with >= 1 split read)"
+    )
+    min_anchor: int = option(MIN_ANCHOR, help="bases aligned on both sides of the breakpoint")
+    readthrough_distance: int = option(
+        READTHROUGH_DISTANCE, help="partners closer than this (bp, same strand) are read-through"
+    )
+    promiscuous_partners: int = option(
+        PROMISCUOUS_PARTNERS, help="a gene with more partners than this is promiscuous"
+    )
 
 
 def supported(split: int, spanning: int, t: Thresholds) -> bool:

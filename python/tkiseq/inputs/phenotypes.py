@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 from collections.abc import Collection
 from dataclasses import replace
@@ -14,6 +15,7 @@ from tkiseq.inputs.table import check_known, check_unique, read_table, to_frame
 
 SCHEMA = "schema_phenotypes.json"
 MISSING = ("", "NA")
+MIN_SAMPLES = 3  # samples with a value that DE (and so GSEA) needs for a phenotype
 _SOURCES = {"primary": "primary", "pdx": "PDX"}
 
 log = logging.getLogger(__name__)
@@ -76,3 +78,25 @@ def read_phenotypes(path: Path) -> pd.DataFrame:
         dup = table.loc[table["sample"].duplicated(), "sample"].iloc[0]
         raise InputError(path, f"sample {dup!r} appears twice", column="sample")
     return table.set_index("sample")
+
+
+def phenotypes_for_de(phenotypes_csv: Path) -> list[str]:
+    """The AUC columns differential expression is run against: those with a value for at least
+    MIN_SAMPLES samples.
+
+    The one place this rule lives: ``validate`` writes its result for both runners.
+    """
+    with open(phenotypes_csv, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    columns = [c for c in (rows[0].keys() if rows else []) if c.startswith("auc_")]
+    tested = []
+    for column in columns:
+        given = sum(r[column].strip() not in MISSING for r in rows)
+        if given >= MIN_SAMPLES:
+            tested.append(column)
+        else:
+            log.warning(
+                "differential expression and GSEA of %s skipped: %d sample(s) with a value, "
+                "at least %d needed", column, given, MIN_SAMPLES,
+            )  # fmt: skip
+    return tested

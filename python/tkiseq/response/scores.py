@@ -20,6 +20,7 @@ from tkiseq.errors import InputError
 from tkiseq.inputs.phenotypes import read_phenotypes
 from tkiseq.response import AUC_CAP
 from tkiseq.response.viability import read_viability, viability_aucs
+from tkiseq.stage_options import option
 
 log = logging.getLogger(__name__)
 COLUMNS = tables.columns("response")
@@ -30,9 +31,26 @@ MISSING = ("", "NA", "na", "NaN", "nan")
 class ResponseParams:
     """Cap and class thresholds: ``classes`` maps drug -> (sensitive below, resistant above)."""
 
-    cap: float = AUC_CAP
+    cap: float = option(AUC_CAP, help="AUC cap")
     min_values: int = 3
-    classes: tuple[tuple[str, float, float], ...] = (("imatinib", 80.0, 120.0),)
+    classes: tuple[tuple[str, float, float], ...] = option(
+        (("imatinib", 80.0, 120.0),),
+        type=str,
+        nargs="*",
+        help="class thresholds per drug, drug:sensitive_below,resistant_above",
+        to_cli=lambda classes: [" ".join(f"{d}:{lo:g},{hi:g}" for d, lo, hi in classes)],
+        from_cli=lambda texts: tuple(parse_class(t) for t in " ".join(texts).split()),
+    )
+
+
+def parse_class(text: str) -> tuple[str, float, float]:
+    """One ``--classes`` value, ``drug:sensitive_below,resistant_above``."""
+    drug, _, bounds = text.partition(":")
+    try:
+        low, high = (float(b) for b in bounds.split(","))
+    except ValueError:
+        raise InputError("--classes", f"{text!r} is not drug:low,high") from None
+    return drug, low, high
 
 
 def read_aucs(path: Path) -> pd.DataFrame:

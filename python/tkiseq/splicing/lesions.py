@@ -19,16 +19,13 @@ shared donor; exon j-1 -> j, shared acceptor).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
 from tkiseq import tables
-from tkiseq.atomic import atomic_path
-from tkiseq.errors import InputError
-from tkiseq.fusions.annotation import Annotation, read_annotation
-from tkiseq.fusions.junctions import read_sj
+from tkiseq.fusions.annotation import Annotation
 from tkiseq.genome.contigs import harmonise
+from tkiseq.stage_options import option
 
 DEFAULT_GENES = ("IKZF1", "PAX5", "ERG", "CDKN2A", "RB1", "BTG1")
 MIN_READS = 2  # one read is within the noise of aligners at novel junctions
@@ -38,8 +35,10 @@ MIN_READS = 2  # one read is within the noise of aligners at novel junctions
 class LesionParams:
     """The genes whose exon-deletion junctions are reported, and the reads a junction needs."""
 
-    genes: tuple[str, ...] = DEFAULT_GENES
-    min_reads: int = MIN_READS
+    genes: tuple[str, ...] = option(
+        DEFAULT_GENES, help="comma-separated genes whose exon-deletion junctions are reported"
+    )
+    min_reads: int = option(MIN_READS, help="junction reads a lesion needs")
 
 
 # (gene, donor exon, acceptor exon) of deletions recognised in B-ALL, on the MANE transcript.
@@ -130,24 +129,3 @@ def find_lesions(
     return table.sort_values(["gene", "junction_reads"], ascending=[True, False]).reset_index(
         drop=True
     )
-
-
-def run_splice_lesions(
-    sample: str,
-    sj: Path,
-    annotation: Path,
-    outdir: Path,
-    genes: tuple[str, ...] = DEFAULT_GENES,
-    min_reads: int = MIN_READS,
-) -> Path:
-    """Write ``<outdir>/<sample>.splice_lesions.tsv``."""
-    junctions = read_sj(Path(sj))
-    ann = read_annotation(Path(annotation)).in_naming_of(sorted(set(junctions["chrom"])))
-    unknown = [g for g in genes if ann.gene_by_name(g) is None]
-    if len(unknown) == len(genes):
-        raise InputError(annotation, f"none of the genes {', '.join(genes)} is in the annotation")
-    table = find_lesions(sample, junctions, ann, genes, min_reads)
-    dest = Path(outdir) / f"{sample}.splice_lesions.tsv"
-    with atomic_path(dest) as tmp:
-        table.to_csv(tmp, sep="\t", index=False)
-    return dest

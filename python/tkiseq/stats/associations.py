@@ -23,6 +23,7 @@ import pandas as pd
 from tkiseq import tables
 from tkiseq.errors import InputError
 from tkiseq.inputs.phenotypes import read_phenotypes
+from tkiseq.stage_options import option
 from tkiseq.stats.compare import COLUMNS, bh, dunn, kruskal, mann_whitney, row, spearman
 
 DELETION_GROUPS = ("NO DEL", "PAX5+", "IKZF1", "IKZF1plus")
@@ -38,8 +39,10 @@ class AssociationParams:
     min_followup_days: int = 365
     mrd_max_start_days: int = 15
     mrd_high: float = 1e-4
-    min_group: int = 3
-    dunn_adjust: str = "holm"
+    min_group: int = option(3, help="smallest group that is tested")
+    dunn_adjust: str = option(
+        "holm", help="p adjustment over Dunn's pairs (scikit-posthocs p_adjust)"
+    )
     class_drug: str = "imatinib"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.fusions.call import known_subtype, load_known_fusions
 from tkiseq.genome.bundle import read_genes
+from tkiseq.stage_options import ANNOTATION_HELP, option, positive_int
 from tkiseq.subtypes import karyotype as kt
 from tkiseq.subtypes import karyotype_data
 from tkiseq.subtypes.arms import arm_boundaries, arm_labels, canonical_chrom, gene_arms
@@ -45,10 +47,20 @@ class SubtypesParams:
     karyotype: kt.KaryotypeParams = field(default_factory=kt.KaryotypeParams)
     markers: MarkerParams = field(default_factory=MarkerParams)
     centroids: CentroidParams = field(default_factory=CentroidParams)
-    reference_neighbours: int = 15  # capped at the reference's smallest subtype
-    reference_pcs: int = 30
-    reference_min_fraction: float = 0.8  # share of neighbours for a confident reference call
-    reference_centre_min: int = 20  # cohort size from which both sides are median-centred
+    reference_neighbours: int = option(  # capped at the reference's smallest subtype
+        15, flag="--neighbours", type=positive_int, help="subtype reference: neighbours per sample"
+    )
+    reference_pcs: int = option(
+        30, type=positive_int, help="subtype reference: principal components of the projection"
+    )
+    reference_min_fraction: float = option(
+        0.8, help="subtype reference: share of neighbours for a confident call"
+    )
+    reference_centre_min: int = option(  # cohort size from which both sides are median-centred
+        20,
+        help="subtype reference: cohort size from which cohort and reference are each centred on "
+        "their own gene medians (a batch offset removed; 0: never)",
+    )
 
 
 @dataclass(frozen=True)
@@ -56,15 +68,35 @@ class SubtypesInputs:
     """What the stage reads; ``fusions`` are per-sample ``<sample>.fusions.tsv`` files or a
     cohort table, ``vcfs`` the per-sample ``<sample>.all.vcf.gz`` files."""
 
-    expression: Path
-    annotation: Path
-    fusions: list[Path]
-    vcfs: list[Path]
-    variants: Path | None = None
-    cnv: Path | None = None
-    karyotype_reference: Path | None = None
-    subtype_reference: Path | None = None
-    subtype_centroids: Path | None = None
+    expression: Path = option(help="cohort.h5ad of tkiseq counts")
+    annotation: Path = option(help=ANNOTATION_HELP)
+    fusions: tuple[Path, ...] = option(
+        (),
+        nargs="+",
+        help="<sample>.fusions.tsv files (a sample without one is unclassified unless other "
+        "evidence defines it) or cohort_fusions.tsv",
+    )
+    vcfs: tuple[Path, ...] = option(
+        (),
+        nargs="+",
+        help="<sample>.all.vcf.gz files (dbsnp-FILTERed records give the allele fractions)",
+    )
+    variants: Path | None = option(None, help="cohort_variants.tsv (PASS calls)")
+    cnv: Path | None = option(None, help="validated cnv.csv (PAR1, ERG deletions)")
+    karyotype_reference: Path | None = option(
+        None, help="cohort.h5ad-like file of known-diploid samples (default: the cohort's median)"
+    )
+    subtype_reference: Path | None = option(None, help="labelled .h5ad (obs 'subtype', raw counts)")
+    subtype_centroids: Path | None = option(
+        None, help="centroid TSV: gene column, one column per subtype (mean log2(CPM + 1))"
+    )
+
+
+__all__ = ["OUTDIR_HELP", "Inputs", "Params", "run"]
+OUTDIR_HELP = "folder for the tables"
+# the stage shape's names (tkiseq.stage_options; the registry names this module)
+Params = SubtypesParams
+Inputs = SubtypesInputs
 
 
 def _read_tsv(path: Path, required: list[str]) -> pd.DataFrame:
@@ -84,7 +116,7 @@ def _read_tsv(path: Path, required: list[str]) -> pd.DataFrame:
     return table
 
 
-def read_fusions(paths: list[Path], samples: list[str]) -> dict[str, list[Fusion] | None]:
+def read_fusions(paths: Sequence[Path], samples: list[str]) -> dict[str, list[Fusion] | None]:
     """Per sample its catalogued fusions (confidence not ``low``), or None when no file covers
     the sample (per-sample files named ``<sample>.fusions.tsv``; a cohort table covers all)."""
     known = load_known_fusions()
@@ -167,7 +199,7 @@ def read_germline_sites(path: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["chrom", "pos", "alt_reads", "depth"])
 
 
-def match_vcfs(paths: list[Path], samples: list[str]) -> dict[str, Path]:
+def match_vcfs(paths: Sequence[Path], samples: list[str]) -> dict[str, Path]:
     """Sample -> its VCF: ``<sample>.all.vcf.gz``, or any name that starts with the sample ID
     followed by ``.``, ``_`` or ``-`` (``<id>.HaplotypeCaller.vcf.gz``; the longest matching ID
     wins). A file that matches no sample, or a second file for a sample, is named in a
@@ -392,12 +424,11 @@ def _centroid_calls(path: Path, adata: ad.AnnData, params: SubtypesParams):
     }  # fmt: skip
 
 
-def run(inputs: SubtypesInputs, outdir: Path, params: SubtypesParams | None = None) -> None:
+def run(inputs: SubtypesInputs, params: SubtypesParams, outdir: Path) -> None:
     """Write ``subtypes.tsv``, ``karyotype.tsv``, the karyotype plot data
     (``karyotype_genes.tsv.gz``, ``karyotype_sites.tsv.gz``) and, with a reference,
     ``subtype_reference_pca.png`` into ``outdir``; every file atomically, nothing on bad
     input."""
-    params = params or SubtypesParams()
     adata = _read_expression(inputs.expression)
     genes = read_genes(inputs.annotation)
     samples = list(adata.obs_names)

@@ -55,6 +55,8 @@ from typing import TypeVar, cast
 import pysam
 
 from tkiseq.errors import InputError
+from tkiseq.stage_options import option, positive_int
+from tkiseq.variants.filter import FilterParams
 
 MIN_MAPQ = 20
 MIN_BASEQ = 20
@@ -88,13 +90,34 @@ NOISY_MISMATCHES = 2  # mismatches besides the allele that make a read look like
 class CallParams:
     """Tunables of ``variants call``: the recount shortcut and the evidence rules."""
 
-    min_alt_reads: int = 3  # SNVs with fewer alt reads are not written (call)
-    min_vaf: float = 0.1  # SNVs whose VAF bound (``vaf_bounded``) is not above this: not recounted
-    edge: int = 0
-    clip_pad: int = 0
-    junction_pad: int = 8
-    overhang: int = 0
-    intron_end: int = 10
+    # the filter's thresholds: a call that cannot pass them is not written (or not recounted)
+    min_alt_reads: int = option(
+        FilterParams.min_alt_reads,
+        help="SNVs with fewer alt reads (base quality >= 20) are not written, they cannot pass "
+        "(the filter's --min-alt-reads)",
+    )
+    min_vaf: float = option(
+        FilterParams.min_vaf,
+        help="SNVs whose VAF stays at or below this whatever the recount removes are not "
+        "recounted (the filter's --min-vaf)",
+    )
+    edge: int = option(
+        0, help="bases this close to a plain alignment end are not evidence (0: off)"
+    )
+    clip_pad: int = option(0, help="bases this close to a soft clip are not evidence (0: off)")
+    junction_pad: int = option(
+        8, help="bases this close to an unannotated splice junction are not evidence"
+    )
+    overhang: int = option(
+        0,
+        help="a block shorter than this between a junction and a read end is not evidence (0: off)",
+    )
+    intron_end: int = option(
+        10,
+        help="intron bases within this many of the end of a segment that runs into an "
+        "annotated intron are not evidence",
+    )
+    threads: int = option(1, type=positive_int, help="regions called in parallel")
 
 
 @dataclass

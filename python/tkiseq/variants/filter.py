@@ -43,6 +43,7 @@ import pysam
 
 from tkiseq.errors import InputError
 from tkiseq.genome.contigs import require_shared
+from tkiseq.stage_options import option
 from tkiseq.variants.dbsnp import CLUSTER_GAP, CLUSTER_SIZE, Dbsnp, trim_alleles
 from tkiseq.variants.normalise import inspect_vcf, normalise_vcf
 from tkiseq.variants.vcfio import indexed_vcf_output
@@ -70,12 +71,21 @@ class FilterParams:
     """Thresholds of the study filter; a call passes with alt >= min_alt_reads, VAF > min_vaf,
     and none of the artefact rules (module docstring) applies."""
 
-    min_alt_reads: int = 3
-    min_vaf: float = 0.1
-    fusion_window: int = 10
-    paralog_noisy_fraction: float = 0.25
-    paralog_pvalue: float = 0.05
-    paralog_low_mapq: float = 0.5
+    min_alt_reads: int = option(3, help="a PASS call has at least this many alt reads")
+    min_vaf: float = option(0.1, help="a PASS call's VAF is strictly above this")
+    fusion_window: int = option(
+        10, help="fusion_junction: bases past a breakpoint, on the intron side"
+    )
+    paralog_noisy_fraction: float = option(
+        0.25,
+        help="paralog: share of the alt reads with >= 2 other mismatches (INFO/AXM) at least this",
+    )
+    paralog_pvalue: float = option(
+        0.05, help="paralog: ... and more of them than among the ref reads, Fisher P below this"
+    )
+    paralog_low_mapq: float = option(
+        0.5, help="paralog: or this fraction of the reads over the site multi-mapped (INFO/LMQ)"
+    )
 
 
 def site_depth(ref: int, alt: int, dp: str) -> int:
