@@ -55,6 +55,7 @@ from typing import TypeVar, cast
 import pysam
 
 from tkiseq.errors import InputError
+from tkiseq.variants.thresholds import MIN_ALT_READS, MIN_VAF
 
 MIN_MAPQ = 20
 MIN_BASEQ = 20
@@ -88,8 +89,8 @@ NOISY_MISMATCHES = 2  # mismatches besides the allele that make a read look like
 class CallParams:
     """Tunables of ``variants call``: the recount shortcut and the evidence rules."""
 
-    min_alt_reads: int = 3  # SNVs with fewer alt reads are not written (call)
-    min_vaf: float = 0.1  # SNVs whose VAF bound (``vaf_bounded``) is not above this: not recounted
+    min_alt_reads: int = MIN_ALT_READS  # SNVs with fewer alt reads are not written (call)
+    min_vaf: float = MIN_VAF  # SNVs whose VAF bound (``vaf_bounded``) is not above it: no recount
     edge: int = 0
     clip_pad: int = 0
     junction_pad: int = 8

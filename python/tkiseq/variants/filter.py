@@ -45,6 +45,7 @@ from tkiseq.errors import InputError
 from tkiseq.genome.contigs import require_shared
 from tkiseq.variants.dbsnp import CLUSTER_GAP, CLUSTER_SIZE, Dbsnp, trim_alleles
 from tkiseq.variants.normalise import inspect_vcf, normalise_vcf
+from tkiseq.variants.thresholds import MIN_ALT_READS, MIN_VAF
 from tkiseq.variants.vcfio import indexed_vcf_output
 
 HEADER_LINES = (
@@ -70,8 +71,8 @@ class FilterParams:
     """Thresholds of the study filter; a call passes with alt >= min_alt_reads, VAF > min_vaf,
     and none of the artefact rules (module docstring) applies."""
 
-    min_alt_reads: int = 3
-    min_vaf: float = 0.1
+    min_alt_reads: int = MIN_ALT_READS
+    min_vaf: float = MIN_VAF
     fusion_window: int = 10
     paralog_noisy_fraction: float = 0.25
     paralog_pvalue: float = 0.05
