@@ -132,7 +132,7 @@ def defaults(stages: tuple[Stage, ...] = STAGES) -> dict[str, list[Default]]:
 
 def cited_dataclasses(files: tuple[str, ...] = DOCS) -> list[type]:
     """The parameter dataclasses (``*Params``) the docs name as `package.module.Class`
-    (science.md says which class holds the thresholds it states, not all a stage's own)."""
+    (docs/science.md says which class holds the thresholds it states, not all a stage's own)."""
     found = []
     for path in files:
         for module, name in re.findall(r"`((?:tkiseq\.)?[a-z_]+(?:\.[a-z_]+)+)\.([A-Z]\w+)`",
