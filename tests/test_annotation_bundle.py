@@ -233,7 +233,7 @@ def test_stages_read_the_bundle_with_the_gtf_gone(
     after prepare: each runs, and writes the tables the run wrote."""
     moved = tmp_path / "moved.gtf"  # does not exist
     cfg = tiny_config(tiny_data, tiny_run, gtf=moved)
-    plan = Plan(cfg, tiny_run, tiny_run / "reference" / "star_index", [])
+    plan = Plan(cfg, tiny_run, [])
     with (tiny_run / "pipeline_info" / "inputs" / "samplesheet.valid.csv").open() as fh:
         plan.rows = list(csv.DictReader(fh))  # the cohort stages read every sample's files
     readers = [s for s in STAGES if any(o.flag == "--annotation" for o in s.options)]

@@ -124,7 +124,7 @@ def _matrix_plan(tmp_path: Path) -> Plan:
         input=None, phenotypes=tmp_path / "p.csv", fasta=None, gtf=tmp_path / "g.gtf",
         dbsnp=None, outdir=tmp_path / "out", counts=[tmp_path / "m.tsv"],
     )  # fmt: skip
-    plan = Plan(cfg, tmp_path / "out", tmp_path / "index", [{"sample": "A"}, {"sample": "B"}])
+    plan = Plan(cfg, tmp_path / "out", [{"sample": "A"}, {"sample": "B"}])
     return plan
 
 

@@ -31,7 +31,7 @@ from nextflow_support import (
     parse_command,
     publish_path,
 )
-from tkiseq.stages import BY_PROCESS, STAGES, Stage
+from tkiseq.stages import BY_PROCESS, STAGES, Stage, Switch
 
 MODULES = {m.name: m for m in modules()}
 PARAMS = config_params(profile_configs=("conf/test.config",))
@@ -182,16 +182,38 @@ def test_reference_files_are_run_options_and_pipeline_params(name: str) -> None:
         assert name in text.read_text(), f"{text.name} hands {name} on"
 
 
-@pytest.mark.parametrize(("allow", "expected"), [(False, []), (True, ["--allow-same-reads"])])
-def test_allow_same_reads_reaches_validate_only_when_set(allow: bool, expected: list[str]):
-    """params.allow_same_reads (false by default) becomes validate's --allow-same-reads, an
-    option `tkiseq validate` has."""
-    assert PARAMS["allow_same_reads"] is False
-    assert (
-        shlex.split(ext_args("TKISEQ_VALIDATE", Obj({**PARAMS, "allow_same_reads": allow})))
-        == expected
+SWITCHES = [(stage, switch) for stage in STAGES for switch in stage.switches]
+
+
+@pytest.mark.parametrize(("stage", "switch"), SWITCHES, ids=[w.name for _, w in SWITCHES])
+def test_switches_reach_their_stage_only_when_set(stage: Stage, switch: Switch) -> None:
+    """A registry switch (params.allow_same_reads, false by default) becomes its stage's
+    option in ext.args only when set, and no other stage's; the stage's CLI has it."""
+    assert PARAMS[switch.name] is False, f"{switch.name}: nextflow.config"
+    for on, expected in ((False, []), (True, [switch.flag])):
+        scope = Obj({**PARAMS, switch.name: on})
+        assert shlex.split(ext_args(stage.process, scope) or "") == expected
+        others = [ext_args(s.process, scope) or "" for s in STAGES if s is not stage]
+        assert not any(switch.flag in args for args in others), switch.flag
+    assert switch.flag in usage(" ".join(stage.command))
+
+
+@pytest.mark.parametrize("stage", [s for s in STAGES if s.given], ids=lambda s: s.name)
+def test_a_given_output_skips_its_process(stage: Stage) -> None:
+    """As the local runner (Stage.given): a param naming the stage's output, null by default;
+    the subworkflow that calls the process calls it only in the branch where it is not given."""
+    assert stage.given in PARAMS and PARAMS[stage.given] is None, stage.given
+    callers = [
+        p for p in (REPO / "subworkflows").rglob("*.nf") if f"{stage.process}(" in p.read_text()
+    ]
+    assert len(callers) == 1, f"{stage.process}: called in {callers}"
+    text = callers[0].read_text()
+    assert re.search(rf"^    take:\n(?:    .*\n)*?    {stage.given}\b", text, re.M), "take"
+    branch = re.search(
+        rf"if \({stage.given}\) \{{\n(.*?)\n    \}}\n    else \{{\n(.*?)\n    \}}", text, re.S
     )
-    assert "--allow-same-reads" in usage("validate")
+    assert branch, f"{callers[0]}: no `if ({stage.given}) {{ ... }} else {{ ... }}`"
+    assert f"{stage.process}(" not in branch[1] and f"{stage.process}(" in branch[2]
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))

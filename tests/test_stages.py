@@ -5,14 +5,28 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import inspect
+import re
 from pathlib import Path
 
 import pytest
 
+from tkiseq import runner
 from tkiseq.cli import main
 from tkiseq.inputs.phenotypes import phenotypes_for_de
+from tkiseq.prepared import Prepared
 from tkiseq.runner import Plan, RunConfig
-from tkiseq.stages import BY_NAME, STAGES, TESTED_PHENOTYPES, read_tested_phenotypes
+from tkiseq.stages import (
+    BY_GIVEN,
+    BY_NAME,
+    COHORT,
+    PER_SAMPLE,
+    SETUP,
+    STAGES,
+    TESTED,
+    TESTED_PHENOTYPES,
+    VALID_SAMPLESHEET,
+    read_tested_phenotypes,
+)
 
 
 def test_every_upstream_file_is_an_output_of_an_earlier_stage() -> None:
@@ -39,6 +53,64 @@ def test_every_stage_module_has_params_inputs_and_run() -> None:
         assert stage.params_class() is params
 
 
+def test_the_runner_fields_name_what_exists() -> None:
+    """What replaces the runner's special cases: a given output is a RunConfig field of a
+    stage with a reuse check, a switch is a RunConfig field, ``loads`` names a given output,
+    and the validated tables are outputs of a setup stage."""
+    config = {f.name: f for f in dataclasses.fields(RunConfig)}
+    for stage in STAGES:
+        if stage.given:
+            assert stage.given in config and isinstance(stage.prepared(), Prepared), stage.name
+            assert stage in SETUP and stage.outputs[0] in (stage.outdir, stage.given), stage.name
+        assert not stage.reuse or stage.given, f"{stage.name}: reused, but cannot be given"
+        for switch in stage.switches:
+            assert config[switch.name].default is False, switch.name
+            assert switch.flag == "--" + switch.name.replace("_", "-")
+        assert not stage.loads or stage.loads in BY_GIVEN, stage.name
+    assert SETUP + PER_SAMPLE + COHORT == STAGES
+    assert {s.scope for s in PER_SAMPLE} == {"sample"}
+    assert "sample" not in {s.scope for s in SETUP + COHORT}
+    for reference in (VALID_SAMPLESHEET, TESTED):
+        producer, _, name = reference.partition(":")
+        assert BY_NAME[producer] in SETUP and name in BY_NAME[producer].outputs
+
+
+def test_the_runner_names_no_stage() -> None:
+    """The local runner handles every stage through its registry fields, none by name."""
+    source = Path(runner.__file__).read_text()
+    by_name = re.findall(r"BY_NAME\[\s*[\"'](\w+)|\.(?:stage|name)\s*[!=]=\s*[\"'](\w+)", source)
+    assert not by_name, f"runner.py special-cases {by_name}: make it a registry field"
+
+
+def test_a_switch_reaches_its_stage_only_when_set() -> None:
+    cfg = RunConfig(
+        input=Path("/d/s.csv"), phenotypes=Path("/d/p.csv"), fasta=Path("/r/g.fa"),
+        gtf=Path("/r/g.gtf"), dbsnp=Path("/r/dbsnp.vcf.gz"), outdir=Path("/o"),
+    )  # fmt: skip
+    for stage in [s for s in STAGES if s.switches]:
+        for switch in stage.switches:
+            unset = Plan(cfg, Path("/o"), ROWS).task(stage)
+            on = Plan(dataclasses.replace(cfg, **{switch.name: True}), Path("/o"), ROWS)
+            assert switch.flag not in unset.args and switch.flag in on.task(stage).args
+            others = [t for s in STAGES if s is not stage and s.scope == "cohort"
+                      for t in [on.task(s)]]  # fmt: skip
+            assert not any(switch.flag in t.args for t in others), switch.flag
+
+
+def test_a_given_output_replaces_the_one_its_stage_makes() -> None:
+    """Unset, a given value names its stage's output (what later stages read); given, the
+    user's path."""
+    cfg = RunConfig(
+        input=Path("/d/s.csv"), phenotypes=Path("/d/p.csv"), fasta=Path("/r/g.fa"),
+        gtf=Path("/r/g.gtf"), dbsnp=Path("/r/dbsnp.vcf.gz"), outdir=Path("/o"),
+    )  # fmt: skip
+    for name, stage in BY_GIVEN.items():
+        built = Plan(cfg, Path("/o"), ROWS)
+        assert built.run_values[name] == built.task(stage).outputs[0]
+        given = Plan(dataclasses.replace(cfg, **{name: Path("/mine")}), Path("/o"), ROWS)
+        assert given.run_values[name] == Path("/mine")
+
+
 ROWS = [
     {"sample": "P1", "fastq_1": "/d/P1_1.fq.gz", "fastq_2": "/d/P1_2.fq.gz", "bam": "", "vcf": "",
      "strandedness": "reverse"},
@@ -53,7 +125,7 @@ def plan(gene_sets: list[Path]) -> Plan:
         gtf=Path("/r/g.gtf"), dbsnp=Path("/r/dbsnp.vcf.gz"), outdir=Path("/o"),
         gene_sets=gene_sets, threads=4,
     )  # fmt: skip
-    return Plan(cfg, Path("/o"), Path("/o/reference/star_index"), ROWS)
+    return Plan(cfg, Path("/o"), ROWS)
 
 
 def test_sample_tasks_follow_each_row() -> None:
@@ -147,7 +219,7 @@ def test_subtypes_task_takes_every_sample_and_the_references_when_given() -> Non
         subtype_reference=Path("/r/ref.h5ad"), cnv=Path("/d/cnv.csv"),
         subtype_centroids=Path("/r/centroids.tsv"),
     )  # fmt: skip
-    with_ref = Plan(cfg, Path("/o"), Path("/o/reference/star_index"), ROWS)
+    with_ref = Plan(cfg, Path("/o"), ROWS)
     (task,) = [t for t in with_ref.cohort_tasks([]) if t.stage == "subtypes"]
     assert task.args[task.args.index("--subtype-reference") + 1] == "/r/ref.h5ad"
     assert task.args[task.args.index("--cnv") + 1] == "/o/pipeline_info/inputs/cnv.valid.csv"

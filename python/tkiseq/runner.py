@@ -20,23 +20,15 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tkiseq import __version__
-from tkiseq.align.star import (
-    INDEX_MANIFEST,
-    IndexParams,
-    index_bytes,
-    index_matches,
-    star_binary,
-)
+from tkiseq.align.star import star_binary
 from tkiseq.atomic import write_text
 from tkiseq.console import Console
 from tkiseq.errors import STOP_WITH_PARENT_ENV, InputError, Interrupted, ToolError
-from tkiseq.genome.bundle import BUNDLE_DIR, MANIFEST, read_manifest
-from tkiseq.genome.bundle import matches as bundle_matches
 from tkiseq.inputs.reads import check_free_space
 from tkiseq.inputs.references import References, check_references
 from tkiseq.pipeline_info import (
@@ -51,11 +43,17 @@ from tkiseq.pipeline_info import (
     write_versions,
     write_warnings,
 )
+from tkiseq.prepared import Prepared
 from tkiseq.report.status import finish_reports
 from tkiseq.stages import (
+    BY_GIVEN,
     BY_NAME,
+    COHORT,
+    PER_SAMPLE,
+    SETUP,
     STAGES,
-    TESTED_PHENOTYPES,
+    TESTED,
+    VALID_SAMPLESHEET,
     Stage,
     command_line,
     read_tested_phenotypes,
@@ -307,10 +305,6 @@ def _read_valid_samplesheet(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def _index_bytes(index: Path) -> int:
-    return sum((index / n).stat().st_size for n in ("SA", "SAindex", "Genome"))
-
-
 def parallel_jobs(threads: int, samples: int, index_bytes: int, free_bytes: int) -> int:
     """How many samples to align at once: bounded by threads and by memory for STAR's index."""
     by_memory = max(1, int(0.8 * free_bytes // (index_bytes + JOB_OVERHEAD_BYTES)))
@@ -321,11 +315,20 @@ def _free_memory() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
 
 
+def _prepared_of(stage: Stage) -> Prepared | None:
+    """The registry's check of a stage's reusable output (``Stage.reuse``), if it has one."""
+    prepared = stage.prepared()
+    if prepared is not None and not isinstance(prepared, Prepared):
+        raise TypeError(f"{stage.name}: reuse={stage.reuse!r} is not a tkiseq.prepared.Prepared")
+    return prepared
+
+
 class Plan:
     """Tasks built from the stage registry for one run: paths below ``out``, values from
     the run's parameters and each sample's samplesheet row."""
 
-    def __init__(self, cfg: RunConfig, out: Path, index: Path, rows: list[dict[str, str]]):
+    def __init__(self, cfg: RunConfig, out: Path, rows: list[dict[str, str]]):
+        self.cfg = cfg
         self.out = out
         self.reference = (cfg.reference_dir or out / "reference").resolve()
         self.rows = rows
@@ -333,14 +336,17 @@ class Plan:
         self.run_values: dict[str, object] = {
             "input": cfg.input, "phenotypes": cfg.phenotypes, "cnv": cfg.cnv,
             "fasta": cfg.fasta, "gtf": cfg.gtf, "dbsnp": cfg.dbsnp,
-            "annotation": (cfg.annotation or self.reference / BUNDLE_DIR).resolve(),
-            "gene_sets": list(cfg.gene_sets), "star_index": index, "threads": cfg.threads,
+            "gene_sets": list(cfg.gene_sets), "threads": cfg.threads,
             "counts": [p.resolve() for p in cfg.counts],
             "subtype_reference": cfg.subtype_reference,
             "karyotype_reference": cfg.karyotype_reference,
             "subtype_centroids": cfg.subtype_centroids,
+            **{s.name: getattr(cfg, s.name) for stage in STAGES for s in stage.switches},
             **cfg.tuning,
         }  # fmt: skip
+        for name, stage in BY_GIVEN.items():  # the user's, else the one the stage makes
+            given: Path | None = getattr(cfg, name)
+            self.run_values[name] = (given or self.folder(stage) / stage.outputs[0]).resolve()
 
     @property
     def samples(self) -> list[str]:
@@ -350,6 +356,11 @@ class Plan:
         if stage.publish == "reference":  # --reference-dir
             return self.reference
         return self.out / stage.publish.format(sample=sample)
+
+    def output(self, reference: str) -> Path:
+        """The path of a cohort stage's output named as "<stage>:<file>"."""
+        producer, _, name = reference.partition(":")
+        return self.folder(BY_NAME[producer]) / name
 
     def task(self, stage: Stage, sample: str = "", phenotype: str = "", **values: object) -> Task:
         """The task of ``stage`` for one sample, one phenotype or the cohort."""
@@ -388,10 +399,23 @@ class Plan:
             if name.endswith(".html")
         ]
 
+    def sample_stages(self) -> list[Stage]:
+        """The per-sample stages this run has (none from a count matrix)."""
+        return [s for s in PER_SAMPLE if s.runs(self.run_values)]
+
     def sample_chain(self, sample: str, threads: int) -> list[Task]:
         """One sample's tasks in registry order: alignment, variants, fusions, splice lesions."""
-        stages = [s for s in STAGES if s.scope == "sample" and s.runs(self.run_values)]
-        return [self.task(s, sample, threads=threads) for s in stages]
+        return [self.task(s, sample, threads=threads) for s in self.sample_stages()]
+
+    def memory_per_sample(self) -> int:
+        """What one sample's largest task holds in memory of the run's inputs (``loads``:
+        STAR's index); 0 when none is known."""
+        sizes = [0]
+        for stage in self.sample_stages():
+            prepared = _prepared_of(BY_GIVEN[stage.loads]) if stage.loads else None
+            if prepared is not None and prepared.memory is not None:
+                sizes.append(prepared.memory(Path(str(self.run_values[stage.loads]))))
+        return max(sizes)
 
     def skipped(self) -> list[str]:
         """The stages this run leaves out and why, one line per reason."""
@@ -404,10 +428,9 @@ class Plan:
 
     def cohort_tasks(self, phenotypes: list[str]) -> list[Task]:
         """The stages after every sample: cohort tables, then one task per tested phenotype."""
-        last = max(i for i, s in enumerate(STAGES) if s.scope == "sample")
         self.phenotypes = phenotypes
         tasks = []
-        for stage in STAGES[last + 1 :]:
+        for stage in COHORT:
             if not stage.runs(self.run_values):
                 continue
             if stage.scope == "phenotype":
@@ -415,6 +438,22 @@ class Plan:
             else:
                 tasks.append(self.task(stage))
         return tasks
+
+
+@dataclass
+class _Run:
+    """One ``tkiseq run`` under way: its plan and runner, and what ``run.json`` records."""
+
+    plan: Plan
+    runner: Runner
+    meta: dict[str, object]
+    started: datetime
+    status: str = "FAILED"
+    failure: tuple[str, str, str] | None = None  # the failed task, its error, its log
+
+    @property
+    def console(self) -> Console:
+        return self.runner.console
 
 
 def run_pipeline(cfg: RunConfig) -> None:
@@ -425,6 +464,29 @@ def run_pipeline(cfg: RunConfig) -> None:
     ``--overwrite``). An interrupt (Ctrl-C, SIGTERM) stops every task with its tools, removes
     temporaries and records the run as ABORTED before :class:`Interrupted` reaches ``main``.
     """
+    run = _start(cfg, _claim(cfg))
+    try:
+        _setup(run)
+        chains, jobs = _sample_chains(run)
+        cohort = run.plan.cohort_tasks(read_tested_phenotypes(str(run.plan.output(TESTED))))
+        run.console.total += sum(map(len, chains)) + len(cohort)
+        _run_samples(run, chains, jobs)
+        _run_cohort(run, cohort)
+        run.status = "COMPLETED"
+    except Interrupted:
+        run.status = "ABORTED"
+        run.runner.stop()
+        sweep_temporaries(run.plan.out)
+        raise
+    except _StageFailed as exc:
+        raise _failed(run, exc) from None
+    finally:
+        _summarise(run)
+
+
+def _claim(cfg: RunConfig) -> Path:
+    """The checks before anything is written (STAR, the references, ``--outdir``); the
+    resolved ``--outdir``."""
     if not cfg.counts:
         star_binary()  # fail now, with the install hint, rather than after validation
     check_references(
@@ -434,8 +496,13 @@ def run_pipeline(cfg: RunConfig) -> None:
         )
     )  # fmt: skip
     out = cfg.outdir.resolve()
-    primary = cfg.input or cfg.counts[0]  # what the run is of: samplesheet or matrix
-    claim_outdir(out, primary, resume=cfg.resume, overwrite=cfg.overwrite)
+    claim_outdir(out, cfg.input or cfg.counts[0], resume=cfg.resume, overwrite=cfg.overwrite)
+    return out
+
+
+def _start(cfg: RunConfig, out: Path) -> _Run:
+    """Record the run as RUNNING (run.json, params.json, software versions) and start its
+    runner; ``--resume`` first removes what an interrupted run left half-written."""
     info = out / "pipeline_info"
     started = datetime.now(UTC)
     params: dict[str, object]
@@ -444,103 +511,117 @@ def run_pipeline(cfg: RunConfig) -> None:
     params["counts"] = [str(p) for p in cfg.counts]
     params |= dict(cfg.tuning)
     del params["tuning"]
-    run_meta: dict[str, object] = {
+    meta: dict[str, object] = {
         "tkiseq_version": __version__,
         "command": shlex.join(sys.argv),
-        "input": str(primary.resolve()),
+        "input": str((cfg.input or cfg.counts[0]).resolve()),  # samplesheet or matrix
         "started": started.isoformat(timespec="seconds"),
         "status": "RUNNING",
     }
-    write_text(info / RUN_FILE, json.dumps(run_meta, indent=2) + "\n")
+    write_text(info / RUN_FILE, json.dumps(meta, indent=2) + "\n")
     write_text(info / "params.json", json.dumps(params, indent=2) + "\n")
     write_versions(info / "software_versions.yml")
-
     console = Console()
     runner = Runner(out, cfg.resume, console)
     if cfg.resume:
         swept = sweep_temporaries(out)
         if swept:
             console.say(f"removed {len(swept)} temporary file(s) or folder(s) of an earlier run")
-    status = "FAILED"
-    failure = None
-    validate, star_index = BY_NAME["validate"], BY_NAME["star_index"]
-    built_index = Plan(cfg, out, Path(), []).folder(star_index) / star_index.outdir
-    index = cfg.star_index.resolve() if cfg.star_index else built_index
-    plan = Plan(cfg, out, index, [])
-    first_sample_stage = next(i for i, s in enumerate(STAGES) if s.scope == "sample")
-    setup = [  # before any sample: validate, and the STAR index unless one is given
-        s
-        for s in STAGES[:first_sample_stage]
-        if s.runs(plan.run_values) and not (s.skip_when and getattr(cfg, s.skip_when))
-    ]
-    try:
-        if cfg.annotation:
-            _check_given_bundle(cfg, runner)
-        console.total = len(setup)
-        for stage in setup:
-            task = plan.task(stage)
-            if stage is validate and cfg.allow_same_reads:
-                task = replace(task, args=[*task.args, "--allow-same-reads"])
-            if stage.publish == "reference" and _prepared(task, cfg, runner):
-                runner.reuse(task)
-            else:
-                if stage is star_index and cfg.fasta is not None:  # the largest file, checked first
-                    check_free_space(
-                        plan.folder(stage), index_bytes(cfg.fasta),
-                        "a STAR index of this genome needs about {size}", "--reference-dir",
-                    )  # fmt: skip
-                runner.run(task)
-        if cfg.star_index and not cfg.counts and not (index / "SA").exists():
-            raise InputError(index, "not a STAR index (no SA file)", hint="omit --star-index")
-        inputs = plan.folder(validate)
-        plan.rows = _read_valid_samplesheet(inputs / "samplesheet.valid.csv")
-        for message in plan.skipped():
-            runner.warn("run", message)
-        if cfg.counts:
-            jobs = 1
-        else:
-            jobs = parallel_jobs(cfg.threads, len(plan.rows), _index_bytes(index), _free_memory())
-        threads = max(1, cfg.threads // jobs)
-        chains = [c for r in plan.rows if (c := plan.sample_chain(r["sample"], threads))]
-        cohort = plan.cohort_tasks(read_tested_phenotypes(str(inputs / TESTED_PHENOTYPES)))
-        console.total += sum(map(len, chains)) + len(cohort)
-        console.workers = jobs
-        runner.run_chains(chains, jobs)
-        console.workers = 1
-        for task in cohort:
-            runner.run(task)
-            _refuse_stray_samples(task, plan.samples)
-        status = "COMPLETED"
-    except Interrupted:
-        status = "ABORTED"
-        runner.stop()
-        sweep_temporaries(out)
-        raise
-    except _StageFailed as exc:
-        failure = (exc.task.name, f"exit {exc.code}: {exc}", str(exc.log_path))
-        where = f"{exc.task.name} failed (exit {exc.code}; log: {exc.log_path})"
-        if exc.code == 2:
-            raise InputError(where, str(exc)) from None
-        raise ToolError(f"{where}: {exc}") from None
-    finally:
-        finished = datetime.now(UTC)
-        run_meta |= {
-            "finished": finished.isoformat(timespec="seconds"),
-            "duration_s": round((finished - started).total_seconds(), 2),
-            "status": status,
-        }
-        write_text(info / RUN_FILE, json.dumps(run_meta, indent=2) + "\n")
-        finish_reports(plan.reports(), out)  # the report was built before the run's end
-        if status != "ABORTED":
-            written = [str(p) for p in plan.reports() if p.exists()]  # never one not written
-            console.summary(status, str(out), written, failure)
-            if runner.warnings:
-                console.say(f"{len(runner.warnings)} warning(s), also in {runner.warnings_path}:")
-                for name, sample, message in runner.warnings:
-                    console.say(f"  {name}{'.' + sample if sample else ''}: {message}")
+    return _Run(Plan(cfg, out, []), runner, meta, started)
 
 
-def _prepared(task: Task, cfg: RunConfig, runner: Runner) -> bool:
+def _setup(run: _Run) -> None:
+    """The stages before any sample (validate, the reference): an output the user gave is
+    checked and used as it is, one prepared earlier from the same files is reused, the rest
+    run; then the validated samplesheet gives the plan its samples."""
+    plan = run.plan
+    stages = [s for s in SETUP if s.runs(plan.run_values)]
+    given = [s for s in stages if s.given and getattr(plan.cfg, s.given)]
+    for stage in given:
+        _check_given(stage, plan, run.runner)
+    todo = [s for s in stages if s not in given]
+    run.console.total = len(todo)
+    for stage in todo:
+        _prepare(plan.task(stage), plan, run.runner)
+    plan.rows = _read_valid_samplesheet(plan.output(VALID_SAMPLESHEET))
+    for message in plan.skipped():
+        run.runner.warn("run", message)
+
+
+def _prepare(task: Task, plan: Plan, runner: Runner) -> None:
+    """Run a setup task, unless its output is a prepared one to reuse; before building one,
+    check there is disk for it (the STAR index is the largest file a run writes)."""
+    prepared = _prepared_of(BY_NAME[task.stage])
+    if prepared is not None:
+        if _reusable(task, plan, runner):
+            runner.reuse(task)
+            return
+        needed = prepared.needs(plan.run_values) if prepared.needs else None
+        if needed is not None:
+            folder = plan.folder(BY_NAME[task.stage])
+            check_free_space(folder, needed, prepared.needs_what, "--reference-dir")
+    runner.run(task)
+
+
+def _sample_chains(run: _Run) -> tuple[list[list[Task]], int]:
+    """Each sample's chain of tasks (none from a count matrix) and how many chains run at
+    once (:func:`parallel_jobs`); the threads are shared among them."""
+    plan, threads = run.plan, run.plan.cfg.threads
+    jobs = 1
+    if plan.sample_stages() and plan.rows:
+        jobs = parallel_jobs(threads, len(plan.rows), plan.memory_per_sample(), _free_memory())
+    per_task = max(1, threads // jobs)
+    chains = [c for r in plan.rows if (c := plan.sample_chain(r["sample"], per_task))]
+    return chains, jobs
+
+
+def _run_samples(run: _Run, chains: list[list[Task]], jobs: int) -> None:
+    """The per-sample chains, ``jobs`` at a time; the console shows that many workers."""
+    run.console.workers = jobs
+    run.runner.run_chains(chains, jobs)
+    run.console.workers = 1
+
+
+def _run_cohort(run: _Run, tasks: list[Task]) -> None:
+    """The cohort and per-phenotype tasks in order; a table naming other samples stops it."""
+    for task in tasks:
+        run.runner.run(task)
+        _refuse_stray_samples(task, run.plan.samples)
+
+
+def _failed(run: _Run, exc: _StageFailed) -> InputError | ToolError:
+    """The one-line error for a failed task (an input error when the stage said so: exit 2),
+    recorded for the summary."""
+    run.failure = (exc.task.name, f"exit {exc.code}: {exc}", str(exc.log_path))
+    where = f"{exc.task.name} failed (exit {exc.code}; log: {exc.log_path})"
+    if exc.code == 2:
+        return InputError(where, str(exc))
+    return ToolError(f"{where}: {exc}")
+
+
+def _summarise(run: _Run) -> None:
+    """Whatever the outcome: run.json gets the status and duration, the reports their final
+    banner; unless interrupted, the console the summary and every warning."""
+    finished = datetime.now(UTC)
+    run.meta |= {
+        "finished": finished.isoformat(timespec="seconds"),
+        "duration_s": round((finished - run.started).total_seconds(), 2),
+        "status": run.status,
+    }
+    plan, runner = run.plan, run.runner
+    write_text(plan.out / "pipeline_info" / RUN_FILE, json.dumps(run.meta, indent=2) + "\n")
+    finish_reports(plan.reports(), plan.out)  # the report was built before the run's end
+    if run.status == "ABORTED":
+        return
+    written = [str(p) for p in plan.reports() if p.exists()]  # never one not written
+    run.console.summary(run.status, str(plan.out), written, run.failure)
+    if runner.warnings:
+        run.console.say(f"{len(runner.warnings)} warning(s), also in {runner.warnings_path}:")
+        for name, sample, message in runner.warnings:
+            run.console.say(f"  {name}{'.' + sample if sample else ''}: {message}")
+
+
+def _reusable(task: Task, plan: Plan, runner: Runner) -> bool:
     """Whether the reference folder already holds this task's output (STAR index, annotation
     bundle) made from the run's FASTA and GTF (size + sha256, recorded in its manifest).
 
@@ -548,41 +629,33 @@ def _prepared(task: Task, cfg: RunConfig, runner: Runner) -> bool:
     tkiseq manifest is not tkiseq's, and is refused rather than replaced (unless --resume
     finds this run's own cache record of it).
     """
+    prepared = _prepared_of(BY_NAME[task.stage])
     target = task.outputs[0]
-    if not target.exists():
+    if prepared is None or not target.exists():
         return False
-    if task.stage == "prepare":
-        recorded = (target / MANIFEST).is_file()
-        fresh = recorded and bundle_matches(target, cfg.gtf, cfg.fasta)
-        other = "another FASTA, GTF or bundle format"
-    else:
-        read_length = int(cfg.tuning.get("read_length", IndexParams().read_length))
-        recorded = (target / INDEX_MANIFEST).is_file()
-        fresh = (
-            recorded
-            and cfg.fasta is not None
-            and index_matches(target, cfg.fasta, cfg.gtf, read_length)
-        )
-        other = "another FASTA, GTF or read length"
-    if fresh:
+    recorded = (target / prepared.manifest).is_file()
+    if recorded and prepared.fresh(target, plan.run_values):
         return True
     if recorded:
-        runner.warn(task.stage, f"{target} was prepared from {other}; preparing it again")
+        runner.warn(task.stage, f"{target} was prepared from {prepared.other}; preparing it again")
         return False
-    if cfg.resume and (runner.cache / f"{task.name}.json").exists():
+    if plan.cfg.resume and (runner.cache / f"{task.name}.json").exists():
         return False  # this run's own, from before manifests: the cache record decides
+    given = BY_NAME[task.stage].given.replace("_", "-")
     raise InputError(
         target, "exists and was not prepared by tkiseq; not replaced",
-        hint="choose another --reference-dir, or give it as --star-index / --annotation",
+        hint=f"choose another --reference-dir, or give it as --{given}",
     )  # fmt: skip
 
 
-def _check_given_bundle(cfg: RunConfig, runner: Runner) -> None:
-    """A given --annotation must be a bundle; one made from other files gets a warning."""
-    assert cfg.annotation is not None
-    read_manifest(cfg.annotation)
-    if not bundle_matches(cfg.annotation, cfg.gtf, cfg.fasta):
-        runner.warn("prepare", f"{cfg.annotation} was prepared from another GTF or FASTA")
+def _check_given(stage: Stage, plan: Plan, runner: Runner) -> None:
+    """An output the user gave (``Stage.given``: --star-index, --annotation) must be usable;
+    one made from other files than the run's gets a warning."""
+    prepared = _prepared_of(stage)
+    if prepared is not None:
+        warning = prepared.check_given(Path(getattr(plan.cfg, stage.given)), plan.run_values)
+        if warning:
+            runner.warn(stage.name, warning)
 
 
 def _refuse_stray_samples(task: Task, samples: list[str]) -> None:

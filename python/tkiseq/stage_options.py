@@ -19,7 +19,7 @@ import typing
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-_KEY = "tkiseq.option"
+OPTION_KEY = "tkiseq.option"
 ANNOTATION_HELP = "annotation bundle folder (tkiseq prepare writes <outdir>/annotation)"
 T = TypeVar("T")
 
@@ -54,7 +54,7 @@ def option(
 ) -> Any:
     """A dataclass field that is also a command-line option; no default: a required one."""
     spec = Spec(help, flag, positional, type, choices, nargs, exclusive, to_cli, from_cli)
-    return dataclasses.field(default=default, metadata={_KEY: spec})
+    return dataclasses.field(default=default, metadata={OPTION_KEY: spec})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,7 +83,9 @@ def _options(cls: type) -> list[tuple[dataclasses.Field[Any], Spec, Any]]:
     """The option fields of ``cls`` with their spec and resolved annotation."""
     hints = typing.get_type_hints(cls)
     return [
-        (f, f.metadata[_KEY], hints[f.name]) for f in dataclasses.fields(cls) if _KEY in f.metadata
+        (f, f.metadata[OPTION_KEY], hints[f.name])
+        for f in dataclasses.fields(cls)
+        if OPTION_KEY in f.metadata
     ]
 
 
@@ -103,14 +105,14 @@ def _is_comma_list(spec: Spec, hint: Any) -> bool:
 
 def flag_of(f: dataclasses.Field[Any]) -> str:
     """The option string of a field (its positional name for a positional)."""
-    spec: Spec = f.metadata[_KEY]
+    spec: Spec = f.metadata[OPTION_KEY]
     return f.name if spec.positional else spec.flag or f"--{f.name.replace('_', '-')}"
 
 
 def cli_default(cls: type, name: str) -> Any:
     """The default of field ``name`` as the command line shows it (a tuple as a comma list)."""
     f = next(f for f in dataclasses.fields(cls) if f.name == name)
-    spec: Spec = f.metadata[_KEY]
+    spec: Spec = f.metadata[OPTION_KEY]
     value: Any = f.default
     if spec.to_cli is not None:
         return spec.to_cli(value)

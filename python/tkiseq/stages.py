@@ -17,6 +17,11 @@ stage it means that file of every sample.
 A run given a count matrix (``counts``) instead of reads has no per-sample stage: the stages that
 need reads have ``when="!counts"``, and so do the options that name their outputs.
 
+What would otherwise be the runner's special cases are fields too: a reference output the user
+may give instead (``given``) and the check of a prepared one a later run reuses (``reuse``), a
+yes/no run option handed to one stage (``switches``), what each task holds in memory
+(``loads``), and the validated tables every run reads (``VALID_SAMPLESHEET``, ``TESTED``).
+
 Entries are in data-flow order, which is the local runner's order: the stages before the first
 per-sample stage set up the run, the per-sample stages form each sample's chain, and the
 stages after them run once every sample is done.
@@ -28,7 +33,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Literal
+from typing import Any, Literal
 
 Scope = Literal["cohort", "sample", "phenotype"]
 
@@ -78,6 +83,15 @@ class Tuning:
 
 
 @dataclass(frozen=True)
+class Switch:
+    """A yes/no option a user may set for a whole run: a ``tkiseq run`` option and a Nextflow
+    param (false by default) named ``name``, handed to the stage as ``flag`` only when set."""
+
+    name: str  # allow_same_reads -> `tkiseq run --allow-same-reads`, params.allow_same_reads
+    flag: str  # the stage's own option
+
+
+@dataclass(frozen=True)
 class Stage:
     """A pipeline stage: a ``tkiseq`` subcommand with its inputs, outputs and publish folder."""
 
@@ -95,11 +109,20 @@ class Stage:
     tools: tuple[str, ...] = ()  # what its versions.yml names besides tkiseq
     tuning: tuple[Tuning, ...] = ()  # run-wide study thresholds it takes
     when: str = ""  # the stage runs only when this run value is set ("gene_sets"; "!counts": not)
-    skip_when: str = ""  # ... and is skipped when this one is ("star_index": given)
+    # A run value (a RunConfig field and Nextflow param) by which the user gives this stage's
+    # first output ("star_index"): the stage is then not run; unset, it names that output.
+    given: str = ""
+    # "module:name" of the tkiseq.prepared.Prepared that says whether an output already in the
+    # reference folder was made from this run's inputs (then reused rather than rebuilt)
+    reuse: str = ""
+    switches: tuple[Switch, ...] = ()  # run-wide yes/no options handed to this stage only
+    # A run value naming what each task holds in memory (STAR's index): its size bounds how
+    # many samples run at once
+    loads: str = ""
 
     def runs(self, run_values: dict[str, object]) -> bool:
-        """Whether a run with these values has this stage at all (``when``; ``skip_when``
-        only reuses an output the user gave)."""
+        """Whether a run with these values has this stage at all (``when``; ``given`` only
+        uses an output the user gave instead of running the stage)."""
         return applies(self.when, run_values)
 
     @property
@@ -115,6 +138,13 @@ class Stage:
         """The stage's frozen parameter dataclass (``Params`` of its module)."""
         params: type = self.code().Params
         return params
+
+    def prepared(self) -> Any:
+        """The check of a reusable output (``reuse``, "module:name"; imported only when asked)."""
+        if not self.reuse:
+            return None
+        module, _, name = self.reuse.partition(":")
+        return getattr(importlib.import_module(module), name)
 
 
 def _o(flag: str, value: str, **kw: object) -> Option:
@@ -152,20 +182,22 @@ STAGES: tuple[Stage, ...] = (
          _o("--phenotypes", "{phenotypes}"), _o("--cnv", "{cnv}", when="cnv")),
         ("samplesheet.valid.csv", "phenotypes.valid.csv", TESTED_PHENOTYPES),
         "pipeline_info/inputs", optional=("cnv.valid.csv",),
+        switches=(Switch("allow_same_reads", "--allow-same-reads"),),
     ),
     # first after validate: it reads the GTF (a bad row is reported in seconds, not after
     # STAR's index), and every later stage reads its bundle instead
     Stage(
         "prepare", "tkiseq.genome.stage", "TKISEQ_PREPARE", ("prepare",), "cohort",
         (GTF, _o("--fasta", "{fasta}", when="fasta")),
-        ("annotation",), "reference", tools=("pyarrow",), skip_when="annotation",
+        ("annotation",), "reference", tools=("pyarrow",), given="annotation",
+        reuse="tkiseq.prepared:ANNOTATION",
     ),
     Stage(
         "star_index", "tkiseq.align.stage_index", "TKISEQ_STAR_INDEX", ("star-index",), "cohort",
         (FASTA, GTF, THREADS),
         ("star_index",), "reference", "process_high", outdir="star_index",
         tools=("star",), when=READS,
-        skip_when="star_index",
+        given="star_index", reuse="tkiseq.prepared:STAR_INDEX",
         tuning=(Tuning("read_length", "--read-length", "read_length",
                        "read length of the library (STAR's --sjdbOverhang is one less)"),),
     ),
@@ -175,7 +207,7 @@ STAGES: tuple[Stage, ...] = (
          _o("--fastq-2", "{fastq_2}", when="fastq_2"), _o("--bam", "{bam}", when="!fastq_1"),
          _v("--strandedness", "{strandedness}"), _o("--star-index", "{star_index}"), THREADS),
         tuple(f"{{sample}}{s}" for s in ALIGN_SUFFIXES), "align/{sample}", "process_high",
-        tools=("star",), when=READS,
+        tools=("star",), when=READS, loads="star_index",
     ),
     Stage(
         "variants_call", "tkiseq.variants.stage_call",
@@ -328,6 +360,15 @@ STAGES: tuple[Stage, ...] = (
 
 BY_NAME = {stage.name: stage for stage in STAGES}
 BY_PROCESS = {stage.process: stage for stage in STAGES}
+BY_GIVEN = {stage.given: stage for stage in STAGES if stage.given}  # run value -> its stage
+# The validated tables every run reads once the setup is done ("<stage>:<file>", as in options)
+VALID_SAMPLESHEET = "validate:samplesheet.valid.csv"
+TESTED = f"validate:{TESTED_PHENOTYPES}"
+_FIRST_SAMPLE = next(i for i, s in enumerate(STAGES) if s.scope == "sample")
+_LAST_SAMPLE = max(i for i, s in enumerate(STAGES) if s.scope == "sample")
+SETUP = STAGES[:_FIRST_SAMPLE]  # before any sample: the checked inputs and the reference
+PER_SAMPLE = STAGES[_FIRST_SAMPLE : _LAST_SAMPLE + 1]  # each sample's chain
+COHORT = STAGES[_LAST_SAMPLE + 1 :]  # once every sample is done
 
 
 @dataclass(frozen=True)
@@ -356,7 +397,7 @@ def command_line(
     """The ``tkiseq`` arguments of one task of ``stage``.
 
     ``context`` fills ``{name}`` templates (a list value is joined with commas) and holds the
-    tuning values the user set;
+    tuning values and switches the user set;
     ``upstream(stage, file)`` gives the paths of another stage's output ``file`` (one per sample
     in a cohort task); ``outdir`` is the folder the task writes to.
     """
@@ -382,6 +423,7 @@ def command_line(
     for tuning in stage.tuning:
         if context.get(tuning.name) is not None:
             args += [tuning.flag, str(context[tuning.name])]
+    args += [switch.flag for switch in stage.switches if context.get(switch.name)]
     args += ["--outdir", outdir]
     return Rendered(args, inputs)
 

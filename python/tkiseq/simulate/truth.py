@@ -15,9 +15,7 @@ from tkiseq.simulate.genome import Genome
 from tkiseq.simulate.reads import SampleReads, Template
 from tkiseq.simulate.templates import DEL4_7_FRACTION, DEL4_7_LABEL, PARALOG_KEY, ParalogCopy
 from tkiseq.simulate.variants import Variant
-
-MIN_ALT_READS = 3
-MIN_VAF = 0.1
+from tkiseq.variants.thresholds import MIN_ALT_READS, MIN_VAF
 
 
 @dataclass

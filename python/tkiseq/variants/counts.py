@@ -56,7 +56,7 @@ import pysam
 
 from tkiseq.errors import InputError
 from tkiseq.stage_options import option, positive_int
-from tkiseq.variants.filter import FilterParams
+from tkiseq.variants.thresholds import MIN_ALT_READS, MIN_VAF
 
 MIN_MAPQ = 20
 MIN_BASEQ = 20
@@ -92,12 +92,12 @@ class CallParams:
 
     # the filter's thresholds: a call that cannot pass them is not written (or not recounted)
     min_alt_reads: int = option(
-        FilterParams.min_alt_reads,
+        MIN_ALT_READS,
         help="SNVs with fewer alt reads (base quality >= 20) are not written, they cannot pass "
         "(the filter's --min-alt-reads)",
     )
     min_vaf: float = option(
-        FilterParams.min_vaf,
+        MIN_VAF,
         help="SNVs whose VAF stays at or below this whatever the recount removes are not "
         "recounted (the filter's --min-vaf)",
     )

@@ -46,6 +46,7 @@ from tkiseq.genome.contigs import require_shared
 from tkiseq.stage_options import option
 from tkiseq.variants.dbsnp import CLUSTER_GAP, CLUSTER_SIZE, Dbsnp, trim_alleles
 from tkiseq.variants.normalise import inspect_vcf, normalise_vcf
+from tkiseq.variants.thresholds import MIN_ALT_READS, MIN_VAF
 from tkiseq.variants.vcfio import indexed_vcf_output
 
 HEADER_LINES = (
@@ -71,8 +72,8 @@ class FilterParams:
     """Thresholds of the study filter; a call passes with alt >= min_alt_reads, VAF > min_vaf,
     and none of the artefact rules (module docstring) applies."""
 
-    min_alt_reads: int = option(3, help="a PASS call has at least this many alt reads")
-    min_vaf: float = option(0.1, help="a PASS call's VAF is strictly above this")
+    min_alt_reads: int = option(MIN_ALT_READS, help="a PASS call has at least this many alt reads")
+    min_vaf: float = option(MIN_VAF, help="a PASS call's VAF is strictly above this")
     fusion_window: int = option(
         10, help="fusion_junction: bases past a breakpoint, on the intron side"
     )
