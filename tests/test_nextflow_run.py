@@ -147,6 +147,29 @@ def test_results_after_resumes_equal_the_local_runner(
     assert not problems, "\n".join(problems)
 
 
+def test_a_failed_run_names_its_failed_task_in_the_report(
+    launch: Path, after_change: Run, changed
+) -> None:
+    """A FASTQ made bad (a quality string shorter than its read) and `-resume`: that sample's
+    alignment fails, the run stops, and the completion handler writes FAILED and the task into
+    the report the earlier run published (`tkiseq report-status --failed TASK`). Before the stub
+    and bad-parameter runs: `-resume` resumes the last run, the one with the touched FASTQ."""
+    sample, name = changed
+    with gzip.open(launch / "tiny" / "fastq" / name, "wt") as handle:
+        handle.write("@read1\nACGTACGTACGTACGTACGT\n+\nIIII\n")
+    run = nextflow_run(launch, "-profile", "test", "-resume", trace="trace_failed.tsv")
+    assert run.proc.returncode != 0, run.output[-2000:]
+    failed = {(process_name(r), r["tag"]) for r in run.trace if r["status"] == "FAILED"}
+    assert failed == {("TKISEQ_ALIGN", sample)}, run.output[-2000:]
+    page = (launch / "results" / "report" / "report.html").read_text()
+    banner = re.search(r'<p class="run-status[^"]*" id="run-status">(.*?)</p>', page)
+    assert banner and banner.group(1) == f"Run FAILED: failed task(s) align.{sample}", (
+        banner and banner.group(1),
+        run.output[-2000:],
+    )
+    assert "RUNNING" not in page
+
+
 def test_stub_run_gives_every_declared_output(launch: Path, first: Run) -> None:
     """Each process's stub writes its declared outputs: Nextflow fails a task whose declared
     output is missing, so a completed stub run with every process proves it."""
@@ -189,6 +212,8 @@ TINY_NAMES = {
     "annotation": "annotation", "gene_sets": "gene_sets.gmt",
 }  # fmt: skip
 PYSAM_BUNDLED = ("htslib", "samtools", "bcftools")
+# What the workflow itself writes and stages into TKISEQ_REPORT besides the registry's inputs
+RUN_RECORDS = ["params.json", "software_versions.yml"]
 
 
 def _task_command(workdir: Path) -> list[str]:
@@ -244,30 +269,9 @@ def test_every_task_ran_the_registry_command_line(first: Run, tiny_data: Path) -
         expected = command_line(stage, values, upstream, stage.outdir).args
         want_options, want_positional = parse_command(expected[len(stage.command) :])
         assert got_options == want_options, f"{task['name']}: {got} != registry {expected}"
+        if stage.name == "report":  # its run's records, which `tkiseq run`'s report reads
+            want_positional += RUN_RECORDS  # from the results folder it writes them into
         assert sorted(got_positional) == sorted(want_positional), task["name"]
 
         versions = yaml.safe_load((workdir / "versions.yml").read_text())
         assert versions == {task["process"]: _expected_versions(stage.tools)}, task["name"]
-
-
-# -- last: a run that fails ----------------------------------------------------------------------
-def test_a_failed_run_names_its_failed_task_in_the_report(
-    launch: Path, after_change: Run, changed
-) -> None:
-    """A FASTQ made bad (a quality string shorter than its read) and `-resume`: that sample's
-    alignment fails, the run stops, and the completion handler writes FAILED and the task into
-    the report the earlier run published (`tkiseq report-status --failed TASK`)."""
-    sample, name = changed
-    with gzip.open(launch / "tiny" / "fastq" / name, "wt") as handle:
-        handle.write("@read1\nACGTACGTACGTACGTACGT\n+\nIIII\n")
-    run = nextflow_run(launch, "-profile", "test", "-resume", trace="trace_failed.tsv")
-    assert run.proc.returncode != 0, run.output[-2000:]
-    failed = {(process_name(r), r["tag"]) for r in run.trace if r["status"] == "FAILED"}
-    assert failed == {("TKISEQ_ALIGN", sample)}, run.output[-2000:]
-    page = (launch / "results" / "report" / "report.html").read_text()
-    banner = re.search(r'<p class="run-status[^"]*" id="run-status">(.*?)</p>', page)
-    assert banner and banner.group(1) == f"Run FAILED: failed task(s) align.{sample}", (
-        banner and banner.group(1),
-        run.output[-2000:],
-    )
-    assert "RUNNING" not in page
