@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import json
 import os
 import re
 import shutil
@@ -148,15 +149,24 @@ def _text(path: Path, roots: list[Path]) -> list[str]:
     return [line for line in text.splitlines() if not VOLATILE_LINE.search(line)]
 
 
-# The report's parameter and version tables read pipeline_info/params.json and
-# software_versions.yml, which only `tkiseq run` writes before the report (known gap)
-RUNNER_RECORD_TABLES = {"data-params", "data-versions"}
+# The report's parameter and version tables: each runner's own record of the run
+# (pipeline_info/params.json, software_versions.yml), so present in both but not the same
+RUN_RECORD_TABLES = ("data-params", "data-versions")
 
 
 def _report_tables(path: Path) -> dict[str, str]:
     """The report's data tables: its `<script type="application/json" id="data-...">` blocks."""
     pattern = r'<script type="application/json" id="(data-[^"]+)">(.*?)</script>'
     return dict(re.findall(pattern, path.read_text(), re.S))
+
+
+def report_table(path: Path, table: str) -> list[dict[str, object]]:
+    """One of the report's data tables (``data-params``) as rows keyed by column; [] if absent."""
+    payload = _report_tables(path).get(table)
+    if payload is None:
+        return []
+    data = json.loads(payload)
+    return [dict(zip(data["columns"], row, strict=True)) for row in data["rows"]]
 
 
 def _bam_records(path: Path) -> tuple[list[str], list[str]]:
@@ -172,9 +182,17 @@ def same_content(engine: Path, local: Path, roots: list[Path]) -> str | None:
     their records (the order of reads at one position depends on STAR's thread count); the
     AnnData by its matrix, obs and var; everything else byte for byte."""
     name = engine.name
-    if name == "report.html":  # its tables, but those made of the local runner's own records
+    if name == "report.html":  # its tables; each runner's records of the run only non-empty
+        empty = [
+            f"{table} empty in {path}"
+            for path in (engine, local)
+            for table in RUN_RECORD_TABLES
+            if not report_table(path, table)
+        ]
+        if empty:
+            return "; ".join(empty)
         a, b = _report_tables(engine), _report_tables(local)
-        b = {k: v for k, v in b.items() if k not in RUNNER_RECORD_TABLES}
+        a, b = ({k: v for k, v in t.items() if k not in RUN_RECORD_TABLES} for t in (a, b))
         return None if a == b and a else f"report tables differ: {sorted(set(a) ^ set(b))}"
     if name.endswith(UNCOMPARED):
         return None if engine.stat().st_size and local.stat().st_size else "empty file"

@@ -15,6 +15,7 @@ import json
 import re
 import shlex
 import subprocess
+import tomllib
 
 import pytest
 import yaml
@@ -111,6 +112,32 @@ def test_conda_environment_is_pinned() -> None:
     env = yaml.safe_load((REPO / "modules" / "local" / "environment.yml").read_text())
     loose = [d for d in env["dependencies"] if not re.fullmatch(r"[\w-]+::[\w.-]+=[\w.]+", d)]
     assert not loose, f"not pinned to one version: {loose}"
+
+
+# conda-forge splits matplotlib: the library without the Qt/Tk backends is matplotlib-base.
+CONDA_NAMES = {"matplotlib": "matplotlib-base"}
+# Not tkiseq's Python dependencies: the interpreter and the STAR binary.
+CONDA_ONLY = {"python", "star"}
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """A release number as a comparable tuple: "0.10" -> (0, 10)."""
+    return tuple(int(part) for part in text.split("."))
+
+
+def test_conda_environment_is_pyprojects_dependencies() -> None:
+    """The modules' environment holds exactly pyproject.toml's dependencies (no package that the
+    code dropped, none missing), each pinned at or above pyproject's lower bound."""
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    bounds = {}
+    for requirement in declared:
+        name, lower = re.fullmatch(r"([\w-]+)>=([\d.]+)(?:,<[\d.]+)?", requirement).groups()
+        bounds[CONDA_NAMES.get(name, name)] = lower
+    env = yaml.safe_load((REPO / "modules" / "local" / "environment.yml").read_text())
+    pinned = dict(d.split("::")[1].split("=") for d in env["dependencies"])
+    assert sorted(set(pinned) - CONDA_ONLY) == sorted(bounds)
+    below = {n: (pinned[n], v) for n, v in bounds.items() if _version(pinned[n]) < _version(v)}
+    assert not below, f"pinned below pyproject's lower bound (pinned, bound): {below}"
 
 
 def _meta_yml_files(entries: list[dict]) -> list[str]:

@@ -10,8 +10,11 @@ same inputs (the session's `tiny_run`).
 from __future__ import annotations
 
 import csv
+import gzip
 import importlib.metadata
+import json
 import os
+import re
 import shlex
 import subprocess
 import time
@@ -27,6 +30,7 @@ from nextflow_engine import (
     compare_launch_results,
     nextflow_run,
     process_name,
+    report_table,
     tiny_launch_dir,
 )
 from nextflow_support import parse_command
@@ -98,6 +102,21 @@ def test_results_equal_the_local_runner(
     assert (launch / "results" / "pipeline_info" / "software_versions.yml").stat().st_size
 
 
+def test_report_shows_the_runs_parameters_and_versions(first: Run, launch: Path) -> None:
+    """The Nextflow report's summary has this run's params and the versions.yml of every task
+    before the report, as `tkiseq run`'s has its own records."""
+    report = launch / "results" / "report" / "report.html"
+    params = {row["parameter"]: row["value"] for row in report_table(report, "data-params")}
+    assert params["outdir"] == "results" and params["input"] == "tiny/samplesheet.csv", params
+    published = json.loads((launch / "results" / "pipeline_info" / "params.json").read_text())
+    assert params == {k: str(v) for k, v in published.items()}
+    versions = report_table(report, "data-versions")
+    shown = {str(row["process"]).split(":")[-1] for row in versions}
+    assert shown == {process_name(row) for row in first.trace} - {"TKISEQ_REPORT"}
+    tkiseq = {row["version"] for row in versions if row["software"] == "tkiseq"}
+    assert tkiseq == {importlib.metadata.version("tkiseq")}
+
+
 def test_resume_caches_every_task(resumed: Run, first: Run, launch: Path, tiny_run: Path) -> None:
     assert {row["status"] for row in resumed.trace} == {"CACHED"}, resumed.output[-2000:]
     assert len(resumed.trace) == len(first.trace)
@@ -126,6 +145,29 @@ def test_results_after_resumes_equal_the_local_runner(
 ) -> None:
     problems = compare_launch_results(launch, tiny_data, tiny_run)
     assert not problems, "\n".join(problems)
+
+
+def test_a_failed_run_names_its_failed_task_in_the_report(
+    launch: Path, after_change: Run, changed
+) -> None:
+    """A FASTQ made bad (a quality string shorter than its read) and `-resume`: that sample's
+    alignment fails, the run stops, and the completion handler writes FAILED and the task into
+    the report the earlier run published (`tkiseq report-status --failed TASK`). Before the stub
+    and bad-parameter runs: `-resume` resumes the last run, the one with the touched FASTQ."""
+    sample, name = changed
+    with gzip.open(launch / "tiny" / "fastq" / name, "wt") as handle:
+        handle.write("@read1\nACGTACGTACGTACGTACGT\n+\nIIII\n")
+    run = nextflow_run(launch, "-profile", "test", "-resume", trace="trace_failed.tsv")
+    assert run.proc.returncode != 0, run.output[-2000:]
+    failed = {(process_name(r), r["tag"]) for r in run.trace if r["status"] == "FAILED"}
+    assert failed == {("TKISEQ_ALIGN", sample)}, run.output[-2000:]
+    page = (launch / "results" / "report" / "report.html").read_text()
+    banner = re.search(r'<p class="run-status[^"]*" id="run-status">(.*?)</p>', page)
+    assert banner and banner.group(1) == f"Run FAILED: failed task(s) align.{sample}", (
+        banner and banner.group(1),
+        run.output[-2000:],
+    )
+    assert "RUNNING" not in page
 
 
 def test_stub_run_gives_every_declared_output(launch: Path, first: Run) -> None:
@@ -170,6 +212,8 @@ TINY_NAMES = {
     "annotation": "annotation", "gene_sets": "gene_sets.gmt",
 }  # fmt: skip
 PYSAM_BUNDLED = ("htslib", "samtools", "bcftools")
+# What the workflow itself writes and stages into TKISEQ_REPORT besides the registry's inputs
+RUN_RECORDS = ["params.json", "software_versions.yml"]
 
 
 def _task_command(workdir: Path) -> list[str]:
@@ -225,6 +269,8 @@ def test_every_task_ran_the_registry_command_line(first: Run, tiny_data: Path) -
         expected = command_line(stage, values, upstream, stage.outdir).args
         want_options, want_positional = parse_command(expected[len(stage.command) :])
         assert got_options == want_options, f"{task['name']}: {got} != registry {expected}"
+        if stage.name == "report":  # its run's records, which `tkiseq run`'s report reads
+            want_positional += RUN_RECORDS  # from the results folder it writes them into
         assert sorted(got_positional) == sorted(want_positional), task["name"]
 
         versions = yaml.safe_load((workdir / "versions.yml").read_text())

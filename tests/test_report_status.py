@@ -95,6 +95,28 @@ def test_report_status_command_for_a_workflow_manager(tmp_path: Path) -> None:
     assert _banner(page).startswith("Run COMPLETED") and "RUNNING" not in page
 
 
+@pytest.mark.parametrize(
+    ("failed", "named"),
+    [
+        ("TKISEQ_PIPELINE:TKISEQ:ALIGN:TKISEQ_ALIGN (S002)", "align.S002"),
+        ("TKISEQ_PIPELINE:TKISEQ:FUSIONS:TKISEQ_FUSIONS_CALL (S001)", "fusions.S001"),
+        ("TKISEQ_PIPELINE:TKISEQ:EXPRESSION:TKISEQ_DE (auc_imatinib)", "de.auc_imatinib"),
+        ("TKISEQ_PIPELINE:TKISEQ:EXPRESSION:TKISEQ_COUNTS (cohort)", "counts"),
+        ("TKISEQ_PIPELINE:TKISEQ:TKISEQ_UNKNOWN (x)", "TKISEQ_PIPELINE:TKISEQ:TKISEQ_UNKNOWN (x)"),
+    ],
+    ids=["sample", "process-not-stage-name", "phenotype", "cohort", "not-a-stage"],
+)  # fmt: skip
+def test_report_status_names_a_nextflow_task_as_the_local_runner_does(
+    tmp_path: Path, failed: str, named: str
+) -> None:
+    """The Nextflow completion handler passes the failed task as the engine names it."""
+    fake = _during_the_run(tmp_path)
+    args = ["report-status", "--results", str(fake.results), "--status", "FAILED"]
+    assert main([*args, "--failed", failed]) == 0
+    page = (fake.results / "report" / "report.html").read_text()
+    assert _banner(page) == f"Run FAILED: failed task(s) {named}"
+
+
 def test_report_status_without_a_report_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -19,6 +19,7 @@ include { EXPRESSION         } from '../subworkflows/local/expression'
 include { COHORT             } from '../subworkflows/local/cohort'
 include { STUDY              } from '../subworkflows/local/study'
 include { TKISEQ_REPORT             } from '../modules/local/tkiseq/report'
+include { paramsJson; collectVersions } from '../subworkflows/local/utils_tkiseq_pipeline'
 
 workflow TKISEQ {
     take:
@@ -169,8 +170,21 @@ workflow TKISEQ {
     // The report, last: one self-contained HTML page, and MultiQC over the STAR and markdup
     // logs plus tkiseq's per-sample columns. Its inputs are recognised by their file names.
     //
+    // The run's records the report's summary shows, as `tkiseq run` writes them first: the
+    // parameters, and the versions of every process before the report (its own are the
+    // published software_versions.yml's last entry)
+    ch_versions_before_report = ch_versions
+        .mix(EXPRESSION.out.versions)
+        .mix(COHORT.out.versions)
+        .mix(STUDY.out.versions)
+    ch_params_json = channel.of(paramsJson(params))
+        .collectFile(name: 'params.json', storeDir: "${params.outdir}/pipeline_info")
+    ch_run_records = ch_params_json
+        .mix(collectVersions(ch_versions_before_report))
+        .map { f -> [[id: 'pipeline_info'], f] } // [ val(meta), path(params.json / software_versions.yml) ]
     ch_report_files = TKISEQ_VALIDATE.out.samplesheet
         .mix(
+            ch_run_records,
             ch_read_reports,
             EXPRESSION.out.counts,
             EXPRESSION.out.strandedness,
@@ -193,14 +207,9 @@ workflow TKISEQ {
         .map { files -> [[id: 'cohort'], files] } // [ val(meta), [ path(file), ... ] ]
     TKISEQ_REPORT(ch_report_files)
 
-    ch_versions = ch_versions
-        .mix(EXPRESSION.out.versions)
-        .mix(COHORT.out.versions)
-        .mix(STUDY.out.versions)
+    ch_versions = ch_versions_before_report
         .mix(TKISEQ_REPORT.out.versions)
-    ch_versions
-        .unique()
-        .collectFile(name: 'software_versions.yml', storeDir: "${params.outdir}/pipeline_info", sort: true)
+    collectVersions(ch_versions, "${params.outdir}/pipeline_info")
 
     emit:
     samplesheet    = TKISEQ_VALIDATE.out.samplesheet     // [ val(meta), path(samplesheet.valid.csv) ]

@@ -250,7 +250,8 @@ def _report_status_options(p: Parser) -> None:
     )  # fmt: skip
     p.add_argument(
         "--failed", action="append", default=[], metavar="TASK",
-        help="a task that failed (repeatable), e.g. de.auc_imatinib",
+        help="a task that failed (repeatable), e.g. de.auc_imatinib, or as Nextflow names it, "
+        "e.g. 'TKISEQ_PIPELINE:TKISEQ:ALIGN:TKISEQ_ALIGN (S01)'",
     )  # fmt: skip
 
 

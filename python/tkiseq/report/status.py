@@ -74,7 +74,7 @@ def read_state(
             if r.get("status") == "FAILED" or (r.get("exit_code") or "0").strip() not in ("0", "")
         ]
     for name in failed or []:
-        stage, _, sample = name.partition(".")
+        stage, _, sample = local_task_name(name).partition(".")
         if not any((s, x) == (stage, sample) for s, x, _ in state.failed):
             state.failed.append((stage, sample, ""))
     if state.failed and state.status == "COMPLETED":
@@ -84,6 +84,25 @@ def read_state(
 
 def task_name(stage: str, sample: str) -> str:
     return f"{stage}.{sample}" if sample else stage
+
+
+# Nextflow's name of a task: the process path, then the tag (meta.id) in brackets
+NEXTFLOW_TASK = re.compile(r"(?:[A-Z0-9_]+:)*(TKISEQ_[A-Z0-9_]+)(?: \((.*)\))?")
+
+
+def local_task_name(name: str) -> str:
+    """A failed task as the local runner names it (``align.S01``, ``de.auc_imatinib``,
+    ``counts``), also when given as Nextflow names it (``TKISEQ_PIPELINE:...:TKISEQ_ALIGN
+    (S01)``), so a report says the same whichever runner ran it. A cohort task's tag (its
+    meta.id, e.g. ``cohort``) is no sample and is dropped."""
+    from tkiseq.stages import BY_PROCESS
+
+    match = NEXTFLOW_TASK.fullmatch(name.strip())
+    stage = BY_PROCESS.get(match.group(1)) if match else None
+    if match is None or stage is None:
+        return name
+    tag = match.group(2) or ""
+    return task_name(stage.name, "" if stage.scope == "cohort" else tag)
 
 
 def _failed_text(state: RunState, limit: int = 8) -> str:

@@ -52,7 +52,9 @@ def inputErrors(params) {
 }
 
 // The report's status banner says how the run ended (`tkiseq report-status`): the report task
-// runs before the end, so its page says RUNNING until this rewrites that part of it
+// runs before the end, so its page says RUNNING until this rewrites that part of it; a failed
+// run's page (one an earlier run published) names the task that failed. A top-level function:
+// `workflow` is null inside the onComplete closure itself.
 def finishReport() {
     def report = file("${params.outdir}/report/report.html")
     if (!report.exists()) {
@@ -60,12 +62,39 @@ def finishReport() {
     }
     def status = workflow.success ? 'COMPLETED' : 'FAILED'
     def command = ["${projectDir}/bin/tkiseq", 'report-status', '--results', file(params.outdir).toString(), '--status', status]
+    def failed = workflow.success ? null : failedTask(workflow.errorMessage, workflow.errorReport)
+    if (failed) {
+        command += ['--failed', failed]
+    }
     def proc = command*.toString().execute()
     def out = new StringBuilder()
     proc.waitForProcessOutput(out, out)
     if (proc.exitValue() != 0) {
         log.warn("tkiseq report-status exited ${proc.exitValue()}: ${out.toString().trim()}")
     }
+}
+
+// The task that stopped the run, as Nextflow names it ("TKISEQ_PIPELINE:...:TKISEQ_ALIGN (S01)"),
+// from the engine's error message or report; null when the run failed outside any task
+def failedTask(message, report) {
+    def text = [message, report].findAll { t -> t }.join('\n')
+    def named = text =~ /(?:Process `([^`]+)`|Error executing process > '([^']+)')/
+    return named.find() ? (named.group(1) ?: named.group(2)) : null
+}
+
+// The run's parameters as params.json (pipeline_info), for the report's parameter table: every
+// parameter once (Nextflow also keeps a kebab-case alias of each), sorted by name
+def paramsJson(params) {
+    def named = params.findAll { entry -> !entry.key.contains('-') }.sort { entry -> entry.key }
+    return groovy.json.JsonOutput.prettyPrint(groovy.json.JsonOutput.toJson(named)) + '\n'
+}
+
+// software_versions.yml: each distinct versions.yml once, sorted. Collected as text, so the
+// file is the same whichever task's copy arrives first and -resume reuses it (a report that
+// stages it stays cached); published to storeDir when given
+def collectVersions(ch_versions, storeDir = null) {
+    def options = [name: 'software_versions.yml', sort: true] + (storeDir ? [storeDir: storeDir] : [:])
+    return ch_versions.map { f -> f.text }.unique().collectFile(options)
 }
 
 // One line: the outcome, tasks run and cached, the duration and where the results are
