@@ -20,7 +20,7 @@ import pytest
 from bundles import bundle_of
 from realdata import realdata
 from tkiseq.expression.counts import to_anndata
-from tkiseq.subtypes.stage import SubtypesInputs, run
+from tkiseq.subtypes.stage import SubtypesInputs, SubtypesParams, run
 
 CHROMS = [*map(str, range(1, 23)), "X", "Y"]
 ENSEMBL_GRCH38 = "datafile_homo_sapiens-GRCh38-ensembl100.pkl.xz"
@@ -85,7 +85,7 @@ def test_symbols_placed_on_grch38(placed) -> None:
 
 def _karyotype(placed, name: str, **inputs) -> tuple[pd.DataFrame, pd.DataFrame]:
     cohort, annotation, labels, _, work = placed
-    run(SubtypesInputs(cohort, annotation, [], [], **inputs), work / name)
+    run(SubtypesInputs(cohort, annotation, [], [], **inputs), SubtypesParams(), work / name)
     calls = pd.read_csv(work / name / "subtypes.tsv", sep="\t", keep_default_na=False)
     calls["truth"] = calls["sample"].map(labels).map(TRUTH)
     arms = pd.read_csv(work / name / "karyotype.tsv", sep="\t", keep_default_na=False)
@@ -132,7 +132,11 @@ def test_held_out_reference_with_positions(placed) -> None:
         ref, part = work / f"ref{f}.h5ad", work / f"fold{f}.h5ad"
         adata[~held].copy().write_h5ad(ref)
         adata[held].copy().write_h5ad(part)
-        run(SubtypesInputs(part, annotation, [], [], subtype_reference=ref), work / f"fold{f}")
+        run(
+            SubtypesInputs(part, annotation, [], [], subtype_reference=ref),
+            SubtypesParams(),
+            work / f"fold{f}",
+        )
         tables.append(pd.read_csv(work / f"fold{f}" / "subtypes.tsv", sep="\t"))
     calls = pd.concat(tables)
     right = calls["subtype"] == calls["sample"].map(labels).map(TRUTH)
