@@ -38,7 +38,7 @@ def tiny_config(data: Path, outdir: Path, **changes: object) -> RunConfig:
         "fasta": data / "genome.fa",
         "gtf": data / "genes.gtf",
         "dbsnp": data / "dbsnp.vcf.gz",
-        "gene_sets": [data / "gene_sets.gmt"],
+        "gene_sets": (data / "gene_sets.gmt",),
         "outdir": outdir,
         "threads": 2,
     }

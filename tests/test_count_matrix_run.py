@@ -122,7 +122,7 @@ def test_counts_from_a_symbol_matrix(tmp_path: Path) -> None:
 def _matrix_plan(tmp_path: Path) -> Plan:
     cfg = RunConfig(
         input=None, phenotypes=tmp_path / "p.csv", fasta=None, gtf=tmp_path / "g.gtf",
-        dbsnp=None, outdir=tmp_path / "out", counts=[tmp_path / "m.tsv"],
+        dbsnp=None, outdir=tmp_path / "out", counts=(tmp_path / "m.tsv",),
     )  # fmt: skip
     plan = Plan(cfg, tmp_path / "out", [{"sample": "A"}, {"sample": "B"}])
     return plan

@@ -401,3 +401,102 @@ def test_a_threshold_written_in_two_dataclasses_is_found() -> None:
     (found,) = shared_literals((call, _stage("filter", "FilterLike", tuning)))
     assert "CallLike.min_vaf" in found and "FilterLike.min_vaf" in found
     assert shared_literals((call, _stage("filter", "FilterReferring", tuning))) == []
+
+
+PACKAGE = ROOT / "python" / "tkiseq"
+# Resources each stage sizes for itself, not one quantity: the same 1 in several dataclasses is
+# several choices that happen to agree.
+OWN_CHOICE = {"threads"}
+
+
+def _literal(value: ast.expr | None) -> object:
+    """The value of a literal default (``15``, ``option(15, ...)``, ``field(default=15)``);
+    None for a named constant, another class's default or a computed one."""
+    if isinstance(value, ast.Call):
+        value = next((k.value for k in value.keywords if k.arg == "default"),
+                     value.args[0] if value.args else None)  # fmt: skip
+    try:
+        return ast.literal_eval(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def dataclass_literals(sources: dict[str, str]) -> list[tuple[str, str, str, object]]:
+    """(module, class, field, literal default) of every dataclass field in these sources
+    (path under python/tkiseq -> text); empty defaults ("", (), False) say nothing."""
+    found = []
+    for path, text in sources.items():
+        module = Path(path).stem
+        for cls in [n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.ClassDef)]:
+            if not any("dataclass" in ast.unparse(d) for d in cls.decorator_list):
+                continue
+            for node in cls.body:
+                if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                    value = _literal(node.value)
+                    if value not in (None, "", (), False):
+                        found.append((module, cls.name, node.target.id, value))
+    return found
+
+
+def same_quantity(a: tuple[str, str, str, object], b: tuple[str, str, str, object]) -> bool:
+    """Two fields name one quantity when their names are the same, or when one is the other
+    prefixed by the other's module (``SubtypesParams.reference_neighbours`` and
+    ``reference.ProjectionParams.neighbours``)."""
+    (module_a, _, name_a, _), (module_b, _, name_b, _) = a, b
+    return name_a == name_b or name_a == f"{module_b}_{name_b}" or name_b == f"{module_a}_{name_a}"
+
+
+def repeated_literals(sources: dict[str, str]) -> list[str]:
+    """The quantities whose default is written as the same literal in two dataclasses."""
+    rows = [r for r in dataclass_literals(sources) if r[2] not in OWN_CHOICE]
+    out = []
+    for i, a in enumerate(rows):
+        for b in rows[i + 1 :]:
+            if a[:2] != b[:2] and same_quantity(a, b) and type(a[3]) is type(b[3]) \
+                    and a[3] == b[3]:  # fmt: skip
+                out.append(f"{'.'.join(a[:3])} and {'.'.join(b[:3])} both write {a[3]!r}")
+    return out
+
+
+SOURCES = {p.relative_to(PACKAGE).as_posix(): p.read_text() for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def test_no_quantity_is_written_in_two_dataclasses() -> None:
+    assert repeated_literals(SOURCES) == []
+
+
+def _literal_alpha(text: str) -> str:
+    return text.replace("        ALPHA, help=", "        0.05, help=")
+
+
+# (edits: file -> edit, the two classes found): each writes again, as a literal, a default another
+# dataclass holds (as the code did before: 15 neighbours and 30 PCs, alpha 0.05 in DE and report)
+COPIED = {
+    "subtypes neighbours": ({"subtypes/stage.py": lambda t: t.replace(
+        "reference.ProjectionParams.neighbours,", "15,")},
+        ("ProjectionParams.neighbours", "SubtypesParams.reference_neighbours")),
+    "subtypes pcs": ({"subtypes/stage.py": lambda t: t.replace(
+        "reference.ProjectionParams.pcs,", "30,")},
+        ("ProjectionParams.pcs", "SubtypesParams.reference_pcs")),
+    "alpha": ({"report/params.py": _literal_alpha, "expression/de.py": _literal_alpha},
+              ("DeParams.alpha", "ReportParams.alpha")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(COPIED))
+def test_a_default_copied_into_another_dataclass_is_found(case: str) -> None:
+    edits, classes = COPIED[case]
+    doctored = {path: edit(SOURCES[path]) for path, edit in edits.items()}
+    assert all(doctored[p] != SOURCES[p] for p in edits), f"{case}: the edit no longer applies"
+    (found,) = repeated_literals({**SOURCES, **doctored})
+    assert all(name in found for name in classes), found
+
+
+def test_an_equal_value_under_another_name_is_another_quantity() -> None:
+    """The report's associations highlight and DE's alpha are both 0.05: two defaults."""
+    de, report = ("de", "DeParams", "alpha", 0.05), ("params", "ReportParams", "alpha", 0.05)
+    highlight = ("params", "ReportParams", "association_alpha", 0.05)
+    assert same_quantity(de, report) and not same_quantity(de, highlight)
+    projection = ("reference", "ProjectionParams", "neighbours", 15)
+    assert same_quantity(("stage", "SubtypesParams", "reference_neighbours", 15), projection)
+    assert highlight in dataclass_literals({"report/params.py": SOURCES["report/params.py"]})

@@ -397,3 +397,15 @@ def test_associations_without_optional_columns_still_give_the_core_tests(tmp_pat
     table.drop(columns=["note", "n_reference", "statistic"]).to_csv(path, sep="\t", index=False)
     rows = tables(build_report(fake.results, NO_MULTIQC))["core-tests"]["rows"]
     assert len(rows) == 3 and rows[2][4] == 2e-05  # no note: not known to be a bound
+
+
+def test_the_de_threshold_reaches_the_de_section_only(fake: FakeRun, tmp_path: Path) -> None:
+    """`--alpha` (the run's --de-alpha) sets what the DE section counts at; the associations
+    highlight keeps its own 0.05."""
+    de = pd.read_csv(fake.results / "de" / "de_auc_imatinib.tsv", sep="\t")
+    strict = ReportParams(multiqc=False, alpha=0.001)
+    page = run(fake.results, tmp_path / "report", strict).read_text()
+    called = int((de["padj"] < 0.001).sum())
+    assert f"{called} genes at padj &lt; 0.001" in page
+    assert called < int((de["padj"] < 0.05).sum())
+    assert "Rows with padj &lt; 0.05 are highlighted." in page

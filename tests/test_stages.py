@@ -119,7 +119,7 @@ ROWS = [
 ]  # fmt: skip
 
 
-def plan(gene_sets: list[Path]) -> Plan:
+def plan(gene_sets: tuple[Path, ...]) -> Plan:
     cfg = RunConfig(
         input=Path("/d/s.csv"), phenotypes=Path("/d/p.csv"), fasta=Path("/r/g.fa"),
         gtf=Path("/r/g.gtf"), dbsnp=Path("/r/dbsnp.vcf.gz"), outdir=Path("/o"),
@@ -129,7 +129,7 @@ def plan(gene_sets: list[Path]) -> Plan:
 
 
 def test_sample_tasks_follow_each_row() -> None:
-    fastq, bam_only = (plan([]).sample_chain(r["sample"], threads=2) for r in ROWS)
+    fastq, bam_only = (plan(()).sample_chain(r["sample"], threads=2) for r in ROWS)
     assert fastq[0].args == [
         "align", "--sample", "P1", "--fastq-1", "/d/P1_1.fq.gz", "--fastq-2", "/d/P1_2.fq.gz",
         "--strandedness", "reverse", "--star-index", "/o/reference/star_index",
@@ -147,7 +147,7 @@ def test_sample_tasks_follow_each_row() -> None:
 
 
 def test_cohort_tasks_take_every_sample_and_each_phenotype() -> None:
-    tasks = plan([Path("/g/a.gmt"), Path("/g/b.gmt")]).cohort_tasks(["auc_x", "auc_y"])
+    tasks = plan((Path("/g/a.gmt"), Path("/g/b.gmt"))).cohort_tasks(["auc_x", "auc_y"])
     names = [t.name for t in tasks]
     assert names == [
         "counts", "variants_cohort", "fusions_cohort", "subtypes", "de.auc_x", "de.auc_y",
@@ -176,7 +176,7 @@ def test_cohort_tasks_take_every_sample_and_each_phenotype() -> None:
         "/g/a.gmt,/g/b.gmt",
     ]
     assert gsea.inputs == [Path("/o/de/de_auc_y.tsv"), Path("/g/a.gmt"), Path("/g/b.gmt")]
-    assert "gsea" not in {t.stage for t in plan([]).cohort_tasks(["auc_x"])}
+    assert "gsea" not in {t.stage for t in plan(()).cohort_tasks(["auc_x"])}
     report = tasks[-1]  # last: every sample's logs, every phenotype's tables
     logs = {
         f"/o/align/{s}/{s}{x}" for s in ("P1", "P2") for x in (".Log.final.out", ".markdup.txt")
@@ -184,7 +184,7 @@ def test_cohort_tasks_take_every_sample_and_each_phenotype() -> None:
     tables = {f"/o/{d}/{d}_{p}.tsv" for d in ("de", "gsea") for p in ("auc_x", "auc_y")}
     assert logs | tables <= set(map(str, report.inputs)) == set(report.args[1:-2])
     assert report.args[-2:] == ["--outdir", "/o/report"]
-    without_sets = plan([]).cohort_tasks(["auc_x"])[-1]
+    without_sets = plan(()).cohort_tasks(["auc_x"])[-1]
     assert not any("gsea" in str(p) for p in without_sets.inputs)
 
 
@@ -207,7 +207,7 @@ def test_validate_writes_the_tested_phenotypes(tiny_data: Path, tmp_path: Path) 
 
 
 def test_subtypes_task_takes_every_sample_and_the_references_when_given() -> None:
-    (task,) = [t for t in plan([]).cohort_tasks(["auc_x"]) if t.stage == "subtypes"]
+    (task,) = [t for t in plan(()).cohort_tasks(["auc_x"]) if t.stage == "subtypes"]
     assert task.args[task.args.index("--vcfs") + 1 : task.args.index("--vcfs") + 3] == [
         "/o/variants/P1.all.vcf.gz", "/o/variants/P2.all.vcf.gz"
     ]  # fmt: skip
@@ -285,3 +285,35 @@ def test_every_option_has_help_and_shows_its_default() -> None:
     assert (
         "--min-vaf MIN_VAF" in helps["tkiseq run"] and "(default: None)" not in helps["tkiseq run"]
     )
+
+
+def test_a_run_command_line_becomes_its_run_config() -> None:
+    """`tkiseq run`'s options are RunConfig's fields; a registry switch and a tuning set on the
+    command line reach the config, and comma lists become paths."""
+    from tkiseq.cli import build_parser
+
+    argv = ["run", "--input", "s.csv", "--phenotypes", "p.csv", "--fasta", "g.fa", "--gtf",
+            "g.gtf", "--dbsnp", "d.vcf.gz", "--outdir", "o", "--gene-sets", "a.gmt,b.gmt",
+            "--threads", "3", "--allow-same-reads", "--min-vaf", "0.2"]  # fmt: skip
+    cfg = runner.config_from_args(build_parser(only="run").parse_args(argv))
+    assert cfg == RunConfig(
+        input=Path("s.csv"), phenotypes=Path("p.csv"), fasta=Path("g.fa"), gtf=Path("g.gtf"),
+        dbsnp=Path("d.vcf.gz"), outdir=Path("o"), gene_sets=(Path("a.gmt"), Path("b.gmt")),
+        threads=3, allow_same_reads=True, tuning={"min_vaf": "0.2"},
+    )  # fmt: skip
+    plain = runner.config_from_args(build_parser(only="run").parse_args(argv[:13]))
+    assert not plain.allow_same_reads and plain.tuning == {} and plain.threads == 2
+
+
+@pytest.mark.parametrize(
+    ("extra", "refused"),
+    [(["--counts", "m.tsv"], "--counts"), ([], "--dbsnp")],
+)
+def test_reads_and_a_count_matrix_exclude_each_other(extra: list[str], refused: str) -> None:
+    from tkiseq.cli import build_parser
+    from tkiseq.errors import InputError
+
+    argv = ["run", "--input", "s.csv", "--phenotypes", "p.csv", "--fasta", "g.fa", "--gtf",
+            "g.gtf", "--outdir", "o", *extra]  # fmt: skip
+    with pytest.raises(InputError, match=refused):
+        runner.config_from_args(build_parser(only="run").parse_args(argv))

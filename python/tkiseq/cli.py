@@ -1,6 +1,7 @@
 """Command line: one subcommand per stage, generated from the stage's ``Params`` and ``Inputs``
-(``tkiseq.stage_options``); what is not a stage (``run``, ``simulate``, ``versions``,
-``report-status``) is written out here.
+(``tkiseq.stage_options``). ``tkiseq run``'s options are generated the same way, from
+``runner.RunConfig`` and the registry's switches and tunings; what is left (``simulate``,
+``versions``, ``report-status``) is written out here.
 
 The Nextflow processes and the local runner call these same subcommands, so a stage behaves
 the same on a laptop and on a cluster. A tunable option's default is the field default of the
@@ -31,8 +32,8 @@ from tkiseq.errors import (
     stop_with_parent,
 )
 from tkiseq.pipeline_info import configure_logging
-from tkiseq.stage_options import add_options, cli_default, from_args, positive_int, split_list
-from tkiseq.stages import BY_NAME, STAGES, Stage, Tuning
+from tkiseq.stage_options import OPTION_KEY, add_options, cli_default, flag_of, from_args
+from tkiseq.stages import BY_NAME, STAGES, Stage, Switch, Tuning
 
 Parser = argparse.ArgumentParser
 
@@ -155,59 +156,22 @@ def _tuning_option(p: argparse._ArgumentGroup, stage: Stage, tuning: Tuning) -> 
     )
 
 
+def _switch_help(stage: Stage, switch: Switch) -> str:
+    """A switch of ``tkiseq run`` says what the stage's own option says."""
+    cls = stage.params_class()
+    assert cls is not None, f"{stage.name}: a switch needs a parameter dataclass"
+    fields = [f for f in dataclasses.fields(cls) if OPTION_KEY in f.metadata]
+    return str(next(f for f in fields if flag_of(f) == switch.flag).metadata[OPTION_KEY].help)
+
+
 def _run_options(p: Parser) -> None:
     from tkiseq.runner import RunConfig
 
-    defaults = {f.name: f.default for f in dataclasses.fields(RunConfig)}
-    p.add_argument("--input", type=Path, help="samplesheet.csv (the reads); or --counts")
-    p.add_argument(
-        "--counts",
-        help="instead of --input: a published count matrix (genes x samples TSV/CSV keyed by "
-        "Ensembl IDs or gene symbols, featureCounts output, or comma-separated HTSeq-count "
-        "files); its columns are the samples, and the stages that need reads are skipped",
-    )  # fmt: skip
-    p.add_argument("--phenotypes", type=Path, required=True, help="phenotypes.csv")
-    p.add_argument("--cnv", type=Path, help="cnv.csv (MLPA or SNP array), optional")
-    p.add_argument("--fasta", type=Path, help="genome FASTA (not needed with --counts)")
-    p.add_argument("--gtf", type=Path, required=True, help="gene annotation GTF (prepare reads it)")
-    p.add_argument("--dbsnp", type=Path, help="dbSNP VCF, bgzip + tabix (not needed with --counts)")
-    p.add_argument("--gene-sets", help="comma-separated GMT files (no GSEA without)")
-    p.add_argument("--outdir", type=Path, required=True, help="results folder")
-    p.add_argument("--star-index", type=Path, help="reuse a STAR index instead of building one")
-    p.add_argument(
-        "--annotation", type=Path, help="reuse an annotation bundle instead of preparing one"
-    )
-    p.add_argument(
-        "--reference-dir", type=Path,
-        help="where the STAR index and annotation bundle are prepared, and reused by later runs "
-        "while the FASTA and GTF match (default: <outdir>/reference)",
-    )  # fmt: skip
-    p.add_argument(
-        "--subtype-reference", type=Path,
-        help="labelled .h5ad (obs 'subtype', raw counts) the subtypes stage projects onto",
-    )  # fmt: skip
-    p.add_argument(
-        "--karyotype-reference", type=Path,
-        help="known-diploid .h5ad (raw counts) for the RNA karyotype (default: cohort median)",
-    )  # fmt: skip
-    p.add_argument(
-        "--subtype-centroids", type=Path,
-        help="centroid table (genes x subtypes, mean log2 CPM) the subtypes stage correlates with",
-    )  # fmt: skip
-    p.add_argument(
-        "--threads", type=positive_int, default=defaults["threads"], help="CPU threads for the run"
-    )
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue the run in --outdir: skip stages already complete",
-    )
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace the tkiseq results already in --outdir (refused without it)",
-    )
-    add_options(p, BY_NAME["validate"].params_class())  # --allow-same-reads
+    add_options(p, RunConfig)
+    for stage in STAGES:
+        for switch in stage.switches:
+            flag = f"--{switch.name.replace('_', '-')}"
+            p.add_argument(flag, action="store_true", help=_switch_help(stage, switch))
     study = p.add_argument_group("study thresholds (default: the stage's own)")
     added: set[str] = set()
     for stage in STAGES:
@@ -218,24 +182,9 @@ def _run_options(p: Parser) -> None:
 
 
 def _run(a: argparse.Namespace) -> None:
-    from tkiseq.runner import RunConfig, run_pipeline
+    from tkiseq.runner import config_from_args, run_pipeline
 
-    tuning = {
-        t.name: str(getattr(a, t.name))
-        for stage in STAGES
-        for t in stage.tuning
-        if getattr(a, t.name) is not None
-    }
-    counts = [Path(p) for p in split_list(a.counts or "")]
-    if counts and a.input:
-        raise InputError("--counts", "give reads (--input) or a count matrix (--counts), not both")
-    for name in () if counts else ("input", "fasta", "dbsnp"):  # a matrix needs no genome
-        if getattr(a, name) is None:
-            hint = "or give a count matrix with --counts" if name == "input" else None
-            raise InputError(f"--{name}", "required for a run from reads", hint=hint)
-    given = {f.name: getattr(a, f.name) for f in dataclasses.fields(RunConfig) if f.name in a}
-    gene_sets = [Path(p) for p in split_list(a.gene_sets or "")]
-    run_pipeline(RunConfig(**given | dict(counts=counts, gene_sets=gene_sets, tuning=tuning)))
+    run_pipeline(config_from_args(a))
 
 
 # -- report-status -------------------------------------------------------------------------------

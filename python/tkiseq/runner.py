@@ -8,6 +8,7 @@ and input files (path, size, modification time: Nextflow's default cache key) ar
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import csv
 import hashlib
@@ -20,7 +21,7 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,6 +46,7 @@ from tkiseq.pipeline_info import (
 )
 from tkiseq.prepared import Prepared
 from tkiseq.report.status import finish_reports
+from tkiseq.stage_options import from_args, option, positive_int
 from tkiseq.stages import (
     BY_GIVEN,
     BY_NAME,
@@ -70,30 +72,72 @@ SKIP_REASONS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunConfig:
-    """The parameters of ``tkiseq run`` (docs/usage.md)."""
+    """The parameters of ``tkiseq run`` (docs/usage.md); each option field is also its
+    command-line option (``tkiseq.stage_options``), in this order."""
 
-    input: Path | None  # the samplesheet; None for a run from a count matrix (counts)
-    phenotypes: Path
-    fasta: Path | None  # None: a run from a count matrix needs no genome
-    gtf: Path
-    dbsnp: Path | None
-    outdir: Path
-    counts: list[Path] = field(default_factory=list)  # a published count matrix instead of reads
-    cnv: Path | None = None
-    gene_sets: list[Path] = field(default_factory=list)
-    star_index: Path | None = None
-    annotation: Path | None = None  # a prepared bundle (tkiseq prepare) to use as it is
-    reference_dir: Path | None = None  # index + bundle; None: <outdir>/reference
-    subtype_reference: Path | None = None  # labelled .h5ad for the subtypes stage
-    karyotype_reference: Path | None = None  # known-diploid .h5ad for the RNA karyotype
-    subtype_centroids: Path | None = None  # centroid table (genes x subtypes) for subtypes
-    threads: int = 2
-    resume: bool = False
-    overwrite: bool = False
-    allow_same_reads: bool = False
+    input: Path | None = option(None, help="samplesheet.csv (the reads); or --counts")
+    counts: tuple[Path, ...] = option(
+        (),
+        help="instead of --input: a published count matrix (genes x samples TSV/CSV keyed by "
+        "Ensembl IDs or gene symbols, featureCounts output, or comma-separated HTSeq-count "
+        "files); its columns are the samples, and the stages that need reads are skipped",
+    )
+    phenotypes: Path = option(help="phenotypes.csv")
+    cnv: Path | None = option(None, help="cnv.csv (MLPA or SNP array), optional")
+    fasta: Path | None = option(None, help="genome FASTA (not needed with --counts)")
+    gtf: Path = option(help="gene annotation GTF (prepare reads it)")
+    dbsnp: Path | None = option(None, help="dbSNP VCF, bgzip + tabix (not needed with --counts)")
+    gene_sets: tuple[Path, ...] = option((), help="comma-separated GMT files (no GSEA without)")
+    outdir: Path = option(help="results folder")
+    star_index: Path | None = option(None, help="reuse a STAR index instead of building one")
+    annotation: Path | None = option(
+        None, help="reuse an annotation bundle instead of preparing one"
+    )
+    reference_dir: Path | None = option(
+        None,
+        help="where the STAR index and annotation bundle are prepared, and reused by later runs "
+        "while the FASTA and GTF match (default: <outdir>/reference)",
+    )
+    subtype_reference: Path | None = option(
+        None, help="labelled .h5ad (obs 'subtype', raw counts) the subtypes stage projects onto"
+    )
+    karyotype_reference: Path | None = option(
+        None,
+        help="known-diploid .h5ad (raw counts) for the RNA karyotype (default: cohort median)",
+    )
+    subtype_centroids: Path | None = option(
+        None,
+        help="centroid table (genes x subtypes, mean log2 CPM) the subtypes stage correlates with",
+    )
+    threads: int = option(2, help="CPU threads for the run", type=positive_int)
+    resume: bool = option(False, help="continue the run in --outdir: skip stages already complete")
+    overwrite: bool = option(
+        False, help="replace the tkiseq results already in --outdir (refused without it)"
+    )
+    allow_same_reads: bool = False  # a registry switch (stages.Switch): its option comes from there
     tuning: dict[str, str] = field(default_factory=dict)  # study thresholds set (stages.Tuning)
+
+
+def config_from_args(a: argparse.Namespace) -> RunConfig:
+    """The run's parameters from ``tkiseq run``'s options; reads and a count matrix exclude
+    each other, and a run from reads needs its genome."""
+    tuning = {
+        t.name: str(getattr(a, t.name))
+        for stage in STAGES
+        for t in stage.tuning
+        if getattr(a, t.name) is not None
+    }
+    switches = {s.name: getattr(a, s.name) for stage in STAGES for s in stage.switches}
+    cfg = replace(from_args(RunConfig, a), tuning=tuning, **switches)
+    if cfg.counts and cfg.input:
+        raise InputError("--counts", "give reads (--input) or a count matrix (--counts), not both")
+    for name in () if cfg.counts else ("input", "fasta", "dbsnp"):  # a matrix needs no genome
+        if getattr(cfg, name) is None:
+            hint = "or give a count matrix with --counts" if name == "input" else None
+            raise InputError(f"--{name}", "required for a run from reads", hint=hint)
+    return cfg
 
 
 @dataclass(frozen=True)

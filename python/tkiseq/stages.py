@@ -174,6 +174,8 @@ VARIANTS_MIN_VAF = Tuning(
 AUC_CAP = Tuning(
     "auc_cap", "--cap", "cap", "drug response and DE: cap the AUC at this value (DE: 0, no cap)"
 )
+# the report marks the genes DE called: the same threshold (docs/science.md#differential-expression)
+DE_ALPHA = Tuning("de_alpha", "--alpha", "alpha", "DE and report: adjusted p-value threshold")
 
 STAGES: tuple[Stage, ...] = (
     Stage(
@@ -303,8 +305,7 @@ STAGES: tuple[Stage, ...] = (
          _v("--phenotype", "{phenotype}"), THREADS),
         ("de_{phenotype}.tsv", "volcano_{phenotype}.png", "top_genes_{phenotype}.png"), "de",
         "process_medium", tools=("pydeseq2",),
-        tuning=(AUC_CAP,
-                Tuning("de_alpha", "--alpha", "alpha", "DE: adjusted p-value threshold")),
+        tuning=(AUC_CAP, DE_ALPHA),
     ),
     Stage(
         "gsea", "tkiseq.enrichment.stage", "TKISEQ_GSEA", ("gsea",), "phenotype",
@@ -354,7 +355,7 @@ STAGES: tuple[Stage, ...] = (
          _o("", "associations:associations.tsv"),
          _o("", "de:de_{phenotype}.tsv"), _o("", "gsea:gsea_{phenotype}.tsv", when="gene_sets")),
         ("report.html", "multiqc"), "report", "process_medium",
-        tools=("multiqc",),
+        tools=("multiqc",), tuning=(DE_ALPHA,),
     ),
 )  # fmt: skip
 

@@ -32,7 +32,7 @@ from matplotlib.figure import Figure
 from tkiseq import tables
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
-from tkiseq.expression import outliers
+from tkiseq.expression import ALPHA, outliers
 from tkiseq.inputs.count_matrix import CountMatrix, read_counts
 from tkiseq.inputs.phenotypes import MIN_SAMPLES, read_phenotypes
 from tkiseq.response import AUC_CAP
@@ -58,7 +58,7 @@ class DeParams:
     min_count: int = option(10, help="low-count filter: a gene needs this many reads ...")
     min_samples: int = option(3, help="... in at least this many samples")
     alpha: float = option(
-        0.05, help="adjusted p-value threshold (independent filtering, significance)"
+        ALPHA, help="adjusted p-value threshold (independent filtering, significance)"
     )
     threads: int = option(1, type=positive_int, help="PyDESeq2 worker processes")
 

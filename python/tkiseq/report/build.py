@@ -381,10 +381,11 @@ def response_section(
         if "note" in assoc:  # "<= x" where the p is a permutation bound
             shown = [p_text(p, n) for p, n in zip(assoc["pvalue"], assoc["note"], strict=True)]
             assoc.insert(assoc.columns.get_loc("pvalue") + 1, "p_shown", shown)
-        marks = {i: [] for i in range(len(assoc)) if assoc["padj"].iloc[i] < params.alpha}
+        alpha = params.association_alpha
+        marks = {i: [] for i in range(len(assoc)) if assoc["padj"].iloc[i] < alpha}
         section.tables.append(
             Table("associations", "Associations", assoc, marks,
-                  note=f"Rows with padj < {params.alpha:g} are highlighted.")
+                  note=f"Rows with padj < {alpha:g} are highlighted.")
         )  # fmt: skip
     n = f"{len(read_samples(results))} samples in the cohort"
     section.images += _stage_images(results / "response", f"Drawn by the response stage; {n}.")

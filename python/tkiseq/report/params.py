@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tkiseq.expression import ALPHA
 from tkiseq.response import AUC_CAP
 from tkiseq.stage_options import option
 
@@ -24,7 +25,10 @@ class ReportParams:
     )
     min_reads_detected: int = option(1, help="reads that make a gene detected")
     top_genes: int = option(100, help="DE rows shown per phenotype")  # and downloadable
-    alpha: float = 0.05  # DE significance for the volcano colours
+    alpha: float = option(
+        ALPHA, help="DE significance: padj below which the volcano and tables mark a gene"
+    )
+    association_alpha: float = 0.05  # padj below which an associations row is highlighted
     auc_cap: float = AUC_CAP  # drawn on the response figure
     page_size: int = 25  # table rows per page
     cards_per_page: int = 6  # one page per sample: a card is a screen tall

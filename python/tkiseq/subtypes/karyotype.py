@@ -291,7 +291,8 @@ class Centre:
 
     offset: float
     basis: str
-    response: float = 0.75  # the sample's log2 ratio per log2 copy ratio (its dosage damping)
+    # the sample's log2 ratio per log2 copy ratio (its dosage damping)
+    response: float = KaryotypeParams.dosage_response
     scatter: float = 0.0  # robust spread of its arms at the mode (its own dosage noise)
 
 

@@ -54,7 +54,8 @@ def vocabulary_label(label: str) -> str:
 
 @dataclass(frozen=True)
 class ProjectionParams:
-    """Defaults of the projection (the stage's ``--neighbours`` / ``--reference-pcs`` set them)."""
+    """Defaults of the projection, written here only: the stage's ``--neighbours``,
+    ``--reference-pcs`` and ``--reference-centre-min`` take theirs from these."""
 
     neighbours: int = 15  # asked for; capped at the smallest reference class
     pcs: int = 30

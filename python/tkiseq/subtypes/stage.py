@@ -24,7 +24,7 @@ from tkiseq.fusions.call import known_subtype, load_known_fusions
 from tkiseq.genome.bundle import read_genes
 from tkiseq.stage_options import ANNOTATION_HELP, option, positive_int
 from tkiseq.subtypes import karyotype as kt
-from tkiseq.subtypes import karyotype_data
+from tkiseq.subtypes import karyotype_data, reference
 from tkiseq.subtypes.arms import arm_boundaries, arm_labels, canonical_chrom, gene_arms
 from tkiseq.subtypes.centroids import CentroidParams
 from tkiseq.subtypes.markers import MarkerParams, open_gates
@@ -48,16 +48,21 @@ class SubtypesParams:
     markers: MarkerParams = field(default_factory=MarkerParams)
     centroids: CentroidParams = field(default_factory=CentroidParams)
     reference_neighbours: int = option(  # capped at the reference's smallest subtype
-        15, flag="--neighbours", type=positive_int, help="subtype reference: neighbours per sample"
+        reference.ProjectionParams.neighbours,
+        flag="--neighbours",
+        type=positive_int,
+        help="subtype reference: neighbours per sample",
     )
     reference_pcs: int = option(
-        30, type=positive_int, help="subtype reference: principal components of the projection"
+        reference.ProjectionParams.pcs,
+        type=positive_int,
+        help="subtype reference: principal components of the projection",
     )
     reference_min_fraction: float = option(
         0.8, help="subtype reference: share of neighbours for a confident call"
     )
     reference_centre_min: int = option(  # cohort size from which both sides are median-centred
-        20,
+        reference.ProjectionParams.min_centred,
         help="subtype reference: cohort size from which cohort and reference are each centred on "
         "their own gene medians (a batch offset removed; 0: never)",
     )
@@ -374,8 +379,6 @@ def _karyotypes(
 
 
 def _projection(path: Path, adata: ad.AnnData, params: SubtypesParams):
-    from tkiseq.subtypes import reference
-
     ref = reference.read_reference(path)
     setting = reference.ProjectionParams(
         params.reference_neighbours, params.reference_pcs, min_centred=params.reference_centre_min
