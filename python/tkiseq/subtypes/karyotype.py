@@ -313,7 +313,7 @@ def dosage_centre(values: np.ndarray, chroms: np.ndarray, params: KaryotypeParam
     ok = ~np.isnan(values)
     values, chroms = values[ok], chroms[ok]
     if len(values) == 0:
-        return Centre(0.0, NOT_DETERMINED)
+        return Centre(0.0, NOT_DETERMINED, params.dosage_response)
     grid = np.arange(values.min() - 0.2, values.max() + 0.2, 0.005)
     density = np.exp(-0.5 * ((grid[:, None] - values[None, :]) / params.centre_bandwidth) ** 2)
     mode = float(grid[np.argmax(density.sum(axis=1))])
@@ -336,7 +336,7 @@ def _dosage_reading(
     up, down = up.dropna(), down.dropna()
     trisomy = float(np.log2(1.5))
     if len(up) == 1 and not len(down) and up.min() >= params.single_doubling_min:
-        return Centre(mode, NOT_DETERMINED)
+        return Centre(mode, NOT_DETERMINED, params.dosage_response)
     if len(up) >= 2 and not len(down) and up.min() >= params.doubling_min:
         return Centre(mode + float(up.median()), "dosage", _response(float(up.median()), params))
     if len(down) >= 3 and not len(up) and down.max() > -params.doubling_min:
