@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 COLUMNS = tables.columns("de")
 MIN_SAMPLES = 3
+TOP_GENES = 9  # drawn in top_genes_<phenotype>.png
 
 
 def phenotypes_for_de(phenotypes_csv: Path) -> list[str]:
@@ -180,6 +181,10 @@ def fit_deseq(
             quiet=True, inference=inference,
         )  # fmt: skip
         dds.deseq2()
+        for name in ("_mu_hat", "_mu_LFC", "_hat_diagonals"):  # samples x genes, used up
+            for store in (dds.layers, dds.obsm):
+                if name in store:
+                    del store[name]
         columns = list(dds.obsm["design_matrix"].columns)
         contrast = np.array([1.0 if c == phenotype else 0.0 for c in columns])
         ds = DeseqStats(
@@ -201,7 +206,7 @@ def fit_deseq(
     )
     res.loc[bad, "log2fc"] = np.nan
     res["untested_reason"] = reason
-    cooks = np.asarray(dds.layers["cooks"], dtype=float).copy()
+    cooks = np.asarray(dds.layers["cooks"], dtype=float)  # dds is ours: no copy
     cooks[:, bad] = np.nan
     return DeFit(
         results=res[["base_mean", "log2fc", "lfc_se", "stat", "pvalue", "padj", "untested_reason"]],
@@ -235,8 +240,10 @@ def differential_expression(
     matrix: CountMatrix, design: pd.DataFrame, params: DeParams
 ) -> tuple[pd.DataFrame, DeFit]:
     """The DE table (all genes, ``COLUMNS`` order, sorted by p) and the fit behind it."""
-    counts = matrix.counts[design.index].T  # samples x genes
-    keep = expressed(counts.to_numpy(), params.min_count, params.min_samples)
+    genes = matrix.counts.index
+    # the vignette's pre-filter on the genes x samples matrix as read, then one samples x genes
+    # copy of the genes kept (a transposed copy of all genes first cost a gigabyte at 2,000)
+    keep = expressed(matrix.counts[design.index].to_numpy().T, params.min_count, params.min_samples)
     if not keep.any():
         raise InputError(
             matrix.source, f"no gene has >= {params.min_count} reads in >= "
@@ -246,7 +253,7 @@ def differential_expression(
     sd = float(np.std(auc, ddof=1))
     fitted = design.copy()
     fitted[params.phenotype] = (auc - auc.mean()) / sd  # on the raw scale IRLS diverges
-    tested = counts.loc[:, keep]
+    tested = matrix.counts.loc[keep, design.index].T
     fit = fit_deseq(tested, fitted, params.phenotype, params.alpha, params.threads)
     res = fit.results.copy()
     res["log2fc_per_sd"] = res["log2fc"]
@@ -257,18 +264,18 @@ def differential_expression(
     res["cooks_max"], res["cooks_sample"] = most_influential(fit.cooks, design.index.to_numpy())
     called = np.flatnonzero((res["padj"] < params.alpha).to_numpy())
     res["loo_p"] = outliers.leave_most_influential_out(
-        tested.to_numpy(dtype=float), fit.design, fit.size_factors, fit.dispersions,
+        tested.to_numpy(), fit.design, fit.size_factors, fit.dispersions,
         fit.cooks, called, fit.coef,
     )  # fmt: skip
     limit = outliers.cooks_cutoff(fit.design.shape[1], fit.design.shape[0])
     res["outlier_driven"] = outliers.flag(res, params.alpha, limit)
 
-    table = res.reindex(counts.columns)
+    table = res.reindex(genes)
     table["outlier_driven"] = table["outlier_driven"].eq(True)  # untested genes: False
     table["untested_reason"] = table["untested_reason"].fillna(
         f"fewer than {params.min_samples} samples with >= {params.min_count} reads"
     )
-    table.insert(0, "gene_name", matrix.gene_names.reindex(counts.columns).to_numpy())
+    table.insert(0, "gene_name", matrix.gene_names.reindex(genes).to_numpy())
     table.index.name = "gene_id"
     table = table.reset_index()[COLUMNS]
     return table.sort_values(["pvalue", "gene_id"], na_position="last", kind="stable"), fit
@@ -289,7 +296,8 @@ def run(counts: list[Path], phenotypes: Path, params: DeParams, outdir: Path) ->
         int((table["padj"] < params.alpha).sum()), params.alpha,
         int(table["outlier_driven"].sum()),
     )  # fmt: skip
-    expression = matrix.counts.loc[:, design.index].T / fit.size_factors[:, None]
+    shown = table.dropna(subset=["pvalue"])["gene_id"].head(TOP_GENES)  # only what is drawn
+    expression = matrix.counts.loc[shown, design.index].T / fit.size_factors[:, None]
     name = params.phenotype
     with atomic_path(outdir / f"volcano_{name}.png") as tmp:
         volcano(table, params.alpha, name).savefig(tmp, dpi=120)
@@ -324,7 +332,7 @@ def volcano(table: pd.DataFrame, alpha: float, phenotype: str) -> Figure:
 
 
 def top_genes(
-    table: pd.DataFrame, expression: pd.DataFrame, x: pd.Series, alpha: float, n: int = 9
+    table: pd.DataFrame, expression: pd.DataFrame, x: pd.Series, alpha: float, n: int = TOP_GENES
 ) -> Figure:
     """Normalised expression against the phenotype for the top calls, so outliers show."""
     import matplotlib.pyplot as plt
