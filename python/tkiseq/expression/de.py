@@ -147,12 +147,30 @@ class DeFit:
     """What PyDESeq2 leaves behind that the outlier checks and plots need (tested genes)."""
 
     results: pd.DataFrame  # base_mean, log2fc (per fitted unit), lfc_se, stat, pvalue, padj
+    counts: np.ndarray  # samples x genes, raw (PyDESeq2's own copy)
     normalised: np.ndarray  # samples x genes
     cooks: np.ndarray  # samples x genes
     size_factors: np.ndarray
     dispersions: np.ndarray
     design: np.ndarray  # samples x coefficients
     coef: int  # index of the phenotype's coefficient
+
+
+def _kept_cooks_class() -> type:
+    """PyDESeq2's DeseqDataSet with ``low_memory`` (layers dropped once used: ``_mu_hat`` before
+    the LFC fit, a samples x genes float array less at the peak) but Cook's distances kept,
+    which ``low_memory`` also drops and the outlier checks need."""
+    from pydeseq2.dds import DeseqDataSet
+
+    class KeptCooks(DeseqDataSet):  # type: ignore[misc]
+        def cooks_outlier(self) -> pd.Series:
+            cooks = self.layers["cooks"]
+            try:
+                return super().cooks_outlier()
+            finally:
+                self.layers["cooks"] = cooks
+
+    return KeptCooks
 
 
 def fit_deseq(
@@ -163,12 +181,12 @@ def fit_deseq(
     A gene whose fit did not converge (or left no finite standard error) gets NA statistics
     and its reason in ``untested_reason``; it is left out of the BH adjustment, never a crash.
     """
-    from pydeseq2.dds import DeseqDataSet
     from pydeseq2.ds import DeseqStats
     from threadpoolctl import threadpool_limits
 
     from tkiseq.expression.deseq_inference import BlockInference
 
+    _KeptCooks = _kept_cooks_class()
     inference = BlockInference(n_cpus=threads)
     formula = "~" + " + ".join(design.columns)
     # The fits run over blocks of genes (BlockInference); the few genes PyDESeq2's own per-gene
@@ -176,10 +194,11 @@ def fit_deseq(
     quiet = contextlib.redirect_stdout(io.StringIO())
     with warnings.catch_warnings(), quiet, threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore")
-        dds = DeseqDataSet(
+        dds = _KeptCooks(
             counts=counts, metadata=design, design=formula, refit_cooks=False,
-            quiet=True, inference=inference,
+            quiet=True, inference=inference, low_memory=True,
         )  # fmt: skip
+        del counts  # PyDESeq2 holds its own copy: the caller passes a temporary
         dds.deseq2()
         for name in ("_mu_hat", "_mu_LFC", "_hat_diagonals"):  # samples x genes, used up
             for store in (dds.layers, dds.obsm):
@@ -210,6 +229,7 @@ def fit_deseq(
     cooks[:, bad] = np.nan
     return DeFit(
         results=res[["base_mean", "log2fc", "lfc_se", "stat", "pvalue", "padj", "untested_reason"]],
+        counts=np.asarray(dds.X),
         normalised=np.asarray(dds.layers["normed_counts"]),
         cooks=cooks,
         size_factors=np.asarray(dds.obs["size_factors"]),
@@ -253,8 +273,10 @@ def differential_expression(
     sd = float(np.std(auc, ddof=1))
     fitted = design.copy()
     fitted[params.phenotype] = (auc - auc.mean()) / sd  # on the raw scale IRLS diverges
-    tested = matrix.counts.loc[keep, design.index].T
-    fit = fit_deseq(tested, fitted, params.phenotype, params.alpha, params.threads)
+    fit = fit_deseq(  # a temporary: no second samples x genes copy lives through the fit
+        matrix.counts.loc[keep, design.index].T, fitted, params.phenotype, params.alpha,
+        params.threads,
+    )  # fmt: skip
     res = fit.results.copy()
     res["log2fc_per_sd"] = res["log2fc"]
     res["log2fc"] = res["log2fc"] / sd
@@ -264,7 +286,7 @@ def differential_expression(
     res["cooks_max"], res["cooks_sample"] = most_influential(fit.cooks, design.index.to_numpy())
     called = np.flatnonzero((res["padj"] < params.alpha).to_numpy())
     res["loo_p"] = outliers.leave_most_influential_out(
-        tested.to_numpy(), fit.design, fit.size_factors, fit.dispersions,
+        fit.counts, fit.design, fit.size_factors, fit.dispersions,
         fit.cooks, called, fit.coef,
     )  # fmt: skip
     limit = outliers.cooks_cutoff(fit.design.shape[1], fit.design.shape[0])
