@@ -78,7 +78,7 @@ def vst(
     fit = None if subsample is None else trend_genes(means, subsample)
     columns = np.flatnonzero(expressed) if fit is None else fit
     transform = _fitted_transform(np.asarray(counts[:, columns], dtype=np.int64), sf)
-    out = np.empty(counts.shape, dtype=dtype)
+    out: np.ndarray = np.empty(counts.shape, dtype=dtype)
     floor = np.inf
     for b in gene_blocks(*counts.shape):
         out[:, b] = transform(counts[:, b] / sf[:, None])

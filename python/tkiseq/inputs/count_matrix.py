@@ -158,7 +158,7 @@ def _checked(m: CountMatrix) -> CountMatrix:
 
 
 def _read_h5ad(path: Path) -> CountMatrix:
-    from tkiseq.expression.cohort_file import layer_names, read_cohort
+    from tkiseq.inputs.cohort_file import layer_names, read_cohort
 
     adata = read_cohort(path, ("counts",), with_x="counts" not in layer_names(path))
     layer = adata.layers.get("counts", adata.X)

@@ -171,7 +171,7 @@ def variant_lesions(path: Path) -> pd.DataFrame:
 
 def expression_lesions(path: Path, params: LesionParams) -> pd.DataFrame:
     """``<GENE>_high`` where the gene's VST is at or above its rule's threshold."""
-    from tkiseq.expression.cohort_file import layer_names, read_gene
+    from tkiseq.inputs.cohort_file import layer_names, read_gene
 
     if not path.exists():
         raise InputError(path, "file not found")

@@ -524,7 +524,7 @@ def read_bcr_abl1(path: Path) -> pd.DataFrame:
 
 def read_abl1(path: Path) -> pd.Series | None:
     """ABL1 normalised (size-factor scaled) counts per sample from cohort.h5ad."""
-    from tkiseq.expression.cohort_file import read_gene
+    from tkiseq.inputs.cohort_file import read_gene
 
     if not path.exists():
         raise InputError(path, "file not found")

@@ -19,9 +19,9 @@ import pysam
 from tkiseq import tables
 from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
-from tkiseq.expression.cohort_file import read_cohort
 from tkiseq.fusions.call import known_subtype, load_known_fusions
 from tkiseq.genome.bundle import read_genes
+from tkiseq.inputs.cohort_file import read_cohort
 from tkiseq.subtypes import karyotype as kt
 from tkiseq.subtypes import karyotype_data
 from tkiseq.subtypes.arms import arm_boundaries, arm_labels, canonical_chrom, gene_arms
