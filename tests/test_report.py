@@ -380,6 +380,14 @@ def test_karyotype_bins_read_in_chunks_equal_the_whole_table(fake: FakeRun, tmp_
         )
         assert binned.binned and binned.arms == whole.arms
         assert binned.packed == whole.packed
+    empty = tmp_path / "sites.tsv.gz"  # no allele data: a header only, as the stage writes it
+    sites.head(0).to_csv(empty, sep="\t", index=False)
+    header_only = read_karyotype_bins(empty, site_cols, "minor", SITE_BINS)
+    assert header_only is not None and header_only.empty
+    assert (
+        pack_karyotype(table, genes, sites.head(0)).packed
+        == pack_karyotype(table, genes, site_medians=header_only).packed
+    )
 
 
 def test_karyotype_tsv_alone_still_draws_the_arms(tmp_path: Path) -> None:

@@ -111,6 +111,8 @@ def read_karyotype_bins(
     done: set[str] = set()
     parts, carry = [], None
     for chunk in _chunks(path, columns, chunk_rows):
+        if chunk.empty:  # a header-only table (no allele data)
+            continue
         chunk = _with_value(chunk, value)
         if carry is not None:
             chunk = pd.concat([carry, chunk], ignore_index=True)
@@ -127,7 +129,9 @@ def read_karyotype_bins(
             done.update(samples[samples != last].unique())
     if carry is not None and len(carry):
         parts.append(_medians(carry, value, n_bins, extent))
-    return pd.concat(parts) if parts else None
+    if not parts:  # no rows: no bins, but the table was there (as read whole)
+        return pd.DataFrame(columns=range(n_bins), index=pd.MultiIndex.from_arrays([[], []]))
+    return pd.concat(parts)
 
 
 def _with_value(table: pd.DataFrame, value: str) -> pd.DataFrame:
