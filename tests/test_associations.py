@@ -416,3 +416,11 @@ def test_small_groups_are_drawn_as_dots_not_violins() -> None:
     violins = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
     assert len(violins) == 1  # only the group of 12
     assert p_text(2e-5, "p is a bound: p <= 2e-05 (...)") == "P <= 2e-05"
+
+
+def test_oncoprint_width_is_bounded() -> None:
+    """Columns narrow past ~110 samples: at 2,000 the figure was 49,049 x 2,850 pixels."""
+    from tkiseq.stats.oncoprint import MAX_WIDTH_IN, board_width
+
+    assert board_width(10) == 4.0 and board_width(50) == 8.0
+    assert board_width(2000) == MAX_WIDTH_IN == board_width(200)

@@ -348,6 +348,48 @@ def test_karyotype_plot_bytes_hold_the_calls_and_the_points(fake: FakeRun) -> No
     assert CALLS[normal.reshape(-1, ARM_BYTES)[arm["21q"]][0]] == "normal"
 
 
+def test_karyotype_bins_read_in_chunks_equal_the_whole_table(fake: FakeRun, tmp_path: Path) -> None:
+    """The report bins the genes and sites tables a few rows at a time (a 2,000-sample genes
+    table is ~64 M rows): the plot bytes equal those of the tables read whole, with chunks
+    that cut a sample's rows and with a table whose samples are not grouped."""
+    from tkiseq.report.cards import (
+        GENE_BINS,
+        SITE_BINS,
+        pack_karyotype,
+        read_karyotype_bins,
+        read_karyotype_points,
+    )  # fmt: skip
+    from tkiseq.tables import read_table
+
+    folder = fake.results / "subtypes"
+    table = read_table(folder / "karyotype.tsv", "karyotype")
+    gene_cols = ("sample", "chrom", "arm", "pos", "log2_ratio")
+    site_cols = ("sample", "chrom", "arm", "pos", "alt_fraction")
+    genes = read_karyotype_points(folder / "karyotype_genes.tsv.gz", gene_cols)
+    sites = read_karyotype_points(folder / "karyotype_sites.tsv.gz", site_cols)
+    whole = pack_karyotype(table, genes, sites)
+    shuffled = tmp_path / "genes.tsv.gz"
+    genes.sample(frac=1, random_state=1).to_csv(shuffled, sep="\t", index=False)
+    for path, rows in ((folder / "karyotype_genes.tsv.gz", 37), (shuffled, 1000)):
+        binned = pack_karyotype(
+            table,
+            gene_medians=read_karyotype_bins(path, gene_cols, "log2_ratio", GENE_BINS, rows),
+            site_medians=read_karyotype_bins(
+                folder / "karyotype_sites.tsv.gz", site_cols, "minor", SITE_BINS, 11
+            ),
+        )
+        assert binned.binned and binned.arms == whole.arms
+        assert binned.packed == whole.packed
+    empty = tmp_path / "sites.tsv.gz"  # no allele data: a header only, as the stage writes it
+    sites.head(0).to_csv(empty, sep="\t", index=False)
+    header_only = read_karyotype_bins(empty, site_cols, "minor", SITE_BINS)
+    assert header_only is not None and header_only.empty
+    assert (
+        pack_karyotype(table, genes, sites.head(0)).packed
+        == pack_karyotype(table, genes, site_medians=header_only).packed
+    )
+
+
 def test_karyotype_tsv_alone_still_draws_the_arms(tmp_path: Path) -> None:
     from tkiseq.report.build import karyotype_data
     from tkiseq.report.cards import GENE_BINS

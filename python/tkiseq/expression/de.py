@@ -42,6 +42,7 @@ matplotlib.use("Agg")
 log = logging.getLogger(__name__)
 
 COLUMNS = tables.columns("de")
+TOP_GENES = 9  # drawn in top_genes_<phenotype>.png
 
 
 @dataclass(frozen=True)
@@ -130,12 +131,30 @@ class DeFit:
     """What PyDESeq2 leaves behind that the outlier checks and plots need (tested genes)."""
 
     results: pd.DataFrame  # base_mean, log2fc (per fitted unit), lfc_se, stat, pvalue, padj
+    counts: np.ndarray  # samples x genes, raw (PyDESeq2's own copy)
     normalised: np.ndarray  # samples x genes
     cooks: np.ndarray  # samples x genes
     size_factors: np.ndarray
     dispersions: np.ndarray
     design: np.ndarray  # samples x coefficients
     coef: int  # index of the phenotype's coefficient
+
+
+def _kept_cooks_class() -> type:
+    """PyDESeq2's DeseqDataSet with ``low_memory`` (layers dropped once used: ``_mu_hat`` before
+    the LFC fit, a samples x genes float array less at the peak) but Cook's distances kept,
+    which ``low_memory`` also drops and the outlier checks need."""
+    from pydeseq2.dds import DeseqDataSet
+
+    class KeptCooks(DeseqDataSet):  # type: ignore[misc]
+        def cooks_outlier(self) -> pd.Series:
+            cooks = self.layers["cooks"]
+            try:
+                return super().cooks_outlier()
+            finally:
+                self.layers["cooks"] = cooks
+
+    return KeptCooks
 
 
 def fit_deseq(
@@ -146,12 +165,12 @@ def fit_deseq(
     A gene whose fit did not converge (or left no finite standard error) gets NA statistics
     and its reason in ``untested_reason``; it is left out of the BH adjustment, never a crash.
     """
-    from pydeseq2.dds import DeseqDataSet
     from pydeseq2.ds import DeseqStats
     from threadpoolctl import threadpool_limits
 
     from tkiseq.expression.deseq_inference import BlockInference
 
+    _KeptCooks = _kept_cooks_class()
     inference = BlockInference(n_cpus=threads)
     formula = "~" + " + ".join(design.columns)
     # The fits run over blocks of genes (BlockInference); the few genes PyDESeq2's own per-gene
@@ -159,11 +178,16 @@ def fit_deseq(
     quiet = contextlib.redirect_stdout(io.StringIO())
     with warnings.catch_warnings(), quiet, threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore")
-        dds = DeseqDataSet(
+        dds = _KeptCooks(
             counts=counts, metadata=design, design=formula, refit_cooks=False,
-            quiet=True, inference=inference,
+            quiet=True, inference=inference, low_memory=True,
         )  # fmt: skip
+        del counts  # PyDESeq2 holds its own copy: the caller passes a temporary
         dds.deseq2()
+        for name in ("_mu_hat", "_mu_LFC", "_hat_diagonals"):  # samples x genes, used up
+            for store in (dds.layers, dds.obsm):
+                if name in store:
+                    del store[name]
         columns = list(dds.obsm["design_matrix"].columns)
         contrast = np.array([1.0 if c == phenotype else 0.0 for c in columns])
         ds = DeseqStats(
@@ -185,10 +209,11 @@ def fit_deseq(
     )
     res.loc[bad, "log2fc"] = np.nan
     res["untested_reason"] = reason
-    cooks = np.asarray(dds.layers["cooks"], dtype=float).copy()
+    cooks = np.asarray(dds.layers["cooks"], dtype=float)  # dds is ours: no copy
     cooks[:, bad] = np.nan
     return DeFit(
         results=res[["base_mean", "log2fc", "lfc_se", "stat", "pvalue", "padj", "untested_reason"]],
+        counts=np.asarray(dds.X),
         normalised=np.asarray(dds.layers["normed_counts"]),
         cooks=cooks,
         size_factors=np.asarray(dds.obs["size_factors"]),
@@ -219,8 +244,10 @@ def differential_expression(
     matrix: CountMatrix, design: pd.DataFrame, params: DeParams
 ) -> tuple[pd.DataFrame, DeFit]:
     """The DE table (all genes, ``COLUMNS`` order, sorted by p) and the fit behind it."""
-    counts = matrix.counts[design.index].T  # samples x genes
-    keep = expressed(counts.to_numpy(), params.min_count, params.min_samples)
+    genes = matrix.counts.index
+    # the vignette's pre-filter on the genes x samples matrix as read, then one samples x genes
+    # copy of the genes kept (a transposed copy of all genes first cost a gigabyte at 2,000)
+    keep = expressed(matrix.counts[design.index].to_numpy().T, params.min_count, params.min_samples)
     if not keep.any():
         raise InputError(
             matrix.source, f"no gene has >= {params.min_count} reads in >= "
@@ -230,8 +257,10 @@ def differential_expression(
     sd = float(np.std(auc, ddof=1))
     fitted = design.copy()
     fitted[params.phenotype] = (auc - auc.mean()) / sd  # on the raw scale IRLS diverges
-    tested = counts.loc[:, keep]
-    fit = fit_deseq(tested, fitted, params.phenotype, params.alpha, params.threads)
+    fit = fit_deseq(  # a temporary: no second samples x genes copy lives through the fit
+        matrix.counts.loc[keep, design.index].T, fitted, params.phenotype, params.alpha,
+        params.threads,
+    )  # fmt: skip
     res = fit.results.copy()
     res["log2fc_per_sd"] = res["log2fc"]
     res["log2fc"] = res["log2fc"] / sd
@@ -241,18 +270,18 @@ def differential_expression(
     res["cooks_max"], res["cooks_sample"] = most_influential(fit.cooks, design.index.to_numpy())
     called = np.flatnonzero((res["padj"] < params.alpha).to_numpy())
     res["loo_p"] = outliers.leave_most_influential_out(
-        tested.to_numpy(dtype=float), fit.design, fit.size_factors, fit.dispersions,
+        fit.counts, fit.design, fit.size_factors, fit.dispersions,
         fit.cooks, called, fit.coef,
     )  # fmt: skip
     limit = outliers.cooks_cutoff(fit.design.shape[1], fit.design.shape[0])
     res["outlier_driven"] = outliers.flag(res, params.alpha, limit)
 
-    table = res.reindex(counts.columns)
+    table = res.reindex(genes)
     table["outlier_driven"] = table["outlier_driven"].eq(True)  # untested genes: False
     table["untested_reason"] = table["untested_reason"].fillna(
         f"fewer than {params.min_samples} samples with >= {params.min_count} reads"
     )
-    table.insert(0, "gene_name", matrix.gene_names.reindex(counts.columns).to_numpy())
+    table.insert(0, "gene_name", matrix.gene_names.reindex(genes).to_numpy())
     table.index.name = "gene_id"
     table = table.reset_index()[COLUMNS]
     return table.sort_values(["pvalue", "gene_id"], na_position="last", kind="stable"), fit
@@ -273,7 +302,8 @@ def run(counts: list[Path], phenotypes: Path, params: DeParams, outdir: Path) ->
         int((table["padj"] < params.alpha).sum()), params.alpha,
         int(table["outlier_driven"].sum()),
     )  # fmt: skip
-    expression = matrix.counts.loc[:, design.index].T / fit.size_factors[:, None]
+    shown = table.dropna(subset=["pvalue"])["gene_id"].head(TOP_GENES)  # only what is drawn
+    expression = matrix.counts.loc[shown, design.index].T / fit.size_factors[:, None]
     name = params.phenotype
     with atomic_path(outdir / f"volcano_{name}.png") as tmp:
         volcano(table, params.alpha, name).savefig(tmp, dpi=120)
@@ -308,7 +338,7 @@ def volcano(table: pd.DataFrame, alpha: float, phenotype: str) -> Figure:
 
 
 def top_genes(
-    table: pd.DataFrame, expression: pd.DataFrame, x: pd.Series, alpha: float, n: int = 9
+    table: pd.DataFrame, expression: pd.DataFrame, x: pd.Series, alpha: float, n: int = TOP_GENES
 ) -> Figure:
     """Normalised expression against the phenotype for the top calls, so outliers show."""
     import matplotlib.pyplot as plt

@@ -11,10 +11,20 @@ subclassed); this one keeps every model, prior and step of PyDESeq2 and changes 
 optional log-normal prior) over the same bounds by a bracketing grid search, the method DESeq2
 itself falls back on: a coarse grid of log dispersions, then a golden-section search in the
 bracket around each gene's best grid point, to a width of ``GRID_TOLERANCE`` in log dispersion.
+
+Two things make that search cheap at cohort scale (2,000 samples): the likelihood's
+``log Gamma(y + 1/alpha) - log Gamma(1/alpha)``, summed over samples, is evaluated as
+``sum_j T_j log(1/alpha + j)`` with ``T_j`` the samples whose count exceeds ``j`` (the same
+sum, term by term: ``Gamma(y + r) / Gamma(r) = r (r + 1) ... (r + y - 1)``), a few hundred
+logarithms per gene instead of one log-gamma per sample, for genes whose largest count is at
+most ``TAIL_FACTOR`` x the samples; and blocks of genes (sorted by largest count, so that a
+block shares one tail length) are searched in ``n_cpus`` threads (numpy and scipy release the
+GIL in these loops).
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
@@ -26,6 +36,9 @@ COARSE_POINTS = 40
 GOLDEN = (np.sqrt(5) - 1) / 2
 GRID_TOLERANCE = 1e-5  # bracket width in log dispersion at which the search stops
 BLOCK_CELLS = 4_000_000  # samples x genes per block: bounds memory at cohort scale
+TAIL_FACTOR = 16  # tail sums while a block's largest count is <= this x samples (a log-gamma
+# costs ~50 vectorised logs)
+TAIL_CELLS = 16_000_000  # tail length x genes per block: bounds the tail counts' memory
 
 
 def _blocks(n_samples: int, n_genes: int) -> list[slice]:
@@ -33,11 +46,46 @@ def _blocks(n_samples: int, n_genes: int) -> list[slice]:
     return [slice(i, min(i + step, n_genes)) for i in range(0, n_genes, step)]
 
 
+def _tail_blocks(n_samples: int, top: np.ndarray) -> list[slice]:
+    """Blocks of genes sorted by largest count ``top`` (ascending): as ``_blocks``, but cut
+    smaller where the block's tail counts (largest count x genes) would pass ``TAIL_CELLS``."""
+    step = max(1, BLOCK_CELLS // max(n_samples, 1))
+    blocks, start = [], 0
+    while start < top.size:
+        size = min(step, top.size - start)
+        while size > 1 and top[start + size - 1] * size > TAIL_CELLS:
+            size //= 2
+        blocks.append(slice(start, start + size))
+        start += size
+    return blocks
+
+
 def _xtwx(design: np.ndarray, w: np.ndarray) -> np.ndarray:
     """X' diag(w_g) X for every gene g (columns of ``w``), as one matrix product."""
     p = design.shape[1]
     outer = (design[:, :, None] * design[:, None, :]).reshape(design.shape[0], p * p)
     return (w.T @ outer).reshape(w.shape[1], p, p)
+
+
+def tail_counts(y: np.ndarray) -> np.ndarray | None:
+    """``T[j, g]`` = samples whose count of gene g exceeds j, for j below the block's largest
+    count; None when the counts are not whole numbers or the largest is too large for tail
+    sums to be cheaper than log-gamma."""
+    n, g = y.shape
+    top = int(y.max(initial=0))
+    if top > TAIL_FACTOR * n or not np.array_equal(y, np.floor(y)) or (y < 0).any():
+        return None
+    cells = y.astype(np.int64) * g + np.arange(g)
+    at = np.bincount(cells.ravel(), minlength=(top + 1) * g).reshape(top + 1, g)
+    return (n - np.cumsum(at, axis=0))[:top].astype(float)
+
+
+def _log_rising(y: np.ndarray, tails: np.ndarray | None, inv: np.ndarray) -> np.ndarray:
+    """Per gene, the sum over samples of log Gamma(y + r) - log Gamma(r), r = ``inv``."""
+    if tails is None:
+        return np.asarray((gammaln(y + inv) - gammaln(inv)).sum(axis=0))
+    steps = np.arange(tails.shape[0], dtype=float)[:, None]
+    return np.asarray((tails * np.log(inv + steps)).sum(axis=0))
 
 
 def _objective(
@@ -48,17 +96,25 @@ def _objective(
     log_alpha_hat: np.ndarray,
     prior_var: float | None,
     cr_reg: bool,
+    tails: np.ndarray | None = None,
 ) -> np.ndarray:
-    """PyDESeq2's dispersion loss per gene, up to terms that do not depend on alpha."""
+    """PyDESeq2's dispersion loss per gene, up to terms that do not depend on alpha
+    (``tails``: ``tail_counts(y)``, the cheap form of the log-gamma sum, when given)."""
     alpha = np.exp(log_alpha)
     inv = 1 / alpha
+    work = np.add(mu, inv, out=np.empty_like(mu))  # one samples x genes buffer, reused
+    logs = np.log(work, out=work)  # sum (y + r) log(mu + r) = sum y log(.) + r sum log(.)
     nll = (
         y.shape[0] * inv * log_alpha
-        - (gammaln(y + inv) - gammaln(inv)).sum(axis=0)
-        + ((y + inv) * np.log(mu + inv)).sum(axis=0)
+        - _log_rising(y, tails, inv)
+        + np.einsum("ij,ij->j", y, logs)
+        + inv * logs.sum(axis=0)
     )
     if cr_reg:
-        nll += 0.5 * np.linalg.slogdet(_xtwx(design, mu / (1 + mu * alpha)))[1]
+        w = np.multiply(mu, alpha, out=work)
+        w += 1
+        np.divide(mu, w, out=w)  # mu / (1 + mu alpha)
+        nll += 0.5 * np.linalg.slogdet(_xtwx(design, w))[1]
     if prior_var is not None:
         nll += (log_alpha - log_alpha_hat) ** 2 / (2 * prior_var)
     return nll
@@ -77,16 +133,15 @@ def grid_alpha_mle(
     """Per gene (columns), the dispersion minimising the loss in [min_disp, max_disp]."""
     lo, hi = np.log(min_disp), np.log(max_disp)
     log_hat = np.log(alpha_hat)
-    grid = np.linspace(lo, hi, COARSE_POINTS)
-    losses = np.array(
-        [_objective(y, mu, design, np.full(y.shape[1], g), log_hat, prior_var, cr_reg)
-         for g in grid]
-    )  # fmt: skip
-    best = grid[np.argmin(losses, axis=0)]
-    spacing = grid[1] - grid[0]
+    tails = tail_counts(y)
 
     def loss(log_alpha: np.ndarray) -> np.ndarray:
-        return _objective(y, mu, design, log_alpha, log_hat, prior_var, cr_reg)
+        return _objective(y, mu, design, log_alpha, log_hat, prior_var, cr_reg, tails)
+
+    grid = np.linspace(lo, hi, COARSE_POINTS)
+    losses = np.array([loss(np.full(y.shape[1], g)) for g in grid])
+    best = grid[np.argmin(losses, axis=0)]
+    spacing = grid[1] - grid[0]
 
     # golden-section search in each gene's bracket around its best grid point
     a, b = np.maximum(best - spacing, lo), np.minimum(best + spacing, hi)
@@ -231,12 +286,25 @@ class BlockInference(DefaultInference):
     ) -> tuple[np.ndarray, np.ndarray]:
         design = np.asarray(design_matrix, dtype=float)
         prior = prior_disp_var if prior_reg else None
-        out = np.empty(counts.shape[1])
-        for b in _blocks(*counts.shape):
-            out[b] = grid_alpha_mle(
-                np.asarray(counts[:, b], dtype=float), np.asarray(mu[:, b], dtype=float),
-                design, np.asarray(alpha_hat[b], dtype=float), min_disp, max_disp, prior, cr_reg,
+        counts, mu = np.asarray(counts), np.asarray(mu)
+        alpha_hat = np.asarray(alpha_hat, dtype=float)
+        # genes by largest count, so each block's tail sums are as short as its genes allow
+        top = counts.max(axis=0, initial=0)
+        order = np.argsort(top, kind="stable")
+
+        def search(b: slice) -> np.ndarray:
+            genes = order[b]
+            return grid_alpha_mle(
+                np.asarray(counts[:, genes], dtype=float), np.asarray(mu[:, genes], dtype=float),
+                design, alpha_hat[genes], min_disp, max_disp, prior, cr_reg,
             )  # fmt: skip
+
+        blocks = _tail_blocks(counts.shape[0], np.asarray(top, dtype=float)[order])
+        with ThreadPoolExecutor(max_workers=max(1, int(self.n_cpus or 1))) as pool:
+            found = list(pool.map(search, blocks))
+        out = np.empty(counts.shape[1])
+        for b, values in zip(blocks, found, strict=True):
+            out[order[b]] = values
         return out, np.ones(counts.shape[1], dtype=bool)
 
     def wald_test(  # PyDESeq2's interface

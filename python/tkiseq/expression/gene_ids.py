@@ -76,9 +76,14 @@ def match_genes(
         target[found.index[hit]] = found[hit]
         how[found.index[hit]] = label
     ok = target.notna().to_numpy()
-    kept = counts[ok]
-    summed = kept.groupby(target[ok].to_numpy(), sort=False).sum()
-    summed = summed.reindex(ids[ids.isin(summed.index)])
+    dest = pd.Index(target[ok].to_numpy())
+    if dest.is_unique:  # each gene matched once: pick its row (one copy of the matrix, where
+        order = ids[ids.isin(dest)]  # select + group + reindex made three at 2,000 samples)
+        summed = counts.iloc[np.flatnonzero(ok)[dest.get_indexer(order)]]
+        summed.index = order
+    else:
+        summed = counts[ok].groupby(dest.to_numpy(), sort=False).sum()
+        summed = summed.reindex(ids[ids.isin(summed.index)])
     summed.index.name = "gene_id"
     unmatched = counts[~ok].sum(axis=1).sort_values(ascending=False)
     unmatched.index.name = "gene"

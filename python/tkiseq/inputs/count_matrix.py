@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import anndata as ad
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -159,7 +158,9 @@ def _checked(m: CountMatrix) -> CountMatrix:
 
 
 def _read_h5ad(path: Path) -> CountMatrix:
-    adata = ad.read_h5ad(path)
+    from tkiseq.inputs.cohort_file import layer_names, read_cohort
+
+    adata = read_cohort(path, ("counts",), with_x="counts" not in layer_names(path))
     layer = adata.layers.get("counts", adata.X)
     counts = pd.DataFrame(np.asarray(layer).T, index=adata.var_names, columns=adata.obs_names)
     names = adata.var["gene_name"] if "gene_name" in adata.var else pd.Series(adata.var_names)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from tkiseq import tables
@@ -172,21 +171,18 @@ def variant_lesions(path: Path) -> pd.DataFrame:
 
 def expression_lesions(path: Path, params: LesionParams) -> pd.DataFrame:
     """``<GENE>_high`` where the gene's VST is at or above its rule's threshold."""
-    import anndata as ad
+    from tkiseq.inputs.cohort_file import layer_names, read_gene
 
     if not path.exists():
         raise InputError(path, "file not found")
-    adata = ad.read_h5ad(path)
-    if params.vst_layer not in adata.layers:
+    if params.vst_layer not in layer_names(path):
         raise InputError(path, f"no layer {params.vst_layer!r}", hint="built by tkiseq counts")
-    names = adata.var["gene_name"].astype(str).to_numpy()
     rows = []
     for gene, threshold in params.expression_rules:
-        cols = np.flatnonzero(names == gene)
-        if cols.size == 0:
+        vst = read_gene(path, params.vst_layer, gene)  # one column, not the whole file
+        if vst is None:
             continue
-        vst = np.asarray(adata.layers[params.vst_layer][:, cols[0]]).ravel()
-        for sample, value in zip(adata.obs_names, vst, strict=True):
+        for sample, value in vst.items():
             if value >= threshold:
                 ev = f"{gene} VST {value:.1f} >= {threshold:g}"
                 rows.append((sample, f"{gene}_high", "expression", "present", ev))

@@ -36,7 +36,7 @@ from tkiseq.report.cards import (
     Cohort,
     Karyotype,
     pack_karyotype,
-    read_karyotype_points,
+    read_karyotype_bins,
     sample_cards,
 )
 from tkiseq.report.findings import NOT_ASSESSABLE, evidence_words, lesions_only, p_text
@@ -592,13 +592,15 @@ def karyotype_data(results: Path) -> tuple[Karyotype | None, list[str]]:
     if not path.exists():
         return None, ["subtypes/karyotype.tsv"]
     table = read_table(path, "karyotype")
-    genes = read_karyotype_points(
-        folder / "karyotype_genes.tsv.gz", ("sample", "chrom", "arm", "pos", "log2_ratio")
-    )
-    sites = read_karyotype_points(
-        folder / "karyotype_sites.tsv.gz", ("sample", "chrom", "arm", "pos", "alt_fraction")
-    )
-    return pack_karyotype(table, genes, sites), []
+    genes = read_karyotype_bins(
+        folder / "karyotype_genes.tsv.gz", ("sample", "chrom", "arm", "pos", "log2_ratio"),
+        "log2_ratio", GENE_BINS,
+    )  # fmt: skip
+    sites = read_karyotype_bins(
+        folder / "karyotype_sites.tsv.gz", ("sample", "chrom", "arm", "pos", "alt_fraction"),
+        "minor", SITE_BINS,
+    )  # fmt: skip
+    return pack_karyotype(table, gene_medians=genes, site_medians=sites), []
 
 
 def render(

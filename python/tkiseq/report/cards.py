@@ -52,12 +52,33 @@ def _fraction_byte(values: np.ndarray) -> np.ndarray:
 
 def _bins(table: pd.DataFrame, value: str, n_bins: int, keys: pd.DataFrame) -> pd.DataFrame:
     """Median ``value`` per sample, arm and position bin (bins span the arm's cohort extent)."""
+    return _medians(table, value, n_bins, _extent(table)).reindex(
+        pd.MultiIndex.from_frame(keys[["sample", "arm"]])
+    )
+
+
+def _extent(table: pd.DataFrame) -> pd.DataFrame:
+    """Per arm label, the lowest and highest position (``lo``, ``hi``)."""
+    pos = pd.to_numeric(table["pos"], errors="coerce")
+    arm = _arm_labels(table["chrom"], table["arm"])
+    extent = pos.groupby(arm, observed=True).agg(["min", "max"])
+    extent.index = extent.index.astype(str)
+    return extent.set_axis(["lo", "hi"], axis=1)
+
+
+def _medians(table: pd.DataFrame, value: str, n_bins: int, extent: pd.DataFrame) -> pd.DataFrame:
+    """Median ``value`` per (sample, arm) row and position bin column, bins spanning ``extent``."""
     # categorical keys: one string per distinct sample and arm, not per row (a 2,000-sample
     # cohort has ~64 M gene rows; Python strings per row took gigabytes)
     arm = _arm_labels(table["chrom"], table["arm"])
     pos = pd.to_numeric(table["pos"], errors="coerce")
-    lo = pos.groupby(arm, observed=True).transform("min")
-    hi = pos.groupby(arm, observed=True).transform("max")
+    codes = arm.cat.codes.to_numpy()
+    labels = arm.cat.categories.astype(str)
+    lo, hi = (
+        pd.Series(np.where(codes >= 0, extent[c].reindex(labels).to_numpy(float)[codes], np.nan),
+                  index=pos.index)
+        for c in ("lo", "hi")
+    )  # fmt: skip
     width = (hi - lo).where(hi > lo, 1)
     which = np.minimum(((pos - lo) / width * n_bins).fillna(0).astype(int), n_bins - 1)
     sample = table["sample"].astype(str) if table["sample"].dtype != "category" else table["sample"]
@@ -66,8 +87,74 @@ def _bins(table: pd.DataFrame, value: str, n_bins: int, keys: pd.DataFrame) -> p
     grouped.index = grouped.index.set_levels(
         [level.astype(str) for level in grouped.index.levels[:2]], level=[0, 1]
     )
-    medians = grouped.unstack("bin").reindex(columns=range(n_bins))
-    return medians.reindex(pd.MultiIndex.from_frame(keys[["sample", "arm"]]))
+    return grouped.unstack("bin").reindex(columns=range(n_bins))
+
+
+def read_karyotype_bins(
+    path: Path, columns: tuple[str, ...], value: str, n_bins: int, chunk_rows: int = 4_000_000
+) -> pd.DataFrame | None:
+    """``_medians`` of a genes or sites table (absent: None) read ``chunk_rows`` at a time:
+    at 2,000 samples the genes table has ~64 M rows, which read whole took more memory than a
+    stage may use. Two passes: the arms' extents, then each sample's bins once all its rows
+    are read (the stage writes a sample's rows together; a table that is not grouped so is
+    read whole). ``value`` ``minor`` is min(alt_fraction, 1 - alt_fraction)."""
+    if not path.exists():
+        return None
+    extent: pd.DataFrame | None = None
+    for chunk in _chunks(path, columns, chunk_rows):
+        part = _extent(chunk)
+        extent = part if extent is None else pd.concat([extent, part]).groupby(level=0).agg(
+            {"lo": "min", "hi": "max"}
+        )  # fmt: skip
+    if extent is None:
+        return None
+    done: set[str] = set()
+    parts, carry = [], None
+    for chunk in _chunks(path, columns, chunk_rows):
+        if chunk.empty:  # a header-only table (no allele data)
+            continue
+        chunk = _with_value(chunk, value)
+        if carry is not None:
+            chunk = pd.concat([carry, chunk], ignore_index=True)
+        samples = chunk["sample"].astype(str)
+        if done.intersection(samples.unique()):
+            table = read_karyotype_points(path, columns)  # not grouped by sample
+            return None if table is None else _medians(_with_value(table, value), value, n_bins,
+                                                       extent)  # fmt: skip
+        last = samples.iloc[-1]
+        carry = chunk[samples.to_numpy() == last]
+        ready = chunk[samples.to_numpy() != last]
+        if len(ready):
+            parts.append(_medians(ready, value, n_bins, extent))
+            done.update(samples[samples != last].unique())
+    if carry is not None and len(carry):
+        parts.append(_medians(carry, value, n_bins, extent))
+    if not parts:  # no rows: no bins, but the table was there (as read whole)
+        return pd.DataFrame(columns=range(n_bins), index=pd.MultiIndex.from_arrays([[], []]))
+    return pd.concat(parts)
+
+
+def _with_value(table: pd.DataFrame, value: str) -> pd.DataFrame:
+    if value == "minor":
+        fraction = pd.to_numeric(table["alt_fraction"], errors="coerce")
+        return table.assign(minor=np.minimum(fraction, 1 - fraction))
+    return table.assign(**{value: pd.to_numeric(table[value], errors="coerce")})
+
+
+def _chunks(path: Path, columns: tuple[str, ...], rows: int):  # type: ignore[no-untyped-def]
+    from tkiseq.errors import InputError
+
+    kinds = {"sample": "category", "chrom": "category", "arm": "category"}
+    try:
+        reader = pd.read_csv(path, sep="\t", usecols=lambda c: c in columns, dtype=kinds,
+                             chunksize=rows)  # fmt: skip
+        for chunk in reader:
+            missing = [c for c in columns if c not in chunk.columns]
+            if missing:
+                raise InputError(path, f"missing column(s) {', '.join(missing)}", line=1)
+            yield chunk
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, EOFError) as exc:
+        raise InputError(path, f"not a tab-separated table with a header ({exc})") from None
 
 
 def _arm_labels(chrom: pd.Series, arm: pd.Series) -> pd.Series:
@@ -82,9 +169,14 @@ def _arm_labels(chrom: pd.Series, arm: pd.Series) -> pd.Series:
 
 
 def pack_karyotype(
-    karyotype: pd.DataFrame, genes: pd.DataFrame | None = None, sites: pd.DataFrame | None = None
+    karyotype: pd.DataFrame,
+    genes: pd.DataFrame | None = None,
+    sites: pd.DataFrame | None = None,
+    gene_medians: pd.DataFrame | None = None,
+    site_medians: pd.DataFrame | None = None,
 ) -> Karyotype:
-    """Per sample the bytes of its karyotype plot, from karyotype.tsv (+ genes and sites)."""
+    """Per sample the bytes of its karyotype plot, from karyotype.tsv (+ genes and sites, as
+    points or as ``read_karyotype_bins`` medians)."""
     k = karyotype.copy()
     k["arm_label"] = k["chrom"].astype(str) + k["arm"].astype(str)
     arms = list(dict.fromkeys(k["arm_label"]))
@@ -106,6 +198,11 @@ def pack_karyotype(
         fraction = pd.to_numeric(sites["alt_fraction"], errors="coerce")
         sites = sites.assign(minor=np.minimum(fraction, 1 - fraction))
         site_bins = _bins(sites, "minor", SITE_BINS, keys).to_numpy(float)
+    index = pd.MultiIndex.from_frame(keys[["sample", "arm"]].astype(str))
+    if gene_medians is not None:
+        gene_bins = gene_medians.reindex(index).to_numpy(float)
+    if site_medians is not None:
+        site_bins = site_medians.reindex(index).to_numpy(float)
     matrix = np.column_stack([*columns, _log2_byte(gene_bins), _fraction_byte(site_bins)])
     position = {a: i for i, a in enumerate(arms)}
     packed = {}
@@ -114,7 +211,7 @@ def pack_karyotype(
         block[:, 0] = 255  # arm absent for this sample
         block[[position[a] for a in k["arm_label"].iloc[rows]]] = matrix[rows]
         packed[str(sample)] = base64.b64encode(block.tobytes()).decode()
-    binned = genes is not None or sites is not None
+    binned = any(t is not None for t in (genes, sites, gene_medians, site_medians))
     return Karyotype(arms, packed, binned)
 
 

@@ -527,16 +527,11 @@ def read_bcr_abl1(path: Path) -> pd.DataFrame:
 
 def read_abl1(path: Path) -> pd.Series | None:
     """ABL1 normalised (size-factor scaled) counts per sample from cohort.h5ad."""
-    import anndata as ad
+    from tkiseq.inputs.cohort_file import read_gene
 
     if not path.exists():
         raise InputError(path, "file not found")
-    adata = ad.read_h5ad(path)
-    cols = np.flatnonzero(adata.var["gene_name"].astype(str).to_numpy() == "ABL1")
-    if cols.size == 0 or "normalised" not in adata.layers:
-        return None
-    values = np.asarray(adata.layers["normalised"][:, cols[0]]).ravel()
-    return pd.Series(values, index=pd.Index(adata.obs_names, name="sample"))
+    return read_gene(path, "normalised", "ABL1")  # one column, not the whole file
 
 
 def load(

@@ -58,6 +58,14 @@ def _track(values: pd.Series, label: str, palette: dict[str, str]) -> mp.Colors:
     return mp.Colors(values.to_numpy(), palette=palette, label=label, label_loc="left")
 
 
+MAX_WIDTH_IN = 18.0  # at 0.16 in per sample, 2,000 samples made a 49,000-pixel-wide PNG
+
+
+def board_width(n_samples: int) -> float:
+    """Inches: 0.16 per sample, at least 4; past ``MAX_WIDTH_IN`` the columns narrow instead."""
+    return min(MAX_WIDTH_IN, max(4.0, 0.16 * n_samples))
+
+
 def oncoprint(d: Data, params: AssociationParams, stem: Path) -> None:
     """Write ``stem``.png and .svg; samples without an AUC for the sorting drug go last.
     Without a profile or without any lesion the figure says so instead."""
@@ -75,7 +83,7 @@ def oncoprint(d: Data, params: AssociationParams, stem: Path) -> None:
     prof, auc = prof.loc[order], auc.loc[order]
     kinds = np.array([[cell_kind(n, prof.at[s, n]) for s in order] for n in lesions])
     pieces = {k: Rect(color=c, label=k) for k, c in KINDS.items() if k in kinds}
-    width = max(4.0, 0.16 * len(order))
+    width = board_width(len(order))
     board = Layers(data=kinds, pieces=pieces, width=width, height=0.2 * len(lesions) + 0.2)
     board.add_left(mp.Labels(np.array(lesions), fontsize=7), pad=0.05)
     board.add_bottom(mp.Labels(np.array(order), fontsize=6), pad=0.05)

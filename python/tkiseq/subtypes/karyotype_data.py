@@ -21,7 +21,6 @@ from tkiseq.subtypes.arms import canonical_chrom
 GENE_COLUMNS = ["sample", "chrom", "arm", "pos", "gene_id", "log2_ratio"]
 SITE_COLUMNS = ["sample", "chrom", "arm", "pos", "depth", "alt_fraction"]
 SAMPLES_PER_BATCH = 50
-OPTIONS = pacsv.WriteOptions(delimiter="\t", quoting_style="none", quoting_header="none")
 
 
 def _chrom_order(chrom: pd.Series) -> np.ndarray:
@@ -46,30 +45,41 @@ def gene_layout(arms: pd.Series, genes: pd.DataFrame, columns: pd.Index) -> pd.D
     return layout.sort_values(["_order", "pos"], kind="stable").drop(columns="_order")
 
 
-def write_genes(path: Path, ratios: pd.DataFrame, layout: pd.DataFrame) -> None:
+def write_genes(path: Path, ratios: pd.DataFrame, layout: pd.DataFrame, threads: int = 2) -> None:
     """``karyotype_genes.tsv.gz``: one row per sample and gene of ``layout`` (``ratios``:
-    samples x genes, centred log2 ratios, rounded to 3 decimals)."""
+    samples x genes, centred log2 ratios, rounded to 3 decimals).
+
+    Each batch of samples is formatted and compressed as its own gzip member (a gzip file may
+    be a series of members; zcat, Python and pandas read them as one stream), ``threads`` at a
+    time: at 2,000 samples x 32,000 genes (64 M rows) formatting and compressing one after the
+    other took minutes on one core. The sample column is dictionary-encoded (one string per
+    sample, not per row); the text is the same.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     values = np.round(ratios[layout["gene_id"]].to_numpy(float), 3)
     n = len(layout)
     fixed = {c: pa.array(layout[c].to_numpy()) for c in ("chrom", "arm", "pos", "gene_id")}
-    schema = pa.schema(
-        [("sample", pa.string()), ("chrom", pa.string()), ("arm", pa.string()),
-         ("pos", pa.int64()), ("gene_id", pa.string()), ("log2_ratio", pa.float64())]
-    )  # fmt: skip
-    with (
-        atomic_path(path) as tmp,
-        gzip.open(tmp, "wb", compresslevel=1) as sink,
-        pacsv.CSVWriter(sink, schema, write_options=OPTIONS) as writer,
-    ):
-        for first in range(0, len(ratios), SAMPLES_PER_BATCH):
-            names = ratios.index[first : first + SAMPLES_PER_BATCH]
-            k = len(names)
-            batch = {
-                "sample": pa.array(np.repeat(names.to_numpy(dtype=str), n)),
-                **{c: pa.concat_arrays([a] * k) for c, a in fixed.items()},
-                "log2_ratio": pa.array(values[first : first + k].ravel()),
-            }
-            writer.write_table(pa.table({c: batch[c] for c in GENE_COLUMNS}, schema=schema))
+    names = pa.array(ratios.index.to_numpy(dtype=str))
+    rows = pacsv.WriteOptions(delimiter="\t", quoting_style="none", include_header=False)
+
+    def member(first: int) -> bytes:
+        k = min(SAMPLES_PER_BATCH, len(ratios) - first)
+        index = np.repeat(np.arange(first, first + k, dtype=np.int32), n)
+        batch = {
+            "sample": pa.DictionaryArray.from_arrays(pa.array(index), names),
+            **{c: pa.concat_arrays([a] * k) for c, a in fixed.items()},
+            "log2_ratio": pa.array(values[first : first + k].ravel()),
+        }
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(pa.table({c: batch[c] for c in GENE_COLUMNS}), sink, rows)
+        return gzip.compress(sink.getvalue().to_pybytes(), compresslevel=1)
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+        out.write(gzip.compress(("\t".join(GENE_COLUMNS) + "\n").encode(), compresslevel=1))
+        with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+            for data in pool.map(member, range(0, len(ratios), SAMPLES_PER_BATCH)):
+                out.write(data)
 
 
 def write_sites(path: Path, snvs: pd.DataFrame, min_depth: int, het_range: tuple) -> None:

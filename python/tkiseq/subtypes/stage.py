@@ -22,6 +22,7 @@ from tkiseq.atomic import atomic_path
 from tkiseq.errors import InputError
 from tkiseq.fusions.call import known_subtype, load_known_fusions
 from tkiseq.genome.bundle import read_genes
+from tkiseq.inputs.cohort_file import read_cohort
 from tkiseq.stage_options import ANNOTATION_HELP, option, positive_int
 from tkiseq.subtypes import karyotype as kt
 from tkiseq.subtypes import karyotype_data, reference
@@ -260,10 +261,7 @@ def _unversioned(gene_id: str) -> str:
 
 
 def _read_expression(path: Path) -> ad.AnnData:
-    try:
-        adata = ad.read_h5ad(path)
-    except (OSError, KeyError, ValueError) as exc:
-        raise InputError(path, f"not a readable .h5ad file ({exc})") from exc
+    adata = read_cohort(path, ("counts", "normalised", "vst"))  # not X, a copy of counts
     missing = [x for x in ("counts", "normalised", "vst") if x not in adata.layers]
     if missing:
         raise InputError(path, f"missing layer(s) {', '.join(missing)}", hint="run tkiseq counts")
