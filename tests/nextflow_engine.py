@@ -129,9 +129,18 @@ ORDER_FREE = (".Chimeric.out.junction",)
 # The tools' own records of how they ran (STAR's command line and logs, MultiQC's log, sources
 # and data dump), and indexes and images of data compared as such: existence only
 UNCOMPARED = (
-    "Log.out", "Log.progress.out", "genomeParameters.txt", "multiqc.log", "multiqc.parquet",
-    "multiqc_data.json", "multiqc_sources.txt", "multiqc_report.html", ".bai", ".tbi", ".png",
-)  # fmt: skip
+    "Log.out",
+    "Log.progress.out",
+    "genomeParameters.txt",
+    "multiqc.log",
+    "multiqc.parquet",
+    "multiqc_data.json",
+    "multiqc_sources.txt",
+    "multiqc_report.html",
+    ".bai",
+    ".tbi",
+    ".png",
+)
 
 
 def files_below(root: Path) -> set[str]:

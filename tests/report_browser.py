@@ -17,11 +17,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-default-apps", "--disable-extensions", "--remote-debugging-address=127.0.0.1",
-    "--remote-debugging-port=0", "--window-size=1400,1000",
-)  # fmt: skip
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
+    "--window-size=1400,1000",
+)
 
 
 def chromium() -> str | None:
@@ -45,8 +54,9 @@ class Browser:
         self.profile = tempfile.mkdtemp(prefix="tkiseq-chromium-")
         self.proc = subprocess.Popen(
             [binary, *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.visit = PageVisit()
         self._id = 0
         self._connect()
@@ -123,9 +133,13 @@ class Browser:
         """The page's viewport in CSS pixels (a headless window's own size includes no chrome
         but the tab gets less than the window)."""
         self.call(
-            "Emulation.setDeviceMetricsOverride", session=True, width=width, height=height,
-            deviceScaleFactor=1, mobile=False,
-        )  # fmt: skip
+            "Emulation.setDeviceMetricsOverride",
+            session=True,
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
 
     def open(self, url: str) -> None:
         self.call("Page.navigate", session=True, url=url)
@@ -133,9 +147,12 @@ class Browser:
 
     def evaluate(self, expression: str) -> object:
         result = self.call(
-            "Runtime.evaluate", session=True, expression=expression, returnByValue=True,
+            "Runtime.evaluate",
+            session=True,
+            expression=expression,
+            returnByValue=True,
             awaitPromise=True,
-        )  # fmt: skip
+        )
         if "exceptionDetails" in result:
             raise RuntimeError(result["exceptionDetails"].get("text", "evaluation failed"))
         return result["result"].get("value")
@@ -145,14 +162,28 @@ class Browser:
         metrics = self.call("Page.getLayoutMetrics", session=True)["cssContentSize"]
         clip = {"x": 0, "y": 0, "width": metrics["width"], "height": metrics["height"], "scale": 1}
         shot = self.call(
-            "Page.captureScreenshot", session=True, format="png", clip=clip,
+            "Page.captureScreenshot",
+            session=True,
+            format="png",
+            clip=clip,
             captureBeyondViewport=True,
-        )  # fmt: skip
+        )
         dest.write_bytes(base64.b64decode(shot["data"]))
 
 
-SECTIONS = ("findings", "qc", "subtypes", "lesions", "response", "de", "gsea", "fusions",
-            "variants", "samples", "summary")  # fmt: skip
+SECTIONS = (
+    "findings",
+    "qc",
+    "subtypes",
+    "lesions",
+    "response",
+    "de",
+    "gsea",
+    "fusions",
+    "variants",
+    "samples",
+    "summary",
+)
 
 GEOMETRY = """JSON.stringify({
   sections: [...document.querySelectorAll("section")].map(s => {

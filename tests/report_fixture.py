@@ -131,12 +131,20 @@ def write_karyotype(
             na = (c, a) == NOT_ASSESSABLE_ARM
             level = np.log2(3 / 2) if gain else 0.0
             minor = 1 / 3 if gain else 0.5
-            arms.append((
-                s, c, a, 0 if na else genes_per_arm, "" if na else round(level, 3),
-                0 if na else 12, "" if na else round(minor, 3), "" if na else (3 if gain else 2),
-                "not assessable" if na else "gain" if gain else "normal",
-                "" if na else "high",
-            ))  # fmt: skip
+            arms.append(
+                (
+                    s,
+                    c,
+                    a,
+                    0 if na else genes_per_arm,
+                    "" if na else round(level, 3),
+                    0 if na else 12,
+                    "" if na else round(minor, 3),
+                    "" if na else (3 if gain else 2),
+                    "not assessable" if na else "gain" if gain else "normal",
+                    "" if na else "high",
+                )
+            )
             if points and not na:
                 pos = np.sort(rng.integers(1, 50_000_000, genes_per_arm))
                 for k, x in enumerate(pos):
@@ -144,8 +152,18 @@ def write_karyotype(
                 for x in pos[:: max(1, genes_per_arm // 8)]:
                     af = rng.choice([minor, 1 - minor]) + rng.normal(0, 0.05)
                     sites.append((s, c, a, int(x), 40, float(np.clip(af, 0.02, 0.98))))
-    cols = ["sample", "chrom", "arm", "n_genes", "log2_ratio", "n_snvs", "maf_peak",
-            "copy_number", "call", "confidence"]  # fmt: skip
+    cols = [
+        "sample",
+        "chrom",
+        "arm",
+        "n_genes",
+        "log2_ratio",
+        "n_snvs",
+        "maf_peak",
+        "copy_number",
+        "call",
+        "confidence",
+    ]
     _tsv(root / "subtypes" / "karyotype.tsv", pd.DataFrame(arms, columns=cols))
     if points:
         cols = ["sample", "chrom", "arm", "pos", "gene_id", "log2_ratio"]

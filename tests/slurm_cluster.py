@@ -122,11 +122,19 @@ def slurm_cluster(root: Path):
     env = {**os.environ, "SLURM_CONF": str(conf)}
     try:
         subprocess.run(
-            ["munged", "--force", f"--socket={root}/munge.sock", f"--key-file={key}",
-             f"--log-file={root}/munged.log", f"--pid-file={root}/munged.pid",
-             f"--seed-file={root}/munged.seed"],
-            check=True, capture_output=True, text=True,
-        )  # fmt: skip
+            [
+                "munged",
+                "--force",
+                f"--socket={root}/munge.sock",
+                f"--key-file={key}",
+                f"--log-file={root}/munged.log",
+                f"--pid-file={root}/munged.pid",
+                f"--seed-file={root}/munged.seed",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         subprocess.run(["slurmctld", "-c"], env=env, check=True, capture_output=True, text=True)
         subprocess.run(["slurmd"], env=env, check=True, capture_output=True, text=True)
 

@@ -18,8 +18,12 @@ def sh(script: str) -> list[str]:
 
 
 def test_pipe_passes_data_through(tmp_path: Path) -> None:
-    run_pipe([(sh("printf 'a\\nb\\n'"), "first", tmp_path / "1.log"),
-              (sh("tr a-z A-Z"), "second", tmp_path / "2.log")])  # fmt: skip
+    run_pipe(
+        [
+            (sh("printf 'a\\nb\\n'"), "first", tmp_path / "1.log"),
+            (sh("tr a-z A-Z"), "second", tmp_path / "2.log"),
+        ]
+    )
     assert (tmp_path / "2.log").read_text() == "A\nB\n"
 
 
@@ -34,8 +38,9 @@ def test_pipe_passes_data_through(tmp_path: Path) -> None:
 )  # fmt: skip
 def test_first_failing_step_is_named(tmp_path: Path, first: str, second: str, message: str):
     with pytest.raises(ToolError, match=message):
-        run_pipe([(sh(first), "first", tmp_path / "1.log"),
-                  (sh(second), "second", tmp_path / "2.log")])  # fmt: skip
+        run_pipe(
+            [(sh(first), "first", tmp_path / "1.log"), (sh(second), "second", tmp_path / "2.log")]
+        )
 
 
 def test_samtools_runs_with_this_interpreter() -> None:

@@ -93,8 +93,10 @@ def test_genes_gene_rows_and_exon_fallback(bundle: Path) -> None:
     assert genes.loc["G2", "gene_name"] == "G2"
     assert genes.loc["G2", "gene_type"] == "Mt_rRNA"
     assert (genes.loc["G2", "start"], genes.loc["G2", "end"], genes.loc["G2", "strand"]) == (
-        5, 90, "-",
-    )  # fmt: skip
+        5,
+        90,
+        "-",
+    )
 
 
 def test_tables_hold_exon_numbers_introns_cds_phases_and_tags(bundle: Path) -> None:
@@ -238,8 +240,13 @@ def test_stages_read_the_bundle_with_the_gtf_gone(
         plan.rows = list(csv.DictReader(fh))  # the cohort stages read every sample's files
     readers = [s for s in STAGES if any(o.flag == "--annotation" for o in s.options)]
     assert {s.name for s in readers} == {
-        "variants_call", "fusions", "variants_annotate", "splice_lesions", "counts", "subtypes",
-    }  # fmt: skip
+        "variants_call",
+        "fusions",
+        "variants_annotate",
+        "splice_lesions",
+        "counts",
+        "subtypes",
+    }
     cohort = {t.stage: t for t in plan.cohort_tasks([])}
     for stage in readers:
         task = (

@@ -365,10 +365,13 @@ def test_kruskal_and_dunn_small_groups_are_exact() -> None:
     labels = pd.Series(["a"] * 3 + ["b"] * 3 + ["c"] * 3)
     pairs = dunn(values, labels, ["a", "b", "c"], "holm")
     raw = [
-        _brute_two_sided(lambda p, i=i, j=j: p[i].mean() - p[j].mean(), deals,
-                         ranks[3 * i : 3 * i + 3].mean() - ranks[3 * j : 3 * j + 3].mean())
+        _brute_two_sided(
+            lambda p, i=i, j=j: p[i].mean() - p[j].mean(),
+            deals,
+            ranks[3 * i : 3 * i + 3].mean() - ranks[3 * j : 3 * j + 3].mean(),
+        )
         for i, j in ((0, 1), (0, 2), (1, 2))
-    ]  # fmt: skip
+    ]
     expected = multipletests(raw, method="holm")[1]
     assert [t.pvalue for *_, t in pairs] == pytest.approx(list(expected), rel=1e-12)
     assert all("Dunn, exact" in t.method for *_, t in pairs)
@@ -392,8 +395,9 @@ def test_permutation_p_at_its_floor_is_a_bound_and_large_n_is_asymptotic() -> No
 def test_no_p_below_the_minimum_n_and_small_rows_name_their_method() -> None:
     from tkiseq.stats.associations import Data, drug_correlation
 
-    z = pd.DataFrame({"imatinib": [0.1, 0.5, -1.0], "dasatinib": [0.2, 0.1, 0.9]},
-                     index=["A", "B", "C"])  # fmt: skip
+    z = pd.DataFrame(
+        {"imatinib": [0.1, 0.5, -1.0], "dasatinib": [0.2, 0.1, 0.9]}, index=["A", "B", "C"]
+    )
     d = Data(z=z, capped=z, klass=pd.Series(dtype=str))
     (r,) = drug_correlation(d, AssociationParams())
     assert r["pvalue"] == pytest.approx(1 / 3) and "exact" in r["method"]
@@ -410,8 +414,12 @@ def test_small_groups_are_drawn_as_dots_not_violins() -> None:
     idx = [f"S{i}" for i in range(18)]
     capped = pd.DataFrame({"imatinib": np.linspace(40, 160, 18)}, index=idx)
     age = ["adult"] * 2 + ["paediatric"] * 4 + ["AYA"] * 12  # groups of 2, 4 and 12
-    d = Data(z=capped, capped=capped, klass=pd.Series(dtype=str),
-             phenotypes=pd.DataFrame({"age_group": age}, index=idx))  # fmt: skip
+    d = Data(
+        z=capped,
+        capped=capped,
+        klass=pd.Series(dtype=str),
+        phenotypes=pd.DataFrame({"age_group": age}, index=idx),
+    )
     fig = fig1_auc_by_age(d)
     violins = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
     assert len(violins) == 1  # only the group of 12

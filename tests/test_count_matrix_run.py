@@ -21,10 +21,15 @@ from tkiseq.stages import BY_NAME, STAGES
 GENES = pd.DataFrame(
     {"gene_name": ["TP53", "ABL1", "CRLF2", "CRLF2"], "chrom": ["chr17", "chr9", "chrX", "chrY"]},
     index=pd.Index(
-        ["ENSG00000141510.17", "ENSG00000097007.19", "ENSG00000205755.12",
-         "ENSG00000205755.12_PAR_Y"], name="gene_id",
+        [
+            "ENSG00000141510.17",
+            "ENSG00000097007.19",
+            "ENSG00000205755.12",
+            "ENSG00000205755.12_PAR_Y",
+        ],
+        name="gene_id",
     ),
-)  # fmt: skip
+)
 
 
 def _gtf(path: Path, genes: list[tuple[str, str, str, int]]) -> Path:
@@ -69,9 +74,15 @@ def test_rows_match_by_id_unversioned_id_or_symbol_and_the_rest_is_reported() ->
 
 def test_htseq_count_files_lose_their_summary_rows(tmp_path: Path) -> None:
     for sample, values in (("P1", (3, 0)), ("P2", (1, 9))):
-        rows = [f"ENSG1\t{values[0]}", f"ENSG2\t{values[1]}", "__no_feature\t50",
-                "__ambiguous\t2", "__too_low_aQual\t0", "__not_aligned\t7",
-                "__alignment_not_unique\t11"]  # fmt: skip
+        rows = [
+            f"ENSG1\t{values[0]}",
+            f"ENSG2\t{values[1]}",
+            "__no_feature\t50",
+            "__ambiguous\t2",
+            "__too_low_aQual\t0",
+            "__not_aligned\t7",
+            "__alignment_not_unique\t11",
+        ]
         with gzip.open(tmp_path / f"{sample}.htseq.counts.gz", "wt") as fh:
             fh.write("\n".join(rows) + "\n")
     paths = sorted(tmp_path.glob("*.gz"))
@@ -96,8 +107,10 @@ def test_a_wide_table_is_read_in_one_pass(tmp_path: Path) -> None:
 
 def test_counts_from_a_symbol_matrix(tmp_path: Path) -> None:
     """The stage keys a symbol matrix by the annotation's gene IDs and lists what is left out."""
-    gtf = _gtf(tmp_path / "g.gtf", [(f"ENSG{i:011d}.4", f"GENE{i}", "chr1", 1 + 10_000 * i)
-                                    for i in range(30)])  # fmt: skip
+    gtf = _gtf(
+        tmp_path / "g.gtf",
+        [(f"ENSG{i:011d}.4", f"GENE{i}", "chr1", 1 + 10_000 * i) for i in range(30)],
+    )
     assert _tkiseq("prepare", "--gtf", gtf, "--outdir", tmp_path / "ref").returncode == 0
     rng = np.random.default_rng(1)
     genes = [f"GENE{i}" for i in range(30)] + ["MISSING1", "MISSING2"]
@@ -106,9 +119,15 @@ def test_counts_from_a_symbol_matrix(tmp_path: Path) -> None:
     matrix.to_csv(tmp_path / "m.tsv", sep="\t")
     (tmp_path / "p.csv").write_text("sample,auc_imatinib\nA,1\nB,2\nC,3\n")
     proc = _tkiseq(
-        "counts", tmp_path / "m.tsv", "--annotation", tmp_path / "ref" / "annotation",
-        "--phenotypes", tmp_path / "p.csv", "--outdir", tmp_path,
-    )  # fmt: skip
+        "counts",
+        tmp_path / "m.tsv",
+        "--annotation",
+        tmp_path / "ref" / "annotation",
+        "--phenotypes",
+        tmp_path / "p.csv",
+        "--outdir",
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "30 of 32 genes matched the annotation (30 by gene_name)" in proc.stderr
     adata = ad.read_h5ad(tmp_path / "cohort.h5ad")
@@ -121,9 +140,14 @@ def test_counts_from_a_symbol_matrix(tmp_path: Path) -> None:
 
 def _matrix_plan(tmp_path: Path) -> Plan:
     cfg = RunConfig(
-        input=None, phenotypes=tmp_path / "p.csv", fasta=None, gtf=tmp_path / "g.gtf",
-        dbsnp=None, outdir=tmp_path / "out", counts=(tmp_path / "m.tsv",),
-    )  # fmt: skip
+        input=None,
+        phenotypes=tmp_path / "p.csv",
+        fasta=None,
+        gtf=tmp_path / "g.gtf",
+        dbsnp=None,
+        outdir=tmp_path / "out",
+        counts=(tmp_path / "m.tsv",),
+    )
     plan = Plan(cfg, tmp_path / "out", [{"sample": "A"}, {"sample": "B"}])
     return plan
 
@@ -134,13 +158,15 @@ def test_a_matrix_run_has_no_stage_that_needs_reads(tmp_path: Path) -> None:
     tasks = {t.stage: t for t in plan.cohort_tasks(["auc_imatinib"])}
     assert "variants_cohort" not in tasks and "fusions_cohort" not in tasks
     read_outputs = {s.name for s in STAGES if s.scope == "sample"} | {
-        "variants_cohort", "fusions_cohort"
-    }  # fmt: skip
+        "variants_cohort",
+        "fusions_cohort",
+    }
     for task in tasks.values():
         for path in task.inputs:
             folder = path.parent.name if path.parent.name != "out" else ""
-            assert not any(f"/{BY_NAME[s].publish.split('/')[0]}/" in f"/{folder}/"
-                           for s in read_outputs), (task.name, path)  # fmt: skip
+            assert not any(
+                f"/{BY_NAME[s].publish.split('/')[0]}/" in f"/{folder}/" for s in read_outputs
+            ), (task.name, path)
     assert str(tmp_path / "m.tsv") in tasks["counts"].args
     (skipped,) = plan.skipped()[:1]
     assert skipped.startswith("skipped star_index, align, variants_call")
@@ -155,9 +181,16 @@ def test_a_failed_run_names_its_task_and_no_report(tmp_path: Path) -> None:
     )
     (tmp_path / "p.csv").write_text("sample,auc_imatinib\nS1,1\nS2,2\nS3,3\nS9,4\n")
     proc = _tkiseq(
-        "run", "--counts", tmp_path / "m.tsv", "--phenotypes", tmp_path / "p.csv",
-        "--gtf", gtf, "--outdir", tmp_path / "out",
-    )  # fmt: skip
+        "run",
+        "--counts",
+        tmp_path / "m.tsv",
+        "--phenotypes",
+        tmp_path / "p.csv",
+        "--gtf",
+        gtf,
+        "--outdir",
+        tmp_path / "out",
+    )
     assert proc.returncode == 2
     assert "failed task: counts" in proc.stderr
     assert "report:" not in proc.stderr
@@ -170,8 +203,10 @@ def _allsorts_gtf(path: Path, symbols: list[str]) -> Path:
     """A GTF naming the ALLSorts symbols. The real data has no symbol -> position table (the
     RNAseqCNV gene positions are keyed by Ensembl ID only), so the genes are laid out along the
     autosomes in the matrix's order: the positions exercise the karyotype, they are not real."""
-    genes = [(f"ENSG9{i:010d}.1", s, f"chr{i % 22 + 1}", 10_000 + (i // 22) * 20_000)
-             for i, s in enumerate(symbols)]  # fmt: skip
+    genes = [
+        (f"ENSG9{i:010d}.1", s, f"chr{i % 22 + 1}", 10_000 + (i // 22) * 20_000)
+        for i, s in enumerate(symbols)
+    ]
     return _gtf(path, genes)
 
 
@@ -186,15 +221,30 @@ def test_run_from_the_allsorts_matrix_completes_with_a_report(tmp_path: Path) ->
     pd.DataFrame({"sample": samples, "auc_imatinib": auc}).to_csv(tmp_path / "p.csv", index=False)
     gene_sets = Path(__file__).parents[1] / "python/tkiseq/data/gene_sets/tkiseq_demo.gmt"
     proc = _tkiseq(
-        "run", "--counts", matrix, "--phenotypes", tmp_path / "p.csv", "--gtf", gtf,
-        "--gene-sets", gene_sets, "--outdir", tmp_path / "out",
-    )  # fmt: skip
+        "run",
+        "--counts",
+        matrix,
+        "--phenotypes",
+        tmp_path / "p.csv",
+        "--gtf",
+        gtf,
+        "--gene-sets",
+        gene_sets,
+        "--outdir",
+        tmp_path / "out",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = tmp_path / "out"
     assert (out / "report" / "report.html").is_file()
     assert f"report: {out / 'report' / 'report.html'}" in proc.stderr
-    tables = ("de/de_auc_imatinib.tsv", "subtypes/subtypes.tsv", "subtypes/karyotype.tsv",
-              "lesions/lesions.tsv", "stats/associations.tsv", "response/response.tsv")  # fmt: skip
+    tables = (
+        "de/de_auc_imatinib.tsv",
+        "subtypes/subtypes.tsv",
+        "subtypes/karyotype.tsv",
+        "lesions/lesions.tsv",
+        "stats/associations.tsv",
+        "response/response.tsv",
+    )
     for table in tables:
         assert (out / table).is_file(), table
     assert not (out / "align").exists() and not (out / "variants").exists()
@@ -234,9 +284,17 @@ def test_a_sample_that_did_not_align_is_left_out_of_the_cohort(tmp_path: Path) -
     out = tmp_path / "out"
     out.mkdir()
     proc = _tkiseq(
-        "counts", "--annotation", tmp_path / "ref" / "annotation", "--phenotypes",
-        tmp_path / "p.csv", *rpg, "--log-final", *logs, "--outdir", out,
-    )  # fmt: skip
+        "counts",
+        "--annotation",
+        tmp_path / "ref" / "annotation",
+        "--phenotypes",
+        tmp_path / "p.csv",
+        *rpg,
+        "--log-final",
+        *logs,
+        "--outdir",
+        out,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "tkiseq: warning: sample S2: 0.00 % of its reads uniquely mapped, below the QC gate" in (
         proc.stderr
@@ -249,9 +307,19 @@ def test_a_sample_that_did_not_align_is_left_out_of_the_cohort(tmp_path: Path) -
         "S3",
     ]
     proc = _tkiseq(
-        "counts", "--annotation", tmp_path / "ref" / "annotation", "--phenotypes",
-        tmp_path / "p.csv", *rpg, "--log-final", *logs, "--min-mapped", "95", "--outdir", out,
-    )  # fmt: skip
+        "counts",
+        "--annotation",
+        tmp_path / "ref" / "annotation",
+        "--phenotypes",
+        tmp_path / "p.csv",
+        *rpg,
+        "--log-final",
+        *logs,
+        "--min-mapped",
+        "95",
+        "--outdir",
+        out,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1].startswith("tkiseq: error: ")
     assert "no sample has >= 95 % of its reads uniquely mapped" in proc.stderr
@@ -263,9 +331,14 @@ def test_a_drug_with_too_few_values_is_skipped_with_a_reason(tmp_path: Path) -> 
     )
     (tmp_path / "p.csv").write_text("sample,auc_imatinib,auc_dasatinib\nS1,1,2\nS2,2,\nS3,3,NA\n")
     proc = _tkiseq(
-        "validate", "--counts", tmp_path / "m.tsv", "--phenotypes", tmp_path / "p.csv",
-        "--outdir", tmp_path / "v",
-    )  # fmt: skip
+        "validate",
+        "--counts",
+        tmp_path / "m.tsv",
+        "--phenotypes",
+        tmp_path / "p.csv",
+        "--outdir",
+        tmp_path / "v",
+    )
     assert proc.returncode == 0, proc.stderr
     assert (
         "tkiseq: warning: differential expression and GSEA of auc_dasatinib skipped: 1 sample(s) "

@@ -127,12 +127,22 @@ def test_output_columns_and_plots(generated: tuple[pd.DataFrame, pd.Series, Path
     table, _, root = generated
     assert list(table.columns[: len(COLUMNS)]) == COLUMNS
     assert list(table.columns[:10]) == [
-        "gene_id", "gene_name", "base_mean", "log2fc", "stat", "pvalue", "padj",
-        "spearman_rho", "spearman_p", "outlier_driven",
-    ]  # fmt: skip
+        "gene_id",
+        "gene_name",
+        "base_mean",
+        "log2fc",
+        "stat",
+        "pvalue",
+        "padj",
+        "spearman_rho",
+        "spearman_p",
+        "outlier_driven",
+    ]
     assert sorted(p.name for p in (root / "de").iterdir()) == [
-        "de_auc_imatinib.tsv", "top_genes_auc_imatinib.png", "volcano_auc_imatinib.png"
-    ]  # fmt: skip
+        "de_auc_imatinib.tsv",
+        "top_genes_auc_imatinib.png",
+        "volcano_auc_imatinib.png",
+    ]
     sd = np.std(np.minimum(pd.read_csv(root / "phenotypes.csv")["auc_imatinib"], 150), ddof=1)
     tested = table.dropna(subset=["log2fc"])
     np.testing.assert_allclose(tested["log2fc_per_sd"], tested["log2fc"] * sd, rtol=1e-4)
@@ -244,8 +254,13 @@ def test_vst_stabilises_variance() -> None:
 # --- bad input: one line, exit 2, nothing written ----------------------------------------
 
 
-def _bad(tmp_path: Path, capsys: pytest.CaptureFixture[str], counts: pd.DataFrame,
-         pheno: pd.DataFrame, *extra: str) -> str:  # fmt: skip
+def _bad(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    counts: pd.DataFrame,
+    pheno: pd.DataFrame,
+    *extra: str,
+) -> str:
     c, p = _write_inputs(tmp_path / "in", counts, pheno)
     out = tmp_path / "out"
     out.mkdir()
@@ -351,8 +366,9 @@ def test_agrees_with_r_deseq2(tmp_path: Path) -> None:
     pheno["auc_imatinib"] = np.minimum(pheno["auc_imatinib"], 150)
     c, p = _write_inputs(tmp_path, counts.drop(columns="gene_name"), pheno)
     (tmp_path / "deseq2.R").write_text(R_DESEQ2)
-    subprocess.run(["Rscript", str(tmp_path / "deseq2.R"), str(c), str(p), str(tmp_path / "r.tsv")],
-                   check=True)  # fmt: skip
+    subprocess.run(
+        ["Rscript", str(tmp_path / "deseq2.R"), str(c), str(p), str(tmp_path / "r.tsv")], check=True
+    )
     assert _de(c, p, tmp_path / "de", "--covariates", "source", "--min-count", "0") == 0
     ours = pd.read_csv(tmp_path / "de" / "de_auc_imatinib.tsv", sep="\t").set_index("gene_id")
     r = pd.read_csv(tmp_path / "r.tsv", sep="\t").add_prefix("r_")
@@ -399,8 +415,11 @@ def test_unfitted_genes_get_a_reason_and_no_crash() -> None:
     converged = np.array([True, False, True, True])
     se = np.array([0.1, np.nan, np.inf, 0.2])
     assert unfitted(converged, se).tolist() == [
-        "", "GLM fit did not converge", "no finite standard error", ""
-    ]  # fmt: skip
+        "",
+        "GLM fit did not converge",
+        "no finite standard error",
+        "",
+    ]
     cooks = np.array([[0.5, np.nan, 2.0], [3.0, np.nan, np.nan]])
     top, sample = most_influential(cooks, np.array(["A", "B"]))
     assert top[0] == 3.0 and np.isnan(top[1]) and top[2] == 2.0
@@ -435,9 +454,12 @@ def test_spearman_exact_matches_permutation_test_with_ties() -> None:
     _, p = outliers.spearman(expr, x)
     for g in range(5):
         ref = stats.permutation_test(
-            (expr[:, g],), lambda y, axis: _rho(x, y, axis),
-            permutation_type="pairings", n_resamples=np.inf, vectorized=True,
-        )  # fmt: skip
+            (expr[:, g],),
+            lambda y, axis: _rho(x, y, axis),
+            permutation_type="pairings",
+            n_resamples=np.inf,
+            vectorized=True,
+        )
         assert p[g] == pytest.approx(ref.pvalue, rel=1e-9)
 
 
@@ -480,17 +502,25 @@ def test_block_inference_matches_pydeseq2_default() -> None:
     design = pd.DataFrame({"auc": (auc - auc.mean()) / auc.std(ddof=1)}, index=x.index)
     out = []
     for inference in (BlockInference(n_cpus=1), DefaultInference(n_cpus=1)):
-        dds = DeseqDataSet(counts=x, metadata=design, design="~auc", refit_cooks=False,
-                           quiet=True, inference=inference)  # fmt: skip
+        dds = DeseqDataSet(
+            counts=x,
+            metadata=design,
+            design="~auc",
+            refit_cooks=False,
+            quiet=True,
+            inference=inference,
+        )
         dds.deseq2()
-        ds = DeseqStats(dds, contrast=np.array([0, 1.0]), cooks_filter=False, quiet=True,
-                        inference=inference)  # fmt: skip
+        ds = DeseqStats(
+            dds, contrast=np.array([0, 1.0]), cooks_filter=False, quiet=True, inference=inference
+        )
         ds.summary()
         out.append(ds.results_df.assign(disp=dds.var["genewise_dispersions"]))
     block, default = out
     np.testing.assert_allclose(block["disp"], default["disp"], rtol=1e-2, atol=1e-6)
-    np.testing.assert_allclose(block["log2FoldChange"], default["log2FoldChange"], rtol=1e-3,
-                               atol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(
+        block["log2FoldChange"], default["log2FoldChange"], rtol=1e-3, atol=1e-5
+    )
     np.testing.assert_allclose(block["pvalue"], default["pvalue"], rtol=5e-2, atol=1e-8)
     assert ((block["padj"] < 0.05) == (default["padj"] < 0.05)).all()
 
@@ -522,8 +552,9 @@ def test_tail_sums_equal_the_log_gamma_form(monkeypatch: pytest.MonkeyPatch) -> 
     hat = np.full(mean.size, 0.2)
     log_gamma = di.grid_alpha_mle(counts, mu, design, hat, 1e-8, 10.0, 0.5, True)  # one block
     monkeypatch.setattr(di, "BLOCK_CELLS", n * 40)  # blocks of 40 genes
-    got, _ = di.BlockInference(n_cpus=2).alpha_mle(counts, design, mu, hat, 1e-8, 10.0, 0.5,
-                                                   True, True)  # fmt: skip
+    got, _ = di.BlockInference(n_cpus=2).alpha_mle(
+        counts, design, mu, hat, 1e-8, 10.0, 0.5, True, True
+    )
     np.testing.assert_allclose(got, log_gamma, rtol=1e-4)
 
 

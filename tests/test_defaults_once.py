@@ -135,8 +135,9 @@ def cited_dataclasses(files: tuple[str, ...] = DOCS) -> list[type]:
     (docs/science.md says which class holds the thresholds it states, not all a stage's own)."""
     found = []
     for path in files:
-        for module, name in re.findall(r"`((?:tkiseq\.)?[a-z_]+(?:\.[a-z_]+)+)\.([A-Z]\w+)`",
-                                        (ROOT / path).read_text()):  # fmt: skip
+        for module, name in re.findall(
+            r"`((?:tkiseq\.)?[a-z_]+(?:\.[a-z_]+)+)\.([A-Z]\w+)`", (ROOT / path).read_text()
+        ):
             try:
                 cls = getattr(
                     importlib.import_module(f"tkiseq.{module.removeprefix('tkiseq.')}"), name
@@ -241,14 +242,18 @@ def drifts(files: dict[str, str], stages: tuple[Stage, ...] = STAGES) -> list[st
         if written and not any(same(stated, d.value) for d in written):
             values = " or ".join(sorted({repr(d.value) for d in written}))
             owners = ", ".join(sorted({d.owner for d in written}))
-            out.append(f"{stated.where}: {stated.name} {stated.text!r}; the default is {values} "
-                       f"({owners})")  # fmt: skip
+            out.append(
+                f"{stated.where}: {stated.name} {stated.text!r}; the default is {values} ({owners})"
+            )
     return out
 
 
 def repository_files() -> dict[str, str]:
-    paths = [*DOCS, *NEXTFLOW, *(p.relative_to(ROOT).as_posix()
-                                 for p in sorted((ROOT / "modules").rglob("main.nf")))]  # fmt: skip
+    paths = [
+        *DOCS,
+        *NEXTFLOW,
+        *(p.relative_to(ROOT).as_posix() for p in sorted((ROOT / "modules").rglob("main.nf"))),
+    ]
     return {p: (ROOT / p).read_text() for p in paths}
 
 
@@ -281,24 +286,47 @@ def _set_schema_default(text: str) -> str:
 
 # (file, edit of its text): each writes min_vaf / min_mapped / cap / min_group once more, wrongly
 DOCTORED = {
-    "nextflow.config": ("nextflow.config",
-                        lambda t: re.sub(r"min_vaf( +)= null", r"min_vaf\1= 0.05", t)),
+    "nextflow.config": (
+        "nextflow.config",
+        lambda t: re.sub(r"min_vaf( +)= null", r"min_vaf\1= 0.05", t),
+    ),
     "schema default": ("nextflow_schema.json", _set_schema_default),
-    "schema description": ("nextflow_schema.json", lambda t: t.replace(
-        "Variants: a PASS call's VAF is strictly above this.",
-        "Variants: a PASS call's VAF is strictly above this (default 0.05).")),
-    "modules.config fallback": ("conf/modules.config", lambda t: t.replace(
-        '"--min-mapped ${params.min_mapped}"', '"--min-mapped ${params.min_mapped ?: 25}"')),
-    "modules.config literal": ("conf/modules.config", lambda t: t.replace(
-        "params.auc_cap != null ? \"--cap ${params.auc_cap}\" : ''",
-        "params.auc_cap != null ? \"--cap ${params.auc_cap}\" : '--cap 100'", 1)),
-    "usage.md": ("docs/usage.md", lambda t: t.replace(
-        "`--min-mapped` percent (default 20)", "`--min-mapped` percent (default 25)")),
-    "science.md": ("docs/science.md",
-                   lambda t: t.replace("**Cap 150** (`cap`)", "**Cap 140** (`cap`)")),
-    "README.md": ("README.md",
-                  lambda t: t + "\nGroups below `--min-group` (default 5) are not tested.\n"),
-}  # fmt: skip
+    "schema description": (
+        "nextflow_schema.json",
+        lambda t: t.replace(
+            "Variants: a PASS call's VAF is strictly above this.",
+            "Variants: a PASS call's VAF is strictly above this (default 0.05).",
+        ),
+    ),
+    "modules.config fallback": (
+        "conf/modules.config",
+        lambda t: t.replace(
+            '"--min-mapped ${params.min_mapped}"', '"--min-mapped ${params.min_mapped ?: 25}"'
+        ),
+    ),
+    "modules.config literal": (
+        "conf/modules.config",
+        lambda t: t.replace(
+            "params.auc_cap != null ? \"--cap ${params.auc_cap}\" : ''",
+            "params.auc_cap != null ? \"--cap ${params.auc_cap}\" : '--cap 100'",
+            1,
+        ),
+    ),
+    "usage.md": (
+        "docs/usage.md",
+        lambda t: t.replace(
+            "`--min-mapped` percent (default 20)", "`--min-mapped` percent (default 25)"
+        ),
+    ),
+    "science.md": (
+        "docs/science.md",
+        lambda t: t.replace("**Cap 150** (`cap`)", "**Cap 140** (`cap`)"),
+    ),
+    "README.md": (
+        "README.md",
+        lambda t: t + "\nGroups below `--min-group` (default 5) are not tested.\n",
+    ),
+}
 
 
 @pytest.mark.parametrize("case", sorted(DOCTORED))
@@ -327,8 +355,17 @@ def _stage(name: str, params: str, *tuning: Tuning) -> Stage:
     module = types.ModuleType(f"{__name__}_{name}_stage")
     module.Params = globals()[params]  # type: ignore[attr-defined]
     sys.modules[module.__name__] = module
-    return Stage(name, module.__name__, f"TKISEQ_{name.upper()}", (name,), "cohort", (), (),
-                 name, tuning=tuning)  # fmt: skip
+    return Stage(
+        name,
+        module.__name__,
+        f"TKISEQ_{name.upper()}",
+        (name,),
+        "cohort",
+        (),
+        (),
+        name,
+        tuning=tuning,
+    )
 
 
 def test_help_texts_are_read_too() -> None:
@@ -349,8 +386,10 @@ def literal_default(cls: type, name: str) -> bool:
         if isinstance(node, ast.AnnAssign) and ast.unparse(node.target) == name and node.value:
             value: ast.expr | None = node.value
             if isinstance(value, ast.Call):  # field(default=...), option(default, ...)
-                value = next((k.value for k in value.keywords if k.arg == "default"),
-                             value.args[0] if value.args else None)  # fmt: skip
+                value = next(
+                    (k.value for k in value.keywords if k.arg == "default"),
+                    value.args[0] if value.args else None,
+                )
             try:
                 return value is not None and ast.literal_eval(value) is not None
             except ValueError:
@@ -368,8 +407,9 @@ def shared_literals(stages: tuple[Stage, ...] = STAGES) -> list[str]:
             fields[tuning.name].add((cls, tuning.field))
     out = []
     for name, owners in sorted(fields.items()):
-        literal = sorted(f"{c.__module__}.{c.__name__}.{f}" for c, f in owners
-                         if literal_default(c, f))  # fmt: skip
+        literal = sorted(
+            f"{c.__module__}.{c.__name__}.{f}" for c, f in owners if literal_default(c, f)
+        )
         if len(literal) > 1:
             out.append(f"{name}: its default is written in {literal}")
     return out
@@ -413,8 +453,10 @@ def _literal(value: ast.expr | None) -> object:
     """The value of a literal default (``15``, ``option(15, ...)``, ``field(default=15)``);
     None for a named constant, another class's default or a computed one."""
     if isinstance(value, ast.Call):
-        value = next((k.value for k in value.keywords if k.arg == "default"),
-                     value.args[0] if value.args else None)  # fmt: skip
+        value = next(
+            (k.value for k in value.keywords if k.arg == "default"),
+            value.args[0] if value.args else None,
+        )
     try:
         return ast.literal_eval(value) if value is not None else None
     except ValueError:
@@ -452,8 +494,7 @@ def repeated_literals(sources: dict[str, str]) -> list[str]:
     out = []
     for i, a in enumerate(rows):
         for b in rows[i + 1 :]:
-            if a[:2] != b[:2] and same_quantity(a, b) and type(a[3]) is type(b[3]) \
-                    and a[3] == b[3]:  # fmt: skip
+            if a[:2] != b[:2] and same_quantity(a, b) and type(a[3]) is type(b[3]) and a[3] == b[3]:
                 out.append(f"{'.'.join(a[:3])} and {'.'.join(b[:3])} both write {a[3]!r}")
     return out
 
@@ -472,15 +513,19 @@ def _literal_alpha(text: str) -> str:
 # (edits: file -> edit, the two classes found): each writes again, as a literal, a default another
 # dataclass holds (as the code did before: 15 neighbours and 30 PCs, alpha 0.05 in DE and report)
 COPIED = {
-    "subtypes neighbours": ({"subtypes/stage.py": lambda t: t.replace(
-        "reference.ProjectionParams.neighbours,", "15,")},
-        ("ProjectionParams.neighbours", "SubtypesParams.reference_neighbours")),
-    "subtypes pcs": ({"subtypes/stage.py": lambda t: t.replace(
-        "reference.ProjectionParams.pcs,", "30,")},
-        ("ProjectionParams.pcs", "SubtypesParams.reference_pcs")),
-    "alpha": ({"report/params.py": _literal_alpha, "expression/de.py": _literal_alpha},
-              ("DeParams.alpha", "ReportParams.alpha")),
-}  # fmt: skip
+    "subtypes neighbours": (
+        {"subtypes/stage.py": lambda t: t.replace("reference.ProjectionParams.neighbours,", "15,")},
+        ("ProjectionParams.neighbours", "SubtypesParams.reference_neighbours"),
+    ),
+    "subtypes pcs": (
+        {"subtypes/stage.py": lambda t: t.replace("reference.ProjectionParams.pcs,", "30,")},
+        ("ProjectionParams.pcs", "SubtypesParams.reference_pcs"),
+    ),
+    "alpha": (
+        {"report/params.py": _literal_alpha, "expression/de.py": _literal_alpha},
+        ("DeParams.alpha", "ReportParams.alpha"),
+    ),
+}
 
 
 @pytest.mark.parametrize("case", sorted(COPIED))

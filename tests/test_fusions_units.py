@@ -66,9 +66,28 @@ def chim_line(
 ) -> str:
     """One format-1 line; CIGARs give 50 aligned bases on each side of the junction."""
     fields = [
-        a[0], str(a[1]), a[2], b[0], str(b[1]), b[2], str(jtype), "0", "0", read,
-        "1", "50M50S", "1", "50S50M", str(n_aln), "200", "100", "198", "198", "0", "rg",
-    ]  # fmt: skip
+        a[0],
+        str(a[1]),
+        a[2],
+        b[0],
+        str(b[1]),
+        b[2],
+        str(jtype),
+        "0",
+        "0",
+        read,
+        "1",
+        "50M50S",
+        "1",
+        "50S50M",
+        str(n_aln),
+        "200",
+        "100",
+        "198",
+        "198",
+        "0",
+        "rg",
+    ]
     return "\t".join(fields)
 
 
@@ -132,8 +151,11 @@ def test_call_counts_reads_frame_isoform_ratio(gtf: Path, tmp_path: Path) -> Non
     row = table.iloc[0]
     assert list(table.columns) == COLUMNS
     assert (row.gene5, row.gene3, row.breakpoint5, row.breakpoint3) == (
-        "BCR", "ABL1", "chr22:1099:+", "chr9:5000:+",
-    )  # fmt: skip
+        "BCR",
+        "ABL1",
+        "chr22:1099:+",
+        "chr9:5000:+",
+    )
     assert (row.split_reads, row.spanning_pairs) == (4, 1)
     assert row.ffpm == pytest.approx(5.0)
     # 50 coding bases of BCR (1050-1099) = 2 leftover; a2 starts at CDS offset 0 -> frameshift
@@ -170,8 +192,10 @@ def test_single_read_is_low_and_known_fusion_rescued(gtf: Path, tmp_path: Path) 
     reads, mapped = read_chimeric(write_chimeric(tmp_path / "two.junction", two))
     row = call_fusions("S", reads, sj, read_annotation(gtf), mapped).iloc[0]
     assert (row.confidence, row.filters, row.known_fusion) == (
-        "medium", "known_fusion_rescue", "yes",
-    )  # fmt: skip
+        "medium",
+        "known_fusion_rescue",
+        "yes",
+    )
 
 
 def write_empty(path: Path) -> Path:
@@ -225,9 +249,21 @@ def test_spliced_deletion_between_genes_is_called(gtf: Path, tmp_path: Path) -> 
 
 def run_cli(tmp_path: Path, chim: Path, gtf: Path, sj: Path) -> int:
     return main(
-        ["fusions", "call", "--sample", "S", "--chimeric", str(chim), "--sj", str(sj),
-         "--annotation", str(gtf), "--outdir", str(tmp_path / "out")]
-    )  # fmt: skip
+        [
+            "fusions",
+            "call",
+            "--sample",
+            "S",
+            "--chimeric",
+            str(chim),
+            "--sj",
+            str(sj),
+            "--annotation",
+            str(gtf),
+            "--outdir",
+            str(tmp_path / "out"),
+        ]
+    )
 
 
 def test_old_junction_format_is_a_one_line_error(
@@ -291,8 +327,10 @@ def _write_bam(path: Path, reads: list[tuple[str, int, str, str, int, int]]) -> 
     """Coordinate-sorted, indexed BAM of (name, flag, chrom, cigar, start, mate_start) rows."""
     import pysam
 
-    header = {"HD": {"VN": "1.6", "SO": "coordinate"},
-              "SQ": [{"SN": "chr22", "LN": 10_000}, {"SN": "chr9", "LN": 10_000}]}  # fmt: skip
+    header = {
+        "HD": {"VN": "1.6", "SO": "coordinate"},
+        "SQ": [{"SN": "chr22", "LN": 10_000}, {"SN": "chr9", "LN": 10_000}],
+    }
     unsorted = path.with_suffix(".unsorted.bam")
     with pysam.AlignmentFile(str(unsorted), "wb", header=header) as out:
         for name, flag, chrom, cigar, start, mate_start in reads:
@@ -310,15 +348,18 @@ def _write_bam(path: Path, reads: list[tuple[str, int, str, str, int, int]]) -> 
 
 def test_spanning_pairs_of_a_spliced_fusion_come_from_the_bam(gtf: Path, tmp_path: Path) -> None:
     """Pairs across BCR exon 3 (ends 3099) -> RDT exon 2 (starts 8300), aligned with a long gap."""
-    bam = _write_bam(tmp_path / "s.bam", [
-        ("span", 0, "chr22", "100M", 2950, 8310),
-        ("span_duplicate", 0x400, "chr22", "100M", 2950, 8310),  # STAR's counts include them
-        ("split_left_mate", 0, "chr22", "50M5200N50M", 3050, 8320),
-        ("mate_before_junction", 0, "chr22", "100M", 2900, 8250),
-        ("mate_past_partner", 0, "chr22", "100M", 2900, 8500),
-        ("secondary", 0x100, "chr22", "100M", 2950, 8310),
-        ("other_contig", 0, "chr9", "100M", 2950, 8310),
-    ])  # fmt: skip
+    bam = _write_bam(
+        tmp_path / "s.bam",
+        [
+            ("span", 0, "chr22", "100M", 2950, 8310),
+            ("span_duplicate", 0x400, "chr22", "100M", 2950, 8310),  # STAR's counts include them
+            ("split_left_mate", 0, "chr22", "50M5200N50M", 3050, 8320),
+            ("mate_before_junction", 0, "chr22", "100M", 2900, 8250),
+            ("mate_past_partner", 0, "chr22", "100M", 2900, 8500),
+            ("secondary", 0x100, "chr22", "100M", 2950, 8310),
+            ("other_contig", 0, "chr9", "100M", 2950, 8310),
+        ],
+    )
     sj = tmp_path / "SJ.out.tab"
     sj.write_text("chr22\t3100\t8299\t1\t1\t0\t12\t0\t40\n")
     reads, _ = read_chimeric(write_empty(tmp_path / "c.junction"))
@@ -342,20 +383,33 @@ def test_unindexed_bam_is_an_error(gtf: Path, tmp_path: Path) -> None:
 def test_mane_select_transcript_numbers_exons(tmp_path: Path) -> None:
     """A longer-CDS transcript with an extra exon must not renumber the MANE Select exons."""
     rows = [
-        ("exon", 100, 199, "LONG", 1, ""), ("CDS", 150, 199, "LONG", 1, ""),
-        ("exon", 300, 399, "LONG", 2, ""), ("CDS", 300, 399, "LONG", 2, ""),
-        ("exon", 500, 599, "LONG", 3, ""), ("CDS", 500, 599, "LONG", 3, ""),
+        ("exon", 100, 199, "LONG", 1, ""),
+        ("CDS", 150, 199, "LONG", 1, ""),
+        ("exon", 300, 399, "LONG", 2, ""),
+        ("CDS", 300, 399, "LONG", 2, ""),
+        ("exon", 500, 599, "LONG", 3, ""),
+        ("CDS", 500, 599, "LONG", 3, ""),
         ("exon", 100, 199, "MANE", 1, 'tag "basic"; tag "MANE_Select";'),
         ("CDS", 160, 199, "MANE", 1, 'tag "basic"; tag "MANE_Select";'),
         ("exon", 500, 599, "MANE", 2, 'tag "basic"; tag "MANE_Select";'),
         ("CDS", 500, 599, "MANE", 2, 'tag "basic"; tag "MANE_Select";'),
-    ]  # fmt: skip
+    ]
     lines = [
-        "\t".join(["chr7", "T", feat, str(s), str(e), ".", "+", ".",
-                   f'gene_id "G"; transcript_id "{tid}"; gene_name "IKZF1"; '
-                   f'exon_number "{n}"; {tags}'])
+        "\t".join(
+            [
+                "chr7",
+                "T",
+                feat,
+                str(s),
+                str(e),
+                ".",
+                "+",
+                ".",
+                f'gene_id "G"; transcript_id "{tid}"; gene_name "IKZF1"; exon_number "{n}"; {tags}',
+            ]
+        )
         for feat, s, e, tid, n, tags in rows
-    ]  # fmt: skip
+    ]
     gtf = tmp_path / "mane.gtf"
     gtf.write_text("\n".join(lines) + "\n")
     ann = read_annotation(bundle_of(gtf))
@@ -365,8 +419,14 @@ def test_mane_select_transcript_numbers_exons(tmp_path: Path) -> None:
 
 
 def test_immunoglobulin_segments_stand_for_their_locus() -> None:
-    for name, locus in (("IGHJ6", "IGH"), ("IGHM", "IGH"), ("IGHG1", "IGH"), ("IGHV3-23", "IGH"),
-                        ("IGKC", "IGK"), ("IGLV3-21", "IGL")):  # fmt: skip
+    for name, locus in (
+        ("IGHJ6", "IGH"),
+        ("IGHM", "IGH"),
+        ("IGHG1", "IGH"),
+        ("IGHV3-23", "IGH"),
+        ("IGKC", "IGK"),
+        ("IGLV3-21", "IGL"),
+    ):
         assert catalogue_symbol(name) == locus
     for name in ("IGLL1", "IGLON5", "IGHMBP2", "IKZF1"):
         assert catalogue_symbol(name) == name
@@ -387,9 +447,16 @@ def test_artefact_filters_are_named_predicates_in_column_order() -> None:
 
     def evidence(**changes: object) -> af.Evidence:
         values: dict = dict(
-            gene5=near5, gene3=near3, split=5, spanning=3, max_anchor=40, multimapping=0,
-            known=False, partners=1, low_complexity=False,
-        )  # fmt: skip
+            gene5=near5,
+            gene3=near3,
+            split=5,
+            spanning=3,
+            max_anchor=40,
+            multimapping=0,
+            known=False,
+            partners=1,
+            low_complexity=False,
+        )
         return af.Evidence(**(values | changes))
 
     # neighbours 15 kb apart on one strand: read-through, unless a known fusion
@@ -398,11 +465,20 @@ def test_artefact_filters_are_named_predicates_in_column_order() -> None:
     # 1 split + 1 spanning: rescued only when known; every flag, in the column's order
     assert af.flags(evidence(split=1, spanning=1, known=True), t) == ["known_fusion_rescue"]
     everything = evidence(
-        gene3=mito, split=1, spanning=1, max_anchor=5, multimapping=1, partners=12,
+        gene3=mito,
+        split=1,
+        spanning=1,
+        max_anchor=5,
+        multimapping=1,
+        partners=12,
         low_complexity=True,
-    )  # fmt: skip
+    )
     assert af.flags(everything, t) == [
-        "low_support", "short_anchor", "promiscuous", "homolog", "mitochondrial",
+        "low_support",
+        "short_anchor",
+        "promiscuous",
+        "homolog",
+        "mitochondrial",
         "low_complexity",
-    ]  # fmt: skip
+    ]
     assert [name for name, _ in af.FILTERS][-1] == "low_complexity"

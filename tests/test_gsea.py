@@ -33,9 +33,14 @@ def _de_table(n: int = 400, seed: int = 1) -> pd.DataFrame:
     names = [f"UP{i}" for i in range(20)] + [f"DOWN{i}" for i in range(20)]
     names += [f"BG{i}" for i in range(n - 40)]
     return pd.DataFrame(
-        {"gene_id": [f"G{i}" for i in range(n)], "gene_name": names, "stat": stat,
-         "pvalue": 0.5, "padj": 0.5}
-    )  # fmt: skip
+        {
+            "gene_id": [f"G{i}" for i in range(n)],
+            "gene_name": names,
+            "stat": stat,
+            "pvalue": 0.5,
+            "padj": 0.5,
+        }
+    )
 
 
 def _write_gmt(path: Path, sets: dict[str, list[str]]) -> Path:
@@ -83,9 +88,12 @@ def test_seeded_and_size_bounds() -> None:
 
 def test_ranking_keeps_strongest_duplicate_and_drops_untested() -> None:
     de = pd.DataFrame(
-        {"gene_id": ["a", "b", "c", "d"], "gene_name": ["X", "x", "Y", None],
-         "stat": [1.0, -3.0, np.nan, 2.0]}
-    )  # fmt: skip
+        {
+            "gene_id": ["a", "b", "c", "d"],
+            "gene_name": ["X", "x", "Y", None],
+            "stat": [1.0, -3.0, np.nan, 2.0],
+        }
+    )
     rank = ranking(de)
     assert rank.to_dict() == {"D": 2.0, "X": -3.0}
 
@@ -113,8 +121,9 @@ def test_demo_gmt_parses_with_provenance() -> None:
     ("gmt_text", "problem"),
     [("", "no gene sets"), ("ONLY_NAME\n", "expected name, description and genes")],
 )
-def test_bad_gmt(tmp_path: Path, capsys: pytest.CaptureFixture[str], gmt_text: str,
-                 problem: str) -> None:  # fmt: skip
+def test_bad_gmt(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], gmt_text: str, problem: str
+) -> None:
     _de_table().to_csv(tmp_path / "de_x.tsv", sep="\t", index=False)
     (tmp_path / "bad.gmt").write_text(gmt_text)
     out = tmp_path / "out"

@@ -48,8 +48,9 @@ def test_profile_equals_written_truth_table(tiny_data: Path, tmp_path: Path) -> 
     _, prof = run(inputs, LesionParams(), tmp_path)
     cols = ["sample", "ikzf1plus_core", "ikzf1plus_stanulla", "deletion_group"]
     got = pd.read_csv(prof, sep="\t", dtype=str, keep_default_na=False)[cols]
-    truth = pd.read_csv(tiny_data / "truth" / "lesion_profiles.tsv", sep="\t", dtype=str,
-                        keep_default_na=False)  # fmt: skip
+    truth = pd.read_csv(
+        tiny_data / "truth" / "lesion_profiles.tsv", sep="\t", dtype=str, keep_default_na=False
+    )
     pd.testing.assert_frame_equal(got, truth[cols])
 
 
@@ -107,11 +108,21 @@ def _fixtures(tmp_path: Path) -> dict[str, Path]:
         cols + "B\tIKZF1\tIKZF1_del4-7\t3\t8\tchr7:1-2\t5\t30\t0.14\tno\n"
     )
     fus = pd.DataFrame(
-        [("A", "BCR", "ABL1", 30, 12, "e1a2", "high"), ("C", "P2RY8", "CRLF2", 9, 3, "", "medium"),
-         ("C", "CTBS", "GNG5", 4, 1, "", "low")],
-        columns=["sample", "gene5", "gene3", "split_reads", "spanning_pairs", "isoform",
-                 "confidence"],
-    )  # fmt: skip
+        [
+            ("A", "BCR", "ABL1", 30, 12, "e1a2", "high"),
+            ("C", "P2RY8", "CRLF2", 9, 3, "", "medium"),
+            ("C", "CTBS", "GNG5", 4, 1, "", "low"),
+        ],
+        columns=[
+            "sample",
+            "gene5",
+            "gene3",
+            "split_reads",
+            "spanning_pairs",
+            "isoform",
+            "confidence",
+        ],
+    )
     fus.reindex(columns=tables.columns("fusions")).to_csv(
         tmp_path / "fusions.tsv", sep="\t", index=False
     )
@@ -139,10 +150,12 @@ def _fixtures(tmp_path: Path) -> dict[str, Path]:
     kar += "C\tchr3\tq\t2\t\t0\t\t\tnot assessable\tlow\n"
     (tmp_path / "karyotype.tsv").write_text(kar)
     return {
-        "cnv": tmp_path / "cnv.csv", "fusions": tmp_path / "fusions.tsv",
-        "variants": tmp_path / "variants.tsv", "expression": tmp_path / "cohort.h5ad",
+        "cnv": tmp_path / "cnv.csv",
+        "fusions": tmp_path / "fusions.tsv",
+        "variants": tmp_path / "variants.tsv",
+        "expression": tmp_path / "cohort.h5ad",
         "karyotype": tmp_path / "karyotype.tsv",
-    }  # fmt: skip
+    }
 
 
 def test_every_source_in_the_long_table(tmp_path: Path) -> None:
@@ -225,11 +238,12 @@ def test_lesions_from_the_tiny_run_equal_the_planted_ones(
     inputs = tiny_run / "pipeline_info" / "inputs"
     sources = Inputs(
         samplesheet=inputs / "samplesheet.valid.csv",
-        cnv=inputs / "cnv.valid.csv", splice=tuple(sorted((tiny_run / "splicing").glob("*.tsv"))),
+        cnv=inputs / "cnv.valid.csv",
+        splice=tuple(sorted((tiny_run / "splicing").glob("*.tsv"))),
         fusions=tiny_run / "fusions" / "cohort_fusions.tsv",
         variants=tiny_run / "variants" / "cohort_variants.tsv",
         expression=tiny_run / "expression" / "cohort.h5ad",
-    )  # fmt: skip
+    )
     les, _ = run(sources, LesionParams(), tmp_path)
     got = pd.read_csv(les, sep="\t", dtype=str, keep_default_na=False)
     truth = tiny_data / "truth"

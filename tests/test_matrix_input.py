@@ -70,9 +70,10 @@ def test_star_reads_per_gene(tmp_path: Path) -> None:
 
 def test_h5ad(tmp_path: Path) -> None:
     adata = ad.AnnData(
-        X=COUNTS.T.to_numpy(), obs=pd.DataFrame(index=COUNTS.columns),
+        X=COUNTS.T.to_numpy(),
+        obs=pd.DataFrame(index=COUNTS.columns),
         var=pd.DataFrame({"gene_name": NAMES}, index=COUNTS.index),
-    )  # fmt: skip
+    )
     adata.layers["counts"] = COUNTS.T.to_numpy()
     adata.write_h5ad(tmp_path / "cohort.h5ad")
     _same([tmp_path / "cohort.h5ad"])

@@ -16,6 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_mypy_is_clean() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "mypy", "--no-error-summary", "--no-color-output"],
-        cwd=ROOT, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -79,9 +79,16 @@ def test_reads_and_a_count_matrix_together_stop_before_any_task(
     launch.mkdir()
     (launch / "tiny").symlink_to(tiny_data)
     run = nextflow_run(
-        launch, "-profile", "test", "--counts", "tiny/genes.gtf", "-w", "bad_work",
-        trace="trace_bad.tsv", timeout=600,
-    )  # fmt: skip
+        launch,
+        "-profile",
+        "test",
+        "--counts",
+        "tiny/genes.gtf",
+        "-w",
+        "bad_work",
+        trace="trace_bad.tsv",
+        timeout=600,
+    )
     assert run.proc.returncode != 0
     errors = [line for line in run.output.splitlines() if "tkiseq: error:" in line]
     assert errors == [

@@ -175,10 +175,17 @@ def test_stub_run_gives_every_declared_output(launch: Path, first: Run) -> None:
     output is missing, so a completed stub run with every process proves it."""
     run = _check(
         nextflow_run(
-            launch, "-profile", "test", "-stub-run", "--outdir", "stub_results",
-            "-w", "stub_work", trace="trace_stub.tsv",
+            launch,
+            "-profile",
+            "test",
+            "-stub-run",
+            "--outdir",
+            "stub_results",
+            "-w",
+            "stub_work",
+            trace="trace_stub.tsv",
         )
-    )  # fmt: skip
+    )
     assert {process_name(row) for row in run.trace} == PROCESSES
     assert {row["status"] for row in run.trace} == {"COMPLETED"}
     assert (launch / "stub_results" / "report" / "report.html").exists()
@@ -207,10 +214,16 @@ def test_a_bad_parameter_stops_before_any_task(launch: Path, args: list[str], me
 # -- every task's command line and versions.yml, as the engine rendered and ran them ------------
 # file names of the tiny dataset's run inputs, as Nextflow stages them
 TINY_NAMES = {
-    "input": "samplesheet.csv", "phenotypes": "phenotypes.csv", "cnv": "cnv.csv",
-    "fasta": "genome.fa", "gtf": "genes.gtf", "dbsnp": "dbsnp.vcf.gz", "star_index": "star_index",
-    "annotation": "annotation", "gene_sets": "gene_sets.gmt",
-}  # fmt: skip
+    "input": "samplesheet.csv",
+    "phenotypes": "phenotypes.csv",
+    "cnv": "cnv.csv",
+    "fasta": "genome.fa",
+    "gtf": "genes.gtf",
+    "dbsnp": "dbsnp.vcf.gz",
+    "star_index": "star_index",
+    "annotation": "annotation",
+    "gene_sets": "gene_sets.gmt",
+}
 PYSAM_BUNDLED = ("htslib", "samtools", "bcftools")
 # What the workflow itself writes and stages into TKISEQ_REPORT besides the registry's inputs
 RUN_RECORDS = ["params.json", "software_versions.yml"]

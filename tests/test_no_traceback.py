@@ -76,17 +76,24 @@ def _rng_counts(genes: int, samples: int) -> np.ndarray:
 
 SIX = [f"S{i}" for i in range(1, 7)]
 CASES = {
-    "empty matrix": lambda t: (_matrix(t, np.zeros((0, 6), int), SIX),
-                               _phenotypes(t, SIX, [1, 2, 3, 4, 5, 6])),
+    "empty matrix": lambda t: (
+        _matrix(t, np.zeros((0, 6), int), SIX),
+        _phenotypes(t, SIX, [1, 2, 3, 4, 5, 6]),
+    ),
     "one sample": lambda t: (_matrix(t, _rng_counts(60, 1), ["S1"]), _phenotypes(t, ["S1"], [1])),
-    "all-zero genes": lambda t: (_matrix(t, np.zeros((60, 6), int), SIX),
-                                 _phenotypes(t, SIX, [1, 2, 3, 4, 5, 6])),
-    "constant phenotype": lambda t: (_matrix(t, _rng_counts(60, 6), SIX),
-                                     _phenotypes(t, SIX, [5.0] * 6)),
-    "NaN in a covariate": lambda t: (_matrix(t, _rng_counts(60, 6), SIX),
-                                     _phenotypes(t, SIX, [1, 2, 3, 4, 5, 6],
-                                                 age=[3, np.nan, 5, 6, np.nan, 8])),
-}  # fmt: skip
+    "all-zero genes": lambda t: (
+        _matrix(t, np.zeros((60, 6), int), SIX),
+        _phenotypes(t, SIX, [1, 2, 3, 4, 5, 6]),
+    ),
+    "constant phenotype": lambda t: (
+        _matrix(t, _rng_counts(60, 6), SIX),
+        _phenotypes(t, SIX, [5.0] * 6),
+    ),
+    "NaN in a covariate": lambda t: (
+        _matrix(t, _rng_counts(60, 6), SIX),
+        _phenotypes(t, SIX, [1, 2, 3, 4, 5, 6], age=[3, np.nan, 5, 6, np.nan, 8]),
+    ),
+}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -94,9 +101,18 @@ def test_de_on_edge_case_cohorts_says_so_in_one_line(case: str, tmp_path: Path) 
     """`tkiseq de` reads the matrix directly, as a user with a lab's table would run it."""
     matrix, phenotypes = CASES[case](tmp_path)
     proc = _tkiseq(
-        ["de", "--counts", str(matrix), "--phenotypes", str(phenotypes),
-         "--phenotype", "auc_imatinib", "--outdir", str(tmp_path / "out")]
-    )  # fmt: skip
+        [
+            "de",
+            "--counts",
+            str(matrix),
+            "--phenotypes",
+            str(phenotypes),
+            "--phenotype",
+            "auc_imatinib",
+            "--outdir",
+            str(tmp_path / "out"),
+        ]
+    )
     _one_line_or_success(proc)
 
 
@@ -108,6 +124,15 @@ def test_prepare_on_a_gtf_without_cds(tmp_path: Path) -> None:
     ]
     (tmp_path / "g.gtf").write_text("\n".join(rows) + "\n")
     (tmp_path / "g.fa").write_text(">chr1\n" + "ACGT" * 200 + "\n")
-    proc = _tkiseq(["prepare", "--gtf", str(tmp_path / "g.gtf"), "--fasta", str(tmp_path / "g.fa"),
-                    "--outdir", str(tmp_path / "ref")])  # fmt: skip
+    proc = _tkiseq(
+        [
+            "prepare",
+            "--gtf",
+            str(tmp_path / "g.gtf"),
+            "--fasta",
+            str(tmp_path / "g.fa"),
+            "--outdir",
+            str(tmp_path / "ref"),
+        ]
+    )
     _one_line_or_success(proc)

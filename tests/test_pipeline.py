@@ -73,8 +73,14 @@ def test_pipeline_info(tiny_data, tiny_run):
     info = tiny_run / "pipeline_info"
     trace = pd.read_csv(info / "trace.tsv", sep="\t", keep_default_na=False)
     assert list(trace.columns[:7]) == [
-        "stage", "sample", "start", "wall_s", "cpu_s", "peak_rss_mb", "exit_code",
-    ]  # fmt: skip
+        "stage",
+        "sample",
+        "start",
+        "wall_s",
+        "cpu_s",
+        "peak_rss_mb",
+        "exit_code",
+    ]
     aligned = trace[trace["stage"] == "align"]
     assert sorted(aligned["sample"]) == sorted(_samples(tiny_data))
     assert (trace["exit_code"] == 0).all() and (aligned["peak_rss_mb"] > 0).all()
@@ -106,11 +112,26 @@ def test_reused_star_index_and_truncated_fastq(tiny_data, tiny_run, tmp_path, ca
     fq.write_bytes(fq.read_bytes()[: fq.stat().st_size // 3])
     out = tmp_path / "results"
     code = main(
-        ["run", "--input", str(data / "samplesheet.csv"), "--phenotypes",
-         str(data / "phenotypes.csv"), "--fasta", str(data / "genome.fa"), "--gtf",
-         str(data / "genes.gtf"), "--dbsnp", str(data / "dbsnp.vcf.gz"), "--outdir", str(out),
-         "--star-index", str(tiny_run / "reference" / "star_index"), "--threads", "2"]
-    )  # fmt: skip
+        [
+            "run",
+            "--input",
+            str(data / "samplesheet.csv"),
+            "--phenotypes",
+            str(data / "phenotypes.csv"),
+            "--fasta",
+            str(data / "genome.fa"),
+            "--gtf",
+            str(data / "genes.gtf"),
+            "--dbsnp",
+            str(data / "dbsnp.vcf.gz"),
+            "--outdir",
+            str(out),
+            "--star-index",
+            str(tiny_run / "reference" / "star_index"),
+            "--threads",
+            "2",
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert code == 2
     assert f"align.{sample} failed" in err and "truncated gzip stream" in err
@@ -127,10 +148,22 @@ def test_phenotype_sample_not_in_samplesheet(tiny_data, tmp_path, capsys):
     pheno.write_text(text + "NOT_A_SAMPLE" + text.splitlines()[1][text.index(",") :] + "\n")
     out = tmp_path / "results"
     code = main(
-        ["run", "--input", str(tiny_data / "samplesheet.csv"), "--phenotypes", str(pheno),
-         "--fasta", str(tiny_data / "genome.fa"), "--gtf", str(tiny_data / "genes.gtf"),
-         "--dbsnp", str(tiny_data / "dbsnp.vcf.gz"), "--outdir", str(out)]
-    )  # fmt: skip
+        [
+            "run",
+            "--input",
+            str(tiny_data / "samplesheet.csv"),
+            "--phenotypes",
+            str(pheno),
+            "--fasta",
+            str(tiny_data / "genome.fa"),
+            "--gtf",
+            str(tiny_data / "genes.gtf"),
+            "--dbsnp",
+            str(tiny_data / "dbsnp.vcf.gz"),
+            "--outdir",
+            str(out),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "NOT_A_SAMPLE" in err and "phenotypes.csv" in err
@@ -141,11 +174,22 @@ def test_phenotype_sample_not_in_samplesheet(tiny_data, tmp_path, capsys):
 def test_missing_star_gives_install_hint(tiny_data, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PATH", str(tmp_path))
     code = main(
-        ["run", "--input", str(tiny_data / "samplesheet.csv"), "--phenotypes",
-         str(tiny_data / "phenotypes.csv"), "--fasta", str(tiny_data / "genome.fa"),
-         "--gtf", str(tiny_data / "genes.gtf"), "--dbsnp", str(tiny_data / "dbsnp.vcf.gz"),
-         "--outdir", str(tmp_path / "results")]
-    )  # fmt: skip
+        [
+            "run",
+            "--input",
+            str(tiny_data / "samplesheet.csv"),
+            "--phenotypes",
+            str(tiny_data / "phenotypes.csv"),
+            "--fasta",
+            str(tiny_data / "genome.fa"),
+            "--gtf",
+            str(tiny_data / "genes.gtf"),
+            "--dbsnp",
+            str(tiny_data / "dbsnp.vcf.gz"),
+            "--outdir",
+            str(tmp_path / "results"),
+        ]
+    )
     assert code == 1
     assert "apt-get install rna-star" in capsys.readouterr().err
 
@@ -159,11 +203,24 @@ def test_no_room_for_the_star_index_stops_before_building_it(
     monkeypatch.setattr("tkiseq.inputs.reads.shutil.disk_usage", lambda _: usage._replace(free=100))
     out = tmp_path / "results"
     code = main(
-        ["run", "--input", str(tiny_data / "samplesheet.csv"), "--phenotypes",
-         str(tiny_data / "phenotypes.csv"), "--fasta", str(tiny_data / "genome.fa"),
-         "--gtf", str(tiny_data / "genes.gtf"), "--dbsnp", str(tiny_data / "dbsnp.vcf.gz"),
-         "--outdir", str(out), "--reference-dir", str(tmp_path / "refs")]
-    )  # fmt: skip
+        [
+            "run",
+            "--input",
+            str(tiny_data / "samplesheet.csv"),
+            "--phenotypes",
+            str(tiny_data / "phenotypes.csv"),
+            "--fasta",
+            str(tiny_data / "genome.fa"),
+            "--gtf",
+            str(tiny_data / "genes.gtf"),
+            "--dbsnp",
+            str(tiny_data / "dbsnp.vcf.gz"),
+            "--outdir",
+            str(out),
+            "--reference-dir",
+            str(tmp_path / "refs"),
+        ]
+    )
     err = capsys.readouterr().err.strip().splitlines()[-1]
     fai = Path(f"{tiny_data / 'genome.fa'}.fai").read_text().splitlines()
     genome = sum(int(line.split("\t")[1]) for line in fai)

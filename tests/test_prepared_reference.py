@@ -33,10 +33,15 @@ def refs(tmp_path: Path) -> dict[str, Path]:
 
 def setup(tmp_path: Path, refs: dict[str, Path], outdir: str, resume: bool = False):
     cfg = RunConfig(
-        input=tmp_path / "s.csv", phenotypes=tmp_path / "p.csv", fasta=refs["fasta"],
-        gtf=refs["gtf"], dbsnp=tmp_path / "d.vcf.gz", outdir=tmp_path / outdir,
-        reference_dir=tmp_path / "shared", resume=resume,
-    )  # fmt: skip
+        input=tmp_path / "s.csv",
+        phenotypes=tmp_path / "p.csv",
+        fasta=refs["fasta"],
+        gtf=refs["gtf"],
+        dbsnp=tmp_path / "d.vcf.gz",
+        outdir=tmp_path / outdir,
+        reference_dir=tmp_path / "shared",
+        resume=resume,
+    )
     out = cfg.outdir.resolve()
     plan = Plan(cfg, out, [])
     valid = plan.folder(BY_NAME["validate"]) / "phenotypes.valid.csv"  # an input of counts
@@ -96,8 +101,11 @@ def test_star_index_manifest_records_fasta_gtf_and_read_length(
 ) -> None:
     index = tmp_path / "index"
     index.mkdir()
-    manifest = {"fasta": file_identity(refs["fasta"]), "gtf": file_identity(refs["gtf"]),
-                "read_length": 101}  # fmt: skip
+    manifest = {
+        "fasta": file_identity(refs["fasta"]),
+        "gtf": file_identity(refs["gtf"]),
+        "read_length": 101,
+    }
     (index / INDEX_MANIFEST).write_text(json.dumps(manifest))
     assert index_matches(index, refs["fasta"], refs["gtf"], 101)
     assert not index_matches(index, refs["fasta"], refs["gtf"], 151)

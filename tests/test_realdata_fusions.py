@@ -30,8 +30,9 @@ def _exons(gtf: Path) -> list[tuple[str, int, int, str, int, int, str]]:
             f = line.split("\t")
             if len(f) == 9 and f[2] == "exon":
                 orig = re.search(r'orig_coord_info "([^"]+)"', f[8]).group(1).split(",")  # type: ignore[union-attr]
-                out.append((f[0], int(f[3]), int(f[4]), orig[0], int(orig[1]), int(orig[2]),
-                            orig[3]))  # fmt: skip
+                out.append(
+                    (f[0], int(f[3]), int(f[4]), orig[0], int(orig[1]), int(orig[2]), orig[3])
+                )
     return out
 
 
@@ -57,12 +58,18 @@ def fusions(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, Pat
     build_index(fasta, gtf, index, threads=2, read_length=50)
     bundle = prepare(gtf, fasta, tmp / "ref")
     aln = tmp / "aln"
-    align_sample("f", data / "BT474f_R1.fastq.gz", data / "BT474f_R2.fastq.gz", index, aln,
-                 threads=2)  # fmt: skip
+    align_sample(
+        "f", data / "BT474f_R1.fastq.gz", data / "BT474f_R2.fastq.gz", index, aln, threads=2
+    )
     inputs = stage_call.Inputs(
-        sample="f", chimeric=aln / "f.Chimeric.out.junction", sj=aln / "f.SJ.out.tab",
-        annotation=bundle, log_final=aln / "f.Log.final.out", fasta=fasta, bam=aln / "f.bam",
-    )  # fmt: skip
+        sample="f",
+        chimeric=aln / "f.Chimeric.out.junction",
+        sj=aln / "f.SJ.out.tab",
+        annotation=bundle,
+        log_final=aln / "f.Log.final.out",
+        fasta=fasta,
+        bam=aln / "f.bam",
+    )
     table = stage_call.run(inputs, stage_call.Params(), tmp / "fus")
     return pd.read_csv(table, sep="\t"), data
 
@@ -76,14 +83,20 @@ def test_all_fusioninspector_fusions_high_confidence_at_its_breakpoints(fusions)
     table["b3"] = [grch38(exons, b) for b in table.breakpoint3]
     for fusion in known:
         gene5, gene3 = fusion["Fusion"].split("--")
-        rows = table[(table.gene5 == gene5) & (table.gene3 == gene3)
-                     & (table.b5 == fusion["Left Breakpoint"])
-                     & (table.b3 == fusion["Right Breakpoint"])]  # fmt: skip
+        rows = table[
+            (table.gene5 == gene5)
+            & (table.gene3 == gene3)
+            & (table.b5 == fusion["Left Breakpoint"])
+            & (table.b3 == fusion["Right Breakpoint"])
+        ]
         assert len(rows) == 1, fusion["Fusion"]
         assert rows.iloc[0].confidence == "high" and rows.iloc[0].filters == "PASS"
     high = table[table.confidence == "high"]
     # besides the 8: VAPB::IKZF3 at the two other IKZF3 exons STAR-Fusion also reports
-    extra = high[~high.set_index(["b5", "b3"]).index.isin(
-        [(f["Left Breakpoint"], f["Right Breakpoint"]) for f in known])]  # fmt: skip
+    extra = high[
+        ~high.set_index(["b5", "b3"]).index.isin(
+            [(f["Left Breakpoint"], f["Right Breakpoint"]) for f in known]
+        )
+    ]
     assert sorted(extra.b3) == ["chr17:39766493:-", "chr17:39788374:-"]
     assert set(extra.gene5 + "::" + extra.gene3) == {"VAPB::IKZF3"}

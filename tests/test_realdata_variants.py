@@ -28,12 +28,28 @@ from tkiseq.variants.filter import FilterParams, filter_calls
 # The standard genetic code written by amino acid (N: any base, R: A/G, Y: C/T), not in the
 # codon order the code under test uses.
 _CODE = {
-    "Ala": ["GCN"], "Arg": ["CGN", "AGR"], "Asn": ["AAY"], "Asp": ["GAY"], "Cys": ["TGY"],
-    "Gln": ["CAR"], "Glu": ["GAR"], "Gly": ["GGN"], "His": ["CAY"], "Ile": ["ATY", "ATA"],
-    "Leu": ["CTN", "TTR"], "Lys": ["AAR"], "Met": ["ATG"], "Phe": ["TTY"], "Pro": ["CCN"],
-    "Ser": ["TCN", "AGY"], "Thr": ["ACN"], "Trp": ["TGG"], "Tyr": ["TAY"], "Val": ["GTN"],
+    "Ala": ["GCN"],
+    "Arg": ["CGN", "AGR"],
+    "Asn": ["AAY"],
+    "Asp": ["GAY"],
+    "Cys": ["TGY"],
+    "Gln": ["CAR"],
+    "Glu": ["GAR"],
+    "Gly": ["GGN"],
+    "His": ["CAY"],
+    "Ile": ["ATY", "ATA"],
+    "Leu": ["CTN", "TTR"],
+    "Lys": ["AAR"],
+    "Met": ["ATG"],
+    "Phe": ["TTY"],
+    "Pro": ["CCN"],
+    "Ser": ["TCN", "AGY"],
+    "Thr": ["ACN"],
+    "Trp": ["TGG"],
+    "Tyr": ["TAY"],
+    "Val": ["GTN"],
     "Ter": ["TAR", "TGA"],
-}  # fmt: skip
+}
 _IUPAC = {"N": "ACGT", "R": "AG", "Y": "CT"}
 CODON = {
     a + b + c: aa
@@ -90,17 +106,23 @@ def bt474(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     fasta = data / "minigenome.fa"
     bundle = prepare(data / "annotations.gtf.gz", fasta, tmp / "ref")
     calls = call_bam("s", data / "star_2.6.1a.bam", fasta, bundle, tmp / "calls")
-    filtered = filter_calls("s", calls, empty_dbsnp(tmp, fasta), fasta, tmp / "filt",
-                            FilterParams())  # fmt: skip
+    filtered = filter_calls(
+        "s", calls, empty_dbsnp(tmp, fasta), fasta, tmp / "filt", FilterParams()
+    )
     all_vcf = tmp / "filt" / "s.all.vcf.gz"
     ours = pd.read_csv(annotate_calls("s", all_vcf, fasta, bundle, tmp / "ann"), sep="\t")
     gatk_vcf = _index(data / "gatk_haplotypecaller.vcf", tmp / "gatk.vcf")
     gatk_ann = pd.read_csv(annotate_calls("gatk", gatk_vcf, fasta, bundle, tmp / "ann"), sep="\t")
     return {
-        "data": data, "bundle": bundle, "calls": _vcf(all_vcf), "ours": ours,
-        "gatk": _vcf(data / "gatk_haplotypecaller.vcf"), "gatk_ann": gatk_ann,
-        "filtered": filtered, "tmp": tmp,
-    }  # fmt: skip
+        "data": data,
+        "bundle": bundle,
+        "calls": _vcf(all_vcf),
+        "ours": ours,
+        "gatk": _vcf(data / "gatk_haplotypecaller.vcf"),
+        "gatk_ann": gatk_ann,
+        "filtered": filtered,
+        "tmp": tmp,
+    }
 
 
 def test_tp53_calls_are_named_exactly(bt474: dict) -> None:
@@ -110,11 +132,15 @@ def test_tp53_calls_are_named_exactly(bt474: dict) -> None:
         e285k, p72r = rows.loc[37930], rows.loc[40317]
         assert (e285k.gene, e285k.consequence) == ("TP53", "missense_variant")
         assert (e285k.hgvsc, e285k.hgvsp, e285k.hgvsp_short) == (
-            "c.853G>A", "p.Glu285Lys", "p.E285K"
-        )  # fmt: skip
+            "c.853G>A",
+            "p.Glu285Lys",
+            "p.E285K",
+        )
         assert (p72r.consequence, p72r.hgvsc, p72r.hgvsp) == (
-            "missense_variant", "c.215C>G", "p.Pro72Arg"
-        )  # fmt: skip
+            "missense_variant",
+            "c.215C>G",
+            "p.Pro72Arg",
+        )
     # and the minigenome site is hg19 chr17:7577085, the published BT474 mutation's (the
     # minigenome is in hg19's orientation; orig_coord_info gives the hg19 span and strand)
     with gzip.open(bt474["data"] / "annotations.gtf.gz", "rt") as fh:
@@ -146,9 +172,7 @@ def _expected(model: dict, fa: pysam.FastaFile, pos: int, ref: str, alt: str) ->
     minus = model["strand"] == "-"
     cds = sorted(model["CDS"], reverse=minus)
     exons = model["exon"]
-    positions = [
-        g for a, b in cds for g in (range(b, a - 1, -1) if minus else range(a, b + 1))
-    ]  # fmt: skip
+    positions = [g for a, b in cds for g in (range(b, a - 1, -1) if minus else range(a, b + 1))]
     if pos not in positions:
         if not any(a <= pos <= b for a, b in exons):
             return "intron", ""
@@ -175,9 +199,14 @@ def test_every_gatk_call_gets_the_consequence_translated_here(bt474: dict) -> No
     fa = pysam.FastaFile(str(data / "minigenome.fa"))
     table = bt474["gatk_ann"]
     assert len(table) == 28
-    coarse = {"missense_variant": "coding", "synonymous_variant": "coding",
-              "5_prime_UTR_variant": "5_prime_UTR", "3_prime_UTR_variant": "3_prime_UTR",
-              "intron_variant": "intron", "splice_donor_variant": "intron"}  # fmt: skip
+    coarse = {
+        "missense_variant": "coding",
+        "synonymous_variant": "coding",
+        "5_prime_UTR_variant": "5_prime_UTR",
+        "3_prime_UTR_variant": "3_prime_UTR",
+        "intron_variant": "intron",
+        "splice_donor_variant": "intron",
+    }
     for row in table.itertuples():
         if row.consequence == "intergenic_variant":
             assert row.pos == 158083  # between CCDC9 and TP53RK
@@ -190,8 +219,9 @@ def test_every_gatk_call_gets_the_consequence_translated_here(bt474: dict) -> No
             continue
         kind, hgvsp = _expected(model, fa, row.pos, row.ref, row.alt)
         assert (coarse[row.consequence], row.hgvsp if isinstance(row.hgvsp, str) else "") == (
-            kind, hgvsp
-        ), row.pos  # fmt: skip
+            kind,
+            hgvsp,
+        ), row.pos
     named = table.dropna(subset=["hgvsp"])
     assert (named.consequence == "missense_variant").sum() == 15
     assert (named.consequence == "synonymous_variant").sum() == 7
@@ -239,8 +269,12 @@ def test_pak4_insertion_has_its_seven_reads(bt474: dict) -> None:
     the left (135008): the reads still count for it."""
     ins = bt474["calls"].set_index("pos").loc[135008]
     assert (ins.ref, ins.alt, ins.ref_reads, ins.alt_reads, ins["filter"]) == (
-        "A", "ATG", 0, 7, "PASS"
-    )  # fmt: skip
+        "A",
+        "ATG",
+        0,
+        7,
+        "PASS",
+    )
 
 
 def test_no_pass_call_that_gatk_lacks(bt474: dict) -> None:
@@ -265,8 +299,11 @@ def _dialects(gtf: Path, fa: pysam.FastaFile, folder: Path) -> dict[str, Path]:
         if not cds:
             return None
         minus = tx_rows[0][6] == "-"
-        lo, hi = (min(a for a, _ in cds) - 3, min(a for a, _ in cds) - 1) if minus else (
-            max(b for _, b in cds) + 1, max(b for _, b in cds) + 3)  # fmt: skip
+        lo, hi = (
+            (min(a for a, _ in cds) - 3, min(a for a, _ in cds) - 1)
+            if minus
+            else (max(b for _, b in cds) + 1, max(b for _, b in cds) + 3)
+        )
         codon = fa.fetch("minigenome", lo - 1, hi)
         codon = codon.translate(COMPLEMENT)[::-1] if minus else codon
         inside = any(int(f[3]) <= lo and hi <= int(f[4]) for f in tx_rows if f[2] == "exon")
@@ -277,14 +314,18 @@ def _dialects(gtf: Path, fa: pysam.FastaFile, folder: Path) -> dict[str, Path]:
     for tx_rows in by_tx.values():
         first = tx_rows[0]
         span = [min(int(f[3]) for f in tx_rows), max(int(f[4]) for f in tx_rows)]
-        g = genes.setdefault(first[8].split(";")[0], [*first[:2], "gene", *map(str, span),
-                                                     *first[5:]])  # fmt: skip
+        g = genes.setdefault(
+            first[8].split(";")[0], [*first[:2], "gene", *map(str, span), *first[5:]]
+        )
         g[3], g[4] = str(min(int(g[3]), span[0])), str(max(int(g[4]), span[1]))
         tx = "\t".join([*first[:2], "transcript", *map(str, span), *first[5:]])
         stop = stop_of(tx_rows)
         body = ["\t".join(f) for f in tx_rows]
-        codon_rows = [] if stop is None else ["\t".join([*first[:2], "stop_codon", str(stop[0]),
-                                                         str(stop[1]), *first[5:]])]  # fmt: skip
+        codon_rows = (
+            []
+            if stop is None
+            else ["\t".join([*first[:2], "stop_codon", str(stop[0]), str(stop[1]), *first[5:]])]
+        )
         out["full"] += [tx, *body, *codon_rows]
         out["ucsc"] += [tx, *codon_rows, *body]
         refseq = []
@@ -341,8 +382,15 @@ def test_prepare_refuses_a_fasta_of_other_contigs(
     data = bt474["data"]
     other = tmp_path / "other.fa"
     other.write_text(">chr1\n" + "ACGT" * 50 + "\n")
-    args = ["prepare", "--gtf", str(data / "annotations.gtf.gz"), "--fasta", str(other),
-            "--outdir", str(tmp_path / "ref")]  # fmt: skip
+    args = [
+        "prepare",
+        "--gtf",
+        str(data / "annotations.gtf.gz"),
+        "--fasta",
+        str(other),
+        "--outdir",
+        str(tmp_path / "ref"),
+    ]
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and err.startswith("tkiseq: error: ") and "no contig is in" in err
@@ -364,8 +412,14 @@ def test_tkiseq_alignment_gives_the_same_passing_calls(bt474: dict) -> None:
     data, tmp = bt474["data"], bt474["tmp"]
     fasta = data / "minigenome.fa"
     build_index(fasta, data / "annotations.gtf.gz", tmp / "star", threads=2, read_length=50)
-    align_sample("m", data / "BT474_R1.fastq.gz", data / "BT474_R2.fastq.gz", tmp / "star",
-                 tmp / "aln", threads=2)  # fmt: skip
+    align_sample(
+        "m",
+        data / "BT474_R1.fastq.gz",
+        data / "BT474_R2.fastq.gz",
+        tmp / "star",
+        tmp / "aln",
+        threads=2,
+    )
     calls = call_bam("m", tmp / "aln" / "m.bam", fasta, bt474["bundle"], tmp / "calls_m")
     filter_calls("m", calls, tmp / "dbsnp.vcf.gz", fasta, tmp / "filt_m", FilterParams())
     ours = _vcf(tmp / "filt_m" / "m.all.vcf.gz").set_index("pos")

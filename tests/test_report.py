@@ -19,8 +19,19 @@ from tkiseq.report.inputs import parse_markdup, parse_star_log, qc_outliers, qc_
 from tkiseq.report.params import ReportParams
 
 NO_MULTIQC = ReportParams(multiqc=False)
-SECTIONS = ("findings", "qc", "subtypes", "lesions", "response", "de", "gsea", "fusions",
-            "variants", "samples", "summary")  # fmt: skip
+SECTIONS = (
+    "findings",
+    "qc",
+    "subtypes",
+    "lesions",
+    "response",
+    "de",
+    "gsea",
+    "fusions",
+    "variants",
+    "samples",
+    "summary",
+)
 PAGE_DATA = {"cards", "karyotype", "oncoprint"}  # inline JSON that is not a table widget
 
 
@@ -167,8 +178,12 @@ def test_parse_star_log_reads_the_figures() -> None:
         reads=1000, unique=91.5, unique_n=915, multi=3.25, multi_n=32, short=5.25, short_n=53
     )
     got = parse_star_log(log, Path("x.Log.final.out"))
-    assert got == {"input_reads": 1000, "uniquely_mapped_pct": 91.5, "multimapped_pct": 3.25,
-                   "too_many_loci_pct": 0.0}  # fmt: skip
+    assert got == {
+        "input_reads": 1000,
+        "uniquely_mapped_pct": 91.5,
+        "multimapped_pct": 3.25,
+        "too_many_loci_pct": 0.0,
+    }
 
 
 def test_parse_markdup_share_of_examined_reads() -> None:
@@ -358,7 +373,7 @@ def test_karyotype_bins_read_in_chunks_equal_the_whole_table(fake: FakeRun, tmp_
         pack_karyotype,
         read_karyotype_bins,
         read_karyotype_points,
-    )  # fmt: skip
+    )
     from tkiseq.tables import read_table
 
     folder = fake.results / "subtypes"

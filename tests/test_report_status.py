@@ -85,8 +85,15 @@ def test_a_failed_task_outweighs_a_completed_status(tmp_path: Path) -> None:
 def test_report_status_command_for_a_workflow_manager(tmp_path: Path) -> None:
     """A Nextflow completion handler knows the outcome: --status, --failed TASK."""
     fake = _during_the_run(tmp_path)
-    args = ["report-status", "--results", str(fake.results), "--status", "FAILED",
-            "--failed", "align.S002"]  # fmt: skip
+    args = [
+        "report-status",
+        "--results",
+        str(fake.results),
+        "--status",
+        "FAILED",
+        "--failed",
+        "align.S002",
+    ]
     assert main(args) == 0
     page = (fake.results / "report" / "report.html").read_text()
     assert _banner(page).startswith("Run FAILED: failed task(s) align.S002")
@@ -105,7 +112,7 @@ def test_report_status_command_for_a_workflow_manager(tmp_path: Path) -> None:
         ("TKISEQ_PIPELINE:TKISEQ:TKISEQ_UNKNOWN (x)", "TKISEQ_PIPELINE:TKISEQ:TKISEQ_UNKNOWN (x)"),
     ],
     ids=["sample", "process-not-stage-name", "phenotype", "cohort", "not-a-stage"],
-)  # fmt: skip
+)
 def test_report_status_names_a_nextflow_task_as_the_local_runner_does(
     tmp_path: Path, failed: str, named: str
 ) -> None:

@@ -32,8 +32,13 @@ def test_cap_z_and_class_match_hand_computation(tmp_path: Path) -> None:
     np.testing.assert_allclose(im["auc_capped"], capped)
     np.testing.assert_allclose(im["z"], (capped - capped.mean()) / sd, rtol=1e-5)
     assert list(im["class"]) == [
-        "sensitive", "sensitive", "intermediate", "intermediate", "resistant", "resistant"
-    ]  # fmt: skip
+        "sensitive",
+        "sensitive",
+        "intermediate",
+        "intermediate",
+        "resistant",
+        "resistant",
+    ]
     da = table[table["drug"] == "dasatinib"]
     assert len(da) == 5 and da["class"].isna().all()  # no thresholds for dasatinib by default
     vals = np.array([50.0, 60, 90, 100, 110])

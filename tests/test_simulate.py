@@ -171,8 +171,11 @@ def test_samplesheet_points_at_fastqs(tiny: Path, reads: dict) -> None:
 
 def test_library_strandedness_holds(tiny: Path, transcripts: dict, reads: dict) -> None:
     k = 25
-    sense = {t["exon_seq"][i : i + k] for t in transcripts.values()
-             for i in range(len(t["exon_seq"]) - k + 1)}  # fmt: skip
+    sense = {
+        t["exon_seq"][i : i + k]
+        for t in transcripts.values()
+        for i in range(len(t["exon_seq"]) - k + 1)
+    }
     for row in _truth(tiny, "samples").itertuples():
         r1 = reads[row.sample][0][:3000]
         fwd = anti = 0

@@ -50,8 +50,9 @@ def test_dialects_give_the_same_models(dialects: dict) -> None:
     b = {n: open_bundle(p) for n, p in dialects["bundles"].items()}
     for name in ("exon-cds", "refseq"):
         for table in ("transcripts", "exons", "cds", "introns"):
-            pd.testing.assert_frame_equal(b[name].table(table), b["gencode"].table(table),
-                                          obj=f"{name} {table}")  # fmt: skip
+            pd.testing.assert_frame_equal(
+                b[name].table(table), b["gencode"].table(table), obj=f"{name} {table}"
+            )
 
 
 def test_planted_variants_named_as_the_truth_in_every_dialect(dialects: dict) -> None:
@@ -63,5 +64,7 @@ def test_planted_variants_named_as_the_truth_in_every_dialect(dialects: dict) ->
         for v in coding:
             got = annotate_record(ann, v.chrom, v.pos, v.ref, v.alt)
             assert (got["consequence"], got["hgvsc"], got["hgvsp"]) == (
-                v.consequence, v.hgvsc, v.hgvsp
-            ), (name, v.key)  # fmt: skip
+                v.consequence,
+                v.hgvsc,
+                v.hgvsp,
+            ), (name, v.key)

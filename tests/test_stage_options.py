@@ -50,19 +50,51 @@ def test_defaults_come_back_as_the_dataclass_defaults() -> None:
 
 def test_values_are_typed_and_lists_are_tuples() -> None:
     a = parse(
-        ["a.tsv", "b.tsv", "--sample", "S1", "--bam", "x.bam", "--logs", "1.log", "2.log",
-         "--gene-sets", "a.gmt, b.gmt", "--min-reads", "5", "--min-vaf", "0.2",
-         "--genes", "ERG,,CDKN2A", "--threads", "3", "--mode", "forward", "--no-plots",
-         "--strict", "--cap", "0"]
-    )  # fmt: skip
+        [
+            "a.tsv",
+            "b.tsv",
+            "--sample",
+            "S1",
+            "--bam",
+            "x.bam",
+            "--logs",
+            "1.log",
+            "2.log",
+            "--gene-sets",
+            "a.gmt, b.gmt",
+            "--min-reads",
+            "5",
+            "--min-vaf",
+            "0.2",
+            "--genes",
+            "ERG,,CDKN2A",
+            "--threads",
+            "3",
+            "--mode",
+            "forward",
+            "--no-plots",
+            "--strict",
+            "--cap",
+            "0",
+        ]
+    )
     assert from_args(Params, a) == Params(
-        min_reads=5, vaf=0.2, genes=("ERG", "CDKN2A"), threads=3, mode="forward",
-        plots=False, strict=True, cap=None,
-    )  # fmt: skip
+        min_reads=5,
+        vaf=0.2,
+        genes=("ERG", "CDKN2A"),
+        threads=3,
+        mode="forward",
+        plots=False,
+        strict=True,
+        cap=None,
+    )
     assert from_args(Inputs, a) == Inputs(
-        tables=(Path("a.tsv"), Path("b.tsv")), sample="S1", bam=Path("x.bam"),
-        logs=(Path("1.log"), Path("2.log")), gene_sets=(Path("a.gmt"), Path("b.gmt")),
-    )  # fmt: skip
+        tables=(Path("a.tsv"), Path("b.tsv")),
+        sample="S1",
+        bam=Path("x.bam"),
+        logs=(Path("1.log"), Path("2.log")),
+        gene_sets=(Path("a.gmt"), Path("b.gmt")),
+    )
 
 
 @pytest.mark.parametrize(

@@ -84,16 +84,21 @@ def test_the_runner_names_no_stage() -> None:
 
 def test_a_switch_reaches_its_stage_only_when_set() -> None:
     cfg = RunConfig(
-        input=Path("/d/s.csv"), phenotypes=Path("/d/p.csv"), fasta=Path("/r/g.fa"),
-        gtf=Path("/r/g.gtf"), dbsnp=Path("/r/dbsnp.vcf.gz"), outdir=Path("/o"),
-    )  # fmt: skip
+        input=Path("/d/s.csv"),
+        phenotypes=Path("/d/p.csv"),
+        fasta=Path("/r/g.fa"),
+        gtf=Path("/r/g.gtf"),
+        dbsnp=Path("/r/dbsnp.vcf.gz"),
+        outdir=Path("/o"),
+    )
     for stage in [s for s in STAGES if s.switches]:
         for switch in stage.switches:
             unset = Plan(cfg, Path("/o"), ROWS).task(stage)
             on = Plan(dataclasses.replace(cfg, **{switch.name: True}), Path("/o"), ROWS)
             assert switch.flag not in unset.args and switch.flag in on.task(stage).args
-            others = [t for s in STAGES if s is not stage and s.scope == "cohort"
-                      for t in [on.task(s)]]  # fmt: skip
+            others = [
+                t for s in STAGES if s is not stage and s.scope == "cohort" for t in [on.task(s)]
+            ]
             assert not any(switch.flag in t.args for t in others), switch.flag
 
 
@@ -101,9 +106,13 @@ def test_a_given_output_replaces_the_one_its_stage_makes() -> None:
     """Unset, a given value names its stage's output (what later stages read); given, the
     user's path."""
     cfg = RunConfig(
-        input=Path("/d/s.csv"), phenotypes=Path("/d/p.csv"), fasta=Path("/r/g.fa"),
-        gtf=Path("/r/g.gtf"), dbsnp=Path("/r/dbsnp.vcf.gz"), outdir=Path("/o"),
-    )  # fmt: skip
+        input=Path("/d/s.csv"),
+        phenotypes=Path("/d/p.csv"),
+        fasta=Path("/r/g.fa"),
+        gtf=Path("/r/g.gtf"),
+        dbsnp=Path("/r/dbsnp.vcf.gz"),
+        outdir=Path("/o"),
+    )
     for name, stage in BY_GIVEN.items():
         built = Plan(cfg, Path("/o"), ROWS)
         assert built.run_values[name] == built.task(stage).outputs[0]
@@ -112,29 +121,58 @@ def test_a_given_output_replaces_the_one_its_stage_makes() -> None:
 
 
 ROWS = [
-    {"sample": "P1", "fastq_1": "/d/P1_1.fq.gz", "fastq_2": "/d/P1_2.fq.gz", "bam": "", "vcf": "",
-     "strandedness": "reverse"},
-    {"sample": "P2", "fastq_1": "", "fastq_2": "", "bam": "/d/P2.bam", "vcf": "/d/P2.vcf.gz",
-     "strandedness": "auto"},
-]  # fmt: skip
+    {
+        "sample": "P1",
+        "fastq_1": "/d/P1_1.fq.gz",
+        "fastq_2": "/d/P1_2.fq.gz",
+        "bam": "",
+        "vcf": "",
+        "strandedness": "reverse",
+    },
+    {
+        "sample": "P2",
+        "fastq_1": "",
+        "fastq_2": "",
+        "bam": "/d/P2.bam",
+        "vcf": "/d/P2.vcf.gz",
+        "strandedness": "auto",
+    },
+]
 
 
 def plan(gene_sets: tuple[Path, ...]) -> Plan:
     cfg = RunConfig(
-        input=Path("/d/s.csv"), phenotypes=Path("/d/p.csv"), fasta=Path("/r/g.fa"),
-        gtf=Path("/r/g.gtf"), dbsnp=Path("/r/dbsnp.vcf.gz"), outdir=Path("/o"),
-        gene_sets=gene_sets, threads=4,
-    )  # fmt: skip
+        input=Path("/d/s.csv"),
+        phenotypes=Path("/d/p.csv"),
+        fasta=Path("/r/g.fa"),
+        gtf=Path("/r/g.gtf"),
+        dbsnp=Path("/r/dbsnp.vcf.gz"),
+        outdir=Path("/o"),
+        gene_sets=gene_sets,
+        threads=4,
+    )
     return Plan(cfg, Path("/o"), ROWS)
 
 
 def test_sample_tasks_follow_each_row() -> None:
     fastq, bam_only = (plan(()).sample_chain(r["sample"], threads=2) for r in ROWS)
     assert fastq[0].args == [
-        "align", "--sample", "P1", "--fastq-1", "/d/P1_1.fq.gz", "--fastq-2", "/d/P1_2.fq.gz",
-        "--strandedness", "reverse", "--star-index", "/o/reference/star_index",
-        "--threads", "2", "--outdir", "/o/align/P1",
-    ]  # fmt: skip
+        "align",
+        "--sample",
+        "P1",
+        "--fastq-1",
+        "/d/P1_1.fq.gz",
+        "--fastq-2",
+        "/d/P1_2.fq.gz",
+        "--strandedness",
+        "reverse",
+        "--star-index",
+        "/o/reference/star_index",
+        "--threads",
+        "2",
+        "--outdir",
+        "/o/align/P1",
+    ]
     assert fastq[0].outputs[0] == Path("/o/align/P1/P1.bam")
     assert bam_only[0].args[3:5] == ["--bam", "/d/P2.bam"] and "--fastq-1" not in bam_only[0].args
     # a user VCF replaces calling from the BAM over the annotation's exons
@@ -150,22 +188,34 @@ def test_cohort_tasks_take_every_sample_and_each_phenotype() -> None:
     tasks = plan((Path("/g/a.gmt"), Path("/g/b.gmt"))).cohort_tasks(["auc_x", "auc_y"])
     names = [t.name for t in tasks]
     assert names == [
-        "counts", "variants_cohort", "fusions_cohort", "subtypes", "de.auc_x", "de.auc_y",
-        "gsea.auc_x", "gsea.auc_y", "response", "lesions", "associations", "report",
-    ]  # fmt: skip
+        "counts",
+        "variants_cohort",
+        "fusions_cohort",
+        "subtypes",
+        "de.auc_x",
+        "de.auc_y",
+        "gsea.auc_x",
+        "gsea.auc_y",
+        "response",
+        "lesions",
+        "associations",
+        "report",
+    ]
     counts = tasks[0]
     tables = ["/o/align/P1/P1.ReadsPerGene.out.tab", "/o/align/P2/P2.ReadsPerGene.out.tab"]
     gate = counts.args.index("--log-final")  # then each sample's Log.final.out (the QC gate)
     assert counts.args[gate - len(tables) : gate] == tables
-    assert counts.args[gate + 1 : -2] == [t.replace("ReadsPerGene.out.tab", "Log.final.out")
-                                          for t in tables]  # fmt: skip
+    assert counts.args[gate + 1 : -2] == [
+        t.replace("ReadsPerGene.out.tab", "Log.final.out") for t in tables
+    ]
     assert counts.args[-2:] == ["--outdir", "/o/expression"]
     lesions = next(t for t in tasks if t.stage == "lesions")
     assert "--cnv" not in lesions.args  # the run has no cnv.csv
     i = lesions.args.index("--splice")
     assert lesions.args[i + 1 : i + 3] == [
-        "/o/splicing/P1.splice_lesions.tsv", "/o/splicing/P2.splice_lesions.tsv"
-    ]  # fmt: skip
+        "/o/splicing/P1.splice_lesions.tsv",
+        "/o/splicing/P2.splice_lesions.tsv",
+    ]
     assert tasks[-2].outputs[-1] == Path("/o/stats/associations.tsv")
     gsea = next(t for t in tasks if t.name == "gsea.auc_y")
     assert gsea.args[:5] == [
@@ -209,16 +259,22 @@ def test_validate_writes_the_tested_phenotypes(tiny_data: Path, tmp_path: Path) 
 def test_subtypes_task_takes_every_sample_and_the_references_when_given() -> None:
     (task,) = [t for t in plan(()).cohort_tasks(["auc_x"]) if t.stage == "subtypes"]
     assert task.args[task.args.index("--vcfs") + 1 : task.args.index("--vcfs") + 3] == [
-        "/o/variants/P1.all.vcf.gz", "/o/variants/P2.all.vcf.gz"
-    ]  # fmt: skip
+        "/o/variants/P1.all.vcf.gz",
+        "/o/variants/P2.all.vcf.gz",
+    ]
     assert "--subtype-reference" not in task.args and "--cnv" not in task.args
     assert "--subtype-centroids" not in task.args
     cfg = RunConfig(
-        input=Path("/d/s.csv"), phenotypes=Path("/d/p.csv"), fasta=Path("/r/g.fa"),
-        gtf=Path("/r/g.gtf"), dbsnp=Path("/r/dbsnp.vcf.gz"), outdir=Path("/o"),
-        subtype_reference=Path("/r/ref.h5ad"), cnv=Path("/d/cnv.csv"),
+        input=Path("/d/s.csv"),
+        phenotypes=Path("/d/p.csv"),
+        fasta=Path("/r/g.fa"),
+        gtf=Path("/r/g.gtf"),
+        dbsnp=Path("/r/dbsnp.vcf.gz"),
+        outdir=Path("/o"),
+        subtype_reference=Path("/r/ref.h5ad"),
+        cnv=Path("/d/cnv.csv"),
         subtype_centroids=Path("/r/centroids.tsv"),
-    )  # fmt: skip
+    )
     with_ref = Plan(cfg, Path("/o"), ROWS)
     (task,) = [t for t in with_ref.cohort_tasks([]) if t.stage == "subtypes"]
     assert task.args[task.args.index("--subtype-reference") + 1] == "/r/ref.h5ad"
@@ -292,15 +348,41 @@ def test_a_run_command_line_becomes_its_run_config() -> None:
     command line reach the config, and comma lists become paths."""
     from tkiseq.cli import build_parser
 
-    argv = ["run", "--input", "s.csv", "--phenotypes", "p.csv", "--fasta", "g.fa", "--gtf",
-            "g.gtf", "--dbsnp", "d.vcf.gz", "--outdir", "o", "--gene-sets", "a.gmt,b.gmt",
-            "--threads", "3", "--allow-same-reads", "--min-vaf", "0.2"]  # fmt: skip
+    argv = [
+        "run",
+        "--input",
+        "s.csv",
+        "--phenotypes",
+        "p.csv",
+        "--fasta",
+        "g.fa",
+        "--gtf",
+        "g.gtf",
+        "--dbsnp",
+        "d.vcf.gz",
+        "--outdir",
+        "o",
+        "--gene-sets",
+        "a.gmt,b.gmt",
+        "--threads",
+        "3",
+        "--allow-same-reads",
+        "--min-vaf",
+        "0.2",
+    ]
     cfg = runner.config_from_args(build_parser(only="run").parse_args(argv))
     assert cfg == RunConfig(
-        input=Path("s.csv"), phenotypes=Path("p.csv"), fasta=Path("g.fa"), gtf=Path("g.gtf"),
-        dbsnp=Path("d.vcf.gz"), outdir=Path("o"), gene_sets=(Path("a.gmt"), Path("b.gmt")),
-        threads=3, allow_same_reads=True, tuning={"min_vaf": "0.2"},
-    )  # fmt: skip
+        input=Path("s.csv"),
+        phenotypes=Path("p.csv"),
+        fasta=Path("g.fa"),
+        gtf=Path("g.gtf"),
+        dbsnp=Path("d.vcf.gz"),
+        outdir=Path("o"),
+        gene_sets=(Path("a.gmt"), Path("b.gmt")),
+        threads=3,
+        allow_same_reads=True,
+        tuning={"min_vaf": "0.2"},
+    )
     plain = runner.config_from_args(build_parser(only="run").parse_args(argv[:13]))
     assert not plain.allow_same_reads and plain.tuning == {} and plain.threads == 2
 
@@ -313,7 +395,19 @@ def test_reads_and_a_count_matrix_exclude_each_other(extra: list[str], refused: 
     from tkiseq.cli import build_parser
     from tkiseq.errors import InputError
 
-    argv = ["run", "--input", "s.csv", "--phenotypes", "p.csv", "--fasta", "g.fa", "--gtf",
-            "g.gtf", "--outdir", "o", *extra]  # fmt: skip
+    argv = [
+        "run",
+        "--input",
+        "s.csv",
+        "--phenotypes",
+        "p.csv",
+        "--fasta",
+        "g.fa",
+        "--gtf",
+        "g.gtf",
+        "--outdir",
+        "o",
+        *extra,
+    ]
     with pytest.raises(InputError, match=refused):
         runner.config_from_args(build_parser(only="run").parse_args(argv))

@@ -24,8 +24,12 @@ from tkiseq.subtypes.stage import SubtypesInputs, SubtypesParams, run
 
 CHROMS = [*map(str, range(1, 23)), "X", "Y"]
 ENSEMBL_GRCH38 = "datafile_homo_sapiens-GRCh38-ensembl100.pkl.xz"
-TRUTH = {"Ph": "BCR::ABL1", "ETV6-RUNX1": "ETV6::RUNX1", "TCF3-PBX1": "TCF3::PBX1",
-         "DUX4": "DUX4-r"}  # fmt: skip
+TRUTH = {
+    "Ph": "BCR::ABL1",
+    "ETV6-RUNX1": "ETV6::RUNX1",
+    "TCF3-PBX1": "TCF3::PBX1",
+    "DUX4": "DUX4-r",
+}
 
 
 def _unique_index(names: pd.Series) -> pd.Series:

@@ -38,8 +38,10 @@ def test_subtype_accuracy_and_fusion_defined_samples(cohort_calls: pd.DataFrame)
 def test_planted_karyotypes(cohort_calls: pd.DataFrame) -> None:
     planted = cohort_calls[cohort_calls["chromosome_number_truth"] != 46]
     assert set(planted["ploidy_class_truth"]) == {
-        "high hyperdiploid", "near haploid", "low hyperdiploid"
-    }  # fmt: skip
+        "high hyperdiploid",
+        "near haploid",
+        "low hyperdiploid",
+    }
     assert (planted["ploidy_class"] == planted["ploidy_class_truth"]).all()
     number = pd.to_numeric(planted["chromosome_number"])
     assert ((number - planted["chromosome_number_truth"]).abs() <= 1).all()
@@ -53,8 +55,10 @@ def test_single_gain_bcr_abl1_stays_bcr_abl1(cohort_calls: pd.DataFrame) -> None
         & (cohort_calls["ploidy_class_truth"] == "low hyperdiploid")
     ].squeeze()
     assert (row["subtype"], row["ploidy_class"], row["karyotype"]) == (
-        "BCR::ABL1", "low hyperdiploid", row["karyotype_truth"]
-    )  # fmt: skip
+        "BCR::ABL1",
+        "low hyperdiploid",
+        row["karyotype_truth"],
+    )
     assert row["risk_group"] == "high"
 
 

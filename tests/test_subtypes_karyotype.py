@@ -12,8 +12,16 @@ from tkiseq.subtypes.arms import arm_boundaries, arm_labels, gene_arms
 from tkiseq.subtypes.sex import infer_sex
 
 PARAMS = kt.KaryotypeParams()
-HYPERDIPLOID = {"chrX": 3, "chr4": 3, "chr6": 3, "chr10": 3, "chr14": 3, "chr17": 3,
-                "chr18": 3, "chr21": 4}  # fmt: skip
+HYPERDIPLOID = {
+    "chrX": 3,
+    "chr4": 3,
+    "chr6": 3,
+    "chr10": 3,
+    "chr14": 3,
+    "chr17": 3,
+    "chr18": 3,
+    "chr21": 4,
+}
 # near haploid: every chromosome single except the disomies of X, 14, 18 and 21
 NEAR_HAPLOID = {f"chr{i}": 1 for i in range(1, 23)} | {"chr14": 2, "chr18": 2, "chr21": 2}
 LOW_HYPODIPLOID = {f"chr{i}": 1 for i in (3, 4, 7, 9, 13, 15, 16, 17, 20, 22)}
@@ -60,10 +68,17 @@ def test_combined_calls() -> None:
 
 def test_ploidy_class_boundaries() -> None:
     expected = {
-        24: "near haploid", 30: "near haploid", 31: "low hypodiploid", 39: "low hypodiploid",
-        40: "diploid", 46: "diploid", 47: "low hyperdiploid", 50: "low hyperdiploid",
-        51: "high hyperdiploid", 67: "high hyperdiploid",
-    }  # fmt: skip
+        24: "near haploid",
+        30: "near haploid",
+        31: "low hypodiploid",
+        39: "low hypodiploid",
+        40: "diploid",
+        46: "diploid",
+        47: "low hyperdiploid",
+        50: "low hyperdiploid",
+        51: "high hyperdiploid",
+        67: "high hyperdiploid",
+    }
     for n, name in expected.items():
         assert kt.ploidy_class(float(n)) == name
 
@@ -157,9 +172,14 @@ def test_sex_from_xist_against_chry_genes_relative_to_the_cohort() -> None:
     names = pd.Series({"g_xist": "XIST", "g_rps4y1": "RPS4Y1", "g_ddx3y": "DDX3Y"})
     got = infer_sex(norm, names).to_dict()
     assert got == {
-        "m1": "male", "m2": "male", "m3": "male", "f1": "female", "f2": "female",
-        "f3": "female", "silent": "unknown",
-    }  # fmt: skip
+        "m1": "male",
+        "m2": "male",
+        "m3": "male",
+        "f1": "female",
+        "f2": "female",
+        "f3": "female",
+        "silent": "unknown",
+    }
     # the old fixed threshold (10 counts) left every one of these unknown
     other = pd.Series({"g_xist": "A", "g_rps4y1": "B", "g_ddx3y": "C"})
     assert set(infer_sex(norm, other)) == {"unknown"}
@@ -179,6 +199,7 @@ def test_summary_counts_the_change_both_arms_share() -> None:
     table = pd.DataFrame(rows, columns=["chrom", "arm", "copy_number", "call"])
     s = kt.summarise(table, "unknown")
     assert (s.chromosome_number, s.karyotype) == (47, "+4")  # 9p loss + 9q gain: no count change
-    male = kt.summarise(table.assign(copy_number=table["copy_number"].where(
-        table["chrom"] != "chrX", 1.0)), "male")  # fmt: skip
+    male = kt.summarise(
+        table.assign(copy_number=table["copy_number"].where(table["chrom"] != "chrX", 1.0)), "male"
+    )
     assert (male.chromosome_number, male.karyotype) == (47, "+4")

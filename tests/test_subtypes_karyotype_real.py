@@ -22,10 +22,15 @@ from tkiseq.subtypes.stage import read_reference_counts
 
 # Ensembl IDs of the sex marker genes (the package's gene table has positions only)
 SEX_GENES = {
-    "ENSG00000229807": "XIST", "ENSG00000129824": "RPS4Y1", "ENSG00000067048": "DDX3Y",
-    "ENSG00000012817": "KDM5D", "ENSG00000114374": "USP9Y", "ENSG00000183878": "UTY",
-    "ENSG00000198692": "EIF1AY", "ENSG00000067646": "ZFY",
-}  # fmt: skip
+    "ENSG00000229807": "XIST",
+    "ENSG00000129824": "RPS4Y1",
+    "ENSG00000067048": "DDX3Y",
+    "ENSG00000012817": "KDM5D",
+    "ENSG00000114374": "USP9Y",
+    "ENSG00000183878": "UTY",
+    "ENSG00000198692": "EIF1AY",
+    "ENSG00000067646": "ZFY",
+}
 RUNX1 = "ENSG00000159216"
 
 
@@ -64,9 +69,17 @@ def test_each_diploid_profile_against_the_other_43(diploid) -> None:
     for s in counts.index:
         rest = counts.index.drop(s)
         found = kt.call_karyotypes(
-            logn.loc[[s]], logn.loc[rest], norm.loc[rest], arms, order, RUNX1, no_sites,
-            sex.loc[[s]], sex.loc[rest], params,
-        )  # fmt: skip
+            logn.loc[[s]],
+            logn.loc[rest],
+            norm.loc[rest],
+            arms,
+            order,
+            RUNX1,
+            no_sites,
+            sex.loc[[s]],
+            sex.loc[rest],
+            params,
+        )
         summary = kt.summarise(found.table, sex[s], found.centres[s])
         got[s] = (summary.ploidy_class, found.iamp21[s])
     classes = pd.Series({s: c for s, (c, _) in got.items()})

@@ -58,8 +58,9 @@ def _call(cohort, snvs=None, diploid_reference: bool = True):
         logn, logn.loc[ref], norm.loc[ref], arms, order, runx1, snvs, sex, sex.loc[ref], PARAMS
     )
     by_sample = dict(list(found.table.groupby("sample", sort=False)))
-    summary = {c.name: kt.summarise(by_sample[c.name], sex[c.name], found.centres[c.name])
-               for c in cases}  # fmt: skip
+    summary = {
+        c.name: kt.summarise(by_sample[c.name], sex[c.name], found.centres[c.name]) for c in cases
+    }
     return found, summary, sex
 
 
@@ -133,7 +134,8 @@ def test_six_co_regulated_genes_make_no_confident_loss() -> None:
     lr = pd.DataFrame([[0.0] * len(arms)], index=["s"], columns=arms).assign(**{"6p": -0.75})
     n = pd.Series(300, index=arms)
     n["6p"] = 6
-    table, _ = kt.karyotype_table(lr, n, kt.alleles_by_arm(pd.DataFrame(), PARAMS),
-                                  pd.Series({"s": "female"}), PARAMS)  # fmt: skip
+    table, _ = kt.karyotype_table(
+        lr, n, kt.alleles_by_arm(pd.DataFrame(), PARAMS), pd.Series({"s": "female"}), PARAMS
+    )
     row = table[(table["chrom"] == "chr6") & (table["arm"] == "p")].iloc[0]
     assert (row["call"], row["confidence"]) == ("loss", "low")

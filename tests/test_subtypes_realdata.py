@@ -26,8 +26,12 @@ def run(inputs: SubtypesInputs, outdir: Path) -> None:
     run_stage(inputs, SubtypesParams(), outdir)
 
 
-TRUTH = {"Ph": "BCR::ABL1", "ETV6-RUNX1": "ETV6::RUNX1", "TCF3-PBX1": "TCF3::PBX1",
-         "DUX4": "DUX4-r"}  # fmt: skip
+TRUTH = {
+    "Ph": "BCR::ABL1",
+    "ETV6-RUNX1": "ETV6::RUNX1",
+    "TCF3-PBX1": "TCF3::PBX1",
+    "DUX4": "DUX4-r",
+}
 
 
 @pytest.fixture(scope="module")

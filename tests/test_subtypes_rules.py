@@ -163,8 +163,9 @@ def test_risk_groups_follow_paietta() -> None:
 
 
 def test_therapy_targets_and_percentiles() -> None:
-    vst = pd.DataFrame({"g1": [5.0, 7.0, 9.0, 11.0], "g2": [1.0, 1.0, 1.0, 1.0]},
-                       index=list("abcd"))  # fmt: skip
+    vst = pd.DataFrame(
+        {"g1": [5.0, 7.0, 9.0, 11.0], "g2": [1.0, 1.0, 1.0, 1.0]}, index=list("abcd")
+    )
     out = risk.target_expression(vst, pd.Series({"g1": "CD19", "g2": "OTHER"}))
     assert list(out["CD19_percentile"]) == [25.0, 50.0, 75.0, 100.0]
     assert out["CD22_vst"].isna().all()

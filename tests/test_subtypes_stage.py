@@ -29,8 +29,16 @@ def run(inputs: SubtypesInputs, outdir: Path) -> None:
     run_stage(inputs, SubtypesParams(), outdir)
 
 
-HYPERDIPLOID = {"chrX": 3, "chr4": 3, "chr6": 3, "chr10": 3, "chr14": 3, "chr17": 3,
-                "chr18": 3, "chr21": 4}  # fmt: skip
+HYPERDIPLOID = {
+    "chrX": 3,
+    "chr4": 3,
+    "chr6": 3,
+    "chr10": 3,
+    "chr14": 3,
+    "chr17": 3,
+    "chr18": 3,
+    "chr21": 4,
+}
 N = 10  # samples: S0 BCR::ABL1, S1 high hyperdiploid, S2.. nothing planted
 
 
@@ -75,8 +83,10 @@ def test_columns_and_calls(outputs) -> None:
     assert subtypes.loc["S0", "subtype"] == "BCR::ABL1"
     s1 = subtypes.loc["S1"]
     assert (s1["subtype"], s1["chromosome_number"], s1["risk_group"]) == (
-        "high hyperdiploid", 55, "standard"
-    )  # fmt: skip
+        "high hyperdiploid",
+        55,
+        "standard",
+    )
     assert s1["karyotype"] == "+X,+4,+6,+10,+14,+17,+18,+21,+21"
     assert set(subtypes.loc["S2":"S8", "subtype"]) == {"B-other"}
 
@@ -97,17 +107,22 @@ def test_one_sample_cohort_karyotype_not_assessable(synthetic, tmp_path: Path) -
     run(one, tmp_path / "out")
     row = pd.read_csv(tmp_path / "out" / "subtypes.tsv", sep="\t", keep_default_na=False).iloc[0]
     assert (row["subtype"], row["chromosome_number"], row["ploidy_class"]) == (
-        "BCR::ABL1", "", "not assessable"
-    )  # fmt: skip
+        "BCR::ABL1",
+        "",
+        "not assessable",
+    )
     assert "karyotype:not assessable" in row["evidence"]
     arms = pd.read_csv(tmp_path / "out" / "karyotype.tsv", sep="\t", keep_default_na=False)
     assert set(arms["call"]) == {"not assessable"}
     assert (arms["n_snvs"] > 0).all()  # allele figures are still shown
     # a diploid karyotype reference makes the lone hyperdiploid sample assessable
     hyper = SubtypesInputs(
-        tmp_path / "S1.h5ad", inputs.annotation, inputs.fusions, inputs.vcfs[1:2],
+        tmp_path / "S1.h5ad",
+        inputs.annotation,
+        inputs.fusions,
+        inputs.vcfs[1:2],
         karyotype_reference=inputs.expression,
-    )  # fmt: skip
+    )
     run(hyper, tmp_path / "with_reference")
     row = pd.read_csv(tmp_path / "with_reference" / "subtypes.tsv", sep="\t").iloc[0]
     assert (row["subtype"], row["chromosome_number"]) == ("high hyperdiploid", 55)
@@ -233,19 +248,30 @@ def test_expression_alone_is_a_valid_input(synthetic, tmp_path: Path, caplog) ->
     assert (arms["n_snvs"] == 0).all() and (arms["call"] != "not assessable").all()
     sites = pd.read_csv(tmp_path / "bare" / "karyotype_sites.tsv.gz", sep="\t")
     assert sites.empty and list(sites.columns) == [
-        "sample", "chrom", "arm", "pos", "depth", "alt_fraction"
-    ]  # fmt: skip
+        "sample",
+        "chrom",
+        "arm",
+        "pos",
+        "depth",
+        "alt_fraction",
+    ]
     from tests.subtypes_inputs import write_vcf
 
     empty = work / "S0.all.vcf.gz"
     no_dbsnp = tmp_path / "S0.all.vcf.gz"
-    write_vcf(pd.DataFrame(columns=["chrom", "pos", "ref", "alt", "alt_reads", "depth"]),
-              "S0", {"chr1": 248_956_422}, no_dbsnp)  # fmt: skip
+    write_vcf(
+        pd.DataFrame(columns=["chrom", "pos", "ref", "alt", "alt_reads", "depth"]),
+        "S0",
+        {"chr1": 248_956_422},
+        no_dbsnp,
+    )
     assert empty.exists()
     caplog.clear()
     with caplog.at_level("WARNING"):
-        run(SubtypesInputs(inputs.expression, inputs.annotation, inputs.fusions, [no_dbsnp]),
-            tmp_path / "no_sites")  # fmt: skip
+        run(
+            SubtypesInputs(inputs.expression, inputs.annotation, inputs.fusions, [no_dbsnp]),
+            tmp_path / "no_sites",
+        )
     assert "no known germline SNV" in caplog.text
 
 
@@ -260,8 +286,10 @@ def test_vcf_names_matched_to_samples_or_warned(synthetic, tmp_path: Path, caplo
     stray = tmp_path / "patient7.vcf.gz"
     shutil.copy(inputs.vcfs[2], stray)
     with caplog.at_level("WARNING"):
-        run(SubtypesInputs(inputs.expression, inputs.annotation, inputs.fusions, [gatk, stray]),
-            tmp_path / "out")  # fmt: skip
+        run(
+            SubtypesInputs(inputs.expression, inputs.annotation, inputs.fusions, [gatk, stray]),
+            tmp_path / "out",
+        )
     assert f"{stray}: matches no sample of the cohort; not used" in caplog.text
     arms = pd.read_csv(tmp_path / "out" / "karyotype.tsv", sep="\t")
     assert (arms.loc[arms["sample"] == "S1", "n_snvs"] > 0).all()
@@ -285,8 +313,12 @@ def test_plot_data_and_a_published_count_table_as_karyotype_reference(
     one = tmp_path / "S1.h5ad"
     adata[["S1"]].copy().write_h5ad(one)
     reference = tmp_path / "diploid.tsv.gz"
-    run(SubtypesInputs(one, inputs.annotation, inputs.fusions, inputs.vcfs[1:2],
-                       karyotype_reference=reference), tmp_path / "out")  # fmt: skip
+    run(
+        SubtypesInputs(
+            one, inputs.annotation, inputs.fusions, inputs.vcfs[1:2], karyotype_reference=reference
+        ),
+        tmp_path / "out",
+    )
     row = pd.read_csv(tmp_path / "out" / "subtypes.tsv", sep="\t").iloc[0]
     assert (row["subtype"], row["chromosome_number"]) == ("high hyperdiploid", 55)
     genes = pd.read_csv(tmp_path / "out" / "karyotype_genes.tsv.gz", sep="\t")

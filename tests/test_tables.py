@@ -58,9 +58,28 @@ def test_every_table_column_has_a_known_type() -> None:
 
 
 def variant_row(sample: str, filt: str, vaf: str) -> list[str]:
-    return [sample, "9", "130872896", "C", "T", "ABL1", "missense_variant", "c.944C>T",
-            "p.Thr315Ile", "12", "40", vaf, "False", filt, "True", "imatinib;dasatinib",
-            "ENST00000318560", "p.T315I", "True", ""]  # fmt: skip
+    return [
+        sample,
+        "9",
+        "130872896",
+        "C",
+        "T",
+        "ABL1",
+        "missense_variant",
+        "c.944C>T",
+        "p.Thr315Ile",
+        "12",
+        "40",
+        vaf,
+        "False",
+        filt,
+        "True",
+        "imatinib;dasatinib",
+        "ENST00000318560",
+        "p.T315I",
+        "True",
+        "",
+    ]
 
 
 def test_variants_cohort_keeps_the_pass_rows_as_written(tmp_path: Path) -> None:

@@ -30,20 +30,39 @@ def inputs(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     pheno = work / "phenotypes.csv"
     pheno.write_text("\n".join(ln for ln in lines if not ln.startswith("BA_P06,")) + "\n")
     index = work / "index"
-    build_index(tiny_data / "genome.fa", tiny_data / "genes.gtf", index, threads=2,
-                read_length=101)  # fmt: skip
+    build_index(tiny_data / "genome.fa", tiny_data / "genes.gtf", index, threads=2, read_length=101)
     return {"data": tiny_data, "phenotypes": pheno, "index": index, "work": work}
 
 
 def run_command(inputs: dict[str, Path], outdir: Path, *extra: str) -> list[str]:
     data = inputs["data"]
     return [
-        sys.executable, "-m", "tkiseq", "run", "--input", str(data / "samplesheet.csv"),
-        "--phenotypes", str(inputs["phenotypes"]), "--cnv", str(data / "cnv.csv"),
-        "--fasta", str(data / "genome.fa"), "--gtf", str(data / "genes.gtf"),
-        "--dbsnp", str(data / "dbsnp.vcf.gz"), "--gene-sets", str(data / "gene_sets.gmt"),
-        "--star-index", str(inputs["index"]), "--outdir", str(outdir), "--threads", "2", *extra,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "tkiseq",
+        "run",
+        "--input",
+        str(data / "samplesheet.csv"),
+        "--phenotypes",
+        str(inputs["phenotypes"]),
+        "--cnv",
+        str(data / "cnv.csv"),
+        "--fasta",
+        str(data / "genome.fa"),
+        "--gtf",
+        str(data / "genes.gtf"),
+        "--dbsnp",
+        str(data / "dbsnp.vcf.gz"),
+        "--gene-sets",
+        str(data / "gene_sets.gmt"),
+        "--star-index",
+        str(inputs["index"]),
+        "--outdir",
+        str(outdir),
+        "--threads",
+        "2",
+        *extra,
+    ]
 
 
 def start_until_aligning(cmd: list[str]) -> tuple[subprocess.Popen, list[int]]:

@@ -29,8 +29,9 @@ PAIRS = 60_000  # of ~185,000: enough for both lesions to pass their filters
 def work(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A STAR index of the tiny genome and the first reads of one sample, gzipped and plain."""
     work = tmp_path_factory.mktemp("trust_star")
-    build_index(tiny_data / "genome.fa", tiny_data / "genes.gtf", work / "index", threads=2,
-                read_length=101)  # fmt: skip
+    build_index(
+        tiny_data / "genome.fa", tiny_data / "genes.gtf", work / "index", threads=2, read_length=101
+    )
     for mate in (1, 2):
         with gzip.open(tiny_data / "fastq" / f"{SAMPLE}_R{mate}.fastq.gz", "rb") as fh:
             head = b"".join(itertools.islice(fh, 4 * PAIRS))
@@ -40,10 +41,23 @@ def work(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def align(work: Path, r1: str, r2: str, outdir: Path) -> int:
-    return main([
-        "align", "--sample", SAMPLE, "--fastq-1", str(work / r1), "--fastq-2", str(work / r2),
-        "--star-index", str(work / "index"), "--outdir", str(outdir), "--threads", "2",
-    ])  # fmt: skip
+    return main(
+        [
+            "align",
+            "--sample",
+            SAMPLE,
+            "--fastq-1",
+            str(work / r1),
+            "--fastq-2",
+            str(work / r2),
+            "--star-index",
+            str(work / "index"),
+            "--outdir",
+            str(outdir),
+            "--threads",
+            "2",
+        ]
+    )
 
 
 def input_reads(outdir: Path) -> int:
@@ -85,11 +99,14 @@ def test_renamed_gtf_gives_outputs_in_the_fasta_naming(
         annotation = bundle_of(gtf, tiny_data / "genome.fa")
         prefix = gz_run / SAMPLE
         inputs = stage_call.Inputs(
-            sample=SAMPLE, chimeric=Path(f"{prefix}.Chimeric.out.junction"),
-            sj=Path(f"{prefix}.SJ.out.tab"), annotation=annotation,
-            log_final=Path(f"{prefix}.Log.final.out"), fasta=tiny_data / "genome.fa",
+            sample=SAMPLE,
+            chimeric=Path(f"{prefix}.Chimeric.out.junction"),
+            sj=Path(f"{prefix}.SJ.out.tab"),
+            annotation=annotation,
+            log_final=Path(f"{prefix}.Log.final.out"),
+            fasta=tiny_data / "genome.fa",
             bam=Path(f"{prefix}.bam"),
-        )  # fmt: skip
+        )
         fusions = stage_call.run(inputs, stage_call.Params(), work / name)
         splice = splicing_stage.Inputs(
             sample=SAMPLE, sj=Path(f"{prefix}.SJ.out.tab"), annotation=annotation
@@ -166,10 +183,23 @@ def test_interrupted_alignment_stops_star_and_leaves_nothing(
 
     out = work / f"interrupted-{name}"
     cmd = [
-        sys.executable, "-m", "tkiseq", "align", "--sample", SAMPLE,
-        "--fastq-1", str(work / "R1.fastq.gz"), "--fastq-2", str(work / "R2.fastq.gz"),
-        "--star-index", str(work / "index"), "--outdir", str(out), "--threads", "1",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "tkiseq",
+        "align",
+        "--sample",
+        SAMPLE,
+        "--fastq-1",
+        str(work / "R1.fastq.gz"),
+        "--fastq-2",
+        str(work / "R2.fastq.gz"),
+        "--star-index",
+        str(work / "index"),
+        "--outdir",
+        str(out),
+        "--threads",
+        "1",
+    ]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     star: list[int] = []
     deadline = time.monotonic() + 120

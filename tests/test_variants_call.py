@@ -113,8 +113,15 @@ def test_scan_counts_what_the_pileup_counts(tmp_path: Path) -> None:
     bam = tmp_path / "s.bam"
     alt = other(seq[520])
 
-    def read(i: int, start: int, cigar: str, bases: str, flag: int = 0, mapq: int = 255,
-             low: int | None = None) -> pysam.AlignedSegment:  # fmt: skip
+    def read(
+        i: int,
+        start: int,
+        cigar: str,
+        bases: str,
+        flag: int = 0,
+        mapq: int = 255,
+        low: int | None = None,
+    ) -> pysam.AlignedSegment:
         a = pysam.AlignedSegment(pysam.AlignmentHeader.from_dict(header))
         a.query_name, a.flag, a.reference_id, a.reference_start = f"r{i}", flag, 0, start
         a.mapping_quality, a.cigarstring, a.query_sequence = mapq, cigar, bases

@@ -140,8 +140,17 @@ def test_filter_equals_bcftools(synthetic: dict[str, Path]) -> None:
     )
     # bcftools on the same (split, normalised) records
     norm = d / "norm.vcf.gz"
-    pysam.bcftools.norm("-m", "-any", "-f", str(synthetic["fasta"]), "-Oz", "-o", str(norm),
-                        str(synthetic["vcf"]), catch_stdout=False)  # fmt: skip
+    pysam.bcftools.norm(
+        "-m",
+        "-any",
+        "-f",
+        str(synthetic["fasta"]),
+        "-Oz",
+        "-o",
+        str(norm),
+        str(synthetic["vcf"]),
+        catch_stdout=False,
+    )
     pysam.bcftools.index("-t", str(norm), catch_stdout=False)
     kept = d / "kept.vcf.gz"
     pysam.bcftools.view("-i", BCFTOOLS_EXPR, "-Oz", "-o", str(kept), str(norm), catch_stdout=False)
@@ -149,12 +158,20 @@ def test_filter_equals_bcftools(synthetic: dict[str, Path]) -> None:
     chrs = d / "chrs.txt"
     chrs.write_text("1\tchr1\n2\tchr2\n")
     db_chr = d / "dbsnp_chr.vcf.gz"
-    pysam.bcftools.annotate("--rename-chrs", str(chrs), "-Oz", "-o", str(db_chr),
-                            str(synthetic["dbsnp"]), catch_stdout=False)  # fmt: skip
+    pysam.bcftools.annotate(
+        "--rename-chrs",
+        str(chrs),
+        "-Oz",
+        "-o",
+        str(db_chr),
+        str(synthetic["dbsnp"]),
+        catch_stdout=False,
+    )
     pysam.bcftools.index("-t", str(db_chr), catch_stdout=False)
     isec = d / "isec"
-    pysam.bcftools.isec("-C", "-w1", "-Oz", "-p", str(isec), str(kept), str(db_chr),
-                        catch_stdout=False)  # fmt: skip
+    pysam.bcftools.isec(
+        "-C", "-w1", "-Oz", "-p", str(isec), str(kept), str(db_chr), catch_stdout=False
+    )
     expected = keys(isec / "0000.vcf.gz")
     assert keys(pass_vcf) == expected
     assert len(expected) > 50
@@ -196,8 +213,20 @@ def run_cli(*args: str | Path) -> int:
 
 
 def filter_cli(vcf: Path, d: Path, fasta: Path, dbsnp: Path) -> int:
-    return run_cli("variants", "filter", "--sample", "S1", "--vcf", vcf, "--dbsnp", dbsnp,
-                   "--fasta", fasta, "--outdir", d / "out")  # fmt: skip
+    return run_cli(
+        "variants",
+        "filter",
+        "--sample",
+        "S1",
+        "--vcf",
+        vcf,
+        "--dbsnp",
+        dbsnp,
+        "--fasta",
+        fasta,
+        "--outdir",
+        d / "out",
+    )
 
 
 def assert_failed_cleanly(rc: int, d: Path, capsys: pytest.CaptureFixture, *words: str) -> None:
@@ -219,8 +248,18 @@ def test_vcf_without_ad_and_no_bam(synthetic, capsys) -> None:
     vcf = bgzip_index(plain)
     rc = filter_cli(vcf, d, synthetic["fasta"], synthetic["dbsnp"])
     assert_failed_cleanly(rc, d, capsys, "noad.vcf.gz", "AD", "--bam")
-    rc = run_cli("variants", "call", "--sample", "S1", "--vcf", vcf, "--fasta", synthetic["fasta"],
-                 "--outdir", d / "out")  # fmt: skip
+    rc = run_cli(
+        "variants",
+        "call",
+        "--sample",
+        "S1",
+        "--vcf",
+        vcf,
+        "--fasta",
+        synthetic["fasta"],
+        "--outdir",
+        d / "out",
+    )
     assert_failed_cleanly(rc, d, capsys, "AD")
 
 
@@ -371,8 +410,23 @@ def test_user_vcf_without_ad_counts_alleles_from_bam(tmp_path: Path) -> None:
     plain.write_text(vcf_header(["chr1", "chr2"], ["S1"], ad=False) + body)
     vcf = bgzip_index(plain)
     out = tmp_path / "out"
-    assert run_cli("variants", "call", "--sample", "S1", "--vcf", vcf, "--bam", bam,
-                   "--fasta", fasta, "--outdir", out) == 0  # fmt: skip
+    assert (
+        run_cli(
+            "variants",
+            "call",
+            "--sample",
+            "S1",
+            "--vcf",
+            vcf,
+            "--bam",
+            bam,
+            "--fasta",
+            fasta,
+            "--outdir",
+            out,
+        )
+        == 0
+    )
     with pysam.VariantFile(str(out / "S1.calls.vcf.gz")) as vf:
         got = {(r.chrom, r.pos, r.ref, r.alts[0]): r.samples[0]["AD"] for r in vf}
     assert got == {(c, p, r, a): ad for c, p, r, a, ad in alleles}
@@ -462,8 +516,11 @@ def test_snv_named_on_the_transcript_strand(strand: str) -> None:
     assert ref == ("T" if strand == "+" else "A")
     eff = m.effect(g, ref, "C" if strand == "+" else "G")
     assert (eff.consequence, eff.hgvsc, eff.hgvsp, eff.hgvsp_short) == (
-        "missense_variant", "c.8T>C", "p.Leu3Pro", "p.L3P",
-    )  # fmt: skip
+        "missense_variant",
+        "c.8T>C",
+        "p.Leu3Pro",
+        "p.L3P",
+    )
 
 
 @pytest.mark.parametrize("strand", ["+", "-"])
@@ -476,8 +533,11 @@ def test_frameshift_named_at_first_changed_residue_with_new_stop(strand: str) ->
     lo = min(m.g(len(UTR5) + 3), m.g(len(UTR5) + 4))
     eff = m.deletion(lo - 1, 1)  # left-aligned on the genome, as bcftools norm writes it
     assert (eff.consequence, eff.hgvsc, eff.hgvsp, eff.hgvsp_short) == (
-        "frameshift_variant", "c.4del", "p.Ala2ProfsTer3", "p.A2Pfs*3",
-    )  # fmt: skip
+        "frameshift_variant",
+        "c.4del",
+        "p.Ala2ProfsTer3",
+        "p.A2Pfs*3",
+    )
 
 
 @pytest.mark.parametrize("strand", ["+", "-"])
@@ -492,8 +552,11 @@ def test_inframe_deletion_shifted_3prime_on_the_transcript(strand: str) -> None:
     lo = min(ends)
     eff = m.deletion(lo - 1, 3)
     assert (eff.consequence, eff.hgvsc, eff.hgvsp, eff.hgvsp_short) == (
-        "inframe_deletion", "c.7_9del", "p.Lys3del", "p.K3del",
-    )  # fmt: skip
+        "inframe_deletion",
+        "c.7_9del",
+        "p.Lys3del",
+        "p.K3del",
+    )
 
 
 def test_snv_in_second_exon_of_minus_strand_gene() -> None:

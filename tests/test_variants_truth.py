@@ -20,8 +20,12 @@ from tkiseq.variants.scan import scan_contig
 
 pytestmark = pytest.mark.slow
 KEY = ["sample", "chrom", "pos", "ref", "alt"]
-ABL1_CHANGES = {"p.T315I": "c.944C>T", "p.E255K": "c.763G>A", "p.H396P": "c.1187A>C",
-                "p.K404E": "c.1210A>G"}  # fmt: skip
+ABL1_CHANGES = {
+    "p.T315I": "c.944C>T",
+    "p.E255K": "c.763G>A",
+    "p.H396P": "c.1187A>C",
+    "p.K404E": "c.1210A>G",
+}
 
 
 def truth(data: Path) -> pd.DataFrame:
@@ -38,8 +42,12 @@ def called(tiny_run: Path) -> Path:
 
 
 def calls(folder: Path, names: list[str]) -> pd.DataFrame:
-    frames = [pd.read_csv(folder / f"{s}.variants.tsv", sep="\t", dtype={"chrom": str},
-                          keep_default_na=False) for s in names]  # fmt: skip
+    frames = [
+        pd.read_csv(
+            folder / f"{s}.variants.tsv", sep="\t", dtype={"chrom": str}, keep_default_na=False
+        )
+        for s in names
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
@@ -88,14 +96,18 @@ def test_recall_precision_and_dbsnp(called: Path, tiny_data: Path) -> None:
     passed = c[c["filter"] == "PASS"].merge(t, on=KEY, how="left")
     for s in samples(tiny_data):
         p = passed[passed["sample"] == s]
-        print(f"{s}: recall {(found['sample'] == s).sum()}/{(detectable['sample'] == s).sum()}, "
-              f"PASS {len(p)} = {(p.kind == 'somatic').sum()} somatic + "
-              f"{(p.kind == 'germline_private').sum()} private germline + "
-              f"{p.kind.isna().sum()} false")  # fmt: skip
+        print(
+            f"{s}: recall {(found['sample'] == s).sum()}/{(detectable['sample'] == s).sum()}, "
+            f"PASS {len(p)} = {(p.kind == 'somatic').sum()} somatic + "
+            f"{(p.kind == 'germline_private').sum()} private germline + "
+            f"{p.kind.isna().sum()} false"
+        )
     recall = len(found) / len(detectable)
     precision = passed.kind.isin(["somatic", "germline_private"]).sum() / len(passed)
-    print(f"overall recall {recall:.3f} ({len(found)}/{len(detectable)}), precision "
-          f"{precision:.3f} of {len(passed)} PASS")  # fmt: skip
+    print(
+        f"overall recall {recall:.3f} ({len(found)}/{len(detectable)}), precision "
+        f"{precision:.3f} of {len(passed)} PASS"
+    )
     assert len(detectable) >= 8
     assert recall >= 0.95, detectable[detectable["filter"] != "PASS"]
     assert precision >= 0.95, passed[passed.kind.isna()]
@@ -196,10 +208,30 @@ def test_scan_counts_as_the_pileup_does(called: Path, tiny_data: Path, tmp_path:
         bam = called.parent / "align" / s / f"{s}.bam"
         raw = tmp_path / f"{s}.vcf"
         pysam.bcftools.mpileup(
-            "-f", str(fasta), "-a", "FORMAT/AD,FORMAT/DP", "-q", "20", "-Q", "20", "-B", "-A",
-            "-x", "--ff", "UNMAP,SECONDARY,QCFAIL,DUP", "-d", "1000000", "-m", "2",
-            "-F", "0.01", "-o", str(raw), str(bam), catch_stdout=False,
-        )  # fmt: skip
+            "-f",
+            str(fasta),
+            "-a",
+            "FORMAT/AD,FORMAT/DP",
+            "-q",
+            "20",
+            "-Q",
+            "20",
+            "-B",
+            "-A",
+            "-x",
+            "--ff",
+            "UNMAP,SECONDARY,QCFAIL,DUP",
+            "-d",
+            "1000000",
+            "-m",
+            "2",
+            "-F",
+            "0.01",
+            "-o",
+            str(raw),
+            str(bam),
+            catch_stdout=False,
+        )
         pileup, indel_sites = {}, set()
         with pysam.VariantFile(str(raw)) as vf:
             for r in vf:

@@ -194,14 +194,18 @@ def _report_status_options(p: Parser) -> None:
         "--report", type=Path, help="the page to update (default: <results>/report/report.html)"
     )
     p.add_argument(
-        "--status", choices=("COMPLETED", "FAILED", "ABORTED"),
+        "--status",
+        choices=("COMPLETED", "FAILED", "ABORTED"),
         help="the run's outcome (default: from pipeline_info/run.json and trace.tsv)",
-    )  # fmt: skip
+    )
     p.add_argument(
-        "--failed", action="append", default=[], metavar="TASK",
+        "--failed",
+        action="append",
+        default=[],
+        metavar="TASK",
         help="a task that failed (repeatable), e.g. de.auc_imatinib, or as Nextflow names it, "
         "e.g. 'TKISEQ_PIPELINE:TKISEQ:ALIGN:TKISEQ_ALIGN (S01)'",
-    )  # fmt: skip
+    )
 
 
 def _report_status(a: argparse.Namespace) -> None:
@@ -249,20 +253,36 @@ def _command(words: str, text: str) -> Command:
 _STAGE = {words: _command(words, text) for words, text in STAGE_COMMANDS}
 COMMANDS: list[Command] = [
     ("run", "the whole pipeline on this machine (no Nextflow)", _run_options, _run),
-    ("simulate", "write a test dataset (tiny, cohort, deep) with its truth", _simulate_options,
-     _simulate),
+    (
+        "simulate",
+        "write a test dataset (tiny, cohort, deep) with its truth",
+        _simulate_options,
+        _simulate,
+    ),
     *(_STAGE[words] for words, _ in STAGE_COMMANDS if " " not in words),
-    ("report-status", "write the run's final status into its report", _report_status_options,
-     _report_status),
-    ("versions", "versions.yml of a stage: tkiseq and the tools it uses", _versions_options,
-     _versions),
-]  # fmt: skip
+    (
+        "report-status",
+        "write the run's final status into its report",
+        _report_status_options,
+        _report_status,
+    ),
+    (
+        "versions",
+        "versions.yml of a stage: tkiseq and the tools it uses",
+        _versions_options,
+        _versions,
+    ),
+]
 STEPS: dict[str, tuple[str, list[Command]]] = {
-    "variants": ("SNV/indel calling, study filter and annotation",
-                 [c for w, c in _STAGE.items() if w.startswith("variants ")]),
-    "fusions": ("fusion calls from STAR chimeric and spliced junctions",
-                [c for w, c in _STAGE.items() if w.startswith("fusions ")]),
-}  # fmt: skip
+    "variants": (
+        "SNV/indel calling, study filter and annotation",
+        [c for w, c in _STAGE.items() if w.startswith("variants ")],
+    ),
+    "fusions": (
+        "fusion calls from STAR chimeric and spliced junctions",
+        [c for w, c in _STAGE.items() if w.startswith("fusions ")],
+    ),
+}
 
 
 def _add(sub: argparse._SubParsersAction, command: Command, full: bool) -> None:

@@ -21,12 +21,28 @@ from tkiseq.atomic import write_text
 from tkiseq.errors import InputError
 
 TRACE_COLUMNS = (
-    "stage", "sample", "start", "wall_s", "cpu_s", "peak_rss_mb", "exit_code", "status"
-)  # fmt: skip
+    "stage",
+    "sample",
+    "start",
+    "wall_s",
+    "cpu_s",
+    "peak_rss_mb",
+    "exit_code",
+    "status",
+)
 PYTHON_PACKAGES = (
-    "pysam", "numpy", "pandas", "scipy", "anndata", "pydeseq2", "gseapy", "scikit-posthocs",
-    "marsilea", "multiqc", "jinja2",
-)  # fmt: skip
+    "pysam",
+    "numpy",
+    "pandas",
+    "scipy",
+    "anndata",
+    "pydeseq2",
+    "gseapy",
+    "scikit-posthocs",
+    "marsilea",
+    "multiqc",
+    "jinja2",
+)
 
 WARNING_PREFIX = "tkiseq: warning: "
 WARNING_COLUMNS = ("stage", "sample", "message")
@@ -47,9 +63,15 @@ class TraceRow:
 
     def cells(self) -> list[str]:
         return [
-            self.stage, self.sample, self.start, f"{self.wall_s:.2f}", f"{self.cpu_s:.2f}",
-            f"{self.peak_rss_mb:.1f}", str(self.exit_code), self.status,
-        ]  # fmt: skip
+            self.stage,
+            self.sample,
+            self.start,
+            f"{self.wall_s:.2f}",
+            f"{self.cpu_s:.2f}",
+            f"{self.peak_rss_mb:.1f}",
+            str(self.exit_code),
+            self.status,
+        ]
 
 
 def start_trace(path: Path) -> None:

@@ -84,7 +84,12 @@ def _bundle_given(bundle: Path, values: Values) -> str:
 
 
 STAR_INDEX = Prepared(
-    INDEX_MANIFEST, "another FASTA, GTF or read length", _index_fresh, _index_given,
-    _index_needs, "a STAR index of this genome needs about {size}", _index_memory,
-)  # fmt: skip
+    INDEX_MANIFEST,
+    "another FASTA, GTF or read length",
+    _index_fresh,
+    _index_given,
+    _index_needs,
+    "a STAR index of this genome needs about {size}",
+    _index_memory,
+)
 ANNOTATION = Prepared(MANIFEST, "another FASTA, GTF or bundle format", _bundle_fresh, _bundle_given)

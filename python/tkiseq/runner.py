@@ -278,9 +278,12 @@ class Runner:
                 if self.stopping.is_set():
                     raise _Stopped(task.name)
                 proc = subprocess.Popen(
-                    cmd, stdout=log_fh, stderr=subprocess.STDOUT, start_new_session=True,
+                    cmd,
+                    stdout=log_fh,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
                     env={**os.environ, STOP_WITH_PARENT_ENV: "1"},
-                )  # fmt: skip
+                )
                 self.children[proc.pid] = proc
             try:
                 _, status, usage = os.wait4(proc.pid, 0)
@@ -296,9 +299,15 @@ class Runner:
                 code = proc.returncode
                 state = "COMPLETED" if code == 0 else "FAILED"
                 row = TraceRow(
-                    task.stage, task.sample, start, wall, usage.ru_utime + usage.ru_stime,
-                    usage.ru_maxrss / 1024, code, "ABORTED" if self.aborting.is_set() else state,
-                )  # fmt: skip
+                    task.stage,
+                    task.sample,
+                    start,
+                    wall,
+                    usage.ru_utime + usage.ru_stime,
+                    usage.ru_maxrss / 1024,
+                    code,
+                    "ABORTED" if self.aborting.is_set() else state,
+                )
                 self._finish(task, row, log_path)
         if self.aborting.is_set():
             raise _Stopped(task.name)
@@ -378,16 +387,21 @@ class Plan:
         self.rows = rows
         self.phenotypes: list[str] = []  # the tested phenotypes, once validate chose them
         self.run_values: dict[str, object] = {
-            "input": cfg.input, "phenotypes": cfg.phenotypes, "cnv": cfg.cnv,
-            "fasta": cfg.fasta, "gtf": cfg.gtf, "dbsnp": cfg.dbsnp,
-            "gene_sets": list(cfg.gene_sets), "threads": cfg.threads,
+            "input": cfg.input,
+            "phenotypes": cfg.phenotypes,
+            "cnv": cfg.cnv,
+            "fasta": cfg.fasta,
+            "gtf": cfg.gtf,
+            "dbsnp": cfg.dbsnp,
+            "gene_sets": list(cfg.gene_sets),
+            "threads": cfg.threads,
             "counts": [p.resolve() for p in cfg.counts],
             "subtype_reference": cfg.subtype_reference,
             "karyotype_reference": cfg.karyotype_reference,
             "subtype_centroids": cfg.subtype_centroids,
             **{s.name: getattr(cfg, s.name) for stage in STAGES for s in stage.switches},
             **cfg.tuning,
-        }  # fmt: skip
+        }
         for name, stage in BY_GIVEN.items():  # the user's, else the one the stage makes
             given: Path | None = getattr(cfg, name)
             self.run_values[name] = (given or self.folder(stage) / stage.outputs[0]).resolve()
@@ -535,10 +549,15 @@ def _claim(cfg: RunConfig) -> Path:
         star_binary()  # fail now, with the install hint, rather than after validation
     check_references(
         References(
-            cfg.fasta, cfg.gtf, cfg.dbsnp, tuple(cfg.gene_sets),
-            cfg.subtype_reference, cfg.karyotype_reference, cfg.subtype_centroids,
+            cfg.fasta,
+            cfg.gtf,
+            cfg.dbsnp,
+            tuple(cfg.gene_sets),
+            cfg.subtype_reference,
+            cfg.karyotype_reference,
+            cfg.subtype_centroids,
         )
-    )  # fmt: skip
+    )
     out = cfg.outdir.resolve()
     claim_outdir(out, cfg.input or cfg.counts[0], resume=cfg.resume, overwrite=cfg.overwrite)
     return out
@@ -687,9 +706,10 @@ def _reusable(task: Task, plan: Plan, runner: Runner) -> bool:
         return False  # this run's own, from before manifests: the cache record decides
     given = BY_NAME[task.stage].given.replace("_", "-")
     raise InputError(
-        target, "exists and was not prepared by tkiseq; not replaced",
+        target,
+        "exists and was not prepared by tkiseq; not replaced",
         hint=f"choose another --reference-dir, or give it as --{given}",
-    )  # fmt: skip
+    )
 
 
 def _check_given(stage: Stage, plan: Plan, runner: Runner) -> None:

@@ -33,29 +33,73 @@ TARGET_WALL_S = 600.0
 TARGET_RSS_MB = 8 * 1024.0
 # protein-coding genes per chromosome in GENCODE (GRCh38), rounded: gene density as in life
 WEIGHTS = {
-    "chr1": 2050, "chr2": 1300, "chr3": 1080, "chr4": 760, "chr5": 880, "chr6": 1040,
-    "chr7": 990, "chr8": 680, "chr9": 790, "chr10": 730, "chr11": 1300, "chr12": 1030,
-    "chr13": 330, "chr14": 610, "chr15": 600, "chr16": 860, "chr17": 1190, "chr18": 270,
-    "chr19": 1470, "chr20": 540, "chr21": 230, "chr22": 440, "chrX": 840, "chrY": 60,
-}  # fmt: skip
+    "chr1": 2050,
+    "chr2": 1300,
+    "chr3": 1080,
+    "chr4": 760,
+    "chr5": 880,
+    "chr6": 1040,
+    "chr7": 990,
+    "chr8": 680,
+    "chr9": 790,
+    "chr10": 730,
+    "chr11": 1300,
+    "chr12": 1030,
+    "chr13": 330,
+    "chr14": 610,
+    "chr15": 600,
+    "chr16": 860,
+    "chr17": 1190,
+    "chr18": 270,
+    "chr19": 1470,
+    "chr20": 540,
+    "chr21": 230,
+    "chr22": 440,
+    "chrX": 840,
+    "chrY": 60,
+}
 # the genes the stages read by name, at their GRCh38 starts
 NAMED = {
-    "XIST": ("chrX", 73_820_651), "CRLF2": ("chrX", 1_190_449), "CDX2": ("chr13", 27_960_918),
-    "NUTM1": ("chr15", 34_343_000), "DUX4": ("chr4", 190_173_774),
-    "PBX1": ("chr1", 164_559_000), "WNT16": ("chr7", 121_325_000),
-    "EPOR": ("chr19", 11_377_207), "CLEC12A": ("chr12", 9_964_000),
-    "RUNX1": ("chr21", 34_787_801), "ERG": ("chr21", 38_380_027), "ABL1": ("chr9", 130_713_946),
-    "BCR": ("chr22", 23_180_365), "IKZF1": ("chr7", 50_304_000), "ETV6": ("chr12", 11_649_000),
-    "TCF3": ("chr19", 1_609_000), "PAX5": ("chr9", 36_833_000), "CD19": ("chr16", 28_931_000),
-    "CD22": ("chr19", 35_329_000), "CDKN2A": ("chr9", 21_967_752),
-    "RPS4Y1": ("chrY", 2_841_602), "ZFY": ("chrY", 2_935_281), "DDX3Y": ("chrY", 12_904_108),
-    "USP9Y": ("chrY", 12_701_231), "UTY": ("chrY", 13_248_379), "KDM5D": ("chrY", 19_703_865),
+    "XIST": ("chrX", 73_820_651),
+    "CRLF2": ("chrX", 1_190_449),
+    "CDX2": ("chr13", 27_960_918),
+    "NUTM1": ("chr15", 34_343_000),
+    "DUX4": ("chr4", 190_173_774),
+    "PBX1": ("chr1", 164_559_000),
+    "WNT16": ("chr7", 121_325_000),
+    "EPOR": ("chr19", 11_377_207),
+    "CLEC12A": ("chr12", 9_964_000),
+    "RUNX1": ("chr21", 34_787_801),
+    "ERG": ("chr21", 38_380_027),
+    "ABL1": ("chr9", 130_713_946),
+    "BCR": ("chr22", 23_180_365),
+    "IKZF1": ("chr7", 50_304_000),
+    "ETV6": ("chr12", 11_649_000),
+    "TCF3": ("chr19", 1_609_000),
+    "PAX5": ("chr9", 36_833_000),
+    "CD19": ("chr16", 28_931_000),
+    "CD22": ("chr19", 35_329_000),
+    "CDKN2A": ("chr9", 21_967_752),
+    "RPS4Y1": ("chrY", 2_841_602),
+    "ZFY": ("chrY", 2_935_281),
+    "DDX3Y": ("chrY", 12_904_108),
+    "USP9Y": ("chrY", 12_701_231),
+    "UTY": ("chrY", 13_248_379),
+    "KDM5D": ("chrY", 19_703_865),
     "EIF1AY": ("chrY", 20_575_776),
     **{f"HLA-{k}": ("chr6", 29_900_000 + 100_000 * i) for i, k in enumerate("ABCEFG")},
-}  # fmt: skip
+}
 Y_GENES = ("RPS4Y1", "ZFY", "DDX3Y", "USP9Y", "UTY", "KDM5D", "EIF1AY")
-GAINS = {"chrX": 3, "chr4": 3, "chr6": 3, "chr10": 3, "chr14": 3, "chr17": 3, "chr18": 3,
-         "chr21": 4}  # fmt: skip
+GAINS = {
+    "chrX": 3,
+    "chr4": 3,
+    "chr6": 3,
+    "chr10": 3,
+    "chr14": 3,
+    "chr17": 3,
+    "chr18": 3,
+    "chr21": 4,
+}
 # subtype: (share of the cohort, marker genes raised 8-fold)
 SUBTYPES = {
     "High hyperdiploid": (0.25, ()),
@@ -178,8 +222,9 @@ def generate(root: Path, n_genes: int, n_samples: int, seed: int = 1) -> None:
         root / "phenotypes.csv", index=False
     )
     sample_fields = [pa.field(s, pa.int32()) for s in samples]
-    schema = pa.schema([pa.field("gene_id", pa.string()), pa.field("gene_name", pa.string()),
-                        *sample_fields])  # fmt: skip
+    schema = pa.schema(
+        [pa.field("gene_id", pa.string()), pa.field("gene_name", pa.string()), *sample_fields]
+    )
     options = pacsv.WriteOptions(delimiter="\t", quoting_style="none", include_header=False)
     with (
         (root / "counts.tsv.part").open("wb") as fh,
@@ -189,12 +234,16 @@ def generate(root: Path, n_genes: int, n_samples: int, seed: int = 1) -> None:
         for lo in range(0, n_genes, BLOCK):
             part = genes.iloc[lo : lo + BLOCK]
             sig = {k: v[(v >= lo) & (v < lo + BLOCK)] - lo for k, v in signatures.items()}
-            mu = cohort_means(part, labels, female, z, rng, base[lo : lo + BLOCK], sig,
-                              slope[lo : lo + BLOCK])  # fmt: skip
+            mu = cohort_means(
+                part, labels, female, z, rng, base[lo : lo + BLOCK], sig, slope[lo : lo + BLOCK]
+            )
             d = disp[lo : lo + BLOCK]
             counts = rng.negative_binomial(1 / d, 1 / (1 + mu * d)).astype(np.int32).T
-            arrays = [pa.array(part["gene_id"]), pa.array(part["gene_name"].astype(str)),
-                      *(pa.array(counts[:, j]) for j in range(n_samples))]  # fmt: skip
+            arrays = [
+                pa.array(part["gene_id"]),
+                pa.array(part["gene_name"].astype(str)),
+                *(pa.array(counts[:, j]) for j in range(n_samples)),
+            ]
             writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
     (root / "counts.tsv.part").rename(root / "counts.tsv")
 
@@ -204,10 +253,11 @@ def generate(root: Path, n_genes: int, n_samples: int, seed: int = 1) -> None:
     ref_counts = rng.negative_binomial(1 / disp, 1 / (1 + mu * disp)).astype(np.int32)
     reference = ad.AnnData(
         X=ref_counts,
-        obs=pd.DataFrame({"subtype": ref_labels},
-                         index=pd.Index([f"R{i:03d}" for i in range(ref_labels.size)])),
+        obs=pd.DataFrame(
+            {"subtype": ref_labels}, index=pd.Index([f"R{i:03d}" for i in range(ref_labels.size)])
+        ),
         var=genes.set_index("gene_id")[["gene_name"]],
-    )  # fmt: skip
+    )
     reference.write_h5ad(root / "reference.h5ad")
     names = genes["gene_name"].to_numpy()
     up = names[planted[slope[planted] > 0][:60]]
@@ -229,11 +279,27 @@ def _sample_load(stop: threading.Event, out: list[float]) -> None:
 def run(root: Path, threads: int) -> None:
     """Time ``tkiseq run --counts`` once and print the per-stage trace and the targets."""
     out = root / "results"
-    cmd = [sys.executable, "-m", "tkiseq", "run", "--counts", str(root / "counts.tsv"),
-           "--phenotypes", str(root / "phenotypes.csv"), "--gtf", str(root / "genes.gtf"),
-           "--gene-sets", str(root / "sets.gmt"), "--subtype-reference",
-           str(root / "reference.h5ad"), "--outdir", str(out), "--threads", str(threads),
-           "--overwrite"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "tkiseq",
+        "run",
+        "--counts",
+        str(root / "counts.tsv"),
+        "--phenotypes",
+        str(root / "phenotypes.csv"),
+        "--gtf",
+        str(root / "genes.gtf"),
+        "--gene-sets",
+        str(root / "sets.gmt"),
+        "--subtype-reference",
+        str(root / "reference.h5ad"),
+        "--outdir",
+        str(out),
+        "--threads",
+        str(threads),
+        "--overwrite",
+    ]
     loads = [os.getloadavg()[0]]
     stop = threading.Event()
     sampler = threading.Thread(target=_sample_load, args=(stop, loads), daemon=True)
@@ -249,11 +315,15 @@ def run(root: Path, threads: int) -> None:
     both = calls.merge(truth, on="sample")
     print(pd.crosstab(both["planted_subtype"], both["subtype"]).to_string(), file=sys.stderr)
     peak = max(rss, float(trace["peak_rss_mb"].max()))
-    print(f"tkiseq run: {wall:.1f} s wall, {cpu:.1f} s CPU, peak RSS {peak:.0f} MB; "
-          f"load (1 min) {min(loads):.1f}-{max(loads):.1f}, mean {np.mean(loads):.1f}")  # fmt: skip
+    print(
+        f"tkiseq run: {wall:.1f} s wall, {cpu:.1f} s CPU, peak RSS {peak:.0f} MB; "
+        f"load (1 min) {min(loads):.1f}-{max(loads):.1f}, mean {np.mean(loads):.1f}"
+    )
     verdict = {True: "met", False: "NOT met"}
-    print(f"targets: wall <= {TARGET_WALL_S:.0f} s {verdict[wall <= TARGET_WALL_S]}; "
-          f"peak <= {TARGET_RSS_MB:.0f} MB {verdict[peak <= TARGET_RSS_MB]}")  # fmt: skip
+    print(
+        f"targets: wall <= {TARGET_WALL_S:.0f} s {verdict[wall <= TARGET_WALL_S]}; "
+        f"peak <= {TARGET_RSS_MB:.0f} MB {verdict[peak <= TARGET_RSS_MB]}"
+    )
 
 
 def main() -> None:

@@ -73,17 +73,45 @@ def bench(
     """Generate, then time DE, GSEA and (if installed) R DESeq2 for one size."""
     counts, pheno, gmt = generate(root, n_samples, n_genes)
     tk = [sys.executable, "-m", "tkiseq"]
-    de = [*tk, "de", "--counts", str(counts), "--phenotypes", str(pheno), "--outdir",
-          str(root / "de"), "--threads", str(threads)]  # fmt: skip
-    gsea = [*tk, "gsea", "--de", str(root / "de" / "de_auc_imatinib.tsv"), "--gene-sets",
-            str(gmt), "--outdir", str(root / "gsea"), "--threads", str(threads)]  # fmt: skip
+    de = [
+        *tk,
+        "de",
+        "--counts",
+        str(counts),
+        "--phenotypes",
+        str(pheno),
+        "--outdir",
+        str(root / "de"),
+        "--threads",
+        str(threads),
+    ]
+    gsea = [
+        *tk,
+        "gsea",
+        "--de",
+        str(root / "de" / "de_auc_imatinib.tsv"),
+        "--gene-sets",
+        str(gmt),
+        "--outdir",
+        str(root / "gsea"),
+        "--threads",
+        str(threads),
+    ]
     rows = []
 
     def record(step: str, cmd: list[str]) -> None:
         wall, cpu, rss = measured(cmd, quiet=True)
-        rows.append({"samples": n_samples, "genes": n_genes, "step": step,
-                     "wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mb": round(rss),
-                     "load_1min": round(os.getloadavg()[0], 1)})  # fmt: skip
+        rows.append(
+            {
+                "samples": n_samples,
+                "genes": n_genes,
+                "step": step,
+                "wall_s": round(wall, 1),
+                "cpu_s": round(cpu, 1),
+                "peak_rss_mb": round(rss),
+                "load_1min": round(os.getloadavg()[0], 1),
+            }
+        )
 
     record("tkiseq de", de)  # R right after it, so both see the same load
     if with_r and shutil.which("Rscript"):

@@ -61,12 +61,29 @@ def simulate(out: Path) -> None:
 
 def run(data: Path, out: Path) -> None:
     cmd = [
-        sys.executable, "-m", "tkiseq", "run", "--input", str(data / "samplesheet.csv"),
-        "--phenotypes", str(data / "phenotypes.csv"), "--cnv", str(data / "cnv.csv"),
-        "--fasta", str(data / "genome.fa"), "--gtf", str(data / "genes.gtf"),
-        "--dbsnp", str(data / "dbsnp.vcf.gz"), "--gene-sets", str(data / "gene_sets.gmt"),
-        "--outdir", str(out), "--threads", "2",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "tkiseq",
+        "run",
+        "--input",
+        str(data / "samplesheet.csv"),
+        "--phenotypes",
+        str(data / "phenotypes.csv"),
+        "--cnv",
+        str(data / "cnv.csv"),
+        "--fasta",
+        str(data / "genome.fa"),
+        "--gtf",
+        str(data / "genes.gtf"),
+        "--dbsnp",
+        str(data / "dbsnp.vcf.gz"),
+        "--gene-sets",
+        str(data / "gene_sets.gmt"),
+        "--outdir",
+        str(out),
+        "--threads",
+        "2",
+    ]
     wall, rss = timed(cmd, quiet=True)
     print(f"tkiseq run --threads 2: {wall:.0f} s wall, peak RSS {rss:.0f} MB")
 
@@ -94,8 +111,9 @@ def timing(data: Path, results: Path) -> pd.DataFrame:
         parts = {"align (not STAR)": float(tasks.loc["align", "wall_s"]) - star}
         parts |= {st: float(w) for st, w in tasks["wall_s"].items() if st != "align"}
         outside = sum(parts.values())
-        rows.append({"sample": s, "star_s": star, "outside_s": outside,
-                     "ratio": outside / star, **parts})  # fmt: skip
+        rows.append(
+            {"sample": s, "star_s": star, "outside_s": outside, "ratio": outside / star, **parts}
+        )
     return pd.DataFrame(rows)
 
 
@@ -111,8 +129,15 @@ def align_steps(data: Path, results: Path, workdir: Path) -> None:
     work.mkdir(parents=True)
     reads = [data / sheet[c].iloc[0] for c in ("fastq_1", "fastq_2")]
     byname = work / "byname.bam"
-    pysam.samtools.sort("-n", "-@", "2", "-o", str(byname),
-                        str(results / "align" / s / f"{s}.bam"), catch_stdout=False)  # fmt: skip
+    pysam.samtools.sort(
+        "-n",
+        "-@",
+        "2",
+        "-o",
+        str(byname),
+        str(results / "align" / s / f"{s}.bam"),
+        catch_stdout=False,
+    )
     print(f"{s}: align steps besides STAR (--threads 1, this machine's load)")
     t0 = time.perf_counter()
     fastq.check_pair(reads)
@@ -124,8 +149,10 @@ def align_steps(data: Path, results: Path, workdir: Path) -> None:
     run_pipe([(c, c[3], work / f"{c[3]}.log") for c in (feed, *chain)])
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = sum(getattr(after, f) - getattr(before, f) for f in ("ru_utime", "ru_stime"))
-    print(f"  samtools view -u | fixmate -m | sort | markdup --write-index: "
-          f"{time.perf_counter() - t0:.1f} s wall, {cpu:.1f} s CPU (view included)")  # fmt: skip
+    print(
+        f"  samtools view -u | fixmate -m | sort | markdup --write-index: "
+        f"{time.perf_counter() - t0:.1f} s wall, {cpu:.1f} s CPU (view included)"
+    )
     shutil.rmtree(work)
 
 
@@ -134,8 +161,15 @@ def near_ends(bam: Path, chrom: str, pos: int, alt: str, within: int = 5) -> str
     site within ``within`` bases of an aligned end or soft clip (what edge rules remove)."""
     n = {True: [0, 0], False: [0, 0]}
     with pysam.AlignmentFile(str(bam)) as af:
-        for col in af.pileup(chrom, pos - 1, pos, truncate=True, stepper="nofilter",
-                             ignore_orphans=False, min_base_quality=0):  # fmt: skip
+        for col in af.pileup(
+            chrom,
+            pos - 1,
+            pos,
+            truncate=True,
+            stepper="nofilter",
+            ignore_orphans=False,
+            min_base_quality=0,
+        ):
             for r in col.pileups:
                 a = r.alignment
                 if r.is_del or r.is_refskip or a.flag & 0xF04 or a.mapping_quality < 20:
@@ -144,8 +178,10 @@ def near_ends(bam: Path, chrom: str, pos: int, alt: str, within: int = 5) -> str
                 q, aligned = r.query_position, (a.query_alignment_start, a.query_alignment_end)
                 n[is_alt][0] += 1
                 n[is_alt][1] += min(q - aligned[0], aligned[1] - 1 - q) < within
-    return (f"alt reads {n[True][0]} ({n[True][1]} within {within} bases of an end), "
-            f"other reads {n[False][0]} ({n[False][1]})")  # fmt: skip
+    return (
+        f"alt reads {n[True][0]} ({n[True][1]} within {within} bases of an end), "
+        f"other reads {n[False][0]} ({n[False][1]})"
+    )
 
 
 def calls(data: Path, results: Path) -> pd.DataFrame:
@@ -154,11 +190,20 @@ def calls(data: Path, results: Path) -> pd.DataFrame:
     for s in pd.read_csv(data / "samplesheet.csv")["sample"]:
         with pysam.VariantFile(str(results / "variants" / f"{s}.all.vcf.gz")) as vf:
             rows = [
-                (s, r.chrom, r.pos, r.ref, r.alts[0], ";".join(r.filter.keys()),
-                 r.samples[0]["AD"][0], r.samples[0]["AD"][1],
-                 r.info.get("AMM", float("nan")), r.info.get("LMQ", float("nan")))
+                (
+                    s,
+                    r.chrom,
+                    r.pos,
+                    r.ref,
+                    r.alts[0],
+                    ";".join(r.filter.keys()),
+                    r.samples[0]["AD"][0],
+                    r.samples[0]["AD"][1],
+                    r.info.get("AMM", float("nan")),
+                    r.info.get("LMQ", float("nan")),
+                )
                 for r in vf
-            ]  # fmt: skip
+            ]
         frames.append(pd.DataFrame(rows, columns=[*KEY, "filter", "ref_n", "alt_n", "amm", "lmq"]))
         table = pd.read_csv(results / "variants" / f"{s}.variants.tsv", sep="\t", dtype=str)
         frames[-1] = frames[-1].merge(
@@ -226,8 +271,10 @@ def report(data: Path, results: Path, workdir: Path) -> None:
     print("\nper sample (wall s): STAR mapping, outside STAR, ratio; outside STAR by stage")
     print(t.round(2).to_string(index=False))
     stages = t.drop(columns=["sample", "star_s", "outside_s", "ratio"])
-    print(f"median ratio {t.ratio.median():.3f} (target <= {TARGET}); dominant outside stage "
-          f"per sample: {', '.join(stages.idxmax(axis=1))}")  # fmt: skip
+    print(
+        f"median ratio {t.ratio.median():.3f} (target <= {TARGET}); dominant outside stage "
+        f"per sample: {', '.join(stages.idxmax(axis=1))}"
+    )
     for s, (n, rec) in candidates(data, results).items():
         print(f"{s}: {n} candidate alleles in calls.vcf.gz, {rec} recounted read by read")
 
@@ -236,8 +283,10 @@ def report(data: Path, results: Path, workdir: Path) -> None:
     para = pd.read_csv(data / "truth" / "paralog_sites.tsv", sep="\t", dtype={"chrom": str})
     passed = c[c["filter"] == "PASS"]
     m = score(data, passed)
-    print(f"\nrecall {m['recall']:.3f}, precision {m['precision']:.3f}, "
-          f"false PASS {m['false_pass']}, alt reads kept {m['alt_reads_kept']:.3f}")  # fmt: skip
+    print(
+        f"\nrecall {m['recall']:.3f}, precision {m['precision']:.3f}, "
+        f"false PASS {m['false_pass']}, alt reads kept {m['alt_reads_kept']:.3f}"
+    )
     somatic = truth[(truth.kind == "somatic") & (truth.alt_reads >= 3) & (truth.vaf > 0.1)]
     missed = somatic.merge(c, on=KEY, how="left")
     missed = missed[missed["filter"] != "PASS"]
@@ -254,8 +303,10 @@ def report(data: Path, results: Path, workdir: Path) -> None:
     print(f"false PASS ({len(false)}): ref/alt counted, AMM, LMQ")
     for r in false.itertuples():
         why = "paralog site (reads of the CD99 copy)" if r.paralog_site is True else ""
-        print(f"  {r.sample} {r.chrom}:{r.pos} {r.ref}>{r.alt} {r.gene} {r.consequence} "
-              f"{r.ref_n}/{r.alt_n} AMM {r.amm:.2f} LMQ {r.lmq:.2f} {why}")  # fmt: skip
+        print(
+            f"  {r.sample} {r.chrom}:{r.pos} {r.ref}>{r.alt} {r.gene} {r.consequence} "
+            f"{r.ref_n}/{r.alt_n} AMM {r.amm:.2f} LMQ {r.lmq:.2f} {why}"
+        )
 
     print("\nfailure modes")
     for gene, label in (("ABL1", "p.E255K"), ("SETD2", None)):
@@ -263,23 +314,32 @@ def report(data: Path, results: Path, workdir: Path) -> None:
         rows = rows[rows.hgvsp_short == label] if label else rows
         for r in rows.merge(c, on=KEY, how="left").itertuples():
             got = "no call" if pd.isna(r.filter) else f"{r.filter} {r.ref_n:.0f}/{r.alt_n:.0f}"
-            print(f"  {r.sample} {gene} {r.hgvsp_short} {r.consequence_x}: truth "
-                  f"{r.alt_reads}/{r.depth} expected_pass {r.expected_pass} -> {got}")  # fmt: skip
+            print(
+                f"  {r.sample} {gene} {r.hgvsp_short} {r.consequence_x}: truth "
+                f"{r.alt_reads}/{r.depth} expected_pass {r.expected_pass} -> {got}"
+            )
             if len(r.ref) == len(r.alt) == 1:
                 bam = results / "align" / r.sample / f"{r.sample}.bam"
                 print(f"    in the BAM: {near_ends(bam, r.chrom, r.pos, r.alt)}")
     fus = pd.read_csv(data / "truth" / "fusions.tsv", sep="\t")
     for f in fus[(fus.gene5 == "BCR") & (fus.isoform == "e14a2")].itertuples():
         chrom, pos, strand = f.breakpoint5.rsplit(":", 2)
-        lo, hi = (int(pos) + 1, int(pos) + BCR_WINDOW) if strand == "+" else (
-            int(pos) - BCR_WINDOW, int(pos) - 1)  # fmt: skip
+        lo, hi = (
+            (int(pos) + 1, int(pos) + BCR_WINDOW)
+            if strand == "+"
+            else (int(pos) - BCR_WINDOW, int(pos) - 1)
+        )
         near = c[(c["sample"] == f.sample) & (c.chrom == chrom) & c.pos.between(lo, hi)]
-        print(f"  {f.sample} BCR e14a2 breakpoint {f.breakpoint5}: {len(near)} calls within "
-              f"{BCR_WINDOW} bases past it (FILTER, ref/alt counted; the BAM)")  # fmt: skip
+        print(
+            f"  {f.sample} BCR e14a2 breakpoint {f.breakpoint5}: {len(near)} calls within "
+            f"{BCR_WINDOW} bases past it (FILTER, ref/alt counted; the BAM)"
+        )
         bam = results / "align" / f.sample / f"{f.sample}.bam"
         for r in near.itertuples():
-            print(f"    {r.pos} {r.ref}>{r.alt} {r.filter} {r.ref_n}/{r.alt_n}; "
-                  f"{near_ends(bam, chrom, r.pos, r.alt)}")  # fmt: skip
+            print(
+                f"    {r.pos} {r.ref}>{r.alt} {r.filter} {r.ref_n}/{r.alt_n}; "
+                f"{near_ends(bam, chrom, r.pos, r.alt)}"
+            )
     at = para.merge(c, on=KEY, how="left")
     for s, grp in at.groupby("sample"):
         counts = grp["filter"].fillna("no call").value_counts().to_dict()

@@ -114,10 +114,25 @@ def main() -> None:
     print(f"generated {args.lines:,} junction lines in {time.perf_counter() - t0:.1f} s")
     build_bundle(work / "genes.gtf", None, work / "annotation")  # tkiseq prepare, once
     cmd = [
-        "taskset", "-c", "0", sys.executable, "-m", "tkiseq", "fusions", "call", "--sample", "B",
-        "--chimeric", str(work / "B.Chimeric.out.junction"), "--sj", str(work / "B.SJ.out.tab"),
-        "--annotation", str(work / "annotation"), "--outdir", str(work / "out"),
-    ]  # fmt: skip
+        "taskset",
+        "-c",
+        "0",
+        sys.executable,
+        "-m",
+        "tkiseq",
+        "fusions",
+        "call",
+        "--sample",
+        "B",
+        "--chimeric",
+        str(work / "B.Chimeric.out.junction"),
+        "--sj",
+        str(work / "B.SJ.out.tab"),
+        "--annotation",
+        str(work / "annotation"),
+        "--outdir",
+        str(work / "out"),
+    ]
     wall, rss = timed(cmd)
     calls = (work / "out" / "B.fusions.tsv").read_text().splitlines()
     high = sum("\thigh\t" in line for line in calls)

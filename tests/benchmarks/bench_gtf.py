@@ -117,8 +117,10 @@ def bench(workdir: Path, n_genes: int, samples: int, baseline: Path | None) -> N
     assert set(stages) == set(BUNDLE_READERS), stages
     per_sample = [s for s, scope in stages.items() if scope == "sample"]
     print(f"{gtf}: {n_genes} genes, {gtf.stat().st_size / 1e9:.2f} GB")
-    print(f"stages reading the annotation: {len(per_sample)} per sample "
-          f"({', '.join(per_sample)}), {len(stages) - len(per_sample)} per cohort")  # fmt: skip
+    print(
+        f"stages reading the annotation: {len(per_sample)} per sample "
+        f"({', '.join(per_sample)}), {len(stages) - len(per_sample)} per cohort"
+    )
 
     print("\n(i) a GTF parse in every stage")
     before: dict[str, float] = {}
@@ -137,8 +139,18 @@ def bench(workdir: Path, n_genes: int, samples: int, baseline: Path | None) -> N
         print(f"  {stage:<18} {what:<36} {wall:6.1f} s  {rss:7.0f} MB")
 
     print("\n(ii) prepare once, then each stage reads the bundle")
-    cmd = [sys.executable, "-m", "tkiseq", "prepare", "--gtf", str(gtf), "--fasta", str(fasta),
-           "--outdir", str(ref)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "tkiseq",
+        "prepare",
+        "--gtf",
+        str(gtf),
+        "--fasta",
+        str(fasta),
+        "--outdir",
+        str(ref),
+    ]
     prep_wall, prep_rss = timed(cmd)
     bundle = ref / "annotation"
     size = sum(p.stat().st_size for p in bundle.iterdir()) / 1e6
@@ -151,15 +163,19 @@ def bench(workdir: Path, n_genes: int, samples: int, baseline: Path | None) -> N
         print(f"  {stage:<18} {call:<36} {wall:6.1f} s  {rss:7.0f} MB")
     code = f"import pathlib; B = pathlib.Path({str(bundle)!r})\n{READ_ALL}"
     read = subprocess.run(python(code), capture_output=True, text=True, check=True)
-    print(f"  bundle: {size:.1f} MB on disk; its five tables read into pandas in "
-          f"{float(read.stdout):.2f} s")  # fmt: skip
+    print(
+        f"  bundle: {size:.1f} MB on disk; its five tables read into pandas in "
+        f"{float(read.stdout):.2f} s"
+    )
 
     def total(cost: dict[str, float], once: float) -> float:
         sample = sum(cost[s] for s in per_sample)
         return once + samples * sample + sum(cost[s] for s in stages if s not in per_sample)
 
-    print(f"\nannotation time for {samples} samples: (i) {total(before, 0):.0f} s, "
-          f"(ii) {total(after, prep_wall):.0f} s")  # fmt: skip
+    print(
+        f"\nannotation time for {samples} samples: (i) {total(before, 0):.0f} s, "
+        f"(ii) {total(after, prep_wall):.0f} s"
+    )
 
 
 def main() -> None:

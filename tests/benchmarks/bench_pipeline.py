@@ -21,12 +21,29 @@ from tests.benchmarks.measure import timed
 
 def _run_args(data: Path, inputs: dict[str, Path], out: Path) -> list[str]:
     return [
-        sys.executable, "-m", "tkiseq", "run", "--input", str(inputs["samplesheet"]),
-        "--phenotypes", str(inputs["phenotypes"]), "--cnv", str(inputs["cnv"]),
-        "--fasta", str(data / "genome.fa"), "--gtf", str(data / "genes.gtf"),
-        "--dbsnp", str(data / "dbsnp.vcf.gz"), "--gene-sets", str(data / "gene_sets.gmt"),
-        "--outdir", str(out), "--threads", "2",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "tkiseq",
+        "run",
+        "--input",
+        str(inputs["samplesheet"]),
+        "--phenotypes",
+        str(inputs["phenotypes"]),
+        "--cnv",
+        str(inputs["cnv"]),
+        "--fasta",
+        str(data / "genome.fa"),
+        "--gtf",
+        str(data / "genes.gtf"),
+        "--dbsnp",
+        str(data / "dbsnp.vcf.gz"),
+        "--gene-sets",
+        str(data / "gene_sets.gmt"),
+        "--outdir",
+        str(out),
+        "--threads",
+        "2",
+    ]
 
 
 def _first_sample(data: Path) -> dict[str, Path]:
@@ -42,8 +59,9 @@ def _first_sample(data: Path) -> dict[str, Path]:
 
 def _simulate(preset: str, out: Path) -> float:
     shutil.rmtree(out, ignore_errors=True)
-    wall, _ = timed([sys.executable, "-m", "tkiseq", "simulate", "--preset", preset,
-                      "--outdir", str(out)])  # fmt: skip
+    wall, _ = timed(
+        [sys.executable, "-m", "tkiseq", "simulate", "--preset", preset, "--outdir", str(out)]
+    )
     return wall
 
 
@@ -63,9 +81,11 @@ def bench(workdir: Path) -> None:
     wall, rss = timed(_run_args(cohort, _first_sample(cohort), out))
     trace = pd.read_csv(out / "pipeline_info" / "trace.tsv", sep="\t")
     align = trace[trace["stage"] == "align"].iloc[0]
-    print(f"cohort: simulate {sim:.1f} s (51 samples); one sample: tkiseq run {wall:.1f} s, "
-          f"peak RSS {rss:.0f} MB; its align task {align.wall_s:.1f} s wall, "
-          f"{align.cpu_s:.1f} s CPU, {align.peak_rss_mb:.0f} MB")  # fmt: skip
+    print(
+        f"cohort: simulate {sim:.1f} s (51 samples); one sample: tkiseq run {wall:.1f} s, "
+        f"peak RSS {rss:.0f} MB; its align task {align.wall_s:.1f} s wall, "
+        f"{align.cpu_s:.1f} s CPU, {align.peak_rss_mb:.0f} MB"
+    )
 
 
 def main() -> None:

@@ -60,11 +60,15 @@ def main() -> None:
             run_multiqc(results, results / "report" / "multiqc")
         multiqc_s = None if args.no_multiqc else round(time.perf_counter() - t0, 1)
         render = render_ms(report, args.repeats) if chromium() else []
-        rows.append({
-            "samples": n, "html_mb": round(report.stat().st_size / 1e6, 2),
-            "build_s": round(build_s, 1), "multiqc_s": multiqc_s,
-            "render_ms": [round(t) for t in render],
-        })  # fmt: skip
+        rows.append(
+            {
+                "samples": n,
+                "html_mb": round(report.stat().st_size / 1e6, 2),
+                "build_s": round(build_s, 1),
+                "multiqc_s": multiqc_s,
+                "render_ms": [round(t) for t in render],
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
 
 

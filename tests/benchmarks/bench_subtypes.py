@@ -23,8 +23,16 @@ import numpy as np
 import pandas as pd
 from tests.benchmarks.measure import timed
 
-GAINS = {"chrX": 3, "chr4": 3, "chr6": 3, "chr10": 3, "chr14": 3, "chr17": 3, "chr18": 3,
-         "chr21": 4}  # fmt: skip
+GAINS = {
+    "chrX": 3,
+    "chr4": 3,
+    "chr6": 3,
+    "chr10": 3,
+    "chr14": 3,
+    "chr17": 3,
+    "chr18": 3,
+    "chr21": 4,
+}
 
 
 def generate(root: Path, n_samples: int, n_genes: int, n_sites: int, seed: int = 1) -> None:
@@ -83,9 +91,15 @@ def generate(root: Path, n_samples: int, n_genes: int, n_sites: int, seed: int =
         copies = np.array([GAINS.get(c, 2) if s in hyper else 2 for c in site_chrom])
         frac = np.where(het, np.where(copies > 2, 1 / copies, 0.5), 0.99)
         rows = pd.DataFrame(
-            {"chrom": site_chrom, "pos": site_pos, "ref": "A", "alt": "G",
-             "alt_reads": rng.binomial(depth, frac), "depth": depth}
-        )  # fmt: skip
+            {
+                "chrom": site_chrom,
+                "pos": site_pos,
+                "ref": "A",
+                "alt": "G",
+                "alt_reads": rng.binomial(depth, frac),
+                "depth": depth,
+            }
+        )
         rows = rows[rows["alt_reads"] > 0].drop_duplicates(["chrom", "pos"])
         write_vcf(rows, s, contigs, root / f"{s}.all.vcf.gz")
 
@@ -120,8 +134,10 @@ def main() -> None:
     )
     calls = pd.read_csv(root / "out" / "subtypes.tsv", sep="\t")
     counts = calls["subtype"].value_counts().to_dict()
-    print(f"subtypes {a.samples} samples x {a.genes} genes, {a.sites} sites/sample: "
-          f"{wall:.1f} s wall, peak RSS {rss:.0f} MB; calls {counts}")  # fmt: skip
+    print(
+        f"subtypes {a.samples} samples x {a.genes} genes, {a.sites} sites/sample: "
+        f"{wall:.1f} s wall, peak RSS {rss:.0f} MB; calls {counts}"
+    )
 
 
 if __name__ == "__main__":

@@ -91,8 +91,22 @@ def bcftools_call(bam: str, fasta: str, bed: str, out: str) -> None:
 
 
 def _mpileup(bam: str, fasta: str, bed: str, out: str) -> None:
-    pysam.bcftools.mpileup("-f", fasta, "-T", bed, "-a", "FORMAT/AD,FORMAT/DP", "-d", "1000000",
-                           "--ignore-RG", "-Ou", "-o", out, bam, catch_stdout=False)  # fmt: skip
+    pysam.bcftools.mpileup(
+        "-f",
+        fasta,
+        "-T",
+        bed,
+        "-a",
+        "FORMAT/AD,FORMAT/DP",
+        "-d",
+        "1000000",
+        "--ignore-RG",
+        "-Ou",
+        "-o",
+        out,
+        bam,
+        catch_stdout=False,
+    )
 
 
 def _call(raw: str, out: str) -> None:
@@ -157,12 +171,27 @@ def speed(a: argparse.Namespace) -> None:
             ]
             runs: dict[str, list[str]] = {
                 "tkiseq": tkiseq,
-                "bcftools": [py, "-m", "tests.benchmarks.bench_variant_call", "_bcftools",
-                             str(bam), str(fasta), str(bed), f"{out}.bcftools.vcf.gz"],
+                "bcftools": [
+                    py,
+                    "-m",
+                    "tests.benchmarks.bench_variant_call",
+                    "_bcftools",
+                    str(bam),
+                    str(fasta),
+                    str(bed),
+                    f"{out}.bcftools.vcf.gz",
+                ],
                 "tkiseq, recount every candidate": [
-                    py, "-m", "tests.benchmarks.bench_variant_call", "_recount_all", str(bam),
-                    str(fasta), str(annotation), f"{out}.all"],
-            }  # fmt: skip
+                    py,
+                    "-m",
+                    "tests.benchmarks.bench_variant_call",
+                    "_recount_all",
+                    str(bam),
+                    str(fasta),
+                    str(annotation),
+                    f"{out}.all",
+                ],
+            }
             if bam == confident:  # (module docstring)
                 del runs["tkiseq, recount every candidate"]
             order = list(runs) if k % 2 == 0 else list(runs)[::-1]
@@ -173,8 +202,10 @@ def speed(a: argparse.Namespace) -> None:
                     with pysam.VariantFile(str(out / "S.calls.vcf.gz")) as vf:
                         flags = [("PILEUP" in r.info) for r in vf]
                     counts = f"\t{len(flags)}\t{flags.count(False)}"
-                print(f"{name}\t{pairs}\t{caller}\t{wall:.1f}\t{cpu:.1f}\t{rss:.0f}{counts}",
-                      flush=True)  # fmt: skip
+                print(
+                    f"{name}\t{pairs}\t{caller}\t{wall:.1f}\t{cpu:.1f}\t{rss:.0f}{counts}",
+                    flush=True,
+                )
 
 
 def flat_qualities(bam: Path, dest: Path) -> None:
@@ -209,8 +240,7 @@ def pass_set(vcf: Path, dbsnp: Path, fasta: Path, folder: Path) -> set[tuple[str
     records with >= 3 alt reads go in, as no other can pass."""
     folder.mkdir(parents=True, exist_ok=True)
     few = folder / "candidates.vcf.gz"
-    pysam.bcftools.view("-i", "FMT/AD[0:1]>=3", "-Oz", "-o", str(few), str(vcf),
-                        catch_stdout=False)  # fmt: skip
+    pysam.bcftools.view("-i", "FMT/AD[0:1]>=3", "-Oz", "-o", str(few), str(vcf), catch_stdout=False)
     pysam.tabix_index(str(few), preset="vcf", force=True)
     _, passed = filter_calls("S", few, dbsnp, fasta, folder)
     with pysam.VariantFile(str(passed)) as vf:
@@ -224,28 +254,64 @@ def depth(a: argparse.Namespace) -> None:
     py = sys.executable
     bams = dict(item.split("=", 1) for item in a.bams.split(","))
     annotation = annotation_of(a.gtf, a.fasta, work)
-    print(f"# load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} (1, 5 min), "
-          f"{os.cpu_count()} cores", flush=True)  # fmt: skip
-    print("bam\tpairs\tcaller\tprocesses\twall_s\tcpu_s\tpeak_rss_mb\tcandidates\t"
-          "recounted\tcount_pass\tfilter_pass")  # fmt: skip
+    print(
+        f"# load: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} (1, 5 min), "
+        f"{os.cpu_count()} cores",
+        flush=True,
+    )
+    print(
+        "bam\tpairs\tcaller\tprocesses\twall_s\tcpu_s\tpeak_rss_mb\tcandidates\t"
+        "recounted\tcount_pass\tfilter_pass"
+    )
     for name, bam_path in bams.items():
         bam = Path(bam_path)
         pairs = _mapped(bam) // 2
         bed = regions_bed(annotation, bam, work / f"{name}.regions.bed")
         for k in range(a.repeats):
             out = work / f"{name}.{k}"
-            call = ["-m", "tkiseq", "variants", "call", "--sample", "S", "--bam", str(bam),
-                    "--fasta", str(a.fasta), "--threads", str(a.threads)]  # fmt: skip
+            call = [
+                "-m",
+                "tkiseq",
+                "variants",
+                "call",
+                "--sample",
+                "S",
+                "--bam",
+                str(bam),
+                "--fasta",
+                str(a.fasta),
+                "--threads",
+                str(a.threads),
+            ]
             runs: dict[str, tuple[list[str], dict[str, str] | None]] = {
-                "tkiseq": ([py, *call, "--annotation", str(annotation),
-                            "--outdir", str(out / "tkiseq")], None),
-                "bcftools": ([py, "-m", "tests.benchmarks.bench_variant_call", "_bcftools",
-                              str(bam), str(a.fasta), str(bed), f"{out}.bcftools.vcf.gz"], None),
-            }  # fmt: skip
+                "tkiseq": (
+                    [py, *call, "--annotation", str(annotation), "--outdir", str(out / "tkiseq")],
+                    None,
+                ),
+                "bcftools": (
+                    [
+                        py,
+                        "-m",
+                        "tests.benchmarks.bench_variant_call",
+                        "_bcftools",
+                        str(bam),
+                        str(a.fasta),
+                        str(bed),
+                        f"{out}.bcftools.vcf.gz",
+                    ],
+                    None,
+                ),
+            }
             if a.before:
                 env = dict(os.environ, PYTHONPATH=str(a.before))
-                before = [py, *call, "--annotation", str(annotation), "--outdir",
-                          str(out / "before")]  # fmt: skip
+                before = [
+                    py,
+                    *call,
+                    "--annotation",
+                    str(annotation),
+                    "--outdir",
+                    str(out / "before"),
+                ]
                 runs["tkiseq before"] = (before, env)
             order = list(runs) if k % 2 == 0 else list(runs)[::-1]
             passes: dict[str, set[tuple[str, int, str, str]]] = {}
@@ -264,8 +330,10 @@ def depth(a: argparse.Namespace) -> None:
                     if a.dbsnp:
                         passes[caller] = pass_set(vcf, a.dbsnp, a.fasta, out / f"{caller}.filter")
                         cols += str(len(passes[caller]))
-                print(f"{name}\t{pairs}\t{caller}\t{procs}\t{wall:.1f}\t{cpu:.1f}\t{rss:.0f}\t"
-                      f"{cols}", flush=True)  # fmt: skip
+                print(
+                    f"{name}\t{pairs}\t{caller}\t{procs}\t{wall:.1f}\t{cpu:.1f}\t{rss:.0f}\t{cols}",
+                    flush=True,
+                )
             if len(passes) == 2:
                 same = passes["tkiseq"] == passes["tkiseq before"]
                 print(f"# {name}: same PASS set as before: {same} ({len(passes['tkiseq'])})")
@@ -341,13 +409,19 @@ def rules(a: argparse.Namespace) -> None:
     print("rules\trecall\tprecision\tfalse_pass\talt_reads_kept")
     for name, frames in tables.items():
         m = score(a.data, pd.concat(frames, ignore_index=True))
-        print(f"{name}\t{m['recall']:.3f}\t{m['precision']:.3f}\t{m['false_pass']}\t"
-              f"{m['alt_reads_kept']:.3f}")  # fmt: skip
+        print(
+            f"{name}\t{m['recall']:.3f}\t{m['precision']:.3f}\t{m['false_pass']}\t"
+            f"{m['alt_reads_kept']:.3f}"
+        )
 
 
 def main() -> None:
-    helpers = {"_bcftools": bcftools_call, "_mpileup": _mpileup, "_call": _call,
-               "_recount_all": recount_all}  # fmt: skip
+    helpers = {
+        "_bcftools": bcftools_call,
+        "_mpileup": _mpileup,
+        "_call": _call,
+        "_recount_all": recount_all,
+    }
     if sys.argv[1:2] and sys.argv[1] in helpers:
         helpers[sys.argv[1]](*sys.argv[2:])
         return

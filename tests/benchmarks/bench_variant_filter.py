@@ -119,8 +119,9 @@ def generate(cache: Path, sizes: list[int], n_dbsnp: int) -> dict[str, Path]:
     if not Path(f"{db_chr}.tbi").exists():  # bcftools isec needs identical contig names
         names = cache / "chrs.txt"
         names.write_text("".join(f"{i}\tchr{i}\n" for i in range(1, CONTIGS + 1)))
-        pysam.bcftools.annotate("--rename-chrs", str(names), "-Oz", "-o", str(db_chr),
-                                str(dbsnp), catch_stdout=False)  # fmt: skip
+        pysam.bcftools.annotate(
+            "--rename-chrs", str(names), "-Oz", "-o", str(db_chr), str(dbsnp), catch_stdout=False
+        )
         pysam.tabix_index(str(db_chr), preset="vcf", force=True)
     out["dbsnp_chr"] = db_chr
     return out
@@ -152,14 +153,37 @@ def main() -> None:
     for n in sizes:
         vcf = files[f"vcf_{n}"]
         out = a.cache / f"out_{n}"
-        wall, rss = timed(["tkiseq", "variants", "filter", "--sample", "S1", "--vcf", str(vcf),
-                           "--dbsnp", str(files["dbsnp"]), "--fasta", str(files["fasta"]),
-                           "--outdir", str(out)])  # fmt: skip
+        wall, rss = timed(
+            [
+                "tkiseq",
+                "variants",
+                "filter",
+                "--sample",
+                "S1",
+                "--vcf",
+                str(vcf),
+                "--dbsnp",
+                str(files["dbsnp"]),
+                "--fasta",
+                str(files["fasta"]),
+                "--outdir",
+                str(out),
+            ]
+        )
         print(f"{'tkiseq':10} {n:>9} {wall:>8.1f} {n / wall:>10.0f} {rss:>8.0f}")
         bout = a.cache / f"bcftools_{n}"
         bout.mkdir(exist_ok=True)
-        wall, rss = timed([sys.executable, "-c", BCFTOOLS, str(vcf), str(files["fasta"]),
-                           str(files["dbsnp_chr"]), str(bout)])  # fmt: skip
+        wall, rss = timed(
+            [
+                sys.executable,
+                "-c",
+                BCFTOOLS,
+                str(vcf),
+                str(files["fasta"]),
+                str(files["dbsnp_chr"]),
+                str(bout),
+            ]
+        )
         print(f"{'bcftools':10} {n:>9} {wall:>8.1f} {n / wall:>10.0f} {rss:>8.0f}")
         ours = pysam.bcftools.view("-H", str(out / "S1.pass.vcf.gz")).count("\n")
         theirs = pysam.bcftools.view("-H", str(bout / "isec" / "0000.vcf.gz")).count("\n")

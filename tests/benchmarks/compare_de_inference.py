@@ -32,11 +32,18 @@ def fit(counts: pd.DataFrame, design: pd.DataFrame, inference: object) -> pd.Dat
     """PyDESeq2 as ``tkiseq de`` runs it, with the given inference object."""
     with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore")
-        dds = DeseqDataSet(counts=counts, metadata=design, design="~auc_imatinib",
-                           refit_cooks=False, quiet=True, inference=inference)  # fmt: skip
+        dds = DeseqDataSet(
+            counts=counts,
+            metadata=design,
+            design="~auc_imatinib",
+            refit_cooks=False,
+            quiet=True,
+            inference=inference,
+        )
         dds.deseq2()
-        ds = DeseqStats(dds, contrast=np.array([0, 1.0]), cooks_filter=False, quiet=True,
-                        inference=inference)  # fmt: skip
+        ds = DeseqStats(
+            dds, contrast=np.array([0, 1.0]), cooks_filter=False, quiet=True, inference=inference
+        )
         ds.summary()
     return ds.results_df.assign(
         genewise=dds.var["genewise_dispersions"], map=dds.var["dispersions"]
@@ -56,8 +63,10 @@ def main() -> None:
     design = pd.DataFrame({"auc_imatinib": (auc - auc.mean()) / auc.std()}).loc[counts.index]
     counts = counts.loc[:, (counts >= 10).sum() >= 3]
     out = {}
-    for name, inference in (("block", BlockInference(n_cpus=1)),
-                            ("default", DefaultInference(n_cpus=1))):  # fmt: skip
+    for name, inference in (
+        ("block", BlockInference(n_cpus=1)),
+        ("default", DefaultInference(n_cpus=1)),
+    ):
         t0 = time.perf_counter()
         out[name] = fit(counts, design, inference)
         print(f"{name}: {time.perf_counter() - t0:.1f} s")

@@ -29,8 +29,13 @@ def measured(
     with tempfile.NamedTemporaryFile(suffix=".json") as report:
         t0 = time.perf_counter()
         out = subprocess.DEVNULL if quiet else None
-        subprocess.run([sys.executable, "-c", _WRAPPER, report.name, *cmd], stdout=out,
-                       stderr=out, env=env, check=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "-c", _WRAPPER, report.name, *cmd],
+            stdout=out,
+            stderr=out,
+            env=env,
+            check=True,
+        )
         wall = time.perf_counter() - t0
         with open(report.name) as fh:
             usage = json.load(fh)

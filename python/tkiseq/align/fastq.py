@@ -111,11 +111,12 @@ def check_mate_names(fastq_1: Path, fastq_2: Path, records: int = MATE_RECORDS) 
                 name_1, name_2 = read_name(h1), read_name(h2)
                 if not same_fragment(name_1, name_2):
                     raise InputError(
-                        fastq_2, f"line {4 * n - 3}: read {name_2.decode(errors='replace')!r} "
+                        fastq_2,
+                        f"line {4 * n - 3}: read {name_2.decode(errors='replace')!r} "
                         f"is not the mate of {name_1.decode(errors='replace')!r}, record {n} of "
                         f"{fastq_1}",
                         hint="mates must be in the same order; give the R2 file of this R1",
-                    )  # fmt: skip
+                    )
     except (EOFError, gzip.BadGzipFile, zlib.error):
         return  # a damaged file: count_records names the problem
 

@@ -49,20 +49,36 @@ STAR_INSTALL_HINT = (
 
 # Arriba's recommended STAR settings (STAR >= 2.7.6a) plus STAR-Fusion's junction format.
 CHIMERIC_ARGS = [
-    "--outFilterMultimapNmax", "50",
-    "--peOverlapNbasesMin", "10",
-    "--alignSplicedMateMapLminOverLmate", "0.5",
-    "--alignSJstitchMismatchNmax", "5", "-1", "5", "5",
-    "--chimSegmentMin", "10",
-    "--chimJunctionOverhangMin", "10",
-    "--chimScoreDropMax", "30",
-    "--chimScoreJunctionNonGTAG", "0",
-    "--chimScoreSeparation", "1",
-    "--chimSegmentReadGapMax", "3",
-    "--chimMultimapNmax", "50",
-    "--chimOutType", "Junctions",
-    "--chimOutJunctionFormat", "1",
-]  # fmt: skip
+    "--outFilterMultimapNmax",
+    "50",
+    "--peOverlapNbasesMin",
+    "10",
+    "--alignSplicedMateMapLminOverLmate",
+    "0.5",
+    "--alignSJstitchMismatchNmax",
+    "5",
+    "-1",
+    "5",
+    "5",
+    "--chimSegmentMin",
+    "10",
+    "--chimJunctionOverhangMin",
+    "10",
+    "--chimScoreDropMax",
+    "30",
+    "--chimScoreJunctionNonGTAG",
+    "0",
+    "--chimScoreSeparation",
+    "1",
+    "--chimSegmentReadGapMax",
+    "3",
+    "--chimMultimapNmax",
+    "50",
+    "--chimOutType",
+    "Junctions",
+    "--chimOutJunctionFormat",
+    "1",
+]
 
 
 @dataclass(frozen=True)
@@ -182,10 +198,13 @@ def index_parameters(contigs: dict[str, int], read_length: int) -> list[str]:
     sa_bits = min(14, int(math.log2(total) / 2 - 1))
     chr_bits = min(18, int(math.log2(max(total / len(contigs), read_length))))
     return [
-        "--genomeSAindexNbases", str(sa_bits),
-        "--genomeChrBinNbits", str(chr_bits),
-        "--sjdbOverhang", str(read_length - 1),
-    ]  # fmt: skip
+        "--genomeSAindexNbases",
+        str(sa_bits),
+        "--genomeChrBinNbits",
+        str(chr_bits),
+        "--sjdbOverhang",
+        str(read_length - 1),
+    ]
 
 
 def index_bytes(fasta: Path) -> int:
@@ -206,18 +225,30 @@ def build_index(fasta: Path, gtf: Path, outdir: Path, *, threads: int, read_leng
         annotation = harmonised_gtf(gtf, contigs, work_dir)
         genome = _plain_copy(fasta, work_dir / "genome.fa")
         cmd = [
-            star, "--runMode", "genomeGenerate",
-            "--runThreadN", str(threads),
-            "--genomeDir", str(tmp),
-            "--genomeFastaFiles", str(genome),
-            "--sjdbGTFfile", str(annotation),
-            "--outFileNamePrefix", f"{tmp}/",
-            "--outTmpDir", str(work_dir / "star_tmp"),
+            star,
+            "--runMode",
+            "genomeGenerate",
+            "--runThreadN",
+            str(threads),
+            "--genomeDir",
+            str(tmp),
+            "--genomeFastaFiles",
+            str(genome),
+            "--sjdbGTFfile",
+            str(annotation),
+            "--outFileNamePrefix",
+            f"{tmp}/",
+            "--outTmpDir",
+            str(work_dir / "star_tmp"),
             *index_parameters(contigs, read_length),
-        ]  # fmt: skip
+        ]
         run_pipe([(cmd, "STAR genomeGenerate", work_dir / "star_index.log")])
-        manifest = {"fasta": file_identity(fasta), "gtf": file_identity(gtf),
-                    "read_length": read_length, "tkiseq_version": __version__}  # fmt: skip
+        manifest = {
+            "fasta": file_identity(fasta),
+            "gtf": file_identity(gtf),
+            "read_length": read_length,
+            "tkiseq_version": __version__,
+        }
         (tmp / INDEX_MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
 
 
@@ -251,24 +282,49 @@ def align_command(
     none when all are plain, and ``gzip -cdf`` (plain files pass through) for a mixed pair.
     """
     return [
-        star, "--runMode", "alignReads",
-        "--runThreadN", str(threads),
-        "--genomeDir", str(index),
-        "--readFilesIn", *map(str, fastqs),
+        star,
+        "--runMode",
+        "alignReads",
+        "--runThreadN",
+        str(threads),
+        "--genomeDir",
+        str(index),
+        "--readFilesIn",
+        *map(str, fastqs),
         *read_files_command(fastqs),
-        "--outFileNamePrefix", prefix,
-        "--outTmpDir", f"{prefix}STARtmp",
-        "--outSAMtype", "BAM", "Unsorted",
-        "--outStd", "BAM_Unsorted",  # into the duplicate-marking pipe, uncompressed
-        "--outBAMcompression", "0",
-        "--outSAMunmapped", "Within",
-        "--outSAMattributes", "NH", "HI", "AS", "nM", "NM", "MD", "jM", "jI", "MC",
-        "--outSAMattrRGline", f"ID:{sample}", f"SM:{sample}",
-        "--outSAMstrandField", "intronMotif",
-        "--quantMode", "GeneCounts",
+        "--outFileNamePrefix",
+        prefix,
+        "--outTmpDir",
+        f"{prefix}STARtmp",
+        "--outSAMtype",
+        "BAM",
+        "Unsorted",
+        "--outStd",
+        "BAM_Unsorted",  # into the duplicate-marking pipe, uncompressed
+        "--outBAMcompression",
+        "0",
+        "--outSAMunmapped",
+        "Within",
+        "--outSAMattributes",
+        "NH",
+        "HI",
+        "AS",
+        "nM",
+        "NM",
+        "MD",
+        "jM",
+        "jI",
+        "MC",
+        "--outSAMattrRGline",
+        f"ID:{sample}",
+        f"SM:{sample}",
+        "--outSAMstrandField",
+        "intronMotif",
+        "--quantMode",
+        "GeneCounts",
         *CHIMERIC_ARGS,
         *shlex.split(extra_args),
-    ]  # fmt: skip
+    ]
 
 
 def read_files_command(fastqs: list[Path]) -> list[str]:
@@ -299,11 +355,21 @@ def duplicate_marking(out_bam: Path, stats: Path, work: Path, threads: int) -> l
         samtools_command("fixmate", "-m", "-u", "-", "-"),
         samtools_command("sort", "-@", n, "-m", "768M", "-u", "-T", str(work / "sort"), "-"),
         samtools_command(
-            "markdup", "-@", n, "-s", "-T", str(work / "markdup"), "-f", str(stats),
-            "--output-fmt", "bam,level=1", "--write-index", "-",
+            "markdup",
+            "-@",
+            n,
+            "-s",
+            "-T",
+            str(work / "markdup"),
+            "-f",
+            str(stats),
+            "--output-fmt",
+            "bam,level=1",
+            "--write-index",
+            "-",
             f"{out_bam}##idx##{out_bam}.bai",
         ),
-    ]  # fmt: skip
+    ]
 
 
 def run_pipe(steps: list[tuple[list[str], str, Path]]) -> None:
@@ -360,9 +426,23 @@ def bam_to_fastq(bam: Path, workdir: Path, threads: int) -> list[Path]:
         raise InputError(bam, f"not a readable BAM ({exc})") from exc
     r1, r2, single, orphans = (workdir / f"{x}.fastq.gz" for x in ("R1", "R2", "single", "orphans"))
     _samtools(
-        "fastq", "-@", n, "-F", "0x900", "-1", str(r1), "-2", str(r2), "-0", str(single),
-        "-s", str(orphans), "-n", str(collated), work=workdir,
-    )  # fmt: skip
+        "fastq",
+        "-@",
+        n,
+        "-F",
+        "0x900",
+        "-1",
+        str(r1),
+        "-2",
+        str(r2),
+        "-0",
+        str(single),
+        "-s",
+        str(orphans),
+        "-n",
+        str(collated),
+        work=workdir,
+    )
     collated.unlink()
     paired = not fastq.is_empty(r1)
     left_out = fastq.count_records(orphans) + (fastq.count_records(single) if paired else 0)
@@ -370,8 +450,9 @@ def bam_to_fastq(bam: Path, workdir: Path, threads: int) -> list[Path]:
         log.warning(
             "%s: %d read(s) without their mate (or unpaired among pairs) left out of the"
             " realignment; the BAM may have been filtered",
-            bam, left_out,
-        )  # fmt: skip
+            bam,
+            left_out,
+        )
     if not paired:
         log.warning(
             "%s holds single-end reads: realigned single-end, so its fusions get no"

@@ -96,29 +96,44 @@ def prerank(rank: pd.Series, sets: list[GeneSet], params: GseaParams) -> tuple[p
     keys = {f"set{i:06d}": s for i, s in enumerate(sets)}
     present = set(rank.index)
     sizes = {k: sum(g in present for g in s.genes) for k, s in keys.items()}
-    usable = {k: list(s.genes) for k, s in keys.items()
-              if params.min_size <= sizes[k] <= params.max_size}  # fmt: skip
+    usable = {
+        k: list(s.genes) for k, s in keys.items() if params.min_size <= sizes[k] <= params.max_size
+    }
     if not usable:
         raise InputError(
             ", ".join(sorted({s.source for s in sets})),
             f"no gene set has {params.min_size}-{params.max_size} genes among the "
             f"{len(rank)} ranked genes",
             hint="check that the DE table's gene_name column holds gene symbols",
-        )  # fmt: skip
+        )
     with contextlib.redirect_stdout(io.StringIO()):
         res = gseapy.prerank(
-            rnk=rank, gene_sets=usable, min_size=params.min_size, max_size=params.max_size,
-            permutation_num=params.permutations, seed=params.seed, threads=params.threads,
-            outdir=None, no_plot=True, verbose=False,
-        )  # fmt: skip
+            rnk=rank,
+            gene_sets=usable,
+            min_size=params.min_size,
+            max_size=params.max_size,
+            permutation_num=params.permutations,
+            seed=params.seed,
+            threads=params.threads,
+            outdir=None,
+            no_plot=True,
+            verbose=False,
+        )
     rows = []
     for key, r in res.results.items():
-        rows.append({
-            "term": keys[key].term, "es": r["es"], "nes": r["nes"], "pvalue": r["pval"],
-            "fdr": r["fdr"], "size": sizes[key],
-            "leading_edge": r["lead_genes"],
-            "gene_set_file": keys[key].source, "key": key,
-        })  # fmt: skip
+        rows.append(
+            {
+                "term": keys[key].term,
+                "es": r["es"],
+                "nes": r["nes"],
+                "pvalue": r["pval"],
+                "fdr": r["fdr"],
+                "size": sizes[key],
+                "leading_edge": r["lead_genes"],
+                "gene_set_file": keys[key].source,
+                "key": key,
+            }
+        )
     table = pd.DataFrame(rows).sort_values(["pvalue", "fdr", "term"], kind="stable")
     return table.reset_index(drop=True), res
 
@@ -143,9 +158,16 @@ def enrichment_plot(
     from gseapy.plot import GSEAPlot
 
     plot = GSEAPlot(
-        term, result["hits"], result["RES"], result["nes"], result["pval"], result["fdr"],
-        ranking, "up with " + phenotype, "down with " + phenotype,
-    )  # fmt: skip
+        term,
+        result["hits"],
+        result["RES"],
+        result["nes"],
+        result["pval"],
+        result["fdr"],
+        ranking,
+        "up with " + phenotype,
+        "down with " + phenotype,
+    )
     plot._pval_label = "Pval: " + bounded(result["pval"], permutations)  # gseapy: no option
     plot._fdr_label = "FDR: " + bounded(result["fdr"], permutations)
     plot.add_axes()

@@ -156,23 +156,28 @@ def from_matrix(
         absent = [s for s in samples if s not in counts.columns]
         if absent:
             raise InputError(
-                paths[0], f"no column for sample(s) {', '.join(absent[:5])}",
+                paths[0],
+                f"no column for sample(s) {', '.join(absent[:5])}",
                 hint="the samplesheet's samples must be columns of the count matrix",
-            )  # fmt: skip
+            )
         counts = counts[samples]
     own_names = not given.gene_names.equals(given.counts.index.to_series())
     match = match_genes(counts, genes, given.gene_names if own_names else None)
     if match.counts.empty:
         raise InputError(
-            paths[0], "no gene of the matrix matches the annotation (by gene_id, gene_id without "
+            paths[0],
+            "no gene of the matrix matches the annotation (by gene_id, gene_id without "
             f"version or gene_name; first rows: {', '.join(map(str, counts.index[:3]))})",
             hint="give the GTF the matrix was counted with, or one whose gene_name are its symbols",
-        )  # fmt: skip
+        )
     if len(match.unmatched):
         log.warning(
             "%s: %s; %d without a match are left out (listed in %s)",
-            paths[0], match.summary(), len(match.unmatched), UNMATCHED,
-        )  # fmt: skip
+            paths[0],
+            match.summary(),
+            len(match.unmatched),
+            UNMATCHED,
+        )
     return match.counts, match.unmatched
 
 
@@ -229,14 +234,17 @@ def build_cohort(
             log.warning(
                 "sample %s: %.2f %% of its reads uniquely mapped, below the QC gate of %g %% "
                 "(--min-mapped): left out of the cohort analyses (expression, DE, GSEA, "
-                "subtypes, karyotype, associations)", sample, pct, params.min_mapped_pct,
-            )  # fmt: skip
+                "subtypes, karyotype, associations)",
+                sample,
+                pct,
+                params.min_mapped_pct,
+            )
         if failed and len(failed) == matrix.shape[1]:
             raise InputError(
                 logs[0] if logs else inputs[0],
                 f"no sample has >= {params.min_mapped_pct:g} % of its reads uniquely mapped",
                 hint="check the reference and the reads, or lower --min-mapped",
-            )  # fmt: skip
+            )
         matrix = matrix.drop(columns=list(failed))
         decisions = decisions.drop(index=list(failed))
     else:

@@ -80,10 +80,11 @@ def design_table(
     common = [s for s in samples if s in phenotypes.index]
     if not common:
         raise InputError(
-            path, "no sample name matches the count matrix",
+            path,
+            "no sample name matches the count matrix",
             hint=f"counts have {', '.join(samples[:3])}...; "
             f"phenotypes have {', '.join(phenotypes.index[:3].astype(str))}...",
-        )  # fmt: skip
+        )
     table = phenotypes.loc[common, [*params.covariates, params.phenotype]].copy()
     raw = table[params.phenotype].str.strip().replace("", np.nan)
     values = pd.to_numeric(raw, errors="coerce")
@@ -91,9 +92,11 @@ def design_table(
     if bad.any():
         sample = bad.index[bad][0]
         raise InputError(
-            path, f"non-numeric {params.phenotype} {raw[sample]!r} for sample {sample}",
-            column=params.phenotype, hint="leave the cell empty if it is unknown",
-        )  # fmt: skip
+            path,
+            f"non-numeric {params.phenotype} {raw[sample]!r} for sample {sample}",
+            column=params.phenotype,
+            hint="leave the cell empty if it is unknown",
+        )
     table[params.phenotype] = values
     for column in params.covariates:
         text = table[column].str.strip().replace("", np.nan)
@@ -104,9 +107,11 @@ def design_table(
     table = table.dropna()
     if len(table) < MIN_SAMPLES:
         raise InputError(
-            path, f"{params.phenotype} is given for {len(table)} of the counted samples",
-            column=params.phenotype, hint=f"at least {MIN_SAMPLES} are needed",
-        )  # fmt: skip
+            path,
+            f"{params.phenotype} is given for {len(table)} of the counted samples",
+            column=params.phenotype,
+            hint=f"at least {MIN_SAMPLES} are needed",
+        )
     if missing_rows or missing_values:
         log.warning(
             "differential expression: %d sample(s) left out for lack of %s: %s",
@@ -179,9 +184,14 @@ def fit_deseq(
     with warnings.catch_warnings(), quiet, threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore")
         dds = _KeptCooks(
-            counts=counts, metadata=design, design=formula, refit_cooks=False,
-            quiet=True, inference=inference, low_memory=True,
-        )  # fmt: skip
+            counts=counts,
+            metadata=design,
+            design=formula,
+            refit_cooks=False,
+            quiet=True,
+            inference=inference,
+            low_memory=True,
+        )
         del counts  # PyDESeq2 holds its own copy: the caller passes a temporary
         dds.deseq2()
         for name in ("_mu_hat", "_mu_LFC", "_hat_diagonals"):  # samples x genes, used up
@@ -250,17 +260,21 @@ def differential_expression(
     keep = expressed(matrix.counts[design.index].to_numpy().T, params.min_count, params.min_samples)
     if not keep.any():
         raise InputError(
-            matrix.source, f"no gene has >= {params.min_count} reads in >= "
-            f"{params.min_samples} samples", hint="lower --min-count or check the matrix",
-        )  # fmt: skip
+            matrix.source,
+            f"no gene has >= {params.min_count} reads in >= {params.min_samples} samples",
+            hint="lower --min-count or check the matrix",
+        )
     auc = design[params.phenotype].to_numpy(dtype=float)
     sd = float(np.std(auc, ddof=1))
     fitted = design.copy()
     fitted[params.phenotype] = (auc - auc.mean()) / sd  # on the raw scale IRLS diverges
     fit = fit_deseq(  # a temporary: no second samples x genes copy lives through the fit
-        matrix.counts.loc[keep, design.index].T, fitted, params.phenotype, params.alpha,
+        matrix.counts.loc[keep, design.index].T,
+        fitted,
+        params.phenotype,
+        params.alpha,
         params.threads,
-    )  # fmt: skip
+    )
     res = fit.results.copy()
     res["log2fc_per_sd"] = res["log2fc"]
     res["log2fc"] = res["log2fc"] / sd
@@ -270,9 +284,14 @@ def differential_expression(
     res["cooks_max"], res["cooks_sample"] = most_influential(fit.cooks, design.index.to_numpy())
     called = np.flatnonzero((res["padj"] < params.alpha).to_numpy())
     res["loo_p"] = outliers.leave_most_influential_out(
-        fit.counts, fit.design, fit.size_factors, fit.dispersions,
-        fit.cooks, called, fit.coef,
-    )  # fmt: skip
+        fit.counts,
+        fit.design,
+        fit.size_factors,
+        fit.dispersions,
+        fit.cooks,
+        called,
+        fit.coef,
+    )
     limit = outliers.cooks_cutoff(fit.design.shape[1], fit.design.shape[0])
     res["outlier_driven"] = outliers.flag(res, params.alpha, limit)
 
@@ -298,10 +317,12 @@ def run(counts: list[Path], phenotypes: Path, params: DeParams, outdir: Path) ->
     table, fit = differential_expression(matrix, design, params)
     log.info(
         "%s: %d genes tested, %d at padj < %g, %d of them outlier-driven",
-        params.phenotype, int(table["pvalue"].notna().sum()),
-        int((table["padj"] < params.alpha).sum()), params.alpha,
+        params.phenotype,
+        int(table["pvalue"].notna().sum()),
+        int((table["padj"] < params.alpha).sum()),
+        params.alpha,
         int(table["outlier_driven"].sum()),
-    )  # fmt: skip
+    )
     shown = table.dropna(subset=["pvalue"])["gene_id"].head(TOP_GENES)  # only what is drawn
     expression = matrix.counts.loc[shown, design.index].T / fit.size_factors[:, None]
     name = params.phenotype

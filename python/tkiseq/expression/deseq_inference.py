@@ -153,9 +153,11 @@ def grid_alpha_mle(
         point = np.where(left, b - GOLDEN * (b - a), a + GOLDEN * (b - a))
         f_point = loss(point)
         c, fc, d, fd = (
-            np.where(left, point, d), np.where(left, f_point, fd),
-            np.where(left, c, point), np.where(left, fc, f_point),
-        )  # fmt: skip
+            np.where(left, point, d),
+            np.where(left, f_point, fd),
+            np.where(left, c, point),
+            np.where(left, fc, f_point),
+        )
     best = (a + b) / 2
     return np.exp(best)
 
@@ -204,8 +206,9 @@ def block_irls(
         nll = (  # utils.nb_nll, per gene
             n * inv * np.log(alpha)
             - (gammaln(ya + inv) - gammaln(ya + 1) - gammaln(inv)).sum(axis=0)
-            + ((ya + inv) * np.log(ma + inv)).sum(axis=0) - (ya * np.log(ma)).sum(axis=0)
-        )  # fmt: skip
+            + ((ya + inv) * np.log(ma + inv)).sum(axis=0)
+            - (ya * np.log(ma)).sum(axis=0)
+        )
         old, dev[a] = dev[a], -2 * nll  # PyDESeq2's deviance and stopping rule
         done = np.abs(dev[a] - old) / (np.abs(dev[a]) + 0.1) <= beta_tol
         active[a[done]] = False
@@ -266,9 +269,17 @@ class BlockInference(DefaultInference):
             rest = np.flatnonzero(~settled) + b.start
             if rest.size:  # PyDESeq2's solver, with its optimiser fallback, for these genes
                 beta[rest], mu[:, rest], hat[:, rest], converged[rest] = super().irls(
-                    y[:, rest], sf, design_matrix, disp[rest], min_mu, beta_tol, min_beta,
-                    max_beta, optimizer, maxiter,
-                )  # fmt: skip
+                    y[:, rest],
+                    sf,
+                    design_matrix,
+                    disp[rest],
+                    min_mu,
+                    beta_tol,
+                    min_beta,
+                    max_beta,
+                    optimizer,
+                    maxiter,
+                )
         return beta, mu, hat, converged
 
     def alpha_mle(  # PyDESeq2's interface
@@ -295,9 +306,15 @@ class BlockInference(DefaultInference):
         def search(b: slice) -> np.ndarray:
             genes = order[b]
             return grid_alpha_mle(
-                np.asarray(counts[:, genes], dtype=float), np.asarray(mu[:, genes], dtype=float),
-                design, alpha_hat[genes], min_disp, max_disp, prior, cr_reg,
-            )  # fmt: skip
+                np.asarray(counts[:, genes], dtype=float),
+                np.asarray(mu[:, genes], dtype=float),
+                design,
+                alpha_hat[genes],
+                min_disp,
+                max_disp,
+                prior,
+                cr_reg,
+            )
 
         blocks = _tail_blocks(counts.shape[0], np.asarray(top, dtype=float)[order])
         with ThreadPoolExecutor(max_workers=max(1, int(self.n_cpus or 1))) as pool:

@@ -110,9 +110,13 @@ class _Arrays:
             cds.reverse()
         tags = self.tags[i]
         return Transcript(
-            self.ids[i], self.gene[i], self.strand[i], exons, cds,
+            self.ids[i],
+            self.gene[i],
+            self.strand[i],
+            exons,
+            cds,
             frozenset(tags.split(",")) if tags else frozenset(),
-        )  # fmt: skip
+        )
 
 
 class _Transcripts(Mapping[str, Transcript]):

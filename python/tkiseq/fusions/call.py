@@ -294,9 +294,14 @@ def spliced_candidates(sj: pd.DataFrame, ann: Annotation) -> pd.DataFrame:
     sj = sj[sj["annotated"] == 0] if len(sj) else sj
     rows = []
     for chrom, start, end, strand, reads, overhang in zip(
-        sj["chrom"], sj["start"], sj["end"], sj["strand"], sj["unique"] + sj["multi"],
-        sj["overhang"], strict=True,
-    ):  # fmt: skip
+        sj["chrom"],
+        sj["start"],
+        sj["end"],
+        sj["strand"],
+        sj["unique"] + sj["multi"],
+        sj["overhang"],
+        strict=True,
+    ):
         # The motif strand is read first; orient_bases also tries the other, because a
         # junction that slid inside a repeat may show a canonical motif on the wrong strand.
         s = "-" if int(strand) == 2 else "+"
@@ -319,9 +324,13 @@ def _empty_candidates() -> pd.DataFrame:
     return pd.DataFrame(
         columns=[
             *BREAKPOINT_KEY,
-            "split_reads", "max_anchor", "multimapping_reads", "spanning_pairs", "source",
+            "split_reads",
+            "max_anchor",
+            "multimapping_reads",
+            "spanning_pairs",
+            "source",
         ]
-    )  # fmt: skip
+    )
 
 
 def merge_candidates(chimeric: pd.DataFrame, spliced: pd.DataFrame) -> pd.DataFrame:

@@ -18,26 +18,56 @@ from tkiseq.errors import InputError
 from tkiseq.genome.gtf import open_text
 
 CHIMERIC_HEADER = (
-    "chr_donorA", "brkpt_donorA", "strand_donorA", "chr_acceptorB", "brkpt_acceptorB",
-    "strand_acceptorB", "junction_type", "repeat_left_lenA", "repeat_right_lenB", "read_name",
-    "start_alnA", "cigar_alnA", "start_alnB", "cigar_alnB", "num_chim_aln",
-    "max_poss_aln_score", "non_chim_aln_score", "this_chim_aln_score",
+    "chr_donorA",
+    "brkpt_donorA",
+    "strand_donorA",
+    "chr_acceptorB",
+    "brkpt_acceptorB",
+    "strand_acceptorB",
+    "junction_type",
+    "repeat_left_lenA",
+    "repeat_right_lenB",
+    "read_name",
+    "start_alnA",
+    "cigar_alnA",
+    "start_alnB",
+    "cigar_alnB",
+    "num_chim_aln",
+    "max_poss_aln_score",
+    "non_chim_aln_score",
+    "this_chim_aln_score",
     "bestall_chim_aln_score",
-)  # fmt: skip
+)
 _USE = {
-    "chr_donorA": "chr_a", "brkpt_donorA": "pos_a", "strand_donorA": "str_a",
-    "chr_acceptorB": "chr_b", "brkpt_acceptorB": "pos_b", "strand_acceptorB": "str_b",
-    "junction_type": "jtype", "repeat_left_lenA": "rep_l", "repeat_right_lenB": "rep_r",
-    "read_name": "read", "cigar_alnA": "cigar_a",
-    "cigar_alnB": "cigar_b", "num_chim_aln": "n_aln",
-}  # fmt: skip
+    "chr_donorA": "chr_a",
+    "brkpt_donorA": "pos_a",
+    "strand_donorA": "str_a",
+    "chr_acceptorB": "chr_b",
+    "brkpt_acceptorB": "pos_b",
+    "strand_acceptorB": "str_b",
+    "junction_type": "jtype",
+    "repeat_left_lenA": "rep_l",
+    "repeat_right_lenB": "rep_r",
+    "read_name": "read",
+    "cigar_alnA": "cigar_a",
+    "cigar_alnB": "cigar_b",
+    "num_chim_aln": "n_aln",
+}
 _FORMAT_HINT = (
     "expected STAR's multimapping chimeric format: run STAR with --chimOutJunctionFormat 1 "
     "and --chimMultimapNmax > 0 (tkiseq align does)"
 )
 SJ_COLUMNS = (
-    "chrom", "start", "end", "strand", "motif", "annotated", "unique", "multi", "overhang",
-)  # fmt: skip
+    "chrom",
+    "start",
+    "end",
+    "strand",
+    "motif",
+    "annotated",
+    "unique",
+    "multi",
+    "overhang",
+)
 _NREADS = re.compile(r"#\s*Nreads\s+(\d+)\s+NreadsUnique\s+(\d+)\s+NreadsMulti\s+(\d+)")
 _CIGAR_OP = re.compile(r"(-?\d+)([MIDNSHPp=X])")
 

@@ -75,8 +75,13 @@ def _parse(gtf: Path) -> tuple[dict[str, list], dict[str, _Tx], dict, dict, bool
             gene = genes[gene_id] = [
                 attrs.get("gene_name", gene_id),
                 attrs.get("gene_type", attrs.get("gene_biotype", "")),
-                f[0], start, end, f[6], feature == "gene", feature in ("gene", "exon"),
-            ]  # fmt: skip
+                f[0],
+                start,
+                end,
+                f[6],
+                feature == "gene",
+                feature in ("gene", "exon"),
+            ]
         elif feature == "gene" and not gene[6]:
             gene[2:8] = [f[0], start, end, f[6], True, True]
         elif feature == "exon" and not gene[6]:
@@ -97,9 +102,14 @@ def _parse(gtf: Path) -> tuple[dict[str, list], dict[str, _Tx], dict, dict, bool
                 (v for v in (tx_id, name, attrs.get("refseq", "")) if v.startswith("NM_")), ""
             )
             txs[tx_id] = _Tx(
-                gene_id, name, attrs.get("transcript_type", attrs.get("transcript_biotype", "")),
-                f[0], f[6], tags, refseq,
-            )  # fmt: skip
+                gene_id,
+                name,
+                attrs.get("transcript_type", attrs.get("transcript_biotype", "")),
+                f[0],
+                f[6],
+                tags,
+                refseq,
+            )
         if feature == "exon":
             exons.setdefault(tx_id, []).append((start, end))
         elif feature in ("CDS", "stop_codon"):
@@ -140,15 +150,20 @@ def check_contigs(
     missing = [c for c in contigs if c not in mapping]
     if len(missing) == len(contigs):
         raise InputError(
-            gtf, f"no contig is in {fasta} (GTF has e.g. {', '.join(contigs[:3])}; "
+            gtf,
+            f"no contig is in {fasta} (GTF has e.g. {', '.join(contigs[:3])}; "
             f"the FASTA has e.g. {', '.join(names[:3]) or 'none'})",
             hint="use a GTF and FASTA of the same genome build",
-        )  # fmt: skip
+        )
     if missing:
         log.warning(
             "%s: %d of %d contigs are not in %s (e.g. %s): their genes have no sequence",
-            gtf, len(missing), len(contigs), fasta, ", ".join(missing[:3]),
-        )  # fmt: skip
+            gtf,
+            len(missing),
+            len(contigs),
+            fasta,
+            ", ".join(missing[:3]),
+        )
 
 
 def merge_intervals(pieces: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -191,37 +206,63 @@ def _tables(gtf: Path, genome: Genome | None) -> tuple[dict[str, pa.Table], bool
     t = [txs[tid] for tid in tx_ids]
     i32, i64 = pa.int32(), pa.int64()
     tables = {
-        "genes": pa.table({
-            "gene_id": list(kept), "gene_name": [r[0] for r in g], "gene_type": [r[1] for r in g],
-            "chrom": [r[2] for r in g], "start": pa.array([r[3] for r in g], i64),
-            "end": pa.array([r[4] for r in g], i64), "strand": [r[5] for r in g],
-        }),
-        "transcripts": pa.table({
-            "transcript_id": tx_ids, "transcript_name": [x.name for x in t],
-            "gene_id": [x.gene for x in t], "transcript_type": [x.kind for x in t],
-            "chrom": [x.chrom for x in t], "start": pa.array(tx_start, i64),
-            "end": pa.array(tx_end, i64), "strand": [x.strand for x in t],
-            "tags": [",".join(sorted(x.tags)) for x in t],
-            "canonical_rank": pa.array([canonical_rank(x.tags) for x in t], pa.int8()),
-            "refseq": [x.refseq for x in t],
-        }),
-        "exons": _columns(ex_rows, ("transcript", "exon_number", "start", "end"),
-                          (i32, i32, i64, i64)),
-        "cds": _columns(cds_rows, ("transcript", "start", "end", "phase", "stop_codon"),
-                        (i32, i64, i64, pa.int8(), pa.bool_())),
+        "genes": pa.table(
+            {
+                "gene_id": list(kept),
+                "gene_name": [r[0] for r in g],
+                "gene_type": [r[1] for r in g],
+                "chrom": [r[2] for r in g],
+                "start": pa.array([r[3] for r in g], i64),
+                "end": pa.array([r[4] for r in g], i64),
+                "strand": [r[5] for r in g],
+            }
+        ),
+        "transcripts": pa.table(
+            {
+                "transcript_id": tx_ids,
+                "transcript_name": [x.name for x in t],
+                "gene_id": [x.gene for x in t],
+                "transcript_type": [x.kind for x in t],
+                "chrom": [x.chrom for x in t],
+                "start": pa.array(tx_start, i64),
+                "end": pa.array(tx_end, i64),
+                "strand": [x.strand for x in t],
+                "tags": [",".join(sorted(x.tags)) for x in t],
+                "canonical_rank": pa.array([canonical_rank(x.tags) for x in t], pa.int8()),
+                "refseq": [x.refseq for x in t],
+            }
+        ),
+        "exons": _columns(
+            ex_rows, ("transcript", "exon_number", "start", "end"), (i32, i32, i64, i64)
+        ),
+        "cds": _columns(
+            cds_rows,
+            ("transcript", "start", "end", "phase", "stop_codon"),
+            (i32, i64, i64, pa.int8(), pa.bool_()),
+        ),
         "introns": _columns(intron_rows, ("transcript", "start", "end"), (i32, i64, i64)),
-    }  # fmt: skip
+    }
     for name in ("genes", "transcripts"):
         tables[name] = tables[name].cast(
             pa.schema(
-                [pa.field(f.name, pa.dictionary(pa.int32(), pa.string()))
-                 if f.name in ("gene_type", "chrom", "strand", "transcript_type", "tags")
-                 else f for f in tables[name].schema]
+                [
+                    pa.field(f.name, pa.dictionary(pa.int32(), pa.string()))
+                    if f.name in ("gene_type", "chrom", "strand", "transcript_type", "tags")
+                    else f
+                    for f in tables[name].schema
+                ]
             )
-        )  # fmt: skip
+        )
     coding = sum(bool(cds.get(t)) for t in tx_ids)
-    return tables, named, {"coding_transcripts": coding, "stop_codons_split_from_cds":
-                           stops["split"], "stop_codons_added": stops["added"]}  # fmt: skip
+    return (
+        tables,
+        named,
+        {
+            "coding_transcripts": coding,
+            "stop_codons_split_from_cds": stops["split"],
+            "stop_codons_added": stops["added"],
+        },
+    )
 
 
 def _columns(rows: list[tuple], names: tuple[str, ...], types: tuple[pa.DataType, ...]) -> pa.Table:
@@ -248,8 +289,9 @@ def build_bundle(gtf: Path, fasta: Path | None, dest: Path) -> Path:
     if not cds_summary["coding_transcripts"]:
         log.warning(
             "%s: no CDS rows, so no protein can be built: variants get no protein (p.) change "
-            "and fusions no reading frame", gtf,
-        )  # fmt: skip
+            "and fusions no reading frame",
+            gtf,
+        )
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -276,9 +318,10 @@ def read_manifest(bundle: Path) -> dict:
     path = Path(bundle) / MANIFEST
     if not path.is_file():
         raise InputError(
-            bundle, f"not an annotation bundle (no {MANIFEST})",
+            bundle,
+            f"not an annotation bundle (no {MANIFEST})",
             hint="make one with 'tkiseq prepare --gtf G --fasta F --outdir D'",
-        )  # fmt: skip
+        )
     try:
         manifest = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
@@ -378,9 +421,10 @@ def prepare(gtf: Path, fasta: Path | None, outdir: Path) -> Path:
     dest = Path(outdir) / BUNDLE_DIR
     if dest.exists() and not (dest / MANIFEST).is_file():
         raise InputError(
-            dest, "exists and is not a tkiseq annotation bundle; not replaced",
+            dest,
+            "exists and is not a tkiseq annotation bundle; not replaced",
             hint="choose another --outdir (or --reference-dir) or remove it yourself",
-        )  # fmt: skip
+        )
     if fasta is not None and not Path(fasta).is_file():  # None: a run from a count matrix
         raise InputError(fasta, "file not found (given as --fasta)")
     return build_bundle(gtf, fasta, dest)

@@ -25,8 +25,11 @@ def file_identity(path: Path) -> dict[str, object]:
     """Path, size and sha256 of a source file, as manifests record them."""
     path = Path(path).resolve()
     stat = path.stat()
-    return {"path": str(path), "size": stat.st_size,
-            "sha256": _sha256(str(path), stat.st_size, stat.st_mtime_ns)}  # fmt: skip
+    return {
+        "path": str(path),
+        "size": stat.st_size,
+        "sha256": _sha256(str(path), stat.st_size, stat.st_mtime_ns),
+    }
 
 
 def same_source(recorded: object, path: Path) -> bool:

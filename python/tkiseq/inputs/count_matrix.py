@@ -58,9 +58,10 @@ def read_counts(paths: list[Path]) -> CountMatrix:
         matrix = _read_htseq(paths)
     elif len(paths) > 1:
         raise InputError(
-            paths[1], "only STAR ReadsPerGene or HTSeq-count files may be given several at a time",
+            paths[1],
+            "only STAR ReadsPerGene or HTSeq-count files may be given several at a time",
             hint="merge other formats into one genes x samples table",
-        )  # fmt: skip
+        )
     elif paths[0].suffix == ".h5ad":
         matrix = _read_h5ad(paths[0])
     else:
@@ -111,14 +112,17 @@ def _checked(m: CountMatrix) -> CountMatrix:
     dup = counts.index[counts.index.duplicated()].unique()
     if len(dup):
         raise InputError(
-            m.source, f"duplicated gene IDs: {', '.join(map(str, dup[:5]))}",
+            m.source,
+            f"duplicated gene IDs: {', '.join(map(str, dup[:5]))}",
             hint="gene IDs must be unique; sum or drop the duplicates first",
-        )  # fmt: skip
+        )
     dup_samples = counts.columns[counts.columns.duplicated()].unique()
     if len(dup_samples):
         raise InputError(m.source, f"duplicated sample columns: {', '.join(dup_samples[:5])}")
-    numeric = [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
-               for t in counts.dtypes]  # fmt: skip
+    numeric = [
+        pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+        for t in counts.dtypes
+    ]
     if not all(numeric):  # the slow path only to name the first bad value
         col = counts.columns[numeric.index(False)]
         values = pd.to_numeric(counts[col], errors="coerce")
@@ -133,8 +137,12 @@ def _checked(m: CountMatrix) -> CountMatrix:
             raise InputError(
                 m.source, "negative counts", column=col, hint="expected raw read counts"
             )
-        counts = pd.DataFrame(array.astype(np.int64, copy=False), index=counts.index,
-                              columns=counts.columns, copy=False)  # fmt: skip
+        counts = pd.DataFrame(
+            array.astype(np.int64, copy=False),
+            index=counts.index,
+            columns=counts.columns,
+            copy=False,
+        )
         counts.index.name = "gene_id"
         return CountMatrix(counts, m.gene_names.reindex(counts.index), m.source)
     array = counts.to_numpy(dtype=float)
@@ -149,9 +157,11 @@ def _checked(m: CountMatrix) -> CountMatrix:
     if (array != np.round(array)).any():
         col = counts.columns[(array != np.round(array)).any(axis=0)][0]
         raise InputError(
-            m.source, "non-integer counts", column=col,
+            m.source,
+            "non-integer counts",
+            column=col,
             hint="give raw read counts, not TPM/FPKM or normalised values",
-        )  # fmt: skip
+        )
     counts = pd.DataFrame(array.astype(np.int64), index=counts.index, columns=counts.columns)
     counts.index.name = "gene_id"
     return CountMatrix(counts, m.gene_names.reindex(counts.index), m.source)
@@ -179,9 +189,10 @@ def _read_table(path: Path, nrows: int | None = None) -> CountMatrix:
             table = pd.read_csv(path, sep=sep, nrows=nrows, skiprows=int(featurecounts))
             return _table_matrix(table, path, featurecounts)
         arrow = pacsv.read_csv(
-            path, read_options=pacsv.ReadOptions(skip_rows=int(featurecounts)),
+            path,
+            read_options=pacsv.ReadOptions(skip_rows=int(featurecounts)),
             parse_options=pacsv.ParseOptions(delimiter=sep),
-        )  # fmt: skip
+        )
     except (ValueError, pd.errors.ParserError, pa.ArrowException, UnicodeError, OSError) as exc:
         message = " ".join(str(exc).split())
         raise InputError(path, f"not a delimited count table ({message})") from None
@@ -204,8 +215,9 @@ def _read_table(path: Path, nrows: int | None = None) -> CountMatrix:
     ids = pd.Index(arrow.column(0).cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
     gene_names = (
         pd.Series(arrow.column("gene_name").cast(pa.string()).to_numpy(zero_copy_only=False))
-        if "gene_name" in names else pd.Series(ids)
-    )  # fmt: skip
+        if "gene_name" in names
+        else pd.Series(ids)
+    )
     table = pd.DataFrame(array, index=ids, columns=[names[i] for i in counts], copy=False)
     if featurecounts:
         table.columns = [BAM_SUFFIXES.sub("", Path(c).name) for c in table.columns]
@@ -235,9 +247,13 @@ def _read_htseq(paths: list[Path]) -> CountMatrix:
     for path in paths:
         try:
             table = pd.read_csv(
-                path, sep="\t", header=None, names=["gene_id", "count"], index_col=0,
+                path,
+                sep="\t",
+                header=None,
+                names=["gene_id", "count"],
+                index_col=0,
                 engine="pyarrow",
-            )  # fmt: skip
+            )
         except (ValueError, pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as exc:
             message = " ".join(str(exc).split())
             raise InputError(path, f"not HTSeq-count output ({message})") from None

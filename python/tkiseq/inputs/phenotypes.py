@@ -37,16 +37,19 @@ def load_phenotypes(
         unknown = [row.raw["sample"] for row in table.rows if row.raw["sample"] not in sample_ids]
         if len(unknown) == len(table.rows):
             raise InputError(
-                path, f"no sample of {drop_unknown} has a row (first rows: "
+                path,
+                f"no sample of {drop_unknown} has a row (first rows: "
                 f"{', '.join(unknown[:3])}; its samples: {', '.join(list(sample_ids)[:3])})",
                 hint="the 'sample' column must name the matrix's columns",
-            )  # fmt: skip
+            )
         if unknown:
             log.warning(
                 "%s: %d row(s) for samples not in %s left out: %s",
-                path, len(unknown), drop_unknown, ", ".join(unknown[:10])
-                + (", ..." if len(unknown) > 10 else ""),
-            )  # fmt: skip
+                path,
+                len(unknown),
+                drop_unknown,
+                ", ".join(unknown[:10]) + (", ..." if len(unknown) > 10 else ""),
+            )
             table = replace(table, rows=[r for r in table.rows if r.raw["sample"] in sample_ids])
     else:
         check_known(table, sample_ids)
@@ -97,6 +100,9 @@ def phenotypes_for_de(phenotypes_csv: Path) -> list[str]:
         else:
             log.warning(
                 "differential expression and GSEA of %s skipped: %d sample(s) with a value, "
-                "at least %d needed", column, given, MIN_SAMPLES,
-            )  # fmt: skip
+                "at least %d needed",
+                column,
+                given,
+                MIN_SAMPLES,
+            )
     return tested

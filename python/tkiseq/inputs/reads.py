@@ -130,16 +130,23 @@ def warn_mixed_layouts(sheet: Path, samples: Sequence[Sample], lines: Sequence[i
             log.warning(
                 "%s: line %d: sample %s is single-end (fastq_2 empty) while %d other sample(s)"
                 " are paired-end; its fusions get no spanning-pair support%s",
-                sheet, line, sample.sample, paired, forgotten,
-            )  # fmt: skip
+                sheet,
+                line,
+                sample.sample,
+                paired,
+                forgotten,
+            )
     else:
         for sample, line in fastq:
             if sample.fastq_2 is not None:
                 log.warning(
                     "%s: line %d: sample %s is paired-end while %d other sample(s) are"
                     " single-end; its fusion support is not comparable with theirs",
-                    sheet, line, sample.sample, len(single),
-                )  # fmt: skip
+                    sheet,
+                    line,
+                    sample.sample,
+                    len(single),
+                )
 
 
 def estimate_output_bytes(files: Sequence[ReadFile]) -> int:

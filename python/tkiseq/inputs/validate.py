@@ -103,9 +103,10 @@ def _validate_matrix(
     for name in names:
         if not SAMPLE_ID.fullmatch(name):
             raise InputError(
-                counts[0], f"sample column {name!r}: letters, digits, '.', '_' or '-' only",
+                counts[0],
+                f"sample column {name!r}: letters, digits, '.', '_' or '-' only",
                 hint="rename the column: sample names are file-name stems in the results",
-            )  # fmt: skip
+            )
     if references is not None:
         check_references(references)
     source = f"the count matrix {counts[0].name}"

@@ -87,9 +87,12 @@ def read_splice(paths: list[Path]) -> pd.DataFrame:
 def junction_lesions(splice: pd.DataFrame, cnv: pd.DataFrame | None) -> pd.DataFrame:
     """Splice lesions as such, plus IKZF1_del from a deletion junction where cnv.csv has no call."""
     evidence = (
-        splice["lesion"] + " junction, " + splice["junction_reads"] + " reads, fraction "
+        splice["lesion"]
+        + " junction, "
+        + splice["junction_reads"]
+        + " reads, fraction "
         + splice["fraction"]
-    )  # fmt: skip
+    )
     rows = pd.DataFrame(
         {
             "sample": splice["sample"],
@@ -201,7 +204,9 @@ def karyotype_lesions(path: Path) -> pd.DataFrame:
             "lesion": table["chrom"] + arm + "_" + table["call"],
             "source": "karyotype",
             "status": "present",
-            "evidence": "copy number " + table["copy_number"] + ", confidence "
+            "evidence": "copy number "
+            + table["copy_number"]
+            + ", confidence "
             + table["confidence"],
         }
-    )  # fmt: skip
+    )

@@ -213,7 +213,8 @@ def qc_section(
         qc, params.outlier_z, params.outlier_min_fraction, params.outlier_min_points
     )
     section = Section(
-        "qc", "Sequencing and alignment QC",
+        "qc",
+        "Sequencing and alignment QC",
         intro=(
             "Input reads, uniquely mapped and multimapped % from STAR's Log.final.out; "
             "duplicates % = duplicate primary reads / examined reads (samtools markdup); "
@@ -226,10 +227,13 @@ def qc_section(
             "highlighted; so is a declared strandedness that differs from the inferred one."
         ),
         missing=missing,
-    )  # fmt: skip
+    )
     columns = [
-        "sample", *[m.column for m in QC_METRICS], "strandedness_declared", "strandedness_inferred"
-    ]  # fmt: skip
+        "sample",
+        *[m.column for m in QC_METRICS],
+        "strandedness_declared",
+        "strandedness_inferred",
+    ]
     frame = qc[columns]
     marks: dict[int, list[int]] = {}
     for i in range(len(qc)):
@@ -246,10 +250,11 @@ def qc_section(
     if qc[[m.column for m in QC_METRICS]].notna().any().any():
         section.images.append(
             Image(
-                "QC metrics per sample", figures.data_uri(figures.qc_figure(qc, flags)),
+                "QC metrics per sample",
+                figures.data_uri(figures.qc_figure(qc, flags)),
                 caption=f"One dot per sample (n = {len(qc)}) and metric; outliers red and named.",
             )
-        )  # fmt: skip
+        )
     section.tables.append(Table("qc", "QC per sample", frame, marks))
     return section, qc, flags
 
@@ -258,10 +263,11 @@ def subtype_section(results: Path) -> tuple[Section, pd.DataFrame | None]:
     """Subtype, confidence and risk group with the evidence behind each call."""
     path = results / "subtypes" / "subtypes.tsv"
     section = Section(
-        "subtypes", "Subtypes and risk",
+        "subtypes",
+        "Subtypes and risk",
         intro="Subtype (WHO-HAEM5/ICC), confidence and risk group (Paietta 2021) per sample, with "
         "the evidence behind each call (items that carry no information left out).",
-    )  # fmt: skip
+    )
     table = read_table(path, "subtypes")
     if table is None:
         section.missing.append("subtypes/subtypes.tsv")
@@ -304,12 +310,13 @@ def lesion_section(
 ) -> tuple[Section, pd.DataFrame | None, pd.DataFrame | None]:
     """The oncoprint (samples sorted by imatinib AUC) and the per-sample lesion profile."""
     section = Section(
-        "lesions", "Lesions",
+        "lesions",
+        "Lesions",
         intro="Each column a sample (sorted by imatinib AUC when known), each row a lesion, "
         "coloured by the source that found it. IKZF1plus: IKZF1 deletion with a CDKN2A, "
         "CDKN2B or PAX5 deletion (core definition; the Stanulla 2018 one also counts PAR1 and "
         "excludes ERG deletion).",
-    )  # fmt: skip
+    )
     lesions = read_table(results / "lesions" / "lesions.tsv", "lesions")
     auc = _imatinib_auc(response)
     if lesions is None:
@@ -323,12 +330,13 @@ def lesion_section(
         section.data["oncoprint"] = _script_json({"rows": rows, "samples": len(order)})
         section.images.append(
             Image(
-                "Lesion overview (oncoprint)", figures.data_uri(fig),
+                "Lesion overview (oncoprint)",
+                figures.data_uri(fig),
                 caption=f"Columns: samples (n = {len(order)}), sorted by imatinib AUC (top "
                 f"track) when known; rows: the {len(rows)} lesions found, most frequent first; "
                 "arms the karyotype could not assess are not lesions and are not drawn.",
             )
-        )  # fmt: skip
+        )
         section.tables.append(Table("lesions", "Lesions by source", lesions))
     profile = read_table(results / "lesions" / "profile.tsv", "profile")
     if profile is None:
@@ -349,10 +357,11 @@ def response_section(
 ) -> tuple[Section, pd.DataFrame | None, pd.DataFrame | None]:
     """AUC per drug and class, and the association tests with lesions and expression."""
     section = Section(
-        "response", "Drug response",
+        "response",
+        "Drug response",
         intro=f"Ex vivo AUC per drug (capped at {params.auc_cap:g} for z-scores); imatinib "
         "classes: sensitive < 80, intermediate 80-120, resistant > 120.",
-    )  # fmt: skip
+    )
     path = results / "response" / "response.tsv"
     response = read_table(path, "response")
     if response is None:
@@ -363,12 +372,13 @@ def response_section(
         fig = figures.response_figure(shown, params.auc_cap)
         section.images.append(
             Image(
-                "AUC per drug", figures.data_uri(fig),
+                "AUC per drug",
+                figures.data_uri(fig),
                 caption=f"One dot per sample and drug ({shown['sample'].nunique()} samples, "
                 f"{len(shown)} AUC values), coloured by imatinib class; dashed: the cap "
                 f"{params.auc_cap:g}.",
             )
-        )  # fmt: skip
+        )
         marks = {i: [] for i in range(len(response)) if response["class"].iloc[i] == "resistant"}
         section.tables.append(Table("response", "Response per sample and drug", response, marks))
     path = results / "stats" / "associations.tsv"
@@ -384,15 +394,21 @@ def response_section(
         alpha = params.association_alpha
         marks = {i: [] for i in range(len(assoc)) if assoc["padj"].iloc[i] < alpha}
         section.tables.append(
-            Table("associations", "Associations", assoc, marks,
-                  note=f"Rows with padj < {alpha:g} are highlighted.")
-        )  # fmt: skip
+            Table(
+                "associations",
+                "Associations",
+                assoc,
+                marks,
+                note=f"Rows with padj < {alpha:g} are highlighted.",
+            )
+        )
     n = f"{len(read_samples(results))} samples in the cohort"
     section.images += _stage_images(results / "response", f"Drawn by the response stage; {n}.")
     section.images += _stage_images(
-        results / "stats" / "figures", f"Drawn by the associations stage; {n} (n per group "
-        "under each group).", lambda p: not _is_lesion_figure(p) and p.stem not in FINDING_FIGURES,
-    )  # fmt: skip
+        results / "stats" / "figures",
+        f"Drawn by the associations stage; {n} (n per group under each group).",
+        lambda p: not _is_lesion_figure(p) and p.stem not in FINDING_FIGURES,
+    )
     return section, response, assoc
 
 
@@ -401,11 +417,12 @@ def de_section(results: Path, params: ReportParams) -> Section:
     from tkiseq.expression.de import volcano
 
     section = Section(
-        "de", "Differential expression",
+        "de",
+        "Differential expression",
         intro="PyDESeq2 with the phenotype as a continuous covariate. Outlier-driven genes "
         "(significant but not robust: no rank correlation, or significance lost without the "
         "single most influential sample) are red in the volcano and highlighted in the table.",
-    )  # fmt: skip
+    )
     paths = sorted((results / "de").glob("de_*.tsv"))
     if not paths:
         section.missing.append("de/de_<phenotype>.tsv")
@@ -418,18 +435,22 @@ def de_section(results: Path, params: ReportParams) -> Section:
         table["outlier_driven"] = table["outlier_driven"].str.lower().isin(["true", "1", "yes"])
         called = int((table["padj"] < params.alpha).sum())
         section.facts.append(
-            (name, f"{called} genes at padj < {params.alpha:g}, "
-                   f"{int(table['outlier_driven'].sum())} outlier-driven")
-        )  # fmt: skip
+            (
+                name,
+                f"{called} genes at padj < {params.alpha:g}, "
+                f"{int(table['outlier_driven'].sum())} outlier-driven",
+            )
+        )
         if "log2fc_per_sd" in table:
             numeric(table, ["log2fc_per_sd"], path)
             fig = volcano(table, params.alpha, name)
             section.images.append(
                 Image(
-                    f"Volcano: {name}", figures.data_uri(fig),
+                    f"Volcano: {name}",
+                    figures.data_uri(fig),
                     caption=f"One dot per gene ({len(table)} genes tested); outlier-driven in red.",
                 )
-            )  # fmt: skip
+            )
         top = table.sort_values("pvalue", na_position="last").head(params.top_genes)
         top = top.reset_index(drop=True)
         marks = {i: [] for i in range(len(top)) if top["outlier_driven"].iloc[i]}
@@ -454,9 +475,14 @@ def gsea_section(results: Path) -> Section:
         table = table.sort_values("fdr", na_position="last").reset_index(drop=True)
         marks = {i: [] for i in range(len(table)) if table["fdr"].iloc[i] < 0.25}
         section.tables.append(
-            Table(f"gsea-{_slug(name)}", f"Gene sets: {name}", table, marks,
-                  note="Sets at FDR < 0.25 (GSEA's usual cut-off) are highlighted.")
-        )  # fmt: skip
+            Table(
+                f"gsea-{_slug(name)}",
+                f"Gene sets: {name}",
+                table,
+                marks,
+                note="Sets at FDR < 0.25 (GSEA's usual cut-off) are highlighted.",
+            )
+        )
     section.images += _stage_images(
         results / "gsea",
         "Drawn by the gsea stage: running enrichment score of one gene set "
@@ -468,10 +494,11 @@ def gsea_section(results: Path) -> Section:
 def fusion_section(results: Path) -> tuple[Section, pd.DataFrame | None]:
     """Every sample's fusion calls: breakpoints, support, frame, isoform."""
     section = Section(
-        "fusions", "Fusions",
+        "fusions",
+        "Fusions",
         intro="Calls from STAR chimeric and spliced junctions; click a header to sort, type to "
         "filter. Rows with filters PASS or known_fusion_rescue are highlighted.",
-    )  # fmt: skip
+    )
     table = read_table(results / "fusions" / "cohort_fusions.tsv", "fusions")
     if table is None:
         section.missing.append("fusions/cohort_fusions.tsv")
@@ -486,10 +513,11 @@ def fusion_section(results: Path) -> tuple[Section, pd.DataFrame | None]:
 def variant_section(results: Path) -> tuple[Section, pd.DataFrame | None]:
     """PASS variants; TKI-resistance hits highlighted."""
     section = Section(
-        "variants", "Variants",
+        "variants",
+        "Variants",
         intro="PASS calls (>= 3 alt reads, VAF > 0.1, not in dbSNP). Substitutions that defeat "
         "a TKI (tki_resistance) are highlighted.",
-    )  # fmt: skip
+    )
     table = read_table(results / "variants" / "cohort_variants.tsv", "variants")
     if table is None:
         section.missing.append("variants/cohort_variants.tsv")
@@ -534,8 +562,9 @@ def findings_section(
         table = findings.subtype_by_risk(subtypes)
         section.panels.append(Panel("Samples by subtype and risk group", table=table))
     else:
-        section.panels.append(Panel("Samples by subtype and risk group",
-                                    note="subtypes/subtypes.tsv not found"))  # fmt: skip
+        section.panels.append(
+            Panel("Samples by subtype and risk group", note="subtypes/subtypes.tsv not found")
+        )
     if fusions is not None:
         isoforms = findings.bcr_abl1_isoforms(fusions)
         positive = sum(n for _, n in isoforms)
@@ -546,8 +575,11 @@ def findings_section(
         section.panels.append(Panel("BCR::ABL1 isoforms", note="no fusion calls"))
     if response is not None:
         classes = findings.imatinib_classes(response)
-        labels = {"sensitive": "sensitive (AUC < 80)", "intermediate": "intermediate (80-120)",
-                  "resistant": "resistant (AUC > 120)"}  # fmt: skip
+        labels = {
+            "sensitive": "sensitive (AUC < 80)",
+            "intermediate": "intermediate (80-120)",
+            "resistant": "resistant (AUC > 120)",
+        }
         lines = [(labels.get(c, c), _share(n, total)) for c, n in classes]
         section.panels.append(Panel("Imatinib response", lines))
     else:
@@ -558,22 +590,25 @@ def findings_section(
         hits = findings.tki_mutations(variants)
         section.tables.append(
             Table(
-                "tki-mutations", f"TKI-resistance mutations ({len(hits)} in "
-                f"{hits['sample'].nunique()} samples)", hits,
+                "tki-mutations",
+                f"TKI-resistance mutations ({len(hits)} in {hits['sample'].nunique()} samples)",
+                hits,
                 note="PASS variants whose substitution defeats a TKI (gene, protein change, "
                 "VAF, the drugs it defeats).",
             )
-        )  # fmt: skip
+        )
     if assoc is not None:
         tests = findings.core_tests(assoc)
         section.tables.append(
             Table(
-                "core-tests", "The core study's tests (imatinib)", tests,
+                "core-tests",
+                "The core study's tests (imatinib)",
+                tests,
                 note="p: exact or permutation p-values for small groups (method column; "
                 "'<=' marks a bound); padj: Benjamini-Hochberg over every test in "
                 "stats/associations.tsv (all of them in Drug response).",
             )
-        )  # fmt: skip
+        )
     folder = results / "stats" / "figures"
     for stem, title in FINDING_FIGURES.items():
         path = folder / f"{stem}.png"
@@ -593,13 +628,17 @@ def karyotype_data(results: Path) -> tuple[Karyotype | None, list[str]]:
         return None, ["subtypes/karyotype.tsv"]
     table = read_table(path, "karyotype")
     genes = read_karyotype_bins(
-        folder / "karyotype_genes.tsv.gz", ("sample", "chrom", "arm", "pos", "log2_ratio"),
-        "log2_ratio", GENE_BINS,
-    )  # fmt: skip
+        folder / "karyotype_genes.tsv.gz",
+        ("sample", "chrom", "arm", "pos", "log2_ratio"),
+        "log2_ratio",
+        GENE_BINS,
+    )
     sites = read_karyotype_bins(
-        folder / "karyotype_sites.tsv.gz", ("sample", "chrom", "arm", "pos", "alt_fraction"),
-        "minor", SITE_BINS,
-    )  # fmt: skip
+        folder / "karyotype_sites.tsv.gz",
+        ("sample", "chrom", "arm", "pos", "alt_fraction"),
+        "minor",
+        SITE_BINS,
+    )
     return pack_karyotype(table, gene_medians=genes, site_medians=sites), []
 
 
@@ -621,10 +660,13 @@ def render(
     )
     template = env.get_template("report.html.j2")
     layout = {
-        "arms": karyotype.arms if karyotype else [], "calls": list(CALLS),
-        "confidences": list(CONFIDENCES), "gene_bins": GENE_BINS, "site_bins": SITE_BINS,
+        "arms": karyotype.arms if karyotype else [],
+        "calls": list(CALLS),
+        "confidences": list(CONFIDENCES),
+        "gene_bins": GENE_BINS,
+        "site_bins": SITE_BINS,
         "binned": bool(karyotype and karyotype.binned),
-    }  # fmt: skip
+    }
     return template.render(
         sections=head,
         tail=tail,
@@ -652,17 +694,38 @@ def build_report(results: Path, params: ReportParams) -> str:
     variants, variant_table = variant_section(results)
     karyotype, missing = karyotype_data(results)
     glance = findings_section(
-        results, samples, subtype_table, fusion_table, response_table, lesion_table, profile,
-        variant_table, assoc,
-    )  # fmt: skip
+        results,
+        samples,
+        subtype_table,
+        fusion_table,
+        response_table,
+        lesion_table,
+        profile,
+        variant_table,
+        assoc,
+    )
     head = [
-        glance, qc, subtypes, lesions, response, de_section(results, params),
-        gsea_section(results), fusions, variants,
-    ]  # fmt: skip
+        glance,
+        qc,
+        subtypes,
+        lesions,
+        response,
+        de_section(results, params),
+        gsea_section(results),
+        fusions,
+        variants,
+    ]
     cohort = Cohort(
-        qc_frame, flags, subtype_table, lesion_table, profile, response_table, fusion_table,
-        variant_table, karyotype,
-    )  # fmt: skip
+        qc_frame,
+        flags,
+        subtype_table,
+        lesion_table,
+        profile,
+        response_table,
+        fusion_table,
+        variant_table,
+        karyotype,
+    )
     if missing:
         summary.missing += missing
     banner = fragment("banner", read_state(results))

@@ -75,10 +75,12 @@ def _medians(table: pd.DataFrame, value: str, n_bins: int, extent: pd.DataFrame)
     codes = arm.cat.codes.to_numpy()
     labels = arm.cat.categories.astype(str)
     lo, hi = (
-        pd.Series(np.where(codes >= 0, extent[c].reindex(labels).to_numpy(float)[codes], np.nan),
-                  index=pos.index)
+        pd.Series(
+            np.where(codes >= 0, extent[c].reindex(labels).to_numpy(float)[codes], np.nan),
+            index=pos.index,
+        )
         for c in ("lo", "hi")
-    )  # fmt: skip
+    )
     width = (hi - lo).where(hi > lo, 1)
     which = np.minimum(((pos - lo) / width * n_bins).fillna(0).astype(int), n_bins - 1)
     sample = table["sample"].astype(str) if table["sample"].dtype != "category" else table["sample"]
@@ -103,9 +105,11 @@ def read_karyotype_bins(
     extent: pd.DataFrame | None = None
     for chunk in _chunks(path, columns, chunk_rows):
         part = _extent(chunk)
-        extent = part if extent is None else pd.concat([extent, part]).groupby(level=0).agg(
-            {"lo": "min", "hi": "max"}
-        )  # fmt: skip
+        extent = (
+            part
+            if extent is None
+            else pd.concat([extent, part]).groupby(level=0).agg({"lo": "min", "hi": "max"})
+        )
     if extent is None:
         return None
     done: set[str] = set()
@@ -119,8 +123,11 @@ def read_karyotype_bins(
         samples = chunk["sample"].astype(str)
         if done.intersection(samples.unique()):
             table = read_karyotype_points(path, columns)  # not grouped by sample
-            return None if table is None else _medians(_with_value(table, value), value, n_bins,
-                                                       extent)  # fmt: skip
+            return (
+                None
+                if table is None
+                else _medians(_with_value(table, value), value, n_bins, extent)
+            )
         last = samples.iloc[-1]
         carry = chunk[samples.to_numpy() == last]
         ready = chunk[samples.to_numpy() != last]
@@ -146,8 +153,9 @@ def _chunks(path: Path, columns: tuple[str, ...], rows: int):  # type: ignore[no
 
     kinds = {"sample": "category", "chrom": "category", "arm": "category"}
     try:
-        reader = pd.read_csv(path, sep="\t", usecols=lambda c: c in columns, dtype=kinds,
-                             chunksize=rows)  # fmt: skip
+        reader = pd.read_csv(
+            path, sep="\t", usecols=lambda c: c in columns, dtype=kinds, chunksize=rows
+        )
         for chunk in reader:
             missing = [c for c in columns if c not in chunk.columns]
             if missing:
@@ -187,8 +195,13 @@ def pack_karyotype(
     cn_byte = np.where(np.isnan(cn), 255, np.clip(np.round(cn * 10), 0, 254)).astype(np.uint8)
     log2 = pd.to_numeric(k["log2_ratio"], errors="coerce").to_numpy(float)
     maf = pd.to_numeric(k["maf_peak"], errors="coerce").to_numpy(float)
-    columns = [call.to_numpy(), conf.to_numpy(np.uint8), cn_byte, _log2_byte(log2),
-               _fraction_byte(maf)]  # fmt: skip
+    columns = [
+        call.to_numpy(),
+        conf.to_numpy(np.uint8),
+        cn_byte,
+        _log2_byte(log2),
+        _fraction_byte(maf),
+    ]
     gene_bins = np.full((len(k), GENE_BINS), np.nan)
     site_bins = np.full((len(k), SITE_BINS), np.nan)
     if genes is not None and len(genes):
@@ -264,8 +277,13 @@ def number(value: object, digits: int = 3) -> str:
     return f"{value:,.0f}" if value.is_integer() else f"{value:.{digits}g}"
 
 
-PROFILE_KEYS = ("deletion_group", "ikzf1plus_core", "ikzf1plus_stanulla", "jak_stat",
-                "secondary_lesion")  # fmt: skip
+PROFILE_KEYS = (
+    "deletion_group",
+    "ikzf1plus_core",
+    "ikzf1plus_stanulla",
+    "jak_stat",
+    "secondary_lesion",
+)
 
 
 def sample_cards(cohort: Cohort) -> list[dict[str, object]]:
@@ -301,10 +319,18 @@ def sample_cards(cohort: Cohort) -> list[dict[str, object]]:
         if rows is not None:
             rows = rows.sort_values("filters", key=lambda f: ~f.isin(PASSING_FUSION), kind="stable")
             card["fus"] = [
-                [f"{r.gene5}::{r.gene3}", r.breakpoint5, r.breakpoint3, number(r.split_reads),
-                 number(r.spanning_pairs), r.isoform, r.reading_frame, r.filters]
+                [
+                    f"{r.gene5}::{r.gene3}",
+                    r.breakpoint5,
+                    r.breakpoint3,
+                    number(r.split_reads),
+                    number(r.spanning_pairs),
+                    r.isoform,
+                    r.reading_frame,
+                    r.filters,
+                ]
                 for r in rows.itertuples()
-            ]  # fmt: skip
+            ]
         rows = variants.get(sample)
         if rows is not None:
             rows = rows[rows["filter"] == "PASS"]
@@ -312,10 +338,16 @@ def sample_cards(cohort: Cohort) -> list[dict[str, object]]:
             card["var"] = [
                 [g, c or q, number(v), f"{number(a)}/{number(d)}", re.sub(r"[;,]\s*", ", ", t)]
                 for g, c, q, v, a, d, t in zip(
-                    rows["gene"], change, rows["consequence"], rows["vaf"], rows["alt_reads"],
-                    rows["depth"], rows["tki_resistance"].str.strip(), strict=True,
+                    rows["gene"],
+                    change,
+                    rows["consequence"],
+                    rows["vaf"],
+                    rows["alt_reads"],
+                    rows["depth"],
+                    rows["tki_resistance"].str.strip(),
+                    strict=True,
                 )
-            ]  # fmt: skip
+            ]
         rows = lesions.get(sample)
         if rows is not None:
             card["les"] = [[r.lesion, r.source, r.evidence] for r in rows.itertuples()]

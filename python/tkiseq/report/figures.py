@@ -137,9 +137,12 @@ def oncoprint(
     cmap = ListedColormap(["#eeeeee", *SOURCE_COLOURS.values(), "#333333"])
     width = min(14.0, 4 + 0.15 * len(order))
     fig, (top, ax) = plt.subplots(
-        2, 1, figsize=(width, 1.6 + 0.25 * max(len(names), 1)),
-        gridspec_kw={"height_ratios": [1, max(len(names), 1) / 2.5]}, sharex=True,
-    )  # fmt: skip
+        2,
+        1,
+        figsize=(width, 1.6 + 0.25 * max(len(names), 1)),
+        gridspec_kw={"height_ratios": [1, max(len(names), 1) / 2.5]},
+        sharex=True,
+    )
     if auc is not None:
         values = auc.reindex(order).to_numpy(dtype=float)
         top.bar(np.arange(len(order)), np.nan_to_num(values), color="0.4", width=0.9)

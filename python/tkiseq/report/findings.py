@@ -46,10 +46,15 @@ def lesions_only(lesions: pd.DataFrame) -> pd.DataFrame:
 def evidence_words(evidence: str) -> str:
     """``kind:detail`` items as a sentence, leaving out items that carry no information."""
     labels = {
-        "fusion": "fusion", "karyotype": "RNA karyotype", "variant": "variant",
-        "expression": "expression", "reference": "reference neighbours", "sex": "sex",
-        "cnv": "copy number", "signature": "expression signature",
-    }  # fmt: skip
+        "fusion": "fusion",
+        "karyotype": "RNA karyotype",
+        "variant": "variant",
+        "expression": "expression",
+        "reference": "reference neighbours",
+        "sex": "sex",
+        "cnv": "copy number",
+        "signature": "expression signature",
+    }
     words = []
     for item in str(evidence).split(";"):
         kind, _, detail = item.strip().partition(":")
@@ -117,10 +122,12 @@ def lesion_landscape(
     out.append(("IKZF1plus (IKZF1 del with CDKN2A/B or PAX5 del)", yes("ikzf1plus_core")))
     out.append(("IKZF1 deletion", samples_with(lambda f: f["lesion"].str.match(r"IKZF1(_del)?$"))))
     out.append(("PAX5 deletion", samples_with(lambda f: f["lesion"].str.match(r"PAX5(_del)?$"))))
-    out.append((
-        "CRLF2 rearranged",
-        samples_with(lambda f: (f["source"] == "fusion") & f["lesion"].str.contains("CRLF2")),
-    ))  # fmt: skip
+    out.append(
+        (
+            "CRLF2 rearranged",
+            samples_with(lambda f: (f["source"] == "fusion") & f["lesion"].str.contains("CRLF2")),
+        )
+    )
     out.append(("JAK/STAT activation", yes("jak_stat")))
     out.append(("any secondary lesion", yes("secondary_lesion")))
     return out
@@ -174,15 +181,21 @@ def core_tests(assoc: pd.DataFrame, drug: str = "imatinib") -> pd.DataFrame:
             elif n:
                 groups = f"{groups} (n={n})"
             stat = pd.to_numeric(pd.Series([rec.get("statistic")]), errors="coerce").iloc[0]
-            rows.append({
-                "test": label, "figure": figure, "groups and n": groups,
-                "statistic": "" if pd.isna(stat) else f"{stat:.3g}",
-                "p": p_text(rec["pvalue"], note) or "NA",
-                "padj": p_text(rec["padj"]), "method": str(rec["method"]).split(";")[0],
-                "note": "" if "p is a bound" in note else note,
-            })  # fmt: skip
-    return pd.DataFrame(rows, columns=["test", "figure", "groups and n", "statistic", "p", "padj",
-                                       "method", "note"])  # fmt: skip
+            rows.append(
+                {
+                    "test": label,
+                    "figure": figure,
+                    "groups and n": groups,
+                    "statistic": "" if pd.isna(stat) else f"{stat:.3g}",
+                    "p": p_text(rec["pvalue"], note) or "NA",
+                    "padj": p_text(rec["padj"]),
+                    "method": str(rec["method"]).split(";")[0],
+                    "note": "" if "p is a bound" in note else note,
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["test", "figure", "groups and n", "statistic", "p", "padj", "method", "note"]
+    )
 
 
 def _count(value: object) -> str:

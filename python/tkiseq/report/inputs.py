@@ -27,22 +27,50 @@ REQUIRED = {
     "response": ("sample", "drug", "auc", "auc_capped", "z", "class"),
     "associations": ("analysis", "variable", "group", "n", "effect", "pvalue", "padj", "method"),
     "fusions": (
-        "sample", "gene5", "gene3", "breakpoint5", "breakpoint3", "split_reads",
-        "spanning_pairs", "ffpm", "reading_frame", "isoform", "confidence", "filters",
+        "sample",
+        "gene5",
+        "gene3",
+        "breakpoint5",
+        "breakpoint3",
+        "split_reads",
+        "spanning_pairs",
+        "ffpm",
+        "reading_frame",
+        "isoform",
+        "confidence",
+        "filters",
     ),
     "variants": (
-        "sample", "chrom", "pos", "ref", "alt", "gene", "consequence", "hgvsp", "alt_reads",
-        "depth", "vaf", "filter", "tki_resistance",
+        "sample",
+        "chrom",
+        "pos",
+        "ref",
+        "alt",
+        "gene",
+        "consequence",
+        "hgvsp",
+        "alt_reads",
+        "depth",
+        "vaf",
+        "filter",
+        "tki_resistance",
     ),
     "de": ("gene_id", "gene_name", "base_mean", "log2fc", "pvalue", "padj", "outlier_driven"),
     "gsea": ("term", "es", "nes", "pvalue", "fdr", "size", "leading_edge"),
     "strandedness": ("sample", "declared", "inferred"),
     "karyotype": (
-        "sample", "chrom", "arm", "log2_ratio", "maf_peak", "copy_number", "call", "confidence",
+        "sample",
+        "chrom",
+        "arm",
+        "log2_ratio",
+        "maf_peak",
+        "copy_number",
+        "call",
+        "confidence",
     ),
     "trace": ("stage", "sample", "exit_code"),
     "warnings": (),
-}  # fmt: skip
+}
 
 # Log.final.out lines the QC table uses, by the label STAR prints.
 STAR_FIELDS = {
@@ -88,9 +116,11 @@ def read_table(path: Path, kind: str) -> pd.DataFrame | None:
     missing = [c for c in REQUIRED[kind] if c not in table.columns]
     if missing:
         raise InputError(
-            path, f"missing column(s) {', '.join(missing)}", line=1,
+            path,
+            f"missing column(s) {', '.join(missing)}",
+            line=1,
             hint=f"found {', '.join(table.columns)}",
-        )  # fmt: skip
+        )
     return table
 
 

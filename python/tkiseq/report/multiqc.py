@@ -107,11 +107,22 @@ def run_multiqc(results: Path, dest: Path) -> Path:
         if subtypes is not None:
             (custom / "tkiseq_subtypes_mqc.tsv").write_text(subtype_table_tsv(subtypes))
         cmd = [
-            sys.executable, "-m", "multiqc", "--force", "--quiet", "--no-ansi",
-            "--no-version-check", "--no-megaqc-upload", "--no-ai", "--config", str(config),
-            "--outdir", str(tmp),
-            *map(str, star_inputs(results, samples)), str(custom),
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "multiqc",
+            "--force",
+            "--quiet",
+            "--no-ansi",
+            "--no-version-check",
+            "--no-megaqc-upload",
+            "--no-ai",
+            "--config",
+            str(config),
+            "--outdir",
+            str(tmp),
+            *map(str, star_inputs(results, samples)),
+            str(custom),
+        ]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]

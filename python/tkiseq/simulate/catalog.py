@@ -37,9 +37,19 @@ def _g(name: str, chrom: str, mb: float, strand: str, **kw: object) -> GeneSpec:
 
 
 ABL1_CODONS = (
-    (244, "ATG"), (250, "GGC"), (252, "CAG"), (253, "TAC"), (255, "GAG"), (299, "GTG"),
-    (315, "ACT"), (317, "TTC"), (351, "ATG"), (359, "TTC"), (396, "CAT"), (404, "AAG"),
-)  # fmt: skip
+    (244, "ATG"),
+    (250, "GGC"),
+    (252, "CAG"),
+    (253, "TAC"),
+    (255, "GAG"),
+    (299, "GTG"),
+    (315, "ACT"),
+    (317, "TTC"),
+    (351, "ATG"),
+    (359, "TTC"),
+    (396, "CAT"),
+    (404, "AAG"),
+)
 
 GENES: tuple[GeneSpec, ...] = (
     _g("RPL11", "chr1", 23.69, "+"),
@@ -238,26 +248,93 @@ CHRM_LENGTH = 16_569
 SPECIAL_GAPS = {("CRLF2", "P2RY8"): 290_000, ("GNG5", "CTBS"): 2_500}
 
 HOUSEKEEPING = (
-    "ACTB", "GAPDH", "B2M", "RPLP0", "EEF1A1", "TBP", "HPRT1", "PGK1", "PPIA", "TFRC",
-    "GUSB", "YWHAZ", "UBC", "HMBS", "SDHA", "RPL13A", "RPS18", "TUBB", "ALDOA", "RPL11",
-)  # fmt: skip
+    "ACTB",
+    "GAPDH",
+    "B2M",
+    "RPLP0",
+    "EEF1A1",
+    "TBP",
+    "HPRT1",
+    "PGK1",
+    "PPIA",
+    "TFRC",
+    "GUSB",
+    "YWHAZ",
+    "UBC",
+    "HMBS",
+    "SDHA",
+    "RPL13A",
+    "RPS18",
+    "TUBB",
+    "ALDOA",
+    "RPL11",
+)
 B_CELL = (
-    "CD19", "CD22", "CD79A", "CD79B", "PAX5", "EBF1", "VPREB1", "IGLL1", "DNTT", "MME",
-    "CD34", "RAG1", "RAG2", "BLNK", "TCL1A", "SOX4", "MS4A1", "CD81",
-)  # fmt: skip
+    "CD19",
+    "CD22",
+    "CD79A",
+    "CD79B",
+    "PAX5",
+    "EBF1",
+    "VPREB1",
+    "IGLL1",
+    "DNTT",
+    "MME",
+    "CD34",
+    "RAG1",
+    "RAG2",
+    "BLNK",
+    "TCL1A",
+    "SOX4",
+    "MS4A1",
+    "CD81",
+)
 # All rise with imatinib AUC (resistant cells look immune-activated, as in the core study).
 IMMUNE_UP = (
-    "CD74", "HLA-DRA", "HLA-DRB1", "HLA-DPA1", "HLA-DPB1", "CIITA", "IRF1", "STAT1",
-    "CXCL10", "GBP1", "LCK", "ZAP70", "CCL5", "GZMB",
-)  # fmt: skip
+    "CD74",
+    "HLA-DRA",
+    "HLA-DRB1",
+    "HLA-DPA1",
+    "HLA-DPB1",
+    "CIITA",
+    "IRF1",
+    "STAT1",
+    "CXCL10",
+    "GBP1",
+    "LCK",
+    "ZAP70",
+    "CCL5",
+    "GZMB",
+)
 AUC_DOWN = (
-    "MYB", "ARID5B", "GATA3", "ID2", "LEF1", "CCND3", "MKI67", "TOP2A", "CDK6", "EZH2",
-    "NPM1", "MYC", "TSLP", "KIT",
-)  # fmt: skip
+    "MYB",
+    "ARID5B",
+    "GATA3",
+    "ID2",
+    "LEF1",
+    "CCND3",
+    "MKI67",
+    "TOP2A",
+    "CDK6",
+    "EZH2",
+    "NPM1",
+    "MYC",
+    "TSLP",
+    "KIT",
+)
 OUTLIER_DECOYS = ("LYZ", "CD14", "S100A4")
 FUSION_PARTNERS = (
-    "BCR", "ABL1", "P2RY8", "CRLF2", "ETV6", "RUNX1", "KMT2A", "AFF1", "TCF3", "PBX1",
-)  # fmt: skip
+    "BCR",
+    "ABL1",
+    "P2RY8",
+    "CRLF2",
+    "ETV6",
+    "RUNX1",
+    "KMT2A",
+    "AFF1",
+    "TCF3",
+    "PBX1",
+)
 CNV_GENES = ("IKZF1", "PAX5", "CDKN2A", "CDKN2B", "BTG1", "PAR1", "ERG", "RB1", "EBF1")
 # Genes carrying planted variants: kept well expressed so VAF, not depth, decides the filter.
 VARIANT_GENES = ("ABL1", "TP53", "ZEB2", "SH2B3", "IKZF1", "PAX5", "KRAS", "JAK2")

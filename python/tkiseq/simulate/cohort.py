@@ -56,10 +56,18 @@ PRESETS = {
     "tiny": Preset("tiny", 6, 150_000, 4, 2),
     "cohort": Preset("cohort", 51, 130_000, 32, 17),
     "deep": Preset(
-        "deep", 4, 1_000_000, 2, 1, duplicates=0.08, intronic=0.045, confident_errors=0.6,
-        paralog=True, junction_homology=True,
+        "deep",
+        4,
+        1_000_000,
+        2,
+        1,
+        duplicates=0.08,
+        intronic=0.045,
+        confident_errors=0.6,
+        paralog=True,
+        junction_homology=True,
     ),
-}  # fmt: skip
+}
 MIN_COHORT_SAMPLES = 45  # the cohort's planted somatic variants go up to AUC rank 44
 
 

@@ -27,19 +27,43 @@ from tkiseq.subtypes.arms import centromeres
 
 # protein-coding genes per chromosome in GENCODE (GRCh38), rounded
 GENES_PER_CHROM = {
-    "chr1": 2050, "chr2": 1300, "chr3": 1080, "chr4": 760, "chr5": 880, "chr6": 1040,
-    "chr7": 990, "chr8": 680, "chr9": 790, "chr10": 730, "chr11": 1300, "chr12": 1030,
-    "chr13": 330, "chr14": 610, "chr15": 600, "chr16": 860, "chr17": 1190, "chr18": 270,
-    "chr19": 1470, "chr20": 540, "chr21": 230, "chr22": 440, "chrX": 840,
-}  # fmt: skip
+    "chr1": 2050,
+    "chr2": 1300,
+    "chr3": 1080,
+    "chr4": 760,
+    "chr5": 880,
+    "chr6": 1040,
+    "chr7": 990,
+    "chr8": 680,
+    "chr9": 790,
+    "chr10": 730,
+    "chr11": 1300,
+    "chr12": 1030,
+    "chr13": 330,
+    "chr14": 610,
+    "chr15": 600,
+    "chr16": 860,
+    "chr17": 1190,
+    "chr18": 270,
+    "chr19": 1470,
+    "chr20": 540,
+    "chr21": 230,
+    "chr22": 440,
+    "chrX": 840,
+}
 # named genes at their GRCh38 positions (chrom, start): markers the karyotype reads
 NAMED = {
-    "RUNX1": ("chr21", 34_787_801), "MX1": ("chr21", 41_420_020), "MX2": ("chr21", 41_361_999),
-    "ITGB2": ("chr21", 44_885_949), "ADARB1": ("chr21", 45_073_853),
-    "PDE9A": ("chr21", 42_653_636), "XIST": ("chrX", 73_820_651), "ABL1": ("chr9", 130_713_946),
+    "RUNX1": ("chr21", 34_787_801),
+    "MX1": ("chr21", 41_420_020),
+    "MX2": ("chr21", 41_361_999),
+    "ITGB2": ("chr21", 44_885_949),
+    "ADARB1": ("chr21", 45_073_853),
+    "PDE9A": ("chr21", 42_653_636),
+    "XIST": ("chrX", 73_820_651),
+    "ABL1": ("chr9", 130_713_946),
     "BCR": ("chr22", 23_180_365),
     **{f"HLA-{k}": ("chr6", 29_900_000 + 100_000 * i) for i, k in enumerate("ABCEFG")},
-}  # fmt: skip
+}
 Y_GENES = ("RPS4Y1", "DDX3Y", "KDM5D", "UTY", "EIF1AY", "ZFY", "USP9Y")
 VARIABLE_21Q = ("MX1", "MX2", "ITGB2", "ADARB1", "PDE9A")
 LONG_GENE = 150_000  # BCR and ABL1 span this much: enough germline sites to skew
@@ -72,9 +96,9 @@ def _all(copies: int, keep: dict[str, int]) -> dict[str, int]:
 
 # what broke on real samples, as karyotypes (chromosome numbers in the names)
 HIGH_HYPERDIPLOID_59 = dict.fromkeys(
-    ("chrX", "chr4", "chr5", "chr6", "chr8", "chr10", "chr11", "chr12", "chr14", "chr17",
-     "chr18"), 3,
-) | {"chr21": 4}  # fmt: skip
+    ("chrX", "chr4", "chr5", "chr6", "chr8", "chr10", "chr11", "chr12", "chr14", "chr17", "chr18"),
+    3,
+) | {"chr21": 4}
 HIGH_HYPERDIPLOID_52 = dict.fromkeys(("chrX", "chr11", "chr12", "chr17"), 3) | {"chr21": 4}
 NEAR_HAPLOID_27 = _all(1, {"chrX": 2, "chr14": 2, "chr18": 2, "chr21": 2})
 LOW_HYPODIPLOID_33 = dict.fromkeys(
@@ -118,8 +142,9 @@ def layout(rng: np.random.Generator, density: float = 1.0) -> pd.DataFrame:
         columns=["chrom", "start", "gene_name"],
     )
     genes = pd.concat([genes, named], ignore_index=True)
-    genes["end"] = genes["start"] + np.where(genes["gene_name"].isin(("BCR", "ABL1")),
-                                             LONG_GENE, 20_000)  # fmt: skip
+    genes["end"] = genes["start"] + np.where(
+        genes["gene_name"].isin(("BCR", "ABL1")), LONG_GENE, 20_000
+    )
     genes["gene_id"] = [f"ENSG{i:011d}.1" for i in range(len(genes))]
     return genes[["gene_id", "gene_name", "chrom", "start", "end"]]
 

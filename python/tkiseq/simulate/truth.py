@@ -210,8 +210,12 @@ VOCABULARY = {"KMT2A::AFF1": "KMT2A-r"}
 
 
 def _ploidy_class(n: int) -> str:
-    for upper, name in ((30, "near haploid"), (39, "low hypodiploid"), (46, "diploid"),
-                        (50, "low hyperdiploid")):  # fmt: skip
+    for upper, name in (
+        (30, "near haploid"),
+        (39, "low hypodiploid"),
+        (46, "diploid"),
+        (50, "low hyperdiploid"),
+    ):
         if n <= upper:
             return name
     return "high hyperdiploid"
@@ -275,8 +279,20 @@ def _paralog_sites(results: list[SampleTruth], copy: ParalogCopy) -> pd.DataFram
             n_alt = r.reads.alt_reads.get(PARALOG_KEY + j, 0)
             depth = r.reads.depth.get(PARALOG_KEY + j, 0)
             vaf = round(n_alt / depth, 4) if depth else 0.0
-            rows.append((r.sample.sample, chrom, pos, ref, alt, catalog.PARALOG_TARGET,
-                         catalog.PARALOG_SOURCE, n_alt, depth, vaf))  # fmt: skip
+            rows.append(
+                (
+                    r.sample.sample,
+                    chrom,
+                    pos,
+                    ref,
+                    alt,
+                    catalog.PARALOG_TARGET,
+                    catalog.PARALOG_SOURCE,
+                    n_alt,
+                    depth,
+                    vaf,
+                )
+            )
     cols = ["sample", "chrom", "pos", "ref", "alt", "gene", "source", "alt_reads", "depth", "vaf"]
     return pd.DataFrame(rows, columns=cols)
 

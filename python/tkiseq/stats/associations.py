@@ -381,9 +381,16 @@ def drug_correlation(d: Data, params: AssociationParams) -> list[dict[str, objec
         rho, test = spearman(d.z[a][both].to_numpy(), d.z[b][both].to_numpy())
         base |= dict(method=test.method, note=test.note())
         rows.append(
-            row(analysis, f"z_{a} vs z_{b}", rule, **base, statistic=rho, effect=rho,
-                pvalue=test.pvalue)
-        )  # fmt: skip
+            row(
+                analysis,
+                f"z_{a} vs z_{b}",
+                rule,
+                **base,
+                statistic=rho,
+                effect=rho,
+                pvalue=test.pvalue,
+            )
+        )
     return rows
 
 
@@ -441,9 +448,16 @@ def expression_vs_auc(d: Data, params: AssociationParams) -> list[dict[str, obje
                 rho, test = spearman(x[both].to_numpy(), y[both].to_numpy())
                 base |= dict(method=test.method, note=test.note())
                 rows.append(
-                    row(analysis, variable, rule, **base, statistic=rho, effect=rho,
-                        pvalue=test.pvalue)
-                )  # fmt: skip
+                    row(
+                        analysis,
+                        variable,
+                        rule,
+                        **base,
+                        statistic=rho,
+                        effect=rho,
+                        pvalue=test.pvalue,
+                    )
+                )
     return rows
 
 

@@ -57,9 +57,14 @@ def _permutation(
 ) -> Test:
     """scipy's permutation test (two-sided), exact when ``arrangements`` <= RESAMPLES."""
     res = stats.permutation_test(
-        data, statistic, permutation_type=kind, vectorized=True, n_resamples=RESAMPLES,
-        alternative="two-sided", random_state=np.random.default_rng(SEED),
-    )  # fmt: skip
+        data,
+        statistic,
+        permutation_type=kind,
+        vectorized=True,
+        n_resamples=RESAMPLES,
+        alternative="two-sided",
+        random_state=np.random.default_rng(SEED),
+    )
     p = min(1.0, float(res.pvalue))
     if arrangements <= RESAMPLES:
         return Test(float(res.statistic), p, f"{name}, exact (all {arrangements:,} arrangements)")
@@ -105,9 +110,12 @@ def mann_whitney(x: np.ndarray, y: np.ndarray) -> tuple[float, float, Test]:
         return np.sum(a, axis=axis) - offset
 
     test = _permutation(
-        (ranks[:n1], ranks[n1:]), u_of_x, "independent", math.comb(n1 + n2, n1),
+        (ranks[:n1], ranks[n1:]),
+        u_of_x,
+        "independent",
+        math.comb(n1 + n2, n1),
         "Mann-Whitney U, two-sided",
-    )  # fmt: skip
+    )
     return u, effect, test
 
 
@@ -132,9 +140,14 @@ def kruskal(groups: list[np.ndarray]) -> tuple[float, float, Test]:
 
     # H is never below 0, so "greater" is the test; two-sided would double it.
     res = stats.permutation_test(
-        tuple(np.split(ranks, split)), h_of, permutation_type="independent", vectorized=True,
-        n_resamples=RESAMPLES, alternative="greater", random_state=np.random.default_rng(SEED),
-    )  # fmt: skip
+        tuple(np.split(ranks, split)),
+        h_of,
+        permutation_type="independent",
+        vectorized=True,
+        n_resamples=RESAMPLES,
+        alternative="greater",
+        random_state=np.random.default_rng(SEED),
+    )
     arrangements = _multinomial(sizes)
     p = float(res.pvalue)
     if arrangements <= RESAMPLES:
@@ -162,11 +175,12 @@ def dunn(
     size = frame["g"].value_counts()
     pairs = list(combinations(order, 2))
     z = [
-        float((mean_rank[a] - mean_rank[b]) / np.sqrt(
-            (n * (n + 1) / 12 - tie) * (1 / size[a] + 1 / size[b])
-        ))
+        float(
+            (mean_rank[a] - mean_rank[b])
+            / np.sqrt((n * (n + 1) / 12 - tie) * (1 / size[a] + 1 / size[b]))
+        )
         for a, b in pairs
-    ]  # fmt: skip
+    ]
     if n > SMALL_N:
         p = sp.posthoc_dunn(frame, val_col="v", group_col="g", p_adjust=p_adjust)
         method = (

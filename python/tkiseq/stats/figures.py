@@ -69,9 +69,12 @@ def _boxes(ax, groups: dict[str, np.ndarray], ylabel: str, title: str) -> None:
     boxed = [i for i, v in enumerate(data) if len(v) >= BOX_MIN_N]
     if boxed:
         ax.boxplot(
-            [data[i] for i in boxed], positions=[i + 1 for i in boxed], whis=1.5,
-            showfliers=False, widths=0.6,
-        )  # fmt: skip
+            [data[i] for i in boxed],
+            positions=[i + 1 for i in boxed],
+            whis=1.5,
+            showfliers=False,
+            widths=0.6,
+        )
     for i, v in enumerate(data, start=1):
         if 0 < len(v) < BOX_MIN_N:  # too few for quartiles: the median as a bar
             ax.hlines(np.median(v), i - 0.25, i + 0.25, color="0.3", lw=1.5)
@@ -111,9 +114,12 @@ def fig1_auc_by_age(d: Data) -> plt.Figure:
         boxed = [i for i, v in enumerate(data) if BOX_MIN_N <= len(v) < VIOLIN_MIN_N]
         if boxed:
             ax.boxplot(
-                [data[i] for i in boxed], positions=[i + 1 for i in boxed], whis=1.5,
-                showfliers=False, widths=0.5,
-            )  # fmt: skip
+                [data[i] for i in boxed],
+                positions=[i + 1 for i in boxed],
+                whis=1.5,
+                showfliers=False,
+                widths=0.5,
+            )
         rng = np.random.default_rng(0)
         for i, v in enumerate(data, start=1):
             if 0 < len(v) < BOX_MIN_N:

@@ -45,9 +45,11 @@ def read_centroids(path: Path) -> pd.DataFrame:
         raise InputError(path, f"not a readable TSV ({exc})") from exc
     if table.shape[1] < 3:
         raise InputError(
-            path, "needs a gene column and at least two subtype columns", line=1,
+            path,
+            "needs a gene column and at least two subtype columns",
+            line=1,
             hint="one row per gene, one column per subtype (mean log2(CPM + 1))",
-        )  # fmt: skip
+        )
     genes = strip_version(pd.Index(table.iloc[:, 0]))
     duplicated = genes.duplicated()
     if duplicated.any():
@@ -75,9 +77,10 @@ def classify_centroids(
     shared = centroids.index.intersection(frame.columns)
     if len(shared) < params.min_genes:
         raise InputError(
-            path, f"{len(shared)} of its {len(centroids)} genes are in the cohort",
+            path,
+            f"{len(shared)} of its {len(centroids)} genes are in the cohort",
             hint=f"at least {params.min_genes} needed: use the cohort's gene IDs or names",
-        )  # fmt: skip
+        )
     totals = counts.sum(axis=1).replace(0, 1.0)
     x = np.log2(frame[shared].div(totals, axis=0) * 1e6 + 1).to_numpy()
     c = centroids.loc[shared].to_numpy()

@@ -485,11 +485,18 @@ def karyotype_table(
             c = calls[label]
             rows.append(
                 (
-                    sample, f"chr{label[:-1]}", label[-1], int(n_genes.get(label, 0)),
-                    lr.at[sample, label] - centre.offset, n_snvs, peak, c.copy_number, c.call,
+                    sample,
+                    f"chr{label[:-1]}",
+                    label[-1],
+                    int(n_genes.get(label, 0)),
+                    lr.at[sample, label] - centre.offset,
+                    n_snvs,
+                    peak,
+                    c.copy_number,
+                    c.call,
                     c.confidence,
                 )
-            )  # fmt: skip
+            )
     return pd.DataFrame(rows, columns=KARYOTYPE_COLUMNS), centres
 
 

@@ -33,18 +33,40 @@ from tkiseq.errors import InputError
 # Reference labels as ALLSorts, ALLCatchR and MD-ALL write them -> the vocabulary of subtypes.tsv
 # (keys compared lower-case with spaces, "-", "_", ":" and "/" removed)
 LABEL_ALIASES = {
-    "ph": "BCR::ABL1", "phpos": "BCR::ABL1", "bcrabl1": "BCR::ABL1",
-    "phlike": "BCR::ABL1-like", "bcrabl1like": "BCR::ABL1-like",
-    "etv6runx1": "ETV6::RUNX1", "etv6runx1like": "ETV6::RUNX1-like",
-    "tcf3pbx1": "TCF3::PBX1", "hlf": "TCF3::HLF", "tcf3hlf": "TCF3::HLF",
-    "kmt2a": "KMT2A-r", "kmt2ar": "KMT2A-r", "dux4": "DUX4-r", "dux4r": "DUX4-r",
-    "znf384": "ZNF384-r", "znf384r": "ZNF384-r", "mef2d": "MEF2D-r", "mef2dr": "MEF2D-r",
-    "nutm1": "NUTM1-r", "nutm1r": "NUTM1-r", "pax5alt": "PAX5alt", "pax5p80r": "PAX5 P80R",
-    "ikzf1n159y": "IKZF1 N159Y", "hyperdiploid": "high hyperdiploid",
-    "highhyperdiploid": "high hyperdiploid", "hehighhyperdiploid": "high hyperdiploid",
-    "lowhypodiploid": "low hypodiploid", "nearhaploid": "near haploid", "iamp21": "iAMP21",
-    "cdx2ubtf": "CDX2/UBTF", "zeb2cebp": "ZEB2/CEBP", "bcl2myc": "BCL2/MYC", "bother": "B-other",
-}  # fmt: skip
+    "ph": "BCR::ABL1",
+    "phpos": "BCR::ABL1",
+    "bcrabl1": "BCR::ABL1",
+    "phlike": "BCR::ABL1-like",
+    "bcrabl1like": "BCR::ABL1-like",
+    "etv6runx1": "ETV6::RUNX1",
+    "etv6runx1like": "ETV6::RUNX1-like",
+    "tcf3pbx1": "TCF3::PBX1",
+    "hlf": "TCF3::HLF",
+    "tcf3hlf": "TCF3::HLF",
+    "kmt2a": "KMT2A-r",
+    "kmt2ar": "KMT2A-r",
+    "dux4": "DUX4-r",
+    "dux4r": "DUX4-r",
+    "znf384": "ZNF384-r",
+    "znf384r": "ZNF384-r",
+    "mef2d": "MEF2D-r",
+    "mef2dr": "MEF2D-r",
+    "nutm1": "NUTM1-r",
+    "nutm1r": "NUTM1-r",
+    "pax5alt": "PAX5alt",
+    "pax5p80r": "PAX5 P80R",
+    "ikzf1n159y": "IKZF1 N159Y",
+    "hyperdiploid": "high hyperdiploid",
+    "highhyperdiploid": "high hyperdiploid",
+    "hehighhyperdiploid": "high hyperdiploid",
+    "lowhypodiploid": "low hypodiploid",
+    "nearhaploid": "near haploid",
+    "iamp21": "iAMP21",
+    "cdx2ubtf": "CDX2/UBTF",
+    "zeb2cebp": "ZEB2/CEBP",
+    "bcl2myc": "BCL2/MYC",
+    "bother": "B-other",
+}
 
 
 def vocabulary_label(label: str) -> str:
@@ -208,10 +230,15 @@ def project(
     pad = np.zeros((len(ref_pcs), max(0, 2 - ref_pcs.shape[1])))
     qpad = np.zeros((len(query_pcs), pad.shape[1]))
     return Projection(
-        calls, params.neighbours, int(pd.Series(labels).value_counts().min()),
-        np.hstack([ref_pcs, pad])[:, :2], labels, np.hstack([query_pcs, qpad])[:, :2], two,
+        calls,
+        params.neighbours,
+        int(pd.Series(labels).value_counts().min()),
+        np.hstack([ref_pcs, pad])[:, :2],
+        labels,
+        np.hstack([query_pcs, qpad])[:, :2],
+        two,
         centred,
-    )  # fmt: skip
+    )
 
 
 def leave_one_out_accuracy(ref: ad.AnnData, params: ProjectionParams | None = None) -> float:
@@ -243,9 +270,13 @@ def plot_projection(proj: Projection, path: Path) -> None:
         xy = proj.reference_pcs[sel]
         ax.scatter(xy[:, 0], xy[:, 1], s=14, color=cmap(i % 20), label=label, alpha=0.8)
     ax.scatter(
-        proj.cohort_pcs[:, 0], proj.cohort_pcs[:, 1], s=40, marker="x", color="black",
+        proj.cohort_pcs[:, 0],
+        proj.cohort_pcs[:, 1],
+        s=40,
+        marker="x",
+        color="black",
         label="cohort samples",
-    )  # fmt: skip
+    )
     ax.set_xlabel(f"PC1 ({proj.explained[0]:.0%} of the reference's variance)")
     ax.set_ylabel(f"PC2 ({proj.explained[1]:.0%})")
     ax.set_title(

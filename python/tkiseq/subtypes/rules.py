@@ -53,10 +53,22 @@ CATALOGUE_SUBTYPE = {
 }
 # among several defining fusions, the first in this order defines the sample
 FUSION_ORDER = (
-    "BCR::ABL1", "ETV6::RUNX1", "TCF3::PBX1", "TCF3::HLF", "KMT2A-r", "DUX4-r", "ZNF384-r",
-    "MEF2D-r", "NUTM1-r", "PAX5alt", "BCL2/MYC", "CDX2/UBTF", "ZEB2/CEBP", "ETV6::RUNX1-like",
+    "BCR::ABL1",
+    "ETV6::RUNX1",
+    "TCF3::PBX1",
+    "TCF3::HLF",
+    "KMT2A-r",
+    "DUX4-r",
+    "ZNF384-r",
+    "MEF2D-r",
+    "NUTM1-r",
+    "PAX5alt",
+    "BCL2/MYC",
+    "CDX2/UBTF",
+    "ZEB2/CEBP",
+    "ETV6::RUNX1-like",
     "BCR::ABL1-like",
-)  # fmt: skip
+)
 DEFINING_MUTATIONS = {
     ("PAX5", "P80R"): "PAX5 P80R",
     ("IKZF1", "N159Y"): "IKZF1 N159Y",

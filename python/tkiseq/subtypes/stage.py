@@ -145,10 +145,13 @@ def read_fusions(paths: Sequence[Path], samples: list[str]) -> dict[str, list[Fu
                 fusions = out[row.sample] = []
             fusions.append(
                 Fusion(
-                    row.gene5, row.gene3, hit,
-                    getattr(row, "isoform", ""), getattr(row, "bcr_abl1_protein", ""),
+                    row.gene5,
+                    row.gene3,
+                    hit,
+                    getattr(row, "isoform", ""),
+                    getattr(row, "bcr_abl1_protein", ""),
                 )
-            )  # fmt: skip
+            )
     return out
 
 
@@ -214,9 +217,10 @@ def match_vcfs(paths: Sequence[Path], samples: list[str]) -> dict[str, Path]:
     for path in paths:
         name = path.name
         hits = [
-            s for s in samples
+            s
+            for s in samples
             if name == s + VCF_SUFFIX or (name.startswith(s) and name[len(s) : len(s) + 1] in ".-_")
-        ]  # fmt: skip
+        ]
         if not hits:
             log.warning("%s: matches no sample of the cohort; not used", path)
             continue
@@ -239,17 +243,25 @@ def read_reference_counts(path: Path) -> pd.DataFrame:
         table = pd.read_csv(path, sep=sep, index_col=0)
     except FileNotFoundError as exc:
         raise InputError(path, "file not found") from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, EOFError,
-            gzip.BadGzipFile, OSError) as exc:  # fmt: skip
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+        EOFError,
+        gzip.BadGzipFile,
+        OSError,
+    ) as exc:
         raise InputError(path, f"not a readable count table ({exc})") from exc
     table = table[~table.index.astype(str).str.startswith("__")]
     bad = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
     if bad or table.empty:
         column = table.columns.get_loc(bad[0]) + 2 if bad else 1
         raise InputError(
-            path, "expected a genes x samples table of counts", line=2 if bad else 1,
+            path,
+            "expected a genes x samples table of counts",
+            line=2 if bad else 1,
             column=column,
-        )  # fmt: skip
+        )
     table.index = table.index.astype(str).map(_unversioned)
     table = table.groupby(level=0).sum()
     return table.T.astype(float)
@@ -332,8 +344,12 @@ def _allele_sites(
     for sample, path in match_vcfs(inputs.vcfs, samples).items():
         sites = read_germline_sites(path)
         if sites.empty:
-            log.warning("%s: no known germline SNV (FILTER dbsnp or an rs ID): no allele "
-                        "evidence for sample %s", path, sample)  # fmt: skip
+            log.warning(
+                "%s: no known germline SNV (FILTER dbsnp or an rs ID): no allele "
+                "evidence for sample %s",
+                path,
+                sample,
+            )
             continue
         sites["sample"] = sample
         sites["arm_label"] = arm_labels(sites["chrom"], sites["pos"], boundaries)
@@ -385,8 +401,11 @@ def _projection(path: Path, adata: ad.AnnData, params: SubtypesParams):
     if proj.neighbours < params.reference_neighbours:
         log.warning(
             "%s: %d neighbours per sample instead of %d (its smallest subtype has %d samples)",
-            path, proj.neighbours, params.reference_neighbours, proj.smallest_class,
-        )  # fmt: skip
+            path,
+            proj.neighbours,
+            params.reference_neighbours,
+            proj.smallest_class,
+        )
     return proj
 
 
@@ -418,11 +437,13 @@ def _centroid_calls(path: Path, adata: ad.AnnData, params: SubtypesParams):
     calls = classify_centroids(counts, table, path, params.centroids)
     return {
         s: ExpressionCall(
-            "centroids", r["label"], bool(r["confident"]),
+            "centroids",
+            r["label"],
+            bool(r["confident"]),
             f"r {r['r']:.2f}, {r['margin']:.2f} above the next, {r['n_genes']} genes",
         )
         for s, r in calls.iterrows()
-    }  # fmt: skip
+    }
 
 
 def run(inputs: SubtypesInputs, params: SubtypesParams, outdir: Path) -> None:
@@ -475,13 +496,24 @@ def run(inputs: SubtypesInputs, params: SubtypesParams, outdir: Path) -> None:
             call.evidence.append(f"decided by:{call.decided_by}")
         rows.append(
             (
-                s, call.subtype, call.confidence, risk_group(call.subtype), ";".join(call.evidence),
-                summary.chromosome_number, summary.ploidy_class, summary.karyotype, ph_like[s],
-                targets.at[s, "CD19_vst"], targets.at[s, "CD22_vst"],
-                targets.at[s, "CD19_percentile"], targets.at[s, "CD22_percentile"],
-                summary.sex, ref_label, ref_fraction,
+                s,
+                call.subtype,
+                call.confidence,
+                risk_group(call.subtype),
+                ";".join(call.evidence),
+                summary.chromosome_number,
+                summary.ploidy_class,
+                summary.karyotype,
+                ph_like[s],
+                targets.at[s, "CD19_vst"],
+                targets.at[s, "CD22_vst"],
+                targets.at[s, "CD19_percentile"],
+                targets.at[s, "CD22_percentile"],
+                summary.sex,
+                ref_label,
+                ref_fraction,
             )
-        )  # fmt: skip
+        )
     out = pd.DataFrame(rows, columns=SUBTYPES_COLUMNS)
     outdir.mkdir(parents=True, exist_ok=True)
     _write(out, "subtypes", outdir / "subtypes.tsv")

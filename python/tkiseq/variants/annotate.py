@@ -73,9 +73,17 @@ def annotate_record(ann: Annotator, chrom: str, pos: int, ref: str, alt: str) ->
     """Annotation columns of one allele (pure given the annotator's references)."""
     found = ann.effect(chrom, pos, ref, alt)
     if found is None:
-        return {"gene": "", "consequence": "intergenic_variant", "hgvsc": "", "hgvsp": "",
-                "transcript": "", "hgvsp_short": "", "abl1_kd": False, "tki_resistance": "",
-                "panel_gene": False}  # fmt: skip
+        return {
+            "gene": "",
+            "consequence": "intergenic_variant",
+            "hgvsc": "",
+            "hgvsp": "",
+            "transcript": "",
+            "hgvsp_short": "",
+            "abl1_kd": False,
+            "tki_resistance": "",
+            "panel_gene": False,
+        }
     t, eff = found
     short = eff.hgvsp_short
     return {

@@ -166,9 +166,10 @@ def _header(sample: str, fasta: Path, contigs: dict[str, int]) -> str:
         '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths (high-quality bases)">',
         '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Number of high-quality bases">',
         f"##source=tkiseq variants call {__version__}",
-        "\t".join(("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT",
-                   sample)),
-    ]  # fmt: skip
+        "\t".join(
+            ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", sample)
+        ),
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -179,9 +180,21 @@ def site_depths(bam: str, contig: str, found: Candidates, work: str) -> dict[int
     with open(sites, "w") as fh:
         fh.writelines(f"{contig}\t{pos}\t{pos + 1}\n" for pos in sorted({s[0] for s in found.snvs}))
     pysam.samtools.depth(
-        "-q", str(MIN_BASEQ), "-Q", str(MIN_MAPQ), "-G", SKIP_FLAG_NAMES,
-        "-r", contig, "-b", sites, "-o", depth, bam, catch_stdout=False,
-    )  # fmt: skip
+        "-q",
+        str(MIN_BASEQ),
+        "-Q",
+        str(MIN_MAPQ),
+        "-G",
+        SKIP_FLAG_NAMES,
+        "-r",
+        contig,
+        "-b",
+        sites,
+        "-o",
+        depth,
+        bam,
+        catch_stdout=False,
+    )
     with open(depth) as fh:
         out = {int(p) - 1: int(d) for _, p, d in (line.split("\t") for line in fh)}
     for path in (sites, depth):
@@ -199,18 +212,50 @@ def _indels(
     )
     Path(regions).write_text("".join(f"{contig}\t{a}\t{a + 1}\n" for a in anchors))
     bcftools(
-        "mpileup", "-f", fasta, "-R", regions, "-T", targets, "-a", ANNOTATIONS,
-        "-q", str(MIN_MAPQ), "-Q", str(MIN_BASEQ), "-B", "-A", "-x", "--ignore-RG",
-        "--ff", SKIP_FLAG_NAMES,
-        "-d", str(MAX_DEPTH), "-L", str(MAX_DEPTH), "-m", str(MIN_GAPPED), "-F", "0.01",
-        "-Ou", "-o", raw, bam,
-    )  # fmt: skip
+        "mpileup",
+        "-f",
+        fasta,
+        "-R",
+        regions,
+        "-T",
+        targets,
+        "-a",
+        ANNOTATIONS,
+        "-q",
+        str(MIN_MAPQ),
+        "-Q",
+        str(MIN_BASEQ),
+        "-B",
+        "-A",
+        "-x",
+        "--ignore-RG",
+        "--ff",
+        SKIP_FLAG_NAMES,
+        "-d",
+        str(MAX_DEPTH),
+        "-L",
+        str(MAX_DEPTH),
+        "-m",
+        str(MIN_GAPPED),
+        "-F",
+        "0.01",
+        "-Ou",
+        "-o",
+        raw,
+        bam,
+    )
     bcftools("view", "-i", "INDEL=1", "-Ou", "-o", seen, raw)
     bcftools("norm", "-m", "-any", "-f", fasta, "-Ou", "-o", split, seen)
     bcftools(
-        "query", "-i", 'TYPE!="snp" && ALT!="<*>" && FMT/AD[0:1]>0',
-        "-f", r"%POS\t%REF\t%ALT\t[%AD]\t[%DP]\n", "-o", table, split,
-    )  # fmt: skip
+        "query",
+        "-i",
+        'TYPE!="snp" && ALT!="<*>" && FMT/AD[0:1]>0',
+        "-f",
+        r"%POS\t%REF\t%ALT\t[%AD]\t[%DP]\n",
+        "-o",
+        table,
+        split,
+    )
     with open(table) as fh:
         rows = [line.rstrip("\n").split("\t") for line in fh]
     for path in (regions, raw, seen, split, table):
@@ -268,19 +313,34 @@ def _call_part(
         for c, spans in regions.items():
             found = scan_contig(af, genome, c, spans, params.min_alt_reads)
             known = introns.get(c, frozenset())
-            for p, r, a, ad, dp, x in _contig_rows(bam, fasta, c, found, targets, known, out,
-                                                   params):  # fmt: skip
+            for p, r, a, ad, dp, x in _contig_rows(
+                bam, fasta, c, found, targets, known, out, params
+            ):
                 vcf.write(f"{c}\t{p}\t.\t{r}\t{a}\t.\t.\t.\tAD:DP\t{ad}:{dp}\n")
                 table.write(f"{c}\t{p}\t{r}\t{a}\t{ad}\t{x}\n")
     # indexed (BGZF at level 0: no compression) because annotate reads it through its index
     bcftools("view", "-Ob", "-l", "0", "-W", "-o", kept, f"{out}.kept.vcf")
-    recount_candidates(Path(todo), Path(kept), Path(bam), Path(fasta), Path(counted), introns,
-                       params)  # fmt: skip
+    recount_candidates(
+        Path(todo), Path(kept), Path(bam), Path(fasta), Path(counted), introns, params
+    )
     pysam.tabix_index(counted, preset="vcf", force=True)
     bcftools(
-        "annotate", "-a", counted, "-c", "FORMAT/AD,FORMAT/DP,INFO/AMM,INFO/LMQ,INFO/AXM,INFO/RXM",
-        "--pair-logic", "exact", "-m", "-PILEUP", "-H", PILEUP_HEADER, "-Oz", "-o", out, kept,
-    )  # fmt: skip
+        "annotate",
+        "-a",
+        counted,
+        "-c",
+        "FORMAT/AD,FORMAT/DP,INFO/AMM,INFO/LMQ,INFO/AXM,INFO/RXM",
+        "--pair-logic",
+        "exact",
+        "-m",
+        "-PILEUP",
+        "-H",
+        PILEUP_HEADER,
+        "-Oz",
+        "-o",
+        out,
+        kept,
+    )
     for path in (f"{out}.kept.vcf", kept, f"{kept}.csi", todo, counted, f"{counted}.tbi"):
         Path(path).unlink()
     return out
@@ -362,8 +422,21 @@ def call_bam(
                     )
                 )
                 indexed = pysam.tabix_index(str(bed), preset="bed", force=True)
-                bcftools("annotate", "-a", indexed, "-c", "CHROM,FROM,TO", "-m", "+PSEUDOGENE",
-                         "-H", PSEUDOGENE_HEADER, "-Oz", "-o", str(out), joined)  # fmt: skip
+                bcftools(
+                    "annotate",
+                    "-a",
+                    indexed,
+                    "-c",
+                    "CHROM,FROM,TO",
+                    "-m",
+                    "+PSEUDOGENE",
+                    "-H",
+                    PSEUDOGENE_HEADER,
+                    "-Oz",
+                    "-o",
+                    str(out),
+                    joined,
+                )
             else:
                 os.replace(joined, out)
     return dest

@@ -16,10 +16,17 @@ from tkiseq.variants.annotate import COLUMNS
 
 ALTERING = frozenset(
     {
-        "splice_acceptor_variant", "splice_donor_variant", "stop_gained", "frameshift_variant",
-        "stop_lost", "start_lost", "inframe_insertion", "inframe_deletion", "missense_variant",
+        "splice_acceptor_variant",
+        "splice_donor_variant",
+        "stop_gained",
+        "frameshift_variant",
+        "stop_lost",
+        "start_lost",
+        "inframe_insertion",
+        "inframe_deletion",
+        "missense_variant",
     }
-)  # fmt: skip
+)
 
 
 def read_variant_tables(paths: list[Path]) -> pd.DataFrame:

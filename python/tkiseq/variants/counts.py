@@ -186,8 +186,9 @@ class Read:
                 q += n
         segments.append((seg_start, r, left, "clip" if cigar[-1][0] in _CLIPS else "end"))
         nm = cast(int, aln.get_tag("NM")) if aln.has_tag("NM") else None
-        return cls(aln.query_sequence or "", aln.query_qualities, aln.mapping_quality, nm,
-                   blocks, segments)  # fmt: skip
+        return cls(
+            aln.query_sequence or "", aln.query_qualities, aln.mapping_quality, nm, blocks, segments
+        )
 
     def locate(self, site: int) -> tuple[int, int, int] | None:
         """(query position, indel right after it, segment) of 0-based ``site``; None when the

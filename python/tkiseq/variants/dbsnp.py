@@ -58,8 +58,11 @@ class Dbsnp:
         self.path = path
         # Contigs with records, then those the header declares: a dbSNP without records on
         # a genome (an empty one, for a genome dbSNP does not cover) still names its contigs.
-        declared = [line.split("ID=", 1)[1].split(",")[0].rstrip(">")
-                    for line in self._tabix.header if line.startswith("##contig=<ID=")]  # fmt: skip
+        declared = [
+            line.split("ID=", 1)[1].split(",")[0].rstrip(">")
+            for line in self._tabix.header
+            if line.startswith("##contig=<ID=")
+        ]
         self.indexed = set(self._tabix.contigs)
         self.contigs = list(dict.fromkeys([*self._tabix.contigs, *declared]))
 

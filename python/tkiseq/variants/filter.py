@@ -60,10 +60,10 @@ HEADER_LINES = (
     '##FILTER=<ID=pseudogene,Description="In an exon of a pseudogene and of no other gene '
     '(INFO/PSEUDOGENE): reads of the parent gene">',
     '##FILTER=<ID=paralog,Description="At least {paralog_noisy_fraction} of the alt reads with '
-    '>= 2 mismatches besides the allele (INFO/AXM), more than among the ref reads (INFO/RXM; '
-    'one-sided Fisher P < {paralog_pvalue}), or >= {paralog_low_mapq} of the reads '
+    ">= 2 mismatches besides the allele (INFO/AXM), more than among the ref reads (INFO/RXM; "
+    "one-sided Fisher P < {paralog_pvalue}), or >= {paralog_low_mapq} of the reads "
     'multi-mapped (INFO/LMQ)">',
-)  # fmt: skip
+)
 FUSION_COLUMNS = ("breakpoint5", "breakpoint3")
 
 

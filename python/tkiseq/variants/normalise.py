@@ -68,6 +68,16 @@ def normalise_vcf(vcf: Path, contigs: list[str], fasta: Path, out: Path, fmt: st
             "annotate", "--rename-chrs", str(names), "-Ob", "-o", str(source), str(vcf), path=vcf
         )
     bcftools(
-        "norm", "-m", "-any", "-f", str(fasta), "-c", "e", f"-O{fmt}", "-o", str(out), str(source),
+        "norm",
+        "-m",
+        "-any",
+        "-f",
+        str(fasta),
+        "-c",
+        "e",
+        f"-O{fmt}",
+        "-o",
+        str(out),
+        str(source),
         path=vcf,
-    )  # fmt: skip
+    )

@@ -91,8 +91,15 @@ class _Models:
         self.ex_tx, self.cds_tx = ex["transcript"].to_numpy(), cds["transcript"].to_numpy()
 
     def build(self, rows: Iterable[int]) -> list[Transcript]:
-        columns = ("transcript_id", "transcript_name", "gene_id", "chrom", "strand", "tags",
-                   "refseq")  # fmt: skip
+        columns = (
+            "transcript_id",
+            "transcript_name",
+            "gene_id",
+            "chrom",
+            "strand",
+            "tags",
+            "refseq",
+        )
         values = [self.tx[c].astype(object).to_numpy() for c in columns]
         ex_at, cds_at = self.ex_at.tolist(), self.cds_at.tolist()
         ex = _spans(*self.ex, self.ex_tx)
@@ -102,11 +109,18 @@ class _Models:
             tid, name, gid, chrom, strand, tags, refseq = (v[i] for v in values)
             out.append(
                 Transcript(
-                    tid, name, gid, self.gene_names.get(gid, gid), chrom, strand,
-                    exons=ex(ex_at[i], ex_at[i + 1]), cds=cds(cds_at[i], cds_at[i + 1]),
-                    tags=frozenset(tags.split(",")) if tags else frozenset(), refseq=refseq,
+                    tid,
+                    name,
+                    gid,
+                    self.gene_names.get(gid, gid),
+                    chrom,
+                    strand,
+                    exons=ex(ex_at[i], ex_at[i + 1]),
+                    cds=cds(cds_at[i], cds_at[i + 1]),
+                    tags=frozenset(tags.split(",")) if tags else frozenset(),
+                    refseq=refseq,
                 )
-            )  # fmt: skip
+            )
         return out
 
     def canonical_rows(self) -> list[int]:
@@ -189,8 +203,10 @@ def choose_canonical(transcripts: list[Transcript]) -> Transcript:
         tagged = [t for t in transcripts if tag in t.tags]
         if tagged:
             return min(tagged, key=lambda t: t.transcript_name)
-    return min(transcripts, key=lambda t: (-t.cds_length, -sum(b - a for a, b in t.exons),
-                                            t.transcript_name))  # fmt: skip
+    return min(
+        transcripts,
+        key=lambda t: (-t.cds_length, -sum(b - a for a, b in t.exons), t.transcript_name),
+    )
 
 
 class TranscriptIndex:
