@@ -437,6 +437,24 @@ def test_immunoglobulin_segments_stand_for_their_locus() -> None:
     assert known_subtype(known, "ABL1", "BCR") is None  # only IG pairs match reversed
 
 
+def test_other_callers_locus_names_stand_for_their_locus() -> None:
+    """FusionCatcher writes IGH@, STAR-Fusion IGH-@, IGH@-ext and IGL.g@-ext: a CRLF2::IGH@
+    from another caller is the CRLF2-r fusion (issue 21)."""
+    for name, locus in (
+        ("IGH@", "IGH"),
+        ("IGH-@", "IGH"),
+        ("IGH@-ext", "IGH"),
+        ("IGH-@-ext", "IGH"),
+        ("IGL.g@-ext", "IGL"),
+        ("IGK@", "IGK"),
+    ):
+        assert catalogue_symbol(name) == locus, name
+    assert catalogue_symbol("IGLL1@") == "IGLL1@"  # not a locus name
+    known = load_known_fusions()
+    assert known_subtype(known, "CRLF2", "IGH@").startswith("Ph-like JAK-class (CRLF2-r)")
+    assert known_subtype(known, "IGH-@-ext", "CRLF2").startswith("Ph-like JAK-class (CRLF2-r)")
+
+
 def test_artefact_filters_are_named_predicates_in_column_order() -> None:
     from tkiseq.fusions.annotation import Gene
 

@@ -20,7 +20,7 @@ from bundles import bundle_of
 from tkiseq import tables
 from tkiseq.errors import InputError
 from tkiseq.subtypes.karyotype import KARYOTYPE_COLUMNS
-from tkiseq.subtypes.stage import SUBTYPES_COLUMNS, SubtypesInputs, SubtypesParams
+from tkiseq.subtypes.stage import SUBTYPES_COLUMNS, SubtypesInputs, SubtypesParams, read_fusions
 from tkiseq.subtypes.stage import run as run_stage
 
 
@@ -330,3 +330,16 @@ def test_plot_data_and_a_published_count_table_as_karyotype_reference(
     assert chr4 == pytest.approx(arms.loc[arms["chrom"] == "chr4", "log2_ratio"].mean(), abs=0.1)
     sites = pd.read_csv(tmp_path / "out" / "karyotype_sites.tsv.gz", sep="\t")
     assert len(sites) > 50 and sites["alt_fraction"].between(0.1, 0.9).all()
+
+
+def test_another_callers_igh_locus_name_is_the_crlf2_fusion(tmp_path: Path) -> None:
+    """A CRLF2::IGH fusion another caller wrote as IGH@ (FusionCatcher) or IGH-@-ext
+    (STAR-Fusion) is the catalogue's CRLF2-r (issue 21: it was not)."""
+    table = tmp_path / "cohort_fusions.tsv"
+    table.write_text(
+        "sample\tgene5\tgene3\tconfidence\nA\tCRLF2\tIGH@\thigh\nB\tIGH-@-ext\tCRLF2\thigh\n"
+    )
+    found = read_fusions([table], ["A", "B"])
+    for sample in ("A", "B"):
+        (fusion,) = found[sample]
+        assert fusion.catalogue == "Ph-like JAK-class (CRLF2-r)", sample

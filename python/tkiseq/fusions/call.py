@@ -51,6 +51,9 @@ FRAGMENT_LENGTH = 300  # typical RNA-seq insert; only scales expression_fpm, not
 MIN_OVERHANG = 10  # STAR's --chimJunctionOverhangMin / --chimSegmentMin
 # V/D/J/C segments and heavy-chain constant genes; not IGLL1, IGLON5 or IGHMBP2.
 _IG_SEGMENT = re.compile(r"^(IG[HKL])(?:[VDJC]|[MGEA]\d?$)")
+# other callers' names for a whole locus: IGH@ (FusionCatcher), IGH-@, IGH@-ext, IGL.g@-ext
+# (STAR-Fusion)
+_IG_LOCUS_NAME = re.compile(r"^(IG[HKL])(?:-|\.g)?@(?:-ext)?$")
 IG_LOCI = frozenset({"IGH", "IGK", "IGL"})
 
 
@@ -66,8 +69,9 @@ class End:
 
 def catalogue_symbol(name: str) -> str:
     """The symbol a gene has in the known-fusion catalogue: immunoglobulin segments and
-    constant genes (IGHJ6, IGHM, IGKC, IGLV3-21) stand for their locus (IGH, IGK, IGL)."""
-    m = _IG_SEGMENT.match(name)
+    constant genes (IGHJ6, IGHM, IGKC, IGLV3-21), and other callers' locus names (IGH@,
+    IGH-@-ext), stand for their locus (IGH, IGK, IGL)."""
+    m = _IG_SEGMENT.match(name) or _IG_LOCUS_NAME.match(name)
     return m.group(1) if m else name
 
 
