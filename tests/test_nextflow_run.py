@@ -155,9 +155,14 @@ def test_a_failed_run_names_its_failed_task_in_the_report(
     the report the earlier run published (`tkiseq report-status --failed TASK`). Before the stub
     and bad-parameter runs: `-resume` resumes the last run, the one with the touched FASTQ."""
     sample, name = changed
-    with gzip.open(launch / "tiny" / "fastq" / name, "wt") as handle:
+    fastq = launch / "tiny" / "fastq" / name
+    good = fastq.read_bytes()
+    with gzip.open(fastq, "wt") as handle:
         handle.write("@read1\nACGTACGTACGTACGTACGT\n+\nIIII\n")
-    run = nextflow_run(launch, "-profile", "test", "-resume", trace="trace_failed.tsv")
+    try:
+        run = nextflow_run(launch, "-profile", "test", "-resume", trace="trace_failed.tsv")
+    finally:  # the later runs in this launch folder (stub, bad parameters) read it
+        fastq.write_bytes(good)
     assert run.proc.returncode != 0, run.output[-2000:]
     failed = {(process_name(r), r["tag"]) for r in run.trace if r["status"] == "FAILED"}
     assert failed == {("TKISEQ_ALIGN", sample)}, run.output[-2000:]
