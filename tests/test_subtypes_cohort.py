@@ -15,13 +15,13 @@ from tkiseq.subtypes.reference import (
     project,
     read_reference,
 )
-from tkiseq.subtypes.stage import run
+from tkiseq.subtypes.stage import SubtypesParams, run
 
 
 @pytest.fixture(scope="module")
 def cohort_calls(cohort_data: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
     work = tmp_path_factory.mktemp("subtypes_cohort")
-    run(truth_inputs(cohort_data, work / "inputs"), work / "subtypes")
+    run(truth_inputs(cohort_data, work / "inputs"), SubtypesParams(), work / "subtypes")
     got = pd.read_csv(work / "subtypes" / "subtypes.tsv", sep="\t", keep_default_na=False)
     truth = pd.read_csv(cohort_data / "truth" / "subtypes.tsv", sep="\t", keep_default_na=False)
     return got.merge(truth, on="sample", suffixes=("", "_truth"), validate="one_to_one")
